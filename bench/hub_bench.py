@@ -1,0 +1,509 @@
+"""Benchmark collabd against pycrdt-websocket in one run, with the same Node Yjs load generator.
+
+    .venv/bin/python bench/hub_bench.py                 # both servers, defaults below
+    .venv/bin/python bench/hub_bench.py --targets baseline --editors 10 --duration 5
+
+Each server runs alone on --server-cpu, the load generator (bench/loadgen, real `yjs`) on
+--load-cpu. See bench/README.md for what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import psutil  # type: ignore[import-untyped]
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+LOADGEN = BENCH / "loadgen"
+VENV_BIN = Path(sys.executable).parent
+
+Json = dict[str, Any]
+
+
+# --- notebooks -------------------------------------------------------------------------------
+
+
+def make_notebook(cells: int) -> Json:
+    """An nbformat 4.5 notebook of `cells` small code cells, a markdown cell every tenth."""
+    out: list[Json] = []
+    for i in range(cells):
+        cell_id = f"cell-{i:05d}"
+        if i % 10 == 0:
+            src = f"## Section {i // 10}\nSome prose here."
+            out.append({"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": src})
+        else:
+            out.append(
+                {
+                    "cell_type": "code",
+                    "id": cell_id,
+                    "metadata": {},
+                    "execution_count": None,
+                    "outputs": [],
+                    "source": f"x{i} = {i} * 2\nprint(x{i})",
+                }
+            )
+    kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"kernelspec": kernelspec, "language_info": {"name": "python"}},
+        "cells": out,
+    }
+
+
+def write_notebook(root: Path, name: str, cells: int) -> str:
+    (root / name).write_text(json.dumps(make_notebook(cells), indent=1))
+    return name
+
+
+# --- process helpers -------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before listening")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"server did not listen on {port} within {timeout} s")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime+stime of the process and its live descendants (threads are included)."""
+    proc = psutil.Process(pid)
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def rss_bytes(pid: int) -> int:
+    rss: int = psutil.Process(pid).memory_info().rss
+    return rss
+
+
+def pinned(cpu: int | None, cmd: list[str]) -> list[str]:
+    if cpu is None or shutil.which("taskset") is None:
+        return cmd
+    return ["taskset", "-c", str(cpu), *cmd]
+
+
+# --- servers ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    """A running server under test: how to reach a notebook's room, and its process."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    port: int
+    root: Path
+    room_url: Callable[[str], str]
+    log: Path
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+
+def start_baseline(work: Path, cpu: int | None) -> Server:
+    root = work / "root"
+    root.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = work / "server.log"
+    cmd = [sys.executable, str(BENCH / "baseline_server.py"), "--port", str(port)]
+    cmd += ["--root", str(root)]
+    proc = subprocess.Popen(pinned(cpu, cmd), stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    wait_port(port, proc)
+    return Server("baseline", proc, port, root, lambda nb: f"ws://127.0.0.1:{port}/{nb}", log)
+
+
+def http_json(url: str, token: str, body: Json | None = None) -> Json:
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, method="GET" if body is None else "POST")
+    req.add_header("Authorization", f"Bearer {token}")
+    req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        out: Json = json.loads(resp.read())
+        return out
+
+
+def start_collabd(work: Path, cpu: int | None, extra: list[str]) -> Server:
+    root, data = work / "root", work / "data"
+    root.mkdir(parents=True, exist_ok=True)
+    data.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    token = "bench-" + os.urandom(16).hex()
+    log = work / "server.log"
+    exe = shutil.which("collabd", path=str(VENV_BIN)) or "collabd"
+    cmd = [exe, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    cmd += ["--root", str(root), "--data", str(data), "--token", token, *extra]
+    proc = subprocess.Popen(pinned(cpu, cmd), stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    wait_port(port, proc)
+
+    def room_url(nb: str) -> str:
+        s = http_json(f"http://127.0.0.1:{port}/api/sessions", token, {"path": nb})
+        return f"ws://127.0.0.1:{port}/ws/{s['id']}?token={s['edit_token']}"
+
+    return Server("collabd", proc, port, root, room_url, log)
+
+
+# --- load generator --------------------------------------------------------------------------
+
+
+def run_loadgen(
+    cfg: Json, cpu: int | None, on_mark: Callable[[str], None], budget: float = 600
+) -> Json:
+    """Run one loadgen mode; `on_mark(name)` runs at each MARK before the loadgen goes on."""
+    cfg = {**cfg, "budget": budget}
+    cmd = pinned(cpu, ["node", str(LOADGEN / "loadgen.mjs"), json.dumps(cfg)])
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=LOADGEN
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    result: Json | None = None
+    try:
+        for raw in proc.stdout:
+            line = raw.decode().strip()
+            if line.startswith("MARK "):
+                on_mark(line[5:])
+                proc.stdin.write(b"ok\n")
+                proc.stdin.flush()
+            elif line.startswith("RESULT "):
+                result = json.loads(line[7:])
+        proc.wait(budget + 10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if result is None:
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise RuntimeError(f"loadgen {cfg['mode']} failed ({proc.returncode}): {err[-2000:]}")
+    return result
+
+
+# --- measurements ----------------------------------------------------------------------------
+
+
+@dataclass
+class Options:
+    editors: list[int]
+    rate: float
+    duration: float
+    edit_cells: int
+    sync_cells: int
+    sync_tries: int
+    idle: int
+    fresh: int
+    server_cpu: int | None
+    load_cpu: int | None
+    profile_dir: Path | None = None
+    collabd_args: list[str] = field(default_factory=list)
+
+
+def measure_edit(srv: Server, opt: Options, n: int) -> Json:
+    url = srv.room_url(write_notebook(srv.root, f"edit-{n}.ipynb", opt.edit_cells))
+    cpu: dict[str, float] = {}
+    profiler: list[subprocess.Popen[bytes]] = []
+
+    def on_mark(name: str) -> None:
+        cpu[name] = cpu_seconds(srv.pid)
+        if name == "edit-start" and opt.profile_dir is not None and n == max(opt.editors):
+            profiler.append(start_profiler(srv, opt, n))
+
+    res = run_loadgen(
+        {"mode": "edit", "url": url, "n": n, "rate": opt.rate, "duration": opt.duration},
+        opt.load_cpu,
+        on_mark,
+        budget=opt.duration + 120,
+    )
+    for p in profiler:
+        p.wait(60)
+    if "edit-end" in cpu:
+        res["serverCpuS"] = cpu["edit-end"] - cpu["edit-start"]
+        res["serverCpuUsPerDelivered"] = (
+            res["serverCpuS"] / res["delivered"] * 1e6 if res.get("delivered") else None
+        )
+    return res
+
+
+def start_profiler(srv: Server, opt: Options, n: int) -> subprocess.Popen[bytes]:
+    """py-spy on the server for the editing window (it samples from the load-gen core)."""
+    assert opt.profile_dir is not None
+    opt.profile_dir.mkdir(parents=True, exist_ok=True)
+    out = opt.profile_dir / f"{srv.name}-{n}.svg"
+    cmd = ["py-spy", "record", "--pid", str(srv.pid), "--duration", str(int(opt.duration))]
+    cmd += ["--rate", "250", "--nonblocking", "-o", str(out)]
+    exe = shutil.which("py-spy", path=str(VENV_BIN)) or "py-spy"
+    return subprocess.Popen(pinned(opt.load_cpu, [exe, *cmd[1:]]), stdout=subprocess.DEVNULL)
+
+
+def measure_sync(srv: Server, opt: Options) -> Json:
+    url = srv.room_url(write_notebook(srv.root, "sync.ipynb", opt.sync_cells))
+    # the first try opens the room cold (loads the .ipynb); the next ones join a loaded room
+    res = run_loadgen(
+        {"mode": "sync", "url": url, "tries": opt.sync_tries + 1}, opt.load_cpu, lambda _: None
+    )
+    times = res.get("times", [])
+    res["cold"] = times[0] if times else None
+    res["warmMedian"] = statistics.median(times[1:]) if len(times) > 1 else None
+    return res
+
+
+def measure_idle(srv: Server, opt: Options) -> Json:
+    url = srv.room_url(write_notebook(srv.root, "idle.ipynb", opt.edit_cells))
+    rss: dict[str, int] = {}
+
+    def on_mark(name: str) -> None:
+        time.sleep(0.5)  # let the server settle before reading its RSS
+        rss[name] = rss_bytes(srv.pid)
+
+    res = run_loadgen({"mode": "idle", "url": url, "count": opt.idle}, opt.load_cpu, on_mark)
+    if "idle-after" in rss:
+        res["rssBefore"] = rss["idle-before"]
+        res["rssAfter"] = rss["idle-after"]
+        res["bytesPerConn"] = (rss["idle-after"] - rss["idle-before"]) / opt.idle
+    return res
+
+
+def measure_fresh(srv: Server, opt: Options) -> Json:
+    url = srv.room_url(write_notebook(srv.root, "fresh.ipynb", opt.edit_cells))
+    cfg = {"mode": "fresh", "url": url, "count": opt.fresh}
+    return run_loadgen(cfg, opt.load_cpu, lambda _: None)
+
+
+def run_target(name: str, opt: Options, log: Callable[[str], None]) -> Json:
+    work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+    if name == "collabd":
+        srv = start_collabd(work, opt.server_cpu, opt.collabd_args)
+    else:
+        srv = start_baseline(work, opt.server_cpu)
+    out: Json = {"name": name, "pid": srv.pid}
+    phases: list[tuple[str, str, Callable[[], Json]]] = [
+        (
+            f"edit{n}",
+            f"{n} editors x {opt.rate}/s for {opt.duration} s",
+            partial(measure_edit, srv, opt, n),
+        )
+        for n in opt.editors
+    ]
+    phases += [
+        ("sync", f"sync {opt.sync_cells} cells", partial(measure_sync, srv, opt)),
+        ("idle", f"{opt.idle} idle connections", partial(measure_idle, srv, opt)),
+        (
+            "fresh",
+            f"{opt.fresh} clients open a fresh room at once",
+            partial(measure_fresh, srv, opt),
+        ),
+    ]
+    try:
+        for key, what, measure in phases:
+            log(f"[{name}] {what}")
+            try:
+                out[key] = measure()
+            except Exception as exc:  # a failed phase still lets the others report
+                log(f"[{name}] {key} FAILED: {exc!r}")
+                out[key] = {"error": repr(exc)}
+            if srv.proc.poll() is not None:
+                log(f"[{name}] server exited with {srv.proc.returncode}")
+                break
+        out["serverAlive"] = srv.proc.poll() is None
+    finally:
+        srv.stop()
+        out["serverLog"] = str(srv.log)
+    return out
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def _get(d: Json, *path: str) -> Any:
+    cur: Any = d
+    for key in path:
+        if not isinstance(cur, dict) or key not in cur:
+            return None
+        cur = cur[key]
+    return cur
+
+
+def rows(results: dict[str, Json], opt: Options) -> Iterator[tuple[str, Any, Any, bool]]:
+    """(label, collabd value, baseline value, is-ratio-meaningful) per table row."""
+
+    def pair(*path: str) -> tuple[Any, Any]:
+        return _get(results.get("collabd", {}), *path), _get(results.get("baseline", {}), *path)
+
+    for n in opt.editors:
+        e = f"edit{n}"
+        yield (f"N={n} latency p50 (ms)", *pair(e, "p50"), True)
+        yield (f"N={n} latency p99 (ms)", *pair(e, "p99"), True)
+        c, b = pair(e, "delivered")
+        ce, be = pair(e, "expected")
+        yield (f"N={n} delivered/expected", _frac(c, ce), _frac(b, be), False)
+        yield (f"N={n} server CPU/delivered (us)", *pair(e, "serverCpuUsPerDelivered"), True)
+        c, b = pair(e, "serverCpuS")
+        w = opt.duration
+        yield (f"N={n} server CPU share (%)", _pct(c, w), _pct(b, w), True)
+        yield (f"N={n} frames to clients", *pair(e, "framesIn"), True)
+        c, b = pair(e, "loadgenCpuShare")
+        yield (f"N={n} loadgen CPU share (%)", _x100(c), _x100(b), False)
+        yield (f"N={n} loadgen loop delay p99 (ms)", *pair(e, "loopDelayP99"), False)
+    yield (f"sync {opt.sync_cells} cells, warm median (ms)", *pair("sync", "warmMedian"), True)
+    yield (f"sync {opt.sync_cells} cells, cold open (ms)", *pair("sync", "cold"), True)
+    c, b = pair("idle", "bytesPerConn")
+    yield (f"RSS per idle conn, {opt.idle} (KiB)", _kib(c), _kib(b), True)
+    c, b = pair("idle", "synced")
+    yield (f"idle conns synced of {opt.idle}", c, b, False)
+    c, b = pair("fresh", "synced")
+    yield (f"fresh room: synced of {opt.fresh}", c, b, False)
+
+
+def _frac(a: Any, b: Any) -> str | None:
+    return None if a is None or b is None else f"{a}/{b}"
+
+
+def _pct(cpu_s: Any, wall: float) -> float | None:
+    return None if cpu_s is None else 100 * cpu_s / wall
+
+
+def _kib(v: Any) -> float | None:
+    return None if v is None else v / 1024
+
+
+def _x100(v: Any) -> float | None:
+    return None if v is None else 100 * v
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.3g}" if abs(v) < 100 else f"{v:.0f}"
+    return str(v)
+
+
+def table(results: dict[str, Json], opt: Options) -> str:
+    lines = [("metric", "collabd", "baseline", "ratio")]
+    for label, c, b, ratio_ok in rows(results, opt):
+        ratio = "-"
+        if ratio_ok and isinstance(c, int | float) and isinstance(b, int | float) and b:
+            ratio = f"{c / b:.2f}x"
+        lines.append((label, _fmt(c), _fmt(b), ratio))
+    widths = [max(len(r[i]) for r in lines) for i in range(4)]
+    out = [" | ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in lines]
+    out.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="collabd vs pycrdt-websocket benchmark")
+    p.add_argument("--targets", default="collabd,baseline", help="comma list: collabd,baseline")
+    p.add_argument("--editors", default="10,50", help="comma list of editor counts")
+    p.add_argument("--rate", type=float, default=5.0, help="edits/s per editor")
+    p.add_argument("--duration", type=float, default=20.0, help="editing window, seconds")
+    p.add_argument("--edit-cells", type=int, default=20, help="cells in the edited notebook")
+    p.add_argument("--sync-cells", type=int, default=1000)
+    p.add_argument("--sync-tries", type=int, default=7)
+    p.add_argument("--idle", type=int, default=500, help="idle connections for RSS")
+    p.add_argument("--fresh", type=int, default=20, help="clients opening a fresh room at once")
+    p.add_argument("--server-cpu", type=int, default=0, help="core for the server (-1: none)")
+    p.add_argument("--load-cpu", type=int, default=1, help="core for the load gen (-1: none)")
+    p.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="dir: py-spy flame graphs of each server at the largest N",
+    )
+    p.add_argument(
+        "--collabd-arg",
+        action="append",
+        default=[],
+        help="extra argument for `collabd serve` (repeatable)",
+    )
+    p.add_argument("--json", type=Path, default=None, help="write raw results here")
+    a = p.parse_args(argv)
+    if not (LOADGEN / "node_modules").is_dir():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=LOADGEN, check=True)
+    opt = Options(
+        editors=[int(x) for x in a.editors.split(",") if x],
+        rate=a.rate,
+        duration=a.duration,
+        edit_cells=a.edit_cells,
+        sync_cells=a.sync_cells,
+        sync_tries=a.sync_tries,
+        idle=a.idle,
+        fresh=a.fresh,
+        server_cpu=None if a.server_cpu < 0 else a.server_cpu,
+        load_cpu=None if a.load_cpu < 0 else a.load_cpu,
+        profile_dir=a.profile,
+        collabd_args=a.collabd_arg,
+    )
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    results: dict[str, Json] = {}
+    for target in [t for t in a.targets.split(",") if t]:
+        try:
+            results[target] = run_target(target, opt, log)
+        except Exception as exc:  # one broken target still lets the other one report
+            log(f"[{target}] FAILED: {exc!r}")
+            results[target] = {"error": repr(exc)}
+    if a.json is not None:
+        a.json.write_text(json.dumps(results, indent=1))
+    print(
+        f"# {','.join(map(str, opt.editors))} editors x {opt.rate} edits/s, {opt.duration} s;"
+        f" edited notebook {opt.edit_cells} cells; server cpu {opt.server_cpu},"
+        f" load cpu {opt.load_cpu}; ratio = collabd / baseline"
+    )
+    print(table(results, opt))
+    for name, res in results.items():
+        for key, val in res.items():
+            if isinstance(val, dict) and val.get("error"):
+                print(f"# {name} {key}: {str(val['error'])[:300]}")
+        if "error" in res:
+            print(f"# {name}: {res['error']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
