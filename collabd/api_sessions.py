@@ -1,0 +1,66 @@
+"""Sessions and the notebook over HTTP."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from . import notebook
+from .auth import Access
+from .httpapi import ApiError, hub_of, json_body, links, require_admin, session_access
+from .hub import NotANotebook
+from .paths import BadPath
+
+
+async def create_session(request: Request) -> Response:
+    require_admin(request)
+    body = await json_body(request)
+    hub = hub_of(request)
+    try:
+        record, created = await hub.create_session(body.get("path"))
+    except (BadPath, NotANotebook) as exc:
+        raise ApiError(400, "bad_path", str(exc)) from None
+    return JSONResponse(links(hub, record, Access.ADMIN), status_code=201 if created else 200)
+
+
+async def list_sessions(request: Request) -> Response:
+    require_admin(request)
+    hub = hub_of(request)
+    result = []
+    for record in await hub.sessions():
+        item = links(hub, record, Access.ADMIN)
+        live = hub.loaded(record.id)
+        item["participants"] = live.peer_count if live else 0
+        result.append(item)
+    return JSONResponse(result)
+
+
+async def get_session(request: Request) -> Response:
+    record, access = await session_access(request)
+    return JSONResponse(links(hub_of(request), record, access))
+
+
+async def get_notebook(request: Request) -> Response:
+    record, _ = await session_access(request)
+    live = await hub_of(request).room(record)
+    await live.flush()
+    try:
+        nb = notebook.to_json(live.doc)
+    except Exception as exc:
+        raise ApiError(
+            409, "invalid_notebook", f"the shared notebook is not valid: {exc}"
+        ) from None
+    headers = {"Cache-Control": "no-store"}
+    if request.query_params.get("download"):
+        name = record.path.rsplit("/", 1)[-1].replace('"', "")
+        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return Response(notebook.to_text(nb), media_type="application/x-ipynb+json", headers=headers)
+
+
+routes = [
+    Route("/api/sessions", create_session, methods=["POST"]),
+    Route("/api/sessions", list_sessions, methods=["GET"]),
+    Route("/api/sessions/{session_id}", get_session, methods=["GET"]),
+    Route("/api/sessions/{session_id}/notebook", get_notebook, methods=["GET"]),
+]

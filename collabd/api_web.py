@@ -1,0 +1,53 @@
+"""The web client: its pages and built assets, with headers that keep kernel output contained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from . import __version__
+
+STATIC = Path(__file__).parent / "static"
+
+# Kernel HTML is shown in sandboxed iframes; the page itself runs only its own scripts.
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:; "
+        "frame-src 'self' blob: data:; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'self'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
+
+
+async def page(request: Request) -> Response:
+    index = STATIC / "index.html"
+    if not index.is_file():
+        return JSONResponse(
+            {
+                "error": "web_client_missing",
+                "detail": "the web client is not built: run `npm ci && npm run build` in web/",
+            },
+            status_code=503,
+        )
+    return FileResponse(index, headers=PAGE_HEADERS)
+
+
+async def health(request: Request) -> Response:
+    hub = request.app.state.hub
+    return JSONResponse({"ok": True, "version": __version__, "rooms": len(hub._rooms)})
+
+
+routes = [
+    Route("/s/{session_id}", page),
+    Route("/s/{session_id}/replay", page),
+    Route("/api/health", health),
+    Mount("/static", app=StaticFiles(directory=STATIC, check_dir=False), name="static"),
+]

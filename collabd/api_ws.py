@@ -1,0 +1,98 @@
+"""The websocket edge: authorise, then shuttle frames between one client and its room.
+
+Every refusal happens before the client is joined to the room, so a refused client never
+receives a byte of the document.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from urllib.parse import urlsplit
+
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from .auth import can_edit
+from .httpapi import ApiError, hub_of, session_access
+from .limits import TokenBucket
+from .room import Role
+from .settings import Settings
+from .wspeer import WebSocketPeer
+
+log = logging.getLogger("collabd.ws")
+
+CLOSE_TOO_BIG = 1009
+CLOSE_BAD_FRAME = 4400
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_RATE = 4429
+CLOSE_FULL = 4409
+CLOSE_UNAVAILABLE = 1011
+
+_STATUS_TO_CLOSE = {401: CLOSE_UNAUTHORIZED, 403: CLOSE_FORBIDDEN, 404: CLOSE_NOT_FOUND}
+_peer_ids = itertools.count(1)
+
+
+def origin_allowed(settings: Settings, origin: str | None, host: str | None) -> bool:
+    """Browsers always send Origin; other clients do not, and need the token anyway."""
+    if origin is None:
+        return True
+    if origin in settings.allowed_origins or "*" in settings.allowed_origins:
+        return True
+    return bool(host) and urlsplit(origin).netloc.lower() == (host or "").lower()
+
+
+async def refuse(websocket: WebSocket, code: int, reason: str) -> None:
+    await websocket.accept()
+    await websocket.close(code, reason)
+
+
+async def join(websocket: WebSocket) -> None:
+    hub = hub_of(websocket)
+    settings = hub.settings
+    if not origin_allowed(settings, websocket.headers.get("origin"), websocket.headers.get("host")):
+        log.warning("refused websocket from origin %s", websocket.headers.get("origin"))
+        return await refuse(websocket, CLOSE_FORBIDDEN, "origin not allowed")
+    try:
+        record, access = await session_access(websocket)
+    except ApiError as exc:
+        return await refuse(
+            websocket, _STATUS_TO_CLOSE.get(exc.status, CLOSE_FORBIDDEN), exc.detail
+        )
+    try:
+        live = await hub.room(record)
+    except Exception as exc:
+        log.exception("session %s: the room could not be loaded", record.id)
+        return await refuse(
+            websocket, CLOSE_UNAVAILABLE, f"the notebook could not be loaded: {exc}"[:120]
+        )
+    if live.peer_count >= settings.max_participants:
+        return await refuse(websocket, CLOSE_FULL, "the session is full")
+    await websocket.accept()
+    peer = WebSocketPeer(next(_peer_ids), websocket, settings.max_send_buffer_bytes)
+    live.connect(peer, Role.EDIT if can_edit(access) else Role.VIEW, {"access": str(access)})
+    bucket = TokenBucket(settings.rate_messages_per_s, settings.rate_burst, time.monotonic())
+    try:
+        while not peer.closed:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            data = message.get("bytes")
+            if data is None:
+                peer.close(CLOSE_BAD_FRAME, "y-websocket messages are binary frames")
+            elif len(data) > settings.max_message_bytes:
+                peer.close(CLOSE_TOO_BIG, f"message over {settings.max_message_bytes} bytes")
+            elif not bucket.take(time.monotonic()):
+                peer.close(CLOSE_RATE, "too many messages: slow down")
+            else:
+                live.receive(peer.id, data)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        live.disconnect(peer.id)
+
+
+routes = [WebSocketRoute("/ws/{session_id}", join)]

@@ -1,0 +1,167 @@
+"""The command line: `collabd serve`, `collabd open PATH.ipynb`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import webbrowser
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+
+import uvicorn
+
+from . import __version__, auth
+from .app import create_app
+from .auth import Access
+from .httpapi import links
+from .hub import Hub
+from .settings import Settings
+
+log = logging.getLogger("collabd")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8765, help="port to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="where the store lives: sessions, update log, snapshots (default: ROOT/.collabd)",
+    )
+    parser.add_argument(
+        "--token",
+        default=None,
+        help="admin token for creating sessions (default: $COLLABD_TOKEN, else a new random one, printed)",
+    )
+    parser.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="collabd",
+        description="Real-time collaborative Jupyter notebooks: co-edit, one shared kernel, recorded sessions.",
+        epilog="Every setting can also be given as an environment variable COLLABD_<NAME> (see README).",
+    )
+    parser.add_argument("--version", action="version", version=f"collabd {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser(
+        "serve", help="run the hub", description="Run the hub and serve the notebooks under --root."
+    )
+    _common(serve)
+    serve.add_argument(
+        "--root",
+        type=Path,
+        default=None,
+        help="folder whose notebooks can be shared (default: current folder)",
+    )
+
+    open_ = sub.add_parser(
+        "open",
+        help="serve one notebook and print its edit and view links",
+        description="Serve, create a session for PATH.ipynb (created if missing), print its links and open a browser when one is available.",
+    )
+    open_.add_argument("path", type=Path, help="the notebook to share")
+    _common(open_)
+    open_.add_argument("--no-browser", action="store_true", help="do not try to open a browser")
+    return parser
+
+
+def settings_from(args: argparse.Namespace, root: Path) -> Settings:
+    settings = Settings().with_env()
+    settings.host, settings.port = args.host, args.port
+    settings.root = root.resolve()
+    settings.data = (args.data or (settings.root / ".collabd")).resolve()
+    settings.token = args.token or os.environ.get("COLLABD_TOKEN") or None
+    return settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "serve":
+        settings = settings_from(args, args.root or Path.cwd())
+        return serve(settings, log_level=args.log_level)
+    if args.command == "open":
+        return open_notebook(args)
+    return 2
+
+
+def serve(
+    settings: Settings,
+    *,
+    log_level: str = "info",
+    on_ready: Callable[[Hub], Awaitable[None]] | None = None,
+) -> int:
+    generated = not settings.token
+    if generated:
+        settings.token = auth.new_token()
+    app = create_app(settings)
+    hub: Hub = app.state.hub
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=log_level,
+        ws="websockets-sansio",
+        ws_max_size=settings.max_message_bytes + 1024,
+        ws_per_message_deflate=False,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+
+    async def run() -> None:
+        task = asyncio.create_task(server.serve())
+        while not server.started and not task.done():
+            await asyncio.sleep(0.05)
+        if server.started:
+            print(f"collabd {__version__} listening on {settings.base_url}", flush=True)
+            print(f"  notebooks under {settings.root}, data in {settings.data}", flush=True)
+            if generated:
+                print(f"  admin token: {settings.token}", flush=True)
+            else:
+                print("  admin token: the one given (--token or COLLABD_TOKEN)", flush=True)
+            if on_ready is not None:
+                await on_ready(hub)
+        await task
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:  # uvicorn re-raises the signal once it has shut down cleanly
+        pass
+    return 0 if server.started else 1
+
+
+def open_notebook(args: argparse.Namespace) -> int:
+    target = args.path.resolve()
+    cwd = Path.cwd().resolve()
+    root = cwd if target.is_relative_to(cwd) else target.parent
+    settings = settings_from(args, root)
+
+    async def announce(hub: Hub) -> None:
+        record, _ = await hub.create_session(target.relative_to(root).as_posix())
+        info = links(hub, record, Access.EDIT)
+        print(
+            f"\n  {record.path}\n  edit link (can change and run): {info['edit_url']}", flush=True
+        )
+        print(f"  view link (read only):          {info['view_url']}\n", flush=True)
+        if not args.no_browser and sys.stdout.isatty():
+            webbrowser.open(info["edit_url"])
+
+    return serve(settings, log_level=args.log_level, on_ready=announce)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

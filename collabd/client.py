@@ -1,0 +1,307 @@
+"""A Python participant: join a session link from a script, edit cells, watch outputs, run code.
+
+    async with NotebookClient.from_link(edit_url, name="bot") as nb:
+        cell_id = nb.insert_cell(0, "print(6 * 7)")
+        await nb.run(cell_id)
+        await nb.wait_for(lambda: nb.outputs(cell_id))
+
+Tests and benchmarks use it; so can bots. It speaks the standard y-websocket protocol with pycrdt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from jupyter_ydoc import YNotebook
+from pycrdt import Array, Awareness, Doc, Map, Text, TransactionEvent
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from . import protocol
+from .protocol import Kind
+
+
+class ClientError(RuntimeError):
+    """The hub refused a request; `status` and `error` come from its JSON error."""
+
+    def __init__(self, status: int, error: str, detail: str) -> None:
+        super().__init__(f"{status} {error}: {detail}")
+        self.status, self.error, self.detail = status, error, detail
+
+
+class NotebookClient:
+    def __init__(self, base_url: str, session_id: str, token: str, *, name: str = "python") -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session_id = session_id
+        self.token = token
+        self.name = name
+        self.doc = Doc()
+        self.notebook = YNotebook(self.doc)
+        self.awareness = Awareness(self.doc)
+        self.awareness.set_local_state({"user": {"name": name}})
+        self.denied: list[str] = []  # permission-denied reasons the hub sent
+        self.close_code: int | None = None
+        self.close_reason: str = ""
+        self._ws: ClientConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._synced = asyncio.Event()
+        self._changed = asyncio.Event()
+        self._applying_remote = False
+        self.doc.observe(self._on_local_change)
+
+    @classmethod
+    def from_link(cls, link: str, *, name: str = "python") -> NotebookClient:
+        """From an edit or view link: http://host:port/s/<id>#token=<token>."""
+        parts = urlsplit(link)
+        session_id = parts.path.rstrip("/").split("/")[-1]
+        token = dict(p.split("=", 1) for p in parts.fragment.split("&") if "=" in p).get("token")
+        if not token or not parts.path.startswith("/s/"):
+            raise ValueError("expected a session link like http://host/s/<id>#token=<token>")
+        return cls(f"{parts.scheme}://{parts.netloc}", session_id, token, name=name)
+
+    @property
+    def client_id(self) -> int:
+        return self.doc.client_id
+
+    # connection
+
+    async def connect(self, *, timeout: float = 30.0) -> None:
+        ws_base = self.base_url.replace("http", "ws", 1)
+        url = f"{ws_base}/ws/{self.session_id}?token={quote(self.token)}"
+        self._ws = await connect(url, max_size=None, open_timeout=timeout)
+        self._reader = asyncio.create_task(self._read())
+        await self._ws.send(protocol.sync_step1(self.doc.get_state()))
+        await self._send_presence()
+        await self.wait_synced(timeout)
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._reader is not None:
+            await asyncio.gather(self._reader, return_exceptions=True)
+
+    async def __aenter__(self) -> NotebookClient:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def wait_synced(self, timeout: float = 30.0) -> None:
+        waiter = asyncio.ensure_future(self._synced.wait())
+        done, _ = await asyncio.wait(
+            {waiter, self._reader_task()}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
+        waiter.cancel()
+        if not self._synced.is_set():
+            raise ClientError(
+                0, "not_synced", f"closed {self.close_code} {self.close_reason}".strip()
+            )
+
+    def _reader_task(self) -> asyncio.Task[None]:
+        assert self._reader is not None
+        return self._reader
+
+    @property
+    def connected(self) -> bool:
+        return self._reader is not None and not self._reader.done()
+
+    async def _read(self) -> None:
+        assert self._ws is not None
+        try:
+            async for frame in self._ws:
+                if isinstance(frame, bytes):
+                    await self._handle(frame)
+        except ConnectionClosed:
+            pass
+        finally:
+            if self._ws.close_rcvd is not None:
+                self.close_code, self.close_reason = (
+                    self._ws.close_rcvd.code,
+                    self._ws.close_rcvd.reason,
+                )
+            self._changed.set()
+
+    async def _handle(self, frame: bytes) -> None:
+        message = protocol.parse(frame)
+        if message.kind is Kind.SYNC_STEP1:
+            await self._send(protocol.sync_step2(self.doc.get_update(message.payload)))
+        elif message.kind in (Kind.SYNC_STEP2, Kind.UPDATE):
+            self._applying_remote = True
+            try:
+                self.doc.apply_update(message.payload)
+            finally:
+                self._applying_remote = False
+            if message.kind is Kind.SYNC_STEP2:
+                self._synced.set()
+        elif message.kind is Kind.AWARENESS:
+            self.awareness.apply_awareness_update(message.payload, "remote")
+        elif message.kind is Kind.AUTH:
+            self.denied.append(message.payload[2:].decode(errors="replace"))
+        self._changed.set()
+
+    def _on_local_change(self, event: TransactionEvent) -> None:
+        if self._applying_remote or self._ws is None:
+            return
+        asyncio.get_running_loop().create_task(self._send(protocol.update(event.update)))
+
+    async def _send(self, data: bytes) -> None:
+        if self._ws is not None:
+            try:
+                await self._ws.send(data)
+            except ConnectionClosed:
+                pass
+
+    async def send_raw(self, data: bytes | str) -> None:
+        """Send any frame as is (for tests of what the hub does with bad input)."""
+        assert self._ws is not None
+        await self._ws.send(data)
+
+    async def _send_presence(self) -> None:
+        update = self.awareness.encode_awareness_update([self.client_id])
+        await self._send(protocol.awareness(update))
+
+    async def set_presence(self, **fields: Any) -> None:
+        state = dict(self.awareness.get_local_state() or {})
+        state.update(fields)
+        self.awareness.set_local_state(state)
+        await self._send_presence()
+
+    def others(self) -> dict[int, dict[str, Any]]:
+        return {cid: s for cid, s in self.awareness.states.items() if cid != self.client_id}
+
+    # waiting
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
+        """Wait until predicate() is truthy (checked after every message); return its value."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("condition not met in time")
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), min(remaining, 0.25))
+            except TimeoutError:
+                pass
+
+    # the notebook
+
+    def cells(self) -> list[dict[str, Any]]:
+        result = self.doc.get("cells", type=Array).to_py() or []
+        return list(result)
+
+    def cell_ids(self) -> list[str]:
+        return [c["id"] for c in self.cells()]
+
+    def _ycell(self, cell_id: str) -> Map[Any]:
+        for ycell in self.notebook.ycells:
+            if ycell.get("id") == cell_id:
+                return ycell  # type: ignore[no-any-return]
+        raise KeyError(cell_id)
+
+    def cell(self, cell_id: str) -> dict[str, Any]:
+        result = self._ycell(cell_id).to_py()
+        assert isinstance(result, dict)
+        return result
+
+    def source(self, cell_id: str) -> str:
+        return str(self._ycell(cell_id)["source"])
+
+    def text(self, cell_id: str) -> Text:
+        text: Text = self._ycell(cell_id)["source"]
+        return text
+
+    def set_source(self, cell_id: str, source: str) -> None:
+        text = self.text(cell_id)
+        with self.doc.transaction():
+            text.clear()
+            text += source
+
+    def insert_text(self, cell_id: str, index: int, chars: str) -> None:
+        self.text(cell_id).insert(index, chars)
+
+    def insert_cell(self, index: int, source: str = "", cell_type: str = "code") -> str:
+        cell: dict[str, Any] = {"cell_type": cell_type, "source": source, "metadata": {}}
+        if cell_type == "code":
+            cell.update(outputs=[], execution_count=None)
+        ycell = self.notebook.create_ycell(cell)
+        self.notebook.ycells.insert(index, ycell)
+        return str(ycell["id"])
+
+    def delete_cell(self, cell_id: str) -> None:
+        for index, ycell in enumerate(self.notebook.ycells):
+            if ycell.get("id") == cell_id:
+                del self.notebook.ycells[index]
+                return
+        raise KeyError(cell_id)
+
+    def outputs(self, cell_id: str) -> list[dict[str, Any]]:
+        return list(self.cell(cell_id).get("outputs") or [])
+
+    def output_text(self, cell_id: str) -> str:
+        """Everything a cell's outputs say as text: streams, text/plain results, errors."""
+        parts = []
+        for out in self.outputs(cell_id):
+            kind = out.get("output_type")
+            if kind == "stream":
+                parts.append(str(out.get("text", "")))
+            elif kind in ("execute_result", "display_data"):
+                parts.append(str(out.get("data", {}).get("text/plain", "")))
+            elif kind == "error":
+                parts.append(f"{out.get('ename')}: {out.get('evalue')}")
+        return "".join(parts)
+
+    def state(self) -> dict[str, Any]:
+        result = self.doc.get("state", type=Map).to_py()
+        return result if isinstance(result, dict) else {}
+
+    # HTTP
+
+    async def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        return await asyncio.to_thread(self._request, method, path, body)
+
+    def _request(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(
+            f"{self.base_url}/api/sessions/{self.session_id}{path}",
+            data=data,
+            method=method,
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as err:
+            try:
+                info = json.loads(err.read())
+            except ValueError:
+                info = {}
+            raise ClientError(
+                err.code, info.get("error", "http_error"), info.get("detail", str(err))
+            ) from None
+        return json.loads(raw) if raw else None
+
+    async def run(self, *cell_ids: str) -> Any:
+        """Queue cells to run on the shared kernel, as this participant."""
+        by = {"name": self.name, "client_id": self.client_id}
+        if len(cell_ids) == 1:
+            return await self.request("POST", "/execute", {"cell_id": cell_ids[0], "by": by})
+        return await self.request("POST", "/execute", {"cell_ids": list(cell_ids), "by": by})
+
+    async def notebook_json(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self.request("GET", "/notebook")
+        return result

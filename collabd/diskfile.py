@@ -1,0 +1,190 @@
+"""Keeps each session's .ipynb on disk in step with its room, both ways.
+
+Out: the notebook is written atomically (temporary file, fsync, rename) `save_delay_s` after
+edits pause, and at least every `save_max_delay_s` under constant editing.
+In: a change made to the file by someone else is merged into the room as an ordinary edit
+(cells by id, text by diff). The check for an outside change always runs just before a save,
+so a save never overwrites an outside change it has not merged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import notebook
+from .extension import Extension
+from .liveroom import LiveRoom
+from .room import Publish
+from .store import SessionRecord
+
+log = logging.getLogger("collabd.disk")
+
+Stat = tuple[int, int]  # (mtime_ns, size)
+
+
+@dataclass
+class _State:
+    path: Path
+    stat: Stat | None = None
+    written: str | None = None
+    first_dirty: float | None = None
+    last_dirty: float = 0.0
+    task: asyncio.Task[None] | None = None
+    wake: asyncio.Event | None = None
+
+
+class DiskSync(Extension):
+    def __init__(self, notebook_path: Callable[[SessionRecord], Path]) -> None:
+        self._path_of = notebook_path
+
+    async def on_load(self, live: LiveRoom, record: SessionRecord) -> None:
+        state = _State(self._path_of(record), wake=asyncio.Event())
+        live.attachments["disk"] = state
+        await self._reconcile_on_load(live, state)
+        live.on_publish(lambda publishes: self._dirty(state, publishes))
+        state.task = asyncio.create_task(self._run(live, state), name=f"disk:{live.id}")
+
+    async def on_unload(self, live: LiveRoom) -> None:
+        state: _State | None = live.attachments.get("disk")
+        if state is None:
+            return
+        if state.task:
+            state.task.cancel()
+            await asyncio.gather(state.task, return_exceptions=True)
+        await live.flush()
+        await self._merge_outside(live, state)
+        await self._save(live, state)
+
+    async def save_now(self, live: LiveRoom) -> None:
+        state: _State | None = live.attachments.get("disk")
+        if state is not None:
+            await self._merge_outside(live, state)
+            await self._save(live, state)
+
+    # the loop
+
+    def _dirty(self, state: _State, publishes: list[Publish]) -> None:
+        now = time.monotonic()
+        state.last_dirty = now
+        if state.first_dirty is None:
+            state.first_dirty = now
+        assert state.wake is not None
+        state.wake.set()
+
+    async def _run(self, live: LiveRoom, state: _State) -> None:
+        settings = live.settings
+        assert state.wake is not None
+        while True:
+            timeout = settings.watch_interval_s
+            if state.first_dirty is not None:
+                timeout = min(timeout, max(0.0, self._due_at(live, state) - time.monotonic()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(state.wake.wait(), timeout)
+            state.wake.clear()
+            try:
+                await self._merge_outside(live, state)
+                if state.first_dirty is not None and time.monotonic() >= self._due_at(live, state):
+                    await self._save(live, state)
+            except Exception:
+                log.exception("room %s: keeping %s in step failed", live.id, state.path)
+                await asyncio.sleep(settings.watch_interval_s)
+
+    def _due_at(self, live: LiveRoom, state: _State) -> float:
+        assert state.first_dirty is not None
+        return min(
+            state.last_dirty + live.settings.save_delay_s,
+            state.first_dirty + live.settings.save_max_delay_s,
+        )
+
+    # both directions
+
+    async def _reconcile_on_load(self, live: LiveRoom, state: _State) -> None:
+        """After a restart the file may be stale (hub killed before a save) or edited meanwhile."""
+        found = await asyncio.to_thread(_read, state.path)
+        if found is None:
+            state.first_dirty = state.last_dirty = time.monotonic()
+            return
+        text, stat = found
+        if text == notebook.to_text(notebook.to_json(live.doc)):
+            state.stat, state.written = stat, text
+            return
+        if stat[0] / 1e9 > live.attachments.get("last_change_ts", 0.0):
+            await self._merge_text(live, state, text, stat)  # edited while we were away
+        else:
+            state.stat = stat
+            state.first_dirty = state.last_dirty = time.monotonic()  # stale: write ours
+
+    async def _merge_outside(self, live: LiveRoom, state: _State) -> None:
+        stat = await asyncio.to_thread(_stat, state.path)
+        if stat is None or stat == state.stat:
+            return
+        found = await asyncio.to_thread(_read, state.path)
+        if found is None:
+            return
+        text, stat = found
+        if text == state.written:
+            state.stat = stat
+            return
+        await self._merge_text(live, state, text, stat)
+
+    async def _merge_text(self, live: LiveRoom, state: _State, text: str, stat: Stat) -> None:
+        state.stat = stat
+        try:
+            outside = notebook.parse_ipynb(text)
+        except Exception as exc:  # half-written or broken: wait for the next version
+            log.warning(
+                "room %s: %s changed on disk but is not valid: %s", live.id, state.path, exc
+            )
+            return
+        log.info("room %s: merging an outside change to %s", live.id, state.path)
+        live.change("disk", lambda doc: notebook.merge_outside(doc, outside))
+        live.record_event("disk_merge", {"path": state.path.name})
+        await live.flush()
+
+    async def _save(self, live: LiveRoom, state: _State) -> None:
+        state.first_dirty = None
+        try:
+            text = notebook.to_text(notebook.to_json(live.doc))
+        except Exception as exc:
+            log.error("room %s: not saving, the notebook is not valid: %s", live.id, exc)
+            return
+        if text == state.written:
+            return
+        state.stat = await asyncio.to_thread(_write_atomically, state.path, text)
+        state.written = text
+
+
+def _stat(path: Path) -> Stat | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
+def _read(path: Path) -> tuple[str, Stat] | None:
+    try:
+        stat = _stat(path)
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    return (text, stat) if stat else None
+
+
+def _write_atomically(path: Path, text: str) -> Stat:
+    tmp = path.with_name(f".{path.name}.collabd-{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    stat = _stat(path)
+    assert stat is not None
+    return stat

@@ -1,0 +1,210 @@
+"""The hub: sessions, and the rooms loaded for them (each exactly once).
+
+Loading a room reads its newest snapshot and the log after it, never the .ipynb again: the
+first load of a new session is the only import from disk. So a client that reconnects after a
+restart, holding the old document, finds the same items and duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pycrdt import Doc, merge_updates
+
+from . import auth, notebook, paths
+from .extension import Extension
+from .liveroom import LiveRoom
+from .settings import Settings
+from .store import SessionRecord, Store
+
+log = logging.getLogger("collabd.hub")
+T = TypeVar("T")
+
+
+class NotANotebook(ValueError):
+    """The file exists but is not a readable notebook."""
+
+
+class Hub:
+    def __init__(
+        self, settings: Settings, store: Store, extensions: Sequence[Extension] = ()
+    ) -> None:
+        if not settings.token:
+            raise ValueError("the admin token must be set")
+        self.settings = settings
+        self.admin_token: str = settings.token
+        self.store = store
+        self.extensions = list(extensions)
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collabd-store")
+        self._rooms: dict[str, LiveRoom] = {}
+        self._loading: dict[str, asyncio.Future[LiveRoom]] = {}
+        self._create_lock = asyncio.Lock()
+        self._janitor: asyncio.Task[None] | None = None
+
+    # lifecycle
+
+    async def start(self) -> None:
+        self._janitor = asyncio.create_task(self._unload_idle_forever(), name="janitor")
+
+    async def stop(self) -> None:
+        if self._janitor:
+            self._janitor.cancel()
+            await asyncio.gather(self._janitor, return_exceptions=True)
+        for session_id in list(self._rooms):
+            await self._unload(session_id)
+        for extension in self.extensions:
+            await extension.on_stop()
+        await self.run_io(self.store.close)
+        self._io.shutdown(wait=True)
+
+    async def run_io(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run blocking store or file work on the one I/O thread, in submission order."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._io, functools.partial(fn, *args, **kwargs))
+
+    # sessions
+
+    async def create_session(self, rel_path: object) -> tuple[SessionRecord, bool]:
+        """The live session for a notebook path, created if there is none (and the file too)."""
+        rel, full = paths.normalize(self.settings.root, rel_path)
+        async with self._create_lock:
+            existing = await self.run_io(self.store.session_for_path, rel)
+            if existing is not None:
+                return existing, False
+            await self.run_io(_ensure_notebook_file, full)
+            record = SessionRecord(
+                id=auth.new_session_id(),
+                path=rel,
+                edit_token=auth.new_token(),
+                view_token=auth.new_token(),
+                created=time.time(),
+            )
+            await self.run_io(self.store.add_session, record)
+        log.info("session %s created for %s", record.id, rel)
+        if self.settings.kernel_start_with_session:
+            await self.room(record)
+        return record, True
+
+    async def session(self, session_id: str) -> SessionRecord | None:
+        return await self.run_io(self.store.get_session, session_id)
+
+    async def sessions(self) -> list[SessionRecord]:
+        return await self.run_io(self.store.sessions)
+
+    def notebook_path(self, record: SessionRecord) -> Path:
+        return paths.normalize(self.settings.root, record.path)[1]
+
+    # rooms
+
+    def loaded(self, session_id: str) -> LiveRoom | None:
+        return self._rooms.get(session_id)
+
+    async def room(self, record: SessionRecord) -> LiveRoom:
+        """The session's room, loading it if needed; concurrent callers share one load."""
+        live = self._rooms.get(record.id)
+        if live is not None:
+            return live
+        pending = self._loading.get(record.id)
+        if pending is None:
+            pending = asyncio.get_running_loop().create_future()
+            self._loading[record.id] = pending
+            try:
+                live = await self._load(record)
+            except BaseException as exc:
+                pending.set_exception(exc)
+                pending.exception()  # retrieved here: each waiter gets it too
+                raise
+            finally:
+                del self._loading[record.id]
+            self._rooms[record.id] = live
+            pending.set_result(live)
+            return live
+        return await asyncio.shield(pending)
+
+    async def _load(self, record: SessionRecord) -> LiveRoom:
+        started = time.perf_counter()
+        snapshot = await self.run_io(self.store.latest_snapshot, record.id)
+        after = snapshot.seq if snapshot else 0
+        tail = await self.run_io(self.store.entries, record.id, after_seq=after)
+        doc: Doc = Doc()
+        updates = ([snapshot.state] if snapshot else []) + [e.data for e in tail]
+        if updates:
+            doc.apply_update(merge_updates(*updates) if len(updates) > 1 else updates[0])
+        live = LiveRoom(
+            record.id,
+            doc,
+            store=self.store,
+            settings=self.settings,
+            run_io=self.run_io,
+            last_seq=tail[-1].seq if tail else after,
+            snapshot_seq=after,
+        )
+        live.attachments["last_change_ts"] = (
+            tail[-1].ts if tail else (snapshot.ts if snapshot else 0.0)
+        )
+        live.start()
+        if not updates:
+            nb = await self.run_io(_read_notebook, self.notebook_path(record))
+            live.change("import", lambda d: notebook.load_into(d, nb))
+            await live.flush()
+        for extension in self.extensions:
+            await extension.on_load(live, record)
+        log.info(
+            "room %s loaded (%d log entries after snapshot) in %.1f ms",
+            record.id,
+            len(tail),
+            (time.perf_counter() - started) * 1000,
+        )
+        return live
+
+    async def _unload(self, session_id: str) -> None:
+        live = self._rooms.pop(session_id, None)
+        if live is None:
+            return
+        for extension in self.extensions:
+            try:
+                await extension.on_unload(live)
+            except Exception:
+                log.exception("room %s: extension %r failed to unload", session_id, extension)
+        await live.close()
+        log.info("room %s unloaded", session_id)
+
+    async def _unload_idle_forever(self) -> None:
+        while True:
+            await asyncio.sleep(min(5.0, self.settings.room_idle_unload_s))
+            now = time.monotonic()
+            for session_id, live in list(self._rooms.items()):
+                idle = live.idle_since is not None and (
+                    now - live.idle_since >= self.settings.room_idle_unload_s
+                )
+                if idle and not any(e.busy(live) for e in self.extensions):
+                    with contextlib.suppress(Exception):
+                        await self._unload(session_id)
+
+
+def _ensure_notebook_file(full: Path) -> None:
+    if full.exists():
+        _read_notebook(full)
+        return
+    if not full.parent.is_dir():
+        raise NotANotebook(f"folder {full.parent.name!r} does not exist")
+    tmp = full.with_name(f".{full.name}.collabd-new")
+    tmp.write_text(notebook.to_text(notebook.empty_notebook()), encoding="utf-8")
+    tmp.replace(full)
+
+
+def _read_notebook(full: Path) -> notebook.NotebookJSON:
+    try:
+        return notebook.parse_ipynb(full.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return notebook.empty_notebook()
+    except Exception as exc:
+        raise NotANotebook(f"{full.name} is not a valid notebook: {exc}") from exc

@@ -1,0 +1,243 @@
+"""A loaded room with its connected peers: carries out what the pure Room decides.
+
+Order of work for every batch of actions: append the batch's updates (and presence, when
+recording) to the store in one transaction, then send. Updates that arrive while a write is in
+flight wait for the next batch, so under load each write covers many updates (group commit)
+and each fan-out merges them into one frame (encoded once, the same bytes for every receiver).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from pycrdt import Doc, merge_updates
+
+from . import protocol
+from .peer import Peer
+from .room import Action, Close, PeerId, Publish, Relay, Reply, Role, Room
+from .settings import Settings
+from .store import NewEntry, Snapshot, Store
+from .store.base import AWARENESS, EVENT, UPDATE
+
+log = logging.getLogger("collabd.room")
+
+RunIO = Callable[..., Awaitable[Any]]
+Listener = Callable[[list[Publish]], None]
+
+
+class LiveRoom:
+    def __init__(
+        self,
+        session_id: str,
+        doc: Doc,
+        *,
+        store: Store,
+        settings: Settings,
+        run_io: RunIO,
+        last_seq: int,
+        snapshot_seq: int,
+    ) -> None:
+        self.id = session_id
+        self.room = Room(doc)
+        self.settings = settings
+        self.attachments: dict[str, Any] = {}  # per-room state of extensions (kernel, disk, …)
+        self._store = store
+        self._run_io = run_io
+        self._peers: dict[PeerId, Peer] = {}
+        self._outbox: list[Action] = []
+        self._events: list[NewEntry] = []
+        self._wakeup = asyncio.Event()
+        self._flush_lock = asyncio.Lock()  # batches are stored and sent one after another
+        self._flusher: asyncio.Task[None] | None = None
+        self._last_seq = last_seq
+        self._snapshot_seq = snapshot_seq
+        self._since_snapshot = 0
+        self._presence_at: dict[str, float] = {}
+        self._listeners: list[Listener] = []
+        self.idle_since: float | None = time.monotonic()
+        self.closed = False
+
+    @property
+    def doc(self) -> Doc:
+        return self.room.doc
+
+    @property
+    def peer_count(self) -> int:
+        return len(self._peers)
+
+    def start(self) -> None:
+        self._flusher = asyncio.create_task(self._flush_forever(), name=f"flush:{self.id}")
+
+    async def close(self) -> None:
+        """Write what is pending and stop; peers are closed with 1001 (going away)."""
+        self.closed = True
+        for peer in list(self._peers.values()):
+            peer.close(1001, "the hub is shutting down")
+        await self.flush()
+        if self._flusher:
+            self._flusher.cancel()
+            await asyncio.gather(self._flusher, return_exceptions=True)
+
+    def on_publish(self, listener: Listener) -> None:
+        """Call `listener` with each batch of document updates once it is stored and sent."""
+        self._listeners.append(listener)
+
+    # peers
+
+    def connect(self, peer: Peer, role: Role, user: dict[str, Any] | None = None) -> None:
+        self._peers[peer.id] = peer
+        self.idle_since = None
+        self.record_event("join", {"peer": peer.id, "role": str(role), **(user or {})})
+        self.dispatch(self.room.join(peer.id, role))
+
+    def disconnect(self, peer_id: PeerId) -> None:
+        if self._peers.pop(peer_id, None) is None:
+            return
+        self.record_event("leave", {"peer": peer_id})
+        self.dispatch(self.room.leave(peer_id))
+        if not self._peers:
+            self.idle_since = time.monotonic()
+
+    def receive(self, peer_id: PeerId, frame: bytes) -> None:
+        self.dispatch(self.room.receive(peer_id, frame))
+
+    # the hub's own changes
+
+    def change(self, origin: str, edit: Callable[[Doc], None]) -> None:
+        """Edit the document as the hub (kernel output, a merge from disk) and publish it."""
+        self.dispatch(self.room.change(origin, edit))
+
+    def record_event(self, kind: str, data: dict[str, Any]) -> None:
+        """Add a non-document event (join, leave, run, kernel state) to the recording."""
+        if not self.settings.record:
+            return
+        payload = json.dumps({"type": kind, **data}, separators=(",", ":")).encode()
+        self._events.append(NewEntry(time.time(), EVENT, kind, payload))
+        self._wake()
+
+    # carrying out
+
+    def dispatch(self, actions: list[Action]) -> None:
+        for action in actions:
+            if isinstance(action, Close):
+                log.warning("room %s: closing peer %s: %s", self.id, action.peer, action.reason)
+                peer = self._peers.get(action.peer)
+                if peer is not None:
+                    peer.close(action.code, action.reason[:120])
+            else:
+                self._outbox.append(action)
+        if self._outbox:
+            self._wake()
+
+    def _wake(self) -> None:
+        self._wakeup.set()
+
+    async def flush(self) -> None:
+        """Store and send everything pending now."""
+        while self._outbox or self._events:
+            await self._flush_once()
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            if self.settings.merge_window_s:
+                await asyncio.sleep(self.settings.merge_window_s)
+            try:
+                await self._flush_once()
+            except Exception:
+                log.exception("room %s: flush failed; will retry", self.id)
+                await asyncio.sleep(0.5)
+                self._wake()
+
+    async def _flush_once(self) -> None:
+        async with self._flush_lock:
+            await self._flush_batch()
+
+    async def _flush_batch(self) -> None:
+        batch, self._outbox = self._outbox, []
+        events, self._events = self._events, []
+        entries = events + self._entries_for(batch)
+        snapshot_state = None
+        updates = sum(1 for a in batch if isinstance(a, Publish))
+        if self._since_snapshot + updates >= self.settings.snapshot_every:
+            snapshot_state = self.doc.get_update()  # exactly the state after this batch
+        if entries:
+            try:
+                self._last_seq = await self._run_io(self._store.append, self.id, entries)
+            except BaseException:
+                self._outbox[:0] = batch  # keep order; nothing was sent
+                self._events[:0] = events
+                raise
+        self._since_snapshot += updates
+        self._send(batch)
+        if snapshot_state is not None:
+            await self._snapshot(snapshot_state)
+
+    async def _snapshot(self, state: bytes) -> None:
+        """Snapshots only speed up loading and seeking: a failed one is logged, not fatal."""
+        snapshot = Snapshot(self._last_seq, time.time(), state)
+        try:
+            await self._run_io(self._store.add_snapshot, self.id, snapshot)
+        except Exception:
+            log.exception("room %s: snapshot at seq %s failed", self.id, snapshot.seq)
+            return
+        self._snapshot_seq, self._since_snapshot = snapshot.seq, 0
+
+    def _entries_for(self, batch: list[Action]) -> list[NewEntry]:
+        now = time.time()
+        entries = []
+        for action in batch:
+            if isinstance(action, Publish):
+                entries.append(NewEntry(now, UPDATE, action.origin, action.update))
+            elif isinstance(action, Relay) and self._record_presence(action.origin, now):
+                entries.append(NewEntry(now, AWARENESS, action.origin, action.awareness_update))
+        return entries
+
+    def _record_presence(self, origin: str, now: float) -> bool:
+        if not self.settings.record:
+            return False
+        last = self._presence_at.get(origin, 0.0)
+        if now - last < self.settings.record_presence_interval_s:
+            return False
+        self._presence_at[origin] = now
+        return True
+
+    def _send(self, batch: list[Action]) -> None:
+        pending: list[Publish] = []
+        for action in batch:
+            if isinstance(action, Publish):
+                pending.append(action)
+                continue
+            self._fan_out(pending)
+            pending = []
+            if isinstance(action, Reply):
+                peer = self._peers.get(action.peer)
+                if peer is not None:
+                    peer.send(action.data)
+            elif isinstance(action, Relay):
+                self._broadcast(action.frame, action.sender)
+        self._fan_out(pending)
+
+    def _fan_out(self, publishes: list[Publish]) -> None:
+        if not publishes:
+            return
+        if len(publishes) == 1:
+            update, sender = publishes[0].update, publishes[0].sender
+        else:
+            update = merge_updates(*(p.update for p in publishes))
+            senders = {p.sender for p in publishes}
+            sender = senders.pop() if len(senders) == 1 else None
+        self._broadcast(protocol.update(update), sender)
+        for listener in self._listeners:
+            listener(publishes)
+
+    def _broadcast(self, frame: bytes, exclude: PeerId | None) -> None:
+        for peer_id, peer in list(self._peers.items()):
+            if peer_id != exclude:
+                peer.send(frame)

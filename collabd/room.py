@@ -1,0 +1,204 @@
+"""A shared notebook room, sans I/O: bytes in, actions out.
+
+The room owns the document and the presence (awareness) of one session. It never touches a
+socket, a file or the event loop: the hub feeds it frames and carries out the actions it returns,
+in order. That keeps every protocol decision testable without a server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from pycrdt import Awareness, Decoder, Doc, TransactionEvent, merge_updates
+
+from . import protocol
+from .protocol import Kind, ProtocolError
+
+PeerId = int
+EMPTY_UPDATE = b"\x00\x00"
+
+# Close codes a peer sees when its own input is refused (the 4xxx range is ours to define).
+CLOSE_MALFORMED = 4400
+CLOSE_BAD_UPDATE = 4422
+
+
+class Role(StrEnum):
+    EDIT = "edit"
+    VIEW = "view"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Send `data` to one peer only."""
+
+    peer: PeerId
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Publish:
+    """A document update: append it to the log, then send it to every peer but `sender`."""
+
+    update: bytes
+    origin: str
+    sender: PeerId | None
+
+
+@dataclass(frozen=True, slots=True)
+class Relay:
+    """A presence change: send the awareness frame to every peer but `sender`."""
+
+    frame: bytes
+    awareness_update: bytes
+    origin: str
+    sender: PeerId | None
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """End one peer's connection because of what it sent."""
+
+    peer: PeerId
+    code: int
+    reason: str
+
+
+Action = Reply | Publish | Relay | Close
+
+
+@dataclass(slots=True)
+class _Peer:
+    role: Role
+    client_ids: set[int] = field(default_factory=set)
+
+
+class Room:
+    """One document and its presence, shared by the peers that joined it."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        self.awareness = Awareness(doc)
+        self.awareness.set_local_state(None)  # the hub itself has no presence
+        self._peers: dict[PeerId, _Peer] = {}
+
+    @property
+    def peer_count(self) -> int:
+        return len(self._peers)
+
+    def presence(self) -> dict[int, dict[str, object]]:
+        """Client id -> awareness state, for everyone present."""
+        return dict(self.awareness.states)
+
+    def join(self, peer: PeerId, role: Role) -> list[Action]:
+        """A peer connected: ask for its state and show it who is here."""
+        self._peers[peer] = _Peer(role)
+        actions: list[Action] = [Reply(peer, protocol.sync_step1(self.doc.get_state()))]
+        present = list(self.awareness.states)
+        if present:
+            update = self.awareness.encode_awareness_update(present)
+            actions.append(Reply(peer, protocol.awareness(update)))
+        return actions
+
+    def leave(self, peer: PeerId) -> list[Action]:
+        """A peer left: remove its presence for everyone at once."""
+        info = self._peers.pop(peer, None)
+        if info is None or not info.client_ids:
+            return []
+        gone = [cid for cid in info.client_ids if cid in self.awareness.states]
+        if not gone:
+            return []
+        self.awareness.remove_awareness_states(gone, f"peer:{peer}")
+        update = self.awareness.encode_awareness_update(gone)
+        return [Relay(protocol.awareness(update), update, f"peer:{peer}", None)]
+
+    def receive(self, peer: PeerId, frame: bytes) -> list[Action]:
+        """Handle one frame from a peer that joined."""
+        info = self._peers.get(peer)
+        if info is None:
+            return []
+        try:
+            message = protocol.parse(frame)
+        except ProtocolError as exc:
+            return [Close(peer, CLOSE_MALFORMED, str(exc))]
+        handler = _HANDLERS.get(message.kind)
+        return handler(self, peer, info, message.payload) if handler else []
+
+    def _on_step1(self, peer: PeerId, info: _Peer, state_vector: bytes) -> list[Action]:
+        try:
+            missing = self.doc.get_update(state_vector)
+        except ValueError as exc:
+            return [Close(peer, CLOSE_MALFORMED, f"bad state vector: {exc}")]
+        return [Reply(peer, protocol.sync_step2(missing))]
+
+    def _on_update(self, peer: PeerId, info: _Peer, update: bytes) -> list[Action]:
+        if update == EMPTY_UPDATE:
+            return []
+        if info.role is not Role.EDIT:
+            return [Reply(peer, protocol.permission_denied("view-only link: changes are refused"))]
+        try:
+            self.doc.apply_update(update)
+        except ValueError as exc:
+            return [Close(peer, CLOSE_BAD_UPDATE, f"update cannot be applied: {exc}")]
+        return [Publish(update, f"peer:{peer}", peer)]
+
+    def _on_awareness(self, peer: PeerId, info: _Peer, update: bytes) -> list[Action]:
+        try:
+            client_ids = _awareness_clients(update)
+            self.awareness.apply_awareness_update(update, f"peer:{peer}")
+        except (ValueError, RuntimeError, IndexError) as exc:
+            return [Close(peer, CLOSE_MALFORMED, f"bad awareness update: {exc}")]
+        for client_id, alive in client_ids:
+            if alive:
+                info.client_ids.add(client_id)
+            else:
+                info.client_ids.discard(client_id)
+        return [Relay(protocol.awareness(update), update, f"peer:{peer}", peer)]
+
+    def _on_query_awareness(self, peer: PeerId, info: _Peer, _: bytes) -> list[Action]:
+        present = list(self.awareness.states)
+        return [Reply(peer, protocol.awareness(self.awareness.encode_awareness_update(present)))]
+
+    def change(self, origin: str, edit: Callable[[Doc], None]) -> list[Action]:
+        """Make a change of the hub's own (kernel output, disk merge) and publish it.
+
+        `edit` opens its own transaction(s): jupyter_ydoc objects cannot be created inside one.
+        Several transactions are published as one merged update.
+        """
+        updates: list[bytes] = []
+
+        def collect(event: TransactionEvent) -> None:
+            updates.append(event.update)
+
+        subscription = self.doc.observe(collect)
+        try:
+            edit(self.doc)
+        finally:
+            self.doc.unobserve(subscription)
+        updates = [u for u in updates if u != EMPTY_UPDATE]
+        if not updates:
+            return []
+        return [Publish(merge_updates(*updates) if len(updates) > 1 else updates[0], origin, None)]
+
+
+_Handler = Callable[[Room, PeerId, _Peer, bytes], list[Action]]
+_HANDLERS: dict[Kind, _Handler] = {
+    Kind.SYNC_STEP1: Room._on_step1,
+    Kind.SYNC_STEP2: Room._on_update,
+    Kind.UPDATE: Room._on_update,
+    Kind.AWARENESS: Room._on_awareness,
+    Kind.QUERY_AWARENESS: Room._on_query_awareness,
+}
+
+
+def _awareness_clients(update: bytes) -> list[tuple[int, bool]]:
+    """The (client id, still present) pairs an awareness update speaks of."""
+    decoder = Decoder(update)
+    result = []
+    for _ in range(decoder.read_var_uint()):
+        client_id = decoder.read_var_uint()
+        decoder.read_var_uint()  # clock
+        state = decoder.read_var_string()
+        result.append((client_id, state not in ("", "null")))
+    return result

@@ -1,0 +1,95 @@
+"""Every setting in one place, with the defaults a single machine wants.
+
+Each field can be set from the environment as COLLABD_<NAME> (upper case); the CLI sets the main
+ones from its options.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MiB = 1024 * 1024
+
+
+@dataclass
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8765
+    root: Path = field(default_factory=Path.cwd)
+    data: Path = field(default_factory=lambda: Path.cwd() / ".collabd")
+    token: str | None = None
+    public_url: str | None = None  # base URL for links when behind a proxy
+
+    # websocket limits
+    allowed_origins: tuple[str, ...] = ()  # besides the server's own origin
+    max_message_bytes: int = 16 * MiB
+    rate_messages_per_s: float = 200.0
+    rate_burst: int = 2000
+    max_participants: int = 200
+    max_send_buffer_bytes: int = 64 * MiB  # a peer that reads slower than this is dropped
+
+    # document and storage
+    snapshot_every: int = 500  # log entries between snapshots
+    merge_window_s: float = 0.0  # extra wait before a fan-out, to merge more updates
+    save_delay_s: float = 1.0  # write the .ipynb this long after edits pause
+    save_max_delay_s: float = 5.0  # and at least this often under constant editing
+    watch_interval_s: float = 1.0  # how often to look for outside changes to the .ipynb
+    room_idle_unload_s: float = 60.0
+
+    # kernels
+    kernel_start_with_session: bool = False
+    kernel_idle_shutdown_s: float = 3600.0
+    kernel_restart_on_death: bool = True
+    queue_order: str = "fifo"  # or "fair": round-robin across participants
+    output_limit_bytes: int = 1 * MiB  # per cell
+    stream_flush_s: float = 0.1
+    input_timeout_s: float = 300.0
+
+    # recording
+    record: bool = True
+    record_presence_interval_s: float = 0.2
+    retention_days: float = 0.0  # 0 keeps everything
+    retention_bytes: int = 0  # 0 keeps everything
+
+    @property
+    def db_path(self) -> Path:
+        return self.data / "collabd.sqlite3"
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"
+
+    def with_env(self, environ: dict[str, str] | None = None) -> Settings:
+        """A copy with COLLABD_<NAME> variables applied."""
+        environ = dict(os.environ) if environ is None else environ
+        changes: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            raw = environ.get(f"COLLABD_{f.name.upper()}")
+            if raw is not None:
+                changes[f.name] = _parse(raw, getattr(self, f.name), f.name)
+        return dataclasses.replace(self, **changes)
+
+
+def _parse(raw: str, current: Any, name: str) -> Any:
+    if isinstance(current, bool):
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"COLLABD_{name.upper()}: expected a boolean, got {raw!r}")
+    if isinstance(current, Path):
+        return Path(raw)
+    if isinstance(current, tuple):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    if isinstance(current, (int, float)):
+        try:
+            return type(current)(raw)
+        except ValueError:
+            raise ValueError(f"COLLABD_{name.upper()}: expected a number, got {raw!r}") from None
+    return raw

@@ -1,0 +1,101 @@
+"""The store interface.
+
+Methods are synchronous and may block: the hub calls them from one worker thread, in order, so
+that the log is written in the order updates were accepted (and before they are broadcast).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+# Kinds of log entry. Only "update" entries make up the document; the others are the recording.
+UPDATE = "update"
+AWARENESS = "awareness"
+EVENT = "event"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    id: str
+    path: str
+    edit_token: str
+    view_token: str
+    created: float
+
+
+@dataclass(frozen=True, slots=True)
+class NewEntry:
+    ts: float
+    kind: str
+    origin: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    seq: int
+    ts: float
+    kind: str
+    origin: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The whole document state as of log entry `seq` (included)."""
+
+    seq: int
+    ts: float
+    state: bytes
+
+
+class Store(ABC):
+    # sessions
+
+    @abstractmethod
+    def add_session(self, record: SessionRecord) -> None: ...
+
+    @abstractmethod
+    def get_session(self, session_id: str) -> SessionRecord | None: ...
+
+    @abstractmethod
+    def session_for_path(self, path: str) -> SessionRecord | None: ...
+
+    @abstractmethod
+    def sessions(self) -> list[SessionRecord]: ...
+
+    # the log
+
+    @abstractmethod
+    def append(self, room: str, entries: Sequence[NewEntry]) -> int:
+        """Append entries in one transaction; return the last sequence number."""
+
+    @abstractmethod
+    def entries(
+        self,
+        room: str,
+        *,
+        after_seq: int = 0,
+        kinds: Iterable[str] = (UPDATE,),
+        until_ts: float | None = None,
+        from_ts: float | None = None,
+        limit: int | None = None,
+    ) -> list[LogEntry]:
+        """Entries with seq > after_seq (and from_ts <= ts <= until_ts), oldest first."""
+
+    @abstractmethod
+    def count(self, room: str, *, after_seq: int = 0, kinds: Iterable[str] = (UPDATE,)) -> int: ...
+
+    # snapshots
+
+    @abstractmethod
+    def add_snapshot(self, room: str, snapshot: Snapshot) -> None: ...
+
+    @abstractmethod
+    def latest_snapshot(self, room: str, *, until_ts: float | None = None) -> Snapshot | None:
+        """The newest snapshot, or the newest taken at or before `until_ts`."""
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,70 @@
+"""An in-memory store, for unit tests of the logic above it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+
+from .base import UPDATE, LogEntry, NewEntry, SessionRecord, Snapshot, Store
+
+
+class MemoryStore(Store):
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sessions: dict[str, SessionRecord] = {}
+        self._log: dict[str, list[LogEntry]] = {}
+        self._snapshots: dict[str, list[Snapshot]] = {}
+        self._seq = 0
+
+    def add_session(self, record: SessionRecord) -> None:
+        with self._lock:
+            self._sessions[record.id] = record
+
+    def get_session(self, session_id: str) -> SessionRecord | None:
+        return self._sessions.get(session_id)
+
+    def session_for_path(self, path: str) -> SessionRecord | None:
+        return next((s for s in self._sessions.values() if s.path == path), None)
+
+    def sessions(self) -> list[SessionRecord]:
+        return sorted(self._sessions.values(), key=lambda s: s.created)
+
+    def append(self, room: str, entries: Sequence[NewEntry]) -> int:
+        with self._lock:
+            log = self._log.setdefault(room, [])
+            for entry in entries:
+                self._seq += 1
+                log.append(LogEntry(self._seq, entry.ts, entry.kind, entry.origin, entry.data))
+            return self._seq
+
+    def entries(
+        self,
+        room: str,
+        *,
+        after_seq: int = 0,
+        kinds: Iterable[str] = (UPDATE,),
+        until_ts: float | None = None,
+        from_ts: float | None = None,
+        limit: int | None = None,
+    ) -> list[LogEntry]:
+        wanted = set(kinds)
+        found = [
+            e
+            for e in self._log.get(room, [])
+            if e.seq > after_seq
+            and e.kind in wanted
+            and (until_ts is None or e.ts <= until_ts)
+            and (from_ts is None or e.ts >= from_ts)
+        ]
+        return found[:limit] if limit is not None else found
+
+    def count(self, room: str, *, after_seq: int = 0, kinds: Iterable[str] = (UPDATE,)) -> int:
+        return len(self.entries(room, after_seq=after_seq, kinds=kinds))
+
+    def add_snapshot(self, room: str, snapshot: Snapshot) -> None:
+        with self._lock:
+            self._snapshots.setdefault(room, []).append(snapshot)
+
+    def latest_snapshot(self, room: str, *, until_ts: float | None = None) -> Snapshot | None:
+        found = [s for s in self._snapshots.get(room, []) if until_ts is None or s.ts <= until_ts]
+        return max(found, key=lambda s: s.seq, default=None)

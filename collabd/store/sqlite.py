@@ -1,0 +1,152 @@
+"""The embedded default store: one SQLite file in the data directory.
+
+WAL mode with synchronous=NORMAL: a committed append survives the hub being killed (only a power
+loss may take the last transactions), which is the guarantee the hub gives its clients.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from .base import UPDATE, LogEntry, NewEntry, SessionRecord, Snapshot, Store
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    edit_token TEXT NOT NULL,
+    view_token TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    room TEXT NOT NULL,
+    ts REAL NOT NULL,
+    kind TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS log_room_seq ON log (room, seq);
+CREATE INDEX IF NOT EXISTS log_room_ts ON log (room, ts);
+CREATE TABLE IF NOT EXISTS snapshots (
+    room TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    ts REAL NOT NULL,
+    state BLOB NOT NULL,
+    PRIMARY KEY (room, seq)
+);
+"""
+
+
+class SQLiteStore(Store):
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self.path.chmod(0o600)  # it holds the session tokens
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def add_session(self, record: SessionRecord) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO sessions (id, path, edit_token, view_token, created)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (record.id, record.path, record.edit_token, record.view_token, record.created),
+            )
+
+    def get_session(self, session_id: str) -> SessionRecord | None:
+        return self._one_session("SELECT * FROM sessions WHERE id = ?", session_id)
+
+    def session_for_path(self, path: str) -> SessionRecord | None:
+        return self._one_session("SELECT * FROM sessions WHERE path = ?", path)
+
+    def sessions(self) -> list[SessionRecord]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM sessions ORDER BY created").fetchall()
+        return [SessionRecord(*row) for row in rows]
+
+    def _one_session(self, query: str, arg: str) -> SessionRecord | None:
+        with self._lock:
+            row = self._db.execute(query, (arg,)).fetchone()
+        return SessionRecord(*row) if row else None
+
+    def append(self, room: str, entries: Sequence[NewEntry]) -> int:
+        rows = [(room, e.ts, e.kind, e.origin, e.data) for e in entries]
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(
+                    "INSERT INTO log (room, ts, kind, origin, data) VALUES (?, ?, ?, ?, ?)", rows
+                )
+                last = self._db.execute("SELECT last_insert_rowid()").fetchone()[0]
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return int(last)
+
+    def entries(
+        self,
+        room: str,
+        *,
+        after_seq: int = 0,
+        kinds: Iterable[str] = (UPDATE,),
+        until_ts: float | None = None,
+        from_ts: float | None = None,
+        limit: int | None = None,
+    ) -> list[LogEntry]:
+        kinds = list(kinds)
+        query = (
+            "SELECT seq, ts, kind, origin, data FROM log WHERE room = ? AND seq > ?"
+            f" AND kind IN ({','.join('?' * len(kinds))})"
+        )
+        args: list[object] = [room, after_seq, *kinds]
+        if until_ts is not None:
+            query += " AND ts <= ?"
+            args.append(until_ts)
+        if from_ts is not None:
+            query += " AND ts >= ?"
+            args.append(from_ts)
+        query += " ORDER BY seq"
+        if limit is not None:
+            query += " LIMIT ?"
+            args.append(limit)
+        with self._lock:
+            rows = self._db.execute(query, args).fetchall()
+        return [LogEntry(*row) for row in rows]
+
+    def count(self, room: str, *, after_seq: int = 0, kinds: Iterable[str] = (UPDATE,)) -> int:
+        kinds = list(kinds)
+        query = (
+            "SELECT count(*) FROM log WHERE room = ? AND seq > ?"
+            f" AND kind IN ({','.join('?' * len(kinds))})"
+        )
+        with self._lock:
+            return int(self._db.execute(query, [room, after_seq, *kinds]).fetchone()[0])
+
+    def add_snapshot(self, room: str, snapshot: Snapshot) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO snapshots (room, seq, ts, state) VALUES (?, ?, ?, ?)",
+                (room, snapshot.seq, snapshot.ts, snapshot.state),
+            )
+
+    def latest_snapshot(self, room: str, *, until_ts: float | None = None) -> Snapshot | None:
+        query = "SELECT seq, ts, state FROM snapshots WHERE room = ?"
+        args: list[object] = [room]
+        if until_ts is not None:
+            query += " AND ts <= ?"
+            args.append(until_ts)
+        with self._lock:
+            row = self._db.execute(query + " ORDER BY seq DESC LIMIT 1", args).fetchone()
+        return Snapshot(*row) if row else None

@@ -1,0 +1,79 @@
+"""A connected websocket as a Peer: sends without awaiting, one encoding for many receivers.
+
+Under uvicorn's websockets (sans-I/O) protocol, a frame is handed to the protocol and written to
+the transport directly — what `websockets.broadcast()` does — so a fan-out to N peers costs N
+cheap writes and no coroutine each. Under any other ASGI server, or while the transport pushes
+back, frames go through a queue drained by one writer task per connection, in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import Any
+
+from starlette.websockets import WebSocket
+
+log = logging.getLogger("collabd.ws")
+
+CLOSE_TOO_SLOW = 4408
+
+
+class WebSocketPeer:
+    def __init__(self, peer_id: int, websocket: WebSocket, max_buffer: int) -> None:
+        self.id = peer_id
+        self._ws = websocket
+        self._max_buffer = max_buffer
+        self._direct = _uvicorn_protocol(websocket)
+        self._queue: deque[bytes] = deque()
+        self._writer: asyncio.Task[None] | None = None
+        self.closed = False
+
+    def send(self, data: bytes) -> None:
+        if self.closed:
+            return
+        direct = self._direct
+        if direct is not None and not self._queue and direct.writable.is_set():
+            if direct.close_sent or direct.transport.is_closing():
+                return
+            direct.conn.send_binary(data)
+            direct.transport.write(b"".join(direct.conn.data_to_send()))
+            if direct.transport.get_write_buffer_size() > self._max_buffer:
+                self.close(CLOSE_TOO_SLOW, "reading too slowly: send buffer limit reached")
+            return
+        self._queue.append(data)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue and not self.closed:
+                await self._ws.send_bytes(self._queue.popleft())
+        except Exception as exc:  # the connection went away; the endpoint will see it
+            log.debug("peer %s: send failed: %r", self.id, exc)
+            self._queue.clear()
+
+    def close(self, code: int, reason: str) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._queue.clear()
+        asyncio.get_running_loop().create_task(self._close(code, reason))
+
+    async def _close(self, code: int, reason: str) -> None:
+        try:
+            await self._ws.close(code, reason)
+        except Exception as exc:
+            log.debug("peer %s: close failed: %r", self.id, exc)
+
+
+def _uvicorn_protocol(websocket: WebSocket) -> Any:
+    """uvicorn's websockets-sansio protocol behind this connection, if that is what serves it."""
+    send = getattr(websocket, "_send", None)
+    proto = getattr(send, "__self__", None)
+    needed = ("conn", "transport", "writable", "close_sent")
+    if proto is not None and all(hasattr(proto, name) for name in needed):
+        if type(proto).__name__ == "WebSocketsSansIOProtocol":
+            return proto
+    return None
