@@ -302,7 +302,8 @@ def measure_idle(srv: Server, opt: Options) -> Json:
     if "idle-after" in rss:
         res["rssBefore"] = rss["idle-before"]
         res["rssAfter"] = rss["idle-after"]
-        res["bytesPerConn"] = (rss["idle-after"] - rss["idle-before"]) / opt.idle
+        synced = res.get("synced") or 0  # a refused connection costs nothing: count synced ones
+        res["bytesPerConn"] = (rss["idle-after"] - rss["idle-before"]) / synced if synced else None
     return res
 
 
