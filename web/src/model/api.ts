@@ -1,0 +1,115 @@
+/** The hub's HTTP API for one session (see the public contract). No DOM: `fetch` is injected. */
+
+export type Role = 'admin' | 'edit' | 'view'
+
+export interface SessionInfo {
+  id: string
+  path: string
+  role: Role
+  view_url: string
+  edit_url?: string
+}
+
+export interface RunBy {
+  name: string
+  client_id: number
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detail: string,
+  ) {
+    super(`${status} ${code}: ${detail}`)
+  }
+}
+
+type Fetch = (input: string, init?: RequestInit) => Promise<Response>
+
+export class SessionApi {
+  constructor(
+    readonly origin: string,
+    readonly sessionId: string,
+    private readonly token: string,
+    private readonly fetchFn: Fetch = (input, init) => fetch(input, init),
+  ) {}
+
+  private url(path: string): string {
+    return `${this.origin}/api/sessions/${encodeURIComponent(this.sessionId)}${path}`
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.token}` }
+    if (body !== undefined) headers['Content-Type'] = 'application/json'
+    const response = await this.fetchFn(this.url(path), {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      referrerPolicy: 'no-referrer',
+    })
+    const text = await response.text()
+    const json: unknown = text ? safeJson(text) : null
+    if (!response.ok) {
+      const err = (json ?? {}) as { error?: string; detail?: string }
+      throw new ApiError(response.status, err.error ?? 'http_error', err.detail ?? text)
+    }
+    return json as T
+  }
+
+  info(): Promise<SessionInfo> {
+    return this.request('GET', '')
+  }
+
+  execute(cellIds: string[], by: RunBy): Promise<{ request_id?: string; request_ids?: string[] }> {
+    const body = cellIds.length === 1 ? { cell_id: cellIds[0], by } : { cell_ids: cellIds, by }
+    return this.request('POST', '/execute', body)
+  }
+
+  cancel(requestId: string): Promise<unknown> {
+    return this.request('DELETE', `/queue/${encodeURIComponent(requestId)}`)
+  }
+
+  interrupt(): Promise<unknown> {
+    return this.request('POST', '/kernel/interrupt', {})
+  }
+
+  restart(): Promise<unknown> {
+    return this.request('POST', '/kernel/restart', {})
+  }
+
+  answerInput(requestId: string, value: string): Promise<unknown> {
+    return this.request('POST', '/input', { request_id: requestId, value })
+  }
+
+  /**
+   * The notebook file (nbformat JSON) as a blob for the browser to save. Fetched with the token in
+   * a header rather than `?token=` in a link, so that it stays out of URLs and access logs.
+   */
+  async notebookFile(): Promise<Blob> {
+    const response = await this.fetchFn(`${this.url('/notebook')}?download=1`, {
+      headers: { Authorization: `Bearer ${this.token}` },
+      referrerPolicy: 'no-referrer',
+    })
+    if (!response.ok) throw new ApiError(response.status, 'http_error', await response.text())
+    return response.blob()
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return null
+  }
+}
+
+/** Share links on the origin the participant actually uses (the hub may know itself by another name). */
+export function rebaseLink(link: string, origin: string): string {
+  try {
+    const url = new URL(link)
+    return origin + url.pathname + url.search + url.hash
+  } catch {
+    return link
+  }
+}

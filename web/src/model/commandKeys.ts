@@ -1,0 +1,92 @@
+/**
+ * Jupyter's command-mode keys as a pure interpreter: a key (as KeyboardEvent reports it) plus
+ * what was pending (the first D of "D D", the first I or 0) gives a command.
+ */
+export type Command =
+  | 'edit'
+  | 'run'
+  | 'run-advance'
+  | 'run-insert'
+  | 'insert-above'
+  | 'insert-below'
+  | 'delete'
+  | 'to-markdown'
+  | 'to-code'
+  | 'to-raw'
+  | 'select-prev'
+  | 'select-next'
+  | 'move-up'
+  | 'move-down'
+  | 'interrupt'
+  | 'restart'
+
+export interface KeyInput {
+  key: string
+  shift: boolean
+  ctrl: boolean
+  alt: boolean
+  meta: boolean
+}
+
+export type Pending = 'd' | 'i' | '0' | null
+
+export interface KeyResult {
+  command: Command | null
+  pending: Pending
+  /** Whether the page should swallow the key. */
+  handled: boolean
+}
+
+const EDITING: ReadonlySet<Command> = new Set([
+  'run', 'run-advance', 'run-insert', 'insert-above', 'insert-below', 'delete',
+  'to-markdown', 'to-code', 'to-raw', 'move-up', 'move-down', 'interrupt', 'restart', 'edit',
+])
+
+/** Commands a view-only participant may not use (selection moves only). */
+export function changesNotebook(command: Command): boolean {
+  return EDITING.has(command)
+}
+
+const SIMPLE: Record<string, Command> = {
+  a: 'insert-above',
+  b: 'insert-below',
+  m: 'to-markdown',
+  y: 'to-code',
+  r: 'to-raw',
+  k: 'select-prev',
+  j: 'select-next',
+  ArrowUp: 'select-prev',
+  ArrowDown: 'select-next',
+}
+
+const DOUBLE: Record<string, { pending: Pending; command: Command }> = {
+  d: { pending: 'd', command: 'delete' },
+  i: { pending: 'i', command: 'interrupt' },
+  '0': { pending: '0', command: 'restart' },
+}
+
+export function commandKey(input: KeyInput, pending: Pending): KeyResult {
+  const none = { command: null, pending: null, handled: false }
+  if (input.key === 'Enter') {
+    if (input.shift) return { command: 'run-advance', pending: null, handled: true }
+    if (input.ctrl || input.meta) return { command: 'run', pending: null, handled: true }
+    if (input.alt) return { command: 'run-insert', pending: null, handled: true }
+    return { command: 'edit', pending: null, handled: true }
+  }
+  if (input.ctrl || input.meta || input.alt) return none
+  if (input.shift && (input.key === 'ArrowUp' || input.key === 'K')) {
+    return { command: 'move-up', pending: null, handled: true }
+  }
+  if (input.shift && (input.key === 'ArrowDown' || input.key === 'J')) {
+    return { command: 'move-down', pending: null, handled: true }
+  }
+  const key = input.key.length === 1 ? input.key.toLowerCase() : input.key
+  const double = DOUBLE[key]
+  if (double && !input.shift) {
+    if (pending === double.pending) return { command: double.command, pending: null, handled: true }
+    return { command: null, pending: double.pending, handled: true }
+  }
+  const simple = SIMPLE[key]
+  if (simple && !input.shift) return { command: simple, pending: null, handled: true }
+  return none
+}

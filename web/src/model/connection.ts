@@ -1,0 +1,62 @@
+/**
+ * Connection state shown to the participant, as a pure reducer over what the websocket provider
+ * and the browser report. `closed` is final: the hub refused us (bad link, unknown session, ...).
+ */
+export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'closed'
+
+export interface ConnectionState {
+  status: ConnectionStatus
+  everConnected: boolean
+  /** Why the hub closed the connection for good, for the participant to read. */
+  reason: string | null
+}
+
+export type ConnectionEvent =
+  | { type: 'socket'; status: 'connecting' | 'connected' | 'disconnected' }
+  | { type: 'browser'; online: boolean }
+  | { type: 'close'; code: number }
+
+export const initialConnection: ConnectionState = {
+  status: 'connecting',
+  everConnected: false,
+  reason: null,
+}
+
+/** Close codes after which reconnecting cannot help (see the public contract). */
+const FATAL: Record<number, string> = {
+  4401: 'This link is not valid (missing or wrong token).',
+  4403: 'The server refused this connection.',
+  4404: 'This session does not exist (any more).',
+  1009: 'A change was too large for the server to accept.',
+}
+
+export function fatalReason(code: number): string | null {
+  return FATAL[code] ?? null
+}
+
+export function nextConnection(state: ConnectionState, event: ConnectionEvent): ConnectionState {
+  if (state.status === 'closed') return state
+  switch (event.type) {
+    case 'close': {
+      const reason = fatalReason(event.code)
+      return reason ? { ...state, status: 'closed', reason } : state
+    }
+    case 'browser':
+      if (!event.online) return { ...state, status: 'offline' }
+      return { ...state, status: state.everConnected ? 'reconnecting' : 'connecting' }
+    case 'socket':
+      if (event.status === 'connected') return { ...state, status: 'connected', everConnected: true }
+      if (state.status === 'offline') return state
+      return { ...state, status: state.everConnected ? 'reconnecting' : 'connecting' }
+  }
+}
+
+export function connectionLabel(state: ConnectionState): string {
+  switch (state.status) {
+    case 'connecting': return 'Connecting…'
+    case 'connected': return 'Connected'
+    case 'reconnecting': return 'Reconnecting…'
+    case 'offline': return 'Offline — edits will sync when back'
+    case 'closed': return state.reason ?? 'Disconnected'
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Presence over Yjs awareness. Each participant publishes `user` (name, colour), `cell` (the id of
+ * their active cell) and `scroll` (the cell at the top of their view and how far into it), plus
+ * y-codemirror.next's `cursor`.
+ */
+import type { User } from './identity'
+
+export interface ScrollSpot {
+  cell: string
+  /** Pixels from the top of that cell to the top of the view. */
+  offset: number
+}
+
+export interface Participant {
+  clientId: number
+  user: User
+  cell: string | null
+  scroll: ScrollSpot | null
+  self: boolean
+}
+
+type StateLike = Record<string, unknown>
+
+function readUser(value: unknown): User | null {
+  if (typeof value !== 'object' || value === null) return null
+  const user = value as Record<string, unknown>
+  if (typeof user.name !== 'string' || typeof user.color !== 'string') return null
+  const colorLight = typeof user.colorLight === 'string' ? user.colorLight : user.color + '33'
+  return { name: user.name, color: user.color, colorLight }
+}
+
+function readScroll(value: unknown): ScrollSpot | null {
+  if (typeof value !== 'object' || value === null) return null
+  const spot = value as Record<string, unknown>
+  if (typeof spot.cell !== 'string') return null
+  return { cell: spot.cell, offset: typeof spot.offset === 'number' ? spot.offset : 0 }
+}
+
+/** Everyone who announced a name, oneself first, then by name. */
+export function participants(states: Map<number, StateLike>, selfId: number): Participant[] {
+  const list: Participant[] = []
+  states.forEach((state, clientId) => {
+    const user = readUser(state.user)
+    if (!user) return
+    const cell = typeof state.cell === 'string' ? state.cell : null
+    list.push({ clientId, user, cell, scroll: readScroll(state.scroll), self: clientId === selfId })
+  })
+  return list.sort(
+    (a, b) => Number(b.self) - Number(a.self) || a.user.name.localeCompare(b.user.name) || a.clientId - b.clientId,
+  )
+}
+
+/** What the follower should do when the followed participant's state changes. */
+export type FollowStep =
+  | { kind: 'none' }
+  | { kind: 'lost' }
+  | { kind: 'scroll'; spot: ScrollSpot }
+  | { kind: 'reveal'; cell: string }
+
+export interface FollowMemory {
+  cell: string | null
+  scroll: ScrollSpot | null
+}
+
+/**
+ * Follow their scrolling; when their active cell changes, make sure it is in view. A scroll
+ * report wins when both changed, since it says precisely what they see.
+ */
+export function followStep(prev: FollowMemory, target: Participant | undefined): FollowStep {
+  if (!target) return { kind: 'lost' }
+  const scrollChanged =
+    target.scroll !== null &&
+    (prev.scroll === null || prev.scroll.cell !== target.scroll.cell || prev.scroll.offset !== target.scroll.offset)
+  if (scrollChanged && target.scroll) return { kind: 'scroll', spot: target.scroll }
+  if (target.cell !== null && target.cell !== prev.cell) return { kind: 'reveal', cell: target.cell }
+  return { kind: 'none' }
+}

@@ -1,0 +1,175 @@
+/** The notebook page: joins the session, then lays out the header, the cells and the side panels. */
+import { ApiError, rebaseLink, SessionApi, type SessionInfo } from '../model/api'
+import { connectionLabel, type ConnectionState } from '../model/connection'
+import { loadName, saveName, userFor } from '../model/identity'
+import { readKernel, readLastEvent, readQueue } from '../model/kernelState'
+import { participants } from '../model/presence'
+import { websocketBase } from '../model/route'
+import { NotebookSession } from '../model/session'
+import { askName, showShare } from './dialogs'
+import { frameScheduler, h } from './dom'
+import { Follow } from './follow'
+import { NotebookView } from './notebook'
+import { kernelPanel, participantsPanel, queuePanel } from './panels'
+import './styles.css'
+
+export interface NotebookRoute {
+  sessionId: string
+  token: string | null
+}
+
+function fatal(root: HTMLElement, title: string, detail: string): void {
+  root.replaceChildren(h('div', { class: 'fatal', role: 'alert' }, h('h1', {}, title), h('p', {}, detail)))
+}
+
+function toaster(): { el: HTMLElement; notify(message: string): void } {
+  const el = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' })
+  return {
+    el,
+    notify(message) {
+      const toast = h('div', { class: 'toast' }, message)
+      el.append(toast)
+      setTimeout(() => toast.remove(), 6000)
+    },
+  }
+}
+
+async function download(api: SessionApi, path: string, notify: (m: string) => void): Promise<void> {
+  try {
+    const url = URL.createObjectURL(await api.notebookFile())
+    const a = h('a', { href: url, download: path.split('/').pop() || 'notebook.ipynb' })
+    document.body.append(a)
+    a.click()
+    a.remove()
+    setTimeout(() => URL.revokeObjectURL(url), 10_000)
+  } catch (e) {
+    notify(`Download failed: ${String(e)}`)
+  }
+}
+
+export async function mountNotebook(root: HTMLElement, route: NotebookRoute): Promise<void> {
+  if (!route.token) {
+    return fatal(root, 'This link is incomplete', 'The access token is missing from the link (the part after #token=). Ask for the link again.')
+  }
+  const token = route.token
+  const api = new SessionApi(location.origin, route.sessionId, token)
+  let info: SessionInfo
+  try {
+    info = await api.info()
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
+      return fatal(root, 'This link is not valid', 'The token in the link was not accepted. Ask for a new link.')
+    }
+    if (e instanceof ApiError && e.status === 404) {
+      return fatal(root, 'No such notebook session', 'This session does not exist (any more).')
+    }
+    return fatal(root, 'Cannot reach the server', String(e))
+  }
+  const readOnly = info.role === 'view'
+  document.title = `${info.path} — collabd`
+
+  let name = loadName(localStorage) ?? saveName(localStorage, await askName(null))
+  const session = new NotebookSession({
+    serverUrl: websocketBase(location.origin),
+    sessionId: route.sessionId,
+    token,
+    user: userFor(name),
+  })
+  // For tests and debugging: the live session, never the token.
+  ;(window as unknown as { collabd: unknown }).collabd = { session }
+  const toasts = toaster()
+  const me = (): { name: string; client_id: number } => ({ name, client_id: session.clientId })
+  const rename = async (): Promise<void> => {
+    name = saveName(localStorage, await askName(name)) || name
+    session.setUser(userFor(name))
+  }
+
+  const view = new NotebookView({ session, api, readOnly, me, notify: toasts.notify })
+
+  // --- header ---
+  const conn = h('span', { class: 'connection', role: 'status', 'aria-live': 'polite' },
+    h('span', { class: 'connection-dot', 'aria-hidden': 'true' }), h('span', { class: 'connection-label' }))
+  const showConnection = (state: ConnectionState): void => {
+    conn.dataset.status = state.status
+    conn.querySelector('.connection-label')!.textContent = connectionLabel(state)
+  }
+  showConnection(session.connection)
+  session.connectionChanged.on(showConnection)
+
+  const shareLinks = (): void =>
+    showShare({
+      edit: info.edit_url ? rebaseLink(info.edit_url, location.origin) : null,
+      view: rebaseLink(info.view_url, location.origin),
+    })
+  const header = h('header', { class: 'topbar' },
+    h('span', { class: 'brand' }, 'collabd'),
+    h('span', { class: 'nb-path', title: info.path }, info.path),
+    readOnly ? h('span', { class: 'badge view-only', title: 'You can watch but not change anything' }, 'View only') : null,
+    h('span', { class: 'spacer' }),
+    conn,
+    h('button', { type: 'button', class: 'share-button', onclick: shareLinks }, 'Share'),
+    h('button', { type: 'button', class: 'download-button', onclick: () => void download(api, info.path, toasts.notify) }, 'Download .ipynb'),
+  )
+  const followBanner = h('div', { class: 'follow-banner', hidden: true, role: 'status' })
+
+  // --- side panels ---
+  const kernel = kernelPanel(readOnly, { interrupt: () => view.interrupt(), restart: () => view.restart() })
+  const queue = queuePanel(readOnly, {
+    cancel: (id) => view.cancel(id),
+    reveal: (cellId) => view.select(cellId, true),
+    cellNumber: (cellId) => view.cellNumber(cellId),
+  })
+  let people = participants(new Map(), session.clientId)
+  const follow = new Follow({
+    cellElement: (id) => view.cellElement(id),
+    topInset: () => header.getBoundingClientRect().height,
+    publishScroll: (spot) => session.setScroll(spot),
+    changed: (following) => {
+      const who = people.find((p) => p.clientId === following)
+      followBanner.hidden = following === null
+      followBanner.textContent = who ? `Following ${who.user.name} — press any key or click to stop` : ''
+      refreshPeople()
+    },
+  })
+  const participantsBox = participantsPanel({
+    toggleFollow: (clientId) => follow.toggle(clientId, people),
+    rename: () => void rename(),
+    cellNumber: (cellId) => view.cellNumber(cellId),
+  })
+  const refreshPeople = frameScheduler(() => {
+    people = participants(session.awareness.getStates() as Map<number, Record<string, unknown>>, session.clientId)
+    participantsBox.update(people, follow.following)
+    view.showPresence(people)
+    follow.update(people)
+  })
+  session.awareness.on('change', refreshPeople)
+
+  const refreshState = frameScheduler(() => {
+    kernel.update(readKernel(session.ystate.get('kernel')), readLastEvent(session.ystate.get('last_event')))
+    queue.update(readQueue(session.ystate.get('queue')))
+  })
+  session.ystate.observe(refreshState)
+  refreshState()
+
+  const loading = h('div', { class: 'loading' }, 'Loading notebook…')
+  root.replaceChildren(
+    header,
+    followBanner,
+    h('div', { class: 'layout' + (readOnly ? ' read-only' : '') },
+      h('div', { class: 'notebook-column' }, loading, view.el),
+      h('aside', { class: 'sidebar' }, participantsBox.el, kernel.el, queue.el),
+    ),
+    toasts.el,
+  )
+  document.body.classList.toggle('read-only', readOnly)
+
+  window.addEventListener('offline', () => session.setBrowserOnline(false))
+  window.addEventListener('online', () => session.setBrowserOnline(true))
+  if (!navigator.onLine) session.setBrowserOnline(false)
+
+  await session.synced
+  loading.remove()
+  view.reconcile()
+  document.body.dataset.ready = 'true'
+  refreshPeople()
+}

@@ -1,0 +1,289 @@
+/**
+ * One cell on the page. It starts as a light placeholder (the source as plain text); the
+ * CodeMirror editor and rendered markdown are created only when the cell comes near the
+ * viewport (`materialize`) or the participant starts editing it.
+ */
+import type { YCellType } from '@jupyter/ydoc'
+import type { EditorView } from '@codemirror/view'
+import type { Awareness } from 'y-protocols/awareness'
+import type * as Y from 'yjs'
+import type { CellType } from '../model/notebookOps'
+import {
+  type CellRunStatus,
+  describeLastRun,
+  describeRunStatus,
+  type InputRequest,
+  readLastRun,
+} from '../model/kernelState'
+import type { Participant } from '../model/presence'
+import { h, frameScheduler } from './dom'
+import { createEditor, type EditorKeys } from './editor'
+import { markdownToHtml } from './markdown'
+import { type OutputsState, renderOutputs } from './outputs'
+
+export type CellAction = 'run' | 'move-up' | 'move-down' | 'insert-above' | 'insert-below' | 'delete'
+
+export interface CellContext {
+  readonly awareness: Awareness
+  readonly readOnly: boolean
+  editorKeys(cellId: string): EditorKeys
+  select(cellId: string): void
+  editorFocused(cellId: string): void
+  act(cellId: string, action: CellAction): void
+  changeType(cellId: string, type: CellType): void
+  runStatus(cellId: string, executionState: unknown): CellRunStatus
+  /** The pending input() request in this cell, and whether it is this participant's to answer. */
+  inputRequest(cellId: string): { request: InputRequest; mine: boolean } | null
+  answer(requestId: string, value: string): void
+}
+
+export class CellView {
+  readonly el: HTMLElement
+  private readonly prompt: HTMLElement
+  private readonly presence: HTMLElement
+  private readonly editorHost: HTMLElement
+  private readonly rendered: HTMLElement
+  private readonly status: HTMLElement
+  private readonly inputArea: HTMLElement
+  private readonly outputs: HTMLElement
+  private editor: EditorView | null = null
+  private materialized = false
+  private editing = false
+  private outputsDirty = true
+  private readonly outputsState: OutputsState = { expanded: null }
+  private readonly scheduleRefresh = frameScheduler(() => this.refresh())
+  private readonly observer: (events: Y.YEvent<Y.AbstractType<unknown>>[]) => void
+
+  constructor(
+    readonly model: YCellType,
+    private readonly ctx: CellContext,
+  ) {
+    this.prompt = h('div', { class: 'cell-prompt', 'aria-hidden': 'true' })
+    this.presence = h('div', { class: 'cell-presence' })
+    this.editorHost = h('div', { class: 'cell-editor' })
+    this.rendered = h('div', { class: 'cell-rendered markdown' })
+    this.status = h('div', { class: 'cell-status', 'aria-live': 'polite' })
+    this.inputArea = h('div', { class: 'cell-input', hidden: true })
+    this.outputs = h('div', { class: 'cell-outputs', hidden: true })
+    this.el = h(
+      'div',
+      { class: `cell cell-${model.cell_type}`, 'data-cell-id': model.id, tabindex: '-1' },
+      this.prompt,
+      h('div', { class: 'cell-main' },
+        h('div', { class: 'cell-head' }, this.presence, ctx.readOnly ? null : this.toolbar()),
+        this.editorHost,
+        this.rendered,
+        this.status,
+        this.inputArea,
+        this.outputs,
+      ),
+    )
+    this.el.addEventListener('mousedown', () => ctx.select(this.id))
+    this.rendered.addEventListener('dblclick', () => {
+      if (!ctx.readOnly) this.startEditing(true)
+    })
+    this.showPlaceholder()
+    this.observer = (events) => {
+      if (events.some((e) => e.path[0] === 'outputs' || e.target === this.outputsType())) this.outputsDirty = true
+      this.scheduleRefresh()
+    }
+    model.ymodel.observeDeep(this.observer)
+    this.refresh()
+  }
+
+  get id(): string {
+    return this.model.id
+  }
+
+  get cellType(): string {
+    return this.model.cell_type
+  }
+
+  private outputsType(): unknown {
+    return this.model.ymodel.get('outputs')
+  }
+
+  private toolbar(): HTMLElement {
+    const button = (label: string, title: string, action: CellAction): HTMLElement =>
+      h('button', {
+        type: 'button', class: `tool tool-${action}`, title, 'aria-label': title, tabindex: '-1',
+        onclick: (e: Event) => { e.stopPropagation(); this.ctx.act(this.id, action) },
+      }, label)
+    const type = h('select', { class: 'tool tool-type', title: 'Cell type', 'aria-label': 'Cell type', tabindex: '-1' },
+      ...(['code', 'markdown', 'raw'] as const).map((t) => h('option', { value: t, selected: t === this.model.cell_type }, t)))
+    type.addEventListener('change', () => this.ctx.changeType(this.id, type.value as CellType))
+    return h('div', { class: 'cell-tools' },
+      this.model.cell_type === 'code' ? button('▶', 'Run (Ctrl-Enter)', 'run') : null,
+      button('↑', 'Move up', 'move-up'),
+      button('↓', 'Move down', 'move-down'),
+      button('+↑', 'Insert cell above (A)', 'insert-above'),
+      button('+↓', 'Insert cell below (B)', 'insert-below'),
+      type,
+      button('✕', 'Delete cell (D D)', 'delete'),
+    )
+  }
+
+  /** The cheap stand-in: the source as text, so the page has its final shape before any editor. */
+  private showPlaceholder(): void {
+    const pre = h('pre', { class: 'cell-placeholder' }, this.model.getSource() || ' ')
+    pre.addEventListener('click', () => {
+      if (!this.ctx.readOnly) this.focusEditor()
+    })
+    this.editorHost.replaceChildren(pre)
+  }
+
+  /** Called when the cell comes near the viewport. */
+  materialize(): void {
+    if (this.materialized) return
+    this.materialized = true
+    if (this.cellType !== 'markdown' || this.editing) this.ensureEditor()
+    this.refresh()
+  }
+
+  private ensureEditor(): EditorView {
+    if (this.editor) return this.editor
+    this.editorHost.replaceChildren()
+    this.editor = createEditor(this.editorHost, this.model.ysource, this.ctx.awareness, {
+      language: this.cellType === 'code' ? 'python' : 'plain',
+      readOnly: this.ctx.readOnly,
+      keys: this.ctx.editorKeys(this.id),
+    })
+    this.editor.contentDOM.addEventListener('focus', () => this.ctx.editorFocused(this.id))
+    return this.editor
+  }
+
+  hasEditorFocus(): boolean {
+    return this.editor?.hasFocus ?? false
+  }
+
+  focusEditor(): void {
+    this.materialized = true
+    if (this.cellType === 'markdown') this.editing = true
+    const editor = this.ensureEditor()
+    this.refresh()
+    editor.focus()
+  }
+
+  /** Markdown: switch between the editor and the rendered text. */
+  startEditing(focus: boolean): void {
+    this.editing = true
+    if (focus) this.focusEditor()
+    else this.refresh()
+  }
+
+  stopEditing(): void {
+    if (this.cellType !== 'markdown') return
+    this.editing = false
+    this.refresh()
+  }
+
+  blurEditor(): void {
+    this.editor?.contentDOM.blur()
+  }
+
+  setSelected(selected: boolean): void {
+    this.el.classList.toggle('selected', selected)
+  }
+
+  setPresence(people: Participant[]): void {
+    this.presence.replaceChildren(
+      ...people.map((p) =>
+        h('span', { class: 'presence-chip', style: `--user:${p.user.color}`, title: `${p.user.name} is here` }, p.user.name),
+      ),
+    )
+    this.el.style.setProperty('--presence', people[0]?.user.color ?? 'transparent')
+    this.el.classList.toggle('has-presence', people.length > 0)
+  }
+
+  refresh(): void {
+    this.refreshSource()
+    this.refreshRunStatus()
+    if (this.outputsDirty && this.model.cell_type === 'code') {
+      this.outputsDirty = false
+      renderOutputs(this.outputs, this.model.toJSON().outputs as unknown[] ?? [], this.outputsState)
+    }
+  }
+
+  private refreshSource(): void {
+    const source = this.model.getSource()
+    if (this.cellType === 'markdown') {
+      const showRendered = !this.editing && source.trim() !== ''
+      this.rendered.hidden = !showRendered
+      this.editorHost.hidden = showRendered
+      if (showRendered && this.materialized) this.rendered.innerHTML = markdownToHtml(source)
+      else if (showRendered) this.rendered.textContent = source
+    } else {
+      this.rendered.hidden = true
+    }
+    if (!this.editor) {
+      const pre = this.editorHost.firstElementChild
+      if (pre) pre.textContent = source || ' '
+    }
+  }
+
+  refreshRunStatus(): void {
+    if (this.model.cell_type !== 'code') {
+      this.prompt.textContent = ''
+      this.status.hidden = true
+      this.inputArea.hidden = true
+      return
+    }
+    const run = this.ctx.runStatus(this.id, this.model.ymodel.get('execution_state'))
+    const count = this.model.ymodel.get('execution_count') as number | null | undefined
+    this.prompt.textContent =
+      run.state === 'running' ? '[*]:' : run.state === 'queued' ? '[…]:' : `[${count ?? ' '}]:`
+    this.el.dataset.executionState = run.state
+    const lastRun = readLastRun(this.model.getMetadata())
+    const parts = [describeRunStatus(run), lastRun && run.state === 'idle' ? describeLastRun(lastRun) : '']
+    const text = parts.filter(Boolean).join(' — ')
+    this.status.textContent = text
+    this.status.hidden = text === ''
+    this.status.className = `cell-status status-${run.state}`
+    this.refreshInput()
+  }
+
+  private refreshInput(): void {
+    const pending = this.ctx.inputRequest(this.id)
+    const current = this.inputArea.dataset.requestId
+    if (!pending) {
+      this.inputArea.hidden = true
+      this.inputArea.replaceChildren()
+      delete this.inputArea.dataset.requestId
+      return
+    }
+    if (current === pending.request.request_id) return
+    this.inputArea.dataset.requestId = pending.request.request_id
+    this.inputArea.hidden = false
+    const { request } = pending
+    if (!pending.mine) {
+      this.inputArea.replaceChildren(
+        h('span', { class: 'input-waiting' }, `Waiting for ${request.by.name} to answer: ${request.prompt}`),
+      )
+      return
+    }
+    const field = h('input', {
+      class: 'input-field',
+      type: request.password ? 'password' : 'text',
+      'aria-label': request.prompt || 'Input',
+      autocomplete: 'off',
+    })
+    const form = h('form', { class: 'input-form' },
+      h('label', {}, h('span', { class: 'input-prompt' }, request.prompt || 'Input:'), field),
+      h('button', { type: 'submit' }, 'Send'),
+    )
+    form.addEventListener('submit', (e) => {
+      e.preventDefault()
+      this.ctx.answer(request.request_id, field.value)
+      field.disabled = true
+    })
+    this.inputArea.replaceChildren(form)
+    queueMicrotask(() => field.focus())
+  }
+
+  destroy(): void {
+    this.model.ymodel.unobserveDeep(this.observer)
+    this.editor?.destroy()
+    this.editor = null
+    this.el.remove()
+  }
+}

@@ -1,0 +1,77 @@
+/** The name prompt and the share dialog. */
+import { cleanName, MAX_NAME_LENGTH } from '../model/identity'
+import { h } from './dom'
+
+/** Asks for a display name; resolves with a non-empty one. */
+export function askName(current: string | null): Promise<string> {
+  return new Promise((resolve) => {
+    const field = h('input', {
+      name: 'name',
+      class: 'name-field',
+      required: true,
+      maxlength: MAX_NAME_LENGTH,
+      autocomplete: 'nickname',
+      placeholder: 'e.g. Ada',
+      value: current ?? '',
+      'aria-label': 'Your name',
+    })
+    const dialog = h('dialog', { class: 'name-dialog', 'aria-labelledby': 'name-title' },
+      h('form', { method: 'dialog' },
+        h('h1', { id: 'name-title' }, current ? 'Change your name' : 'Join this notebook'),
+        h('p', {}, 'Others see this name next to your cursor.'),
+        field,
+        h('div', { class: 'dialog-actions' }, h('button', { type: 'submit', class: 'primary' }, current ? 'Save' : 'Join')),
+      ),
+    )
+    dialog.addEventListener('cancel', (e) => {
+      if (!current) e.preventDefault()
+    })
+    dialog.addEventListener('close', () => {
+      const name = cleanName(field.value) || current
+      dialog.remove()
+      if (name) resolve(name)
+      else void askName(null).then(resolve)
+    })
+    document.body.append(dialog)
+    dialog.showModal()
+    field.focus()
+  })
+}
+
+export interface ShareLinks {
+  edit: string | null
+  view: string
+}
+
+async function copy(text: string, field: HTMLInputElement, button: HTMLButtonElement): Promise<void> {
+  try {
+    await navigator.clipboard.writeText(text)
+  } catch {
+    // No clipboard permission (plain http, old browser): select it for Ctrl-C instead.
+    field.select()
+    document.execCommand('copy')
+  }
+  button.textContent = 'Copied'
+  setTimeout(() => (button.textContent = 'Copy'), 1500)
+}
+
+export function showShare(links: ShareLinks): void {
+  const row = (label: string, link: string, hint: string, kind: string): HTMLElement => {
+    const field = h('input', { readonly: true, value: link, class: `share-${kind}`, 'aria-label': label })
+    const button = h('button', { type: 'button', class: `copy-${kind}` }, 'Copy')
+    button.addEventListener('click', () => void copy(link, field, button))
+    return h('div', { class: 'share-row' }, h('label', {}, h('strong', {}, label), h('span', { class: 'hint' }, hint)), h('div', { class: 'share-field' }, field, button))
+  }
+  const dialog = h('dialog', { class: 'share-dialog', 'aria-label': 'Share' },
+    h('form', { method: 'dialog' },
+      h('h1', {}, 'Share this notebook'),
+      links.edit ? row('Edit link', links.edit, 'can edit and run', 'edit') : null,
+      row('View link', links.view, 'can watch, cannot change anything', 'view'),
+      h('p', { class: 'hint' }, 'Anyone with a link gets its access. Links are secret.'),
+      h('div', { class: 'dialog-actions' }, h('button', { type: 'submit' }, 'Close')),
+    ),
+  )
+  dialog.addEventListener('close', () => dialog.remove())
+  document.body.append(dialog)
+  dialog.showModal()
+}

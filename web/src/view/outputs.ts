@@ -1,0 +1,123 @@
+/**
+ * Outputs as DOM. Text goes in as text (ANSI colours through ansi_up, which escapes HTML);
+ * markdown is sanitized; HTML from the kernel runs only inside a sandboxed frame with an opaque
+ * origin (no allow-same-origin), so its script can reach neither this page nor the token.
+ */
+import { AnsiUp } from 'ansi_up'
+import { mergeStreams, type OutputPlan, planOutput, shouldCollapse } from '../model/outputs'
+import { h } from './dom'
+import { markdownToHtml } from './markdown'
+
+const ansi = new AnsiUp()
+ansi.use_classes = true
+
+function ansiPre(text: string, className: string): HTMLElement {
+  const pre = h('pre', { class: className })
+  pre.innerHTML = ansi.ansi_to_html(text)
+  return pre
+}
+
+/** Reports the document's height to the page so the frame fits its content. */
+const FRAME_PRELUDE =
+  '<!doctype html><meta charset="utf-8"><style>html,body{margin:0;font:14px/1.4 system-ui,sans-serif}' +
+  'table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:2px 6px}</style>' +
+  '<script>(function(){function s(){parent.postMessage({collabdFrameHeight:' +
+  'document.documentElement.scrollHeight},"*")}addEventListener("load",s);' +
+  'if(window.ResizeObserver)new ResizeObserver(s).observe(document.documentElement)})()</script>'
+
+export const MAX_FRAME_HEIGHT = 1200
+
+function htmlFrame(html: string): HTMLIFrameElement {
+  const frame = h('iframe', {
+    class: 'output-html',
+    sandbox: 'allow-scripts',
+    referrerpolicy: 'no-referrer',
+    title: 'HTML output',
+  })
+  frame.srcdoc = FRAME_PRELUDE + html
+  return frame
+}
+
+let listening = false
+
+/** One listener for all frames; a message counts only if it comes from one of our output frames. */
+function listenForFrameHeights(): void {
+  if (listening) return
+  listening = true
+  window.addEventListener('message', (event) => {
+    const data: unknown = event.data
+    if (typeof data !== 'object' || data === null) return
+    const height = (data as { collabdFrameHeight?: unknown }).collabdFrameHeight
+    if (typeof height !== 'number' || !Number.isFinite(height)) return
+    for (const frame of document.querySelectorAll<HTMLIFrameElement>('iframe.output-html')) {
+      if (frame.contentWindow === event.source) {
+        frame.style.height = `${Math.min(Math.max(height, 20), MAX_FRAME_HEIGHT)}px`
+      }
+    }
+  })
+}
+
+export function renderPlan(plan: OutputPlan): HTMLElement {
+  switch (plan.kind) {
+    case 'stream':
+      return ansiPre(plan.text, `output-stream output-${plan.name}`)
+    case 'error':
+      return ansiPre(plan.traceback, 'output-error')
+    case 'text':
+      return ansiPre(plan.text, 'output-text')
+    case 'json':
+      return h('pre', { class: 'output-json' }, plan.text)
+    case 'markdown': {
+      const div = h('div', { class: 'output-markdown markdown' })
+      div.innerHTML = markdownToHtml(plan.markdown)
+      return div
+    }
+    case 'image':
+      return h('img', {
+        class: 'output-image',
+        src: plan.src,
+        alt: `${plan.mime} output`,
+        width: plan.width ?? undefined,
+        height: plan.height ?? undefined,
+      })
+    case 'html':
+      listenForFrameHeights()
+      return htmlFrame(plan.html)
+    case 'empty':
+      return h('div', { class: 'output-empty' })
+    case 'unsupported':
+      return h('div', { class: 'output-unsupported' }, `[output of type ${plan.mimes.join(', ')} not shown]`)
+  }
+}
+
+export interface OutputsState {
+  /** The participant's own choice; null: decided by length. */
+  expanded: boolean | null
+}
+
+export function renderOutputs(container: HTMLElement, outputs: unknown[], state: OutputsState): void {
+  const plans = mergeStreams(outputs.map(planOutput))
+  container.replaceChildren()
+  container.hidden = plans.length === 0
+  if (plans.length === 0) return
+  const body = h('div', { class: 'outputs-body' }, ...plans.map(renderPlan))
+  container.append(body)
+  const long = shouldCollapse(plans)
+  if (!long) return
+  const collapsed = !(state.expanded ?? false)
+  body.classList.toggle('collapsed', collapsed)
+  const toggle = h(
+    'button',
+    {
+      class: 'outputs-toggle',
+      type: 'button',
+      'aria-expanded': String(!collapsed),
+    },
+    collapsed ? 'Show all output' : 'Collapse output',
+  )
+  toggle.addEventListener('click', () => {
+    state.expanded = collapsed
+    renderOutputs(container, outputs, state)
+  })
+  container.append(toggle)
+}

@@ -1,0 +1,25 @@
+import { defineConfig } from 'vitest/config'
+
+// The hub serves index.html at /s/{id} and /s/{id}/replay and the assets under /static/.
+const hub = process.env.COLLABD_URL ?? 'http://127.0.0.1:8765'
+
+export default defineConfig({
+  base: '/static/',
+  build: {
+    outDir: '../collabd/static',
+    emptyOutDir: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 2000,
+  },
+  server: {
+    // `npm run dev` against a running hub: open /s/{id}#token=... on the dev server.
+    proxy: {
+      '/api': hub,
+      '/ws': { target: hub.replace(/^http/, 'ws'), ws: true },
+    },
+  },
+  test: {
+    environment: 'node',
+    include: ['test/**/*.test.ts'],
+  },
+})
