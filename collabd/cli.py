@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -39,7 +40,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--token",
         default=None,
-        help="admin token for creating sessions (default: $COLLABD_TOKEN, else a new random one, printed)",
+        help="admin token for creating sessions"
+        " (default: $COLLABD_TOKEN, else a new random one, printed)",
     )
     parser.add_argument(
         "--log-level", default="info", choices=["debug", "info", "warning", "error"]
@@ -49,8 +51,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="collabd",
-        description="Real-time collaborative Jupyter notebooks: co-edit, one shared kernel, recorded sessions.",
-        epilog="Every setting can also be given as an environment variable COLLABD_<NAME> (see README).",
+        description="Real-time collaborative Jupyter notebooks:"
+        " co-edit, one shared kernel, recorded sessions.",
+        epilog="Every setting can also be given as an environment variable COLLABD_<NAME>"
+        " (see README).",
     )
     parser.add_argument("--version", action="version", version=f"collabd {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -69,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     open_ = sub.add_parser(
         "open",
         help="serve one notebook and print its edit and view links",
-        description="Serve, create a session for PATH.ipynb (created if missing), print its links and open a browser when one is available.",
+        description="Serve, create a session for PATH.ipynb (created if missing), print its"
+        " links and open a browser when one is available.",
     )
     open_.add_argument("path", type=Path, help="the notebook to share")
     _common(open_)
@@ -137,10 +142,9 @@ def serve(
                 await on_ready(hub)
         await task
 
-    try:
+    # uvicorn re-raises the signal once it has shut down cleanly
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run())
-    except KeyboardInterrupt:  # uvicorn re-raises the signal once it has shut down cleanly
-        pass
     return 0 if server.started else 1
 
 

@@ -11,6 +11,7 @@ Tests and benchmarks use it; so can bots. It speaks the standard y-websocket pro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import urllib.error
@@ -43,7 +44,7 @@ class NotebookClient:
         self.session_id = session_id
         self.token = token
         self.name = name
-        self.doc = Doc()
+        self.doc: Doc[Any] = Doc()
         self.notebook = YNotebook(self.doc)
         self.awareness = Awareness(self.doc)
         self.awareness.set_local_state({"user": {"name": name}})
@@ -99,7 +100,7 @@ class NotebookClient:
 
     async def wait_synced(self, timeout: float = 30.0) -> None:
         waiter = asyncio.ensure_future(self._synced.wait())
-        done, _ = await asyncio.wait(
+        _done, _ = await asyncio.wait(
             {waiter, self._reader_task()}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
         )
         waiter.cancel()
@@ -125,11 +126,9 @@ class NotebookClient:
         except ConnectionClosed:
             pass
         finally:
-            if self._ws.close_rcvd is not None:
-                self.close_code, self.close_reason = (
-                    self._ws.close_rcvd.code,
-                    self._ws.close_rcvd.reason,
-                )
+            received = self._ws.protocol.close_rcvd
+            if received is not None:
+                self.close_code, self.close_reason = received.code, received.reason
             self._changed.set()
 
     async def _handle(self, frame: bytes) -> None:
@@ -157,10 +156,8 @@ class NotebookClient:
 
     async def _send(self, data: bytes) -> None:
         if self._ws is not None:
-            try:
+            with contextlib.suppress(ConnectionClosed):
                 await self._ws.send(data)
-            except ConnectionClosed:
-                pass
 
     async def send_raw(self, data: bytes | str) -> None:
         """Send any frame as is (for tests of what the hub does with bad input)."""
@@ -193,10 +190,8 @@ class NotebookClient:
             if remaining <= 0:
                 raise TimeoutError("condition not met in time")
             self._changed.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), min(remaining, 0.25))
-            except TimeoutError:
-                pass
 
     # the notebook
 

@@ -134,7 +134,7 @@ class Hub:
         snapshot = await self.run_io(self.store.latest_snapshot, record.id)
         after = snapshot.seq if snapshot else 0
         tail = await self.run_io(self.store.entries, record.id, after_seq=after)
-        doc: Doc = Doc()
+        doc: Doc[Any] = Doc()
         updates = ([snapshot.state] if snapshot else []) + [e.data for e in tail]
         if updates:
             doc.apply_update(merge_updates(*updates) if len(updates) > 1 else updates[0])

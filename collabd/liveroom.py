@@ -34,7 +34,7 @@ class LiveRoom:
     def __init__(
         self,
         session_id: str,
-        doc: Doc,
+        doc: Doc[Any],
         *,
         store: Store,
         settings: Settings,
@@ -63,7 +63,7 @@ class LiveRoom:
         self.closed = False
 
     @property
-    def doc(self) -> Doc:
+    def doc(self) -> Doc[Any]:
         return self.room.doc
 
     @property
@@ -108,7 +108,7 @@ class LiveRoom:
 
     # the hub's own changes
 
-    def change(self, origin: str, edit: Callable[[Doc], None]) -> None:
+    def change(self, origin: str, edit: Callable[[Doc[Any]], None]) -> None:
         """Edit the document as the hub (kernel output, a merge from disk) and publish it."""
         self.dispatch(self.room.change(origin, edit))
 

@@ -40,14 +40,14 @@ def parse_ipynb(text: str) -> NotebookJSON:
     return dict(nb)
 
 
-def load_into(doc: Doc, nb: NotebookJSON) -> None:
+def load_into(doc: Doc[Any], nb: NotebookJSON) -> None:
     """Fill an empty document with a notebook."""
     ynb = YNotebook(doc)
     with doc.transaction(origin="import"):
         ynb.set(copy.deepcopy(nb))
 
 
-def to_json(doc: Doc) -> NotebookJSON:
+def to_json(doc: Doc[Any]) -> NotebookJSON:
     """The document as an nbformat 4 dict; raises nbformat.ValidationError if it is not valid."""
     nb = nbformat.from_dict(YNotebook(doc).get())
     for cell in nb.cells:
@@ -62,15 +62,17 @@ def to_text(nb: NotebookJSON) -> str:
     return str(nbformat.writes(nbformat.from_dict(nb))) + "\n"
 
 
-def cells(doc: Doc) -> Array[Map[Any]]:
-    return doc.get("cells", type=Array)
+def cells(doc: Doc[Any]) -> Array[Map[Any]]:
+    result: Array[Map[Any]] = doc.get("cells", type=Array)
+    return result
 
 
-def state(doc: Doc) -> Map[Any]:
-    return doc.get("state", type=Map)
+def state(doc: Doc[Any]) -> Map[Any]:
+    result: Map[Any] = doc.get("state", type=Map)
+    return result
 
 
-def find_cell(doc: Doc, cell_id: str) -> tuple[int, Map[Any]] | None:
+def find_cell(doc: Doc[Any], cell_id: str) -> tuple[int, Map[Any]] | None:
     for index, ycell in enumerate(cells(doc)):
         if ycell.get("id") == cell_id:
             return index, ycell
@@ -82,7 +84,7 @@ def cell_source(ycell: Map[Any]) -> str:
     return str(source) if source is not None else ""
 
 
-def merge_outside(doc: Doc, new: NotebookJSON) -> None:
+def merge_outside(doc: Doc[Any], new: NotebookJSON) -> None:
     """Make the document equal to `new`, touching only what differs.
 
     Cells are matched by id; a matched cell's source is changed by a text diff, so concurrent
@@ -137,7 +139,7 @@ def _merge_cell(ynb: YNotebook, index: int, ycell: Map[Any], cell: NotebookJSON)
     if not isinstance(ymeta, Map):
         ycell["metadata"] = Map(copy.deepcopy(metadata))
     elif _plain(ymeta) != metadata:
-        for key in [k for k in ymeta.keys() if k not in metadata]:
+        for key in [k for k in ymeta.keys() if k not in metadata]:  # noqa: SIM118
             del ymeta[key]
         for key, value in metadata.items():
             if _plain_value(ymeta.get(key)) != value:

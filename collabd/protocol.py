@@ -55,14 +55,14 @@ def parse(frame: bytes) -> Message:
         if msg_type == YMessageType.SYNC:
             sync_type = decoder.read_var_uint()
             payload = _read_buffer(decoder)
-            return Message(_SYNC_KINDS[sync_type], payload)
+            return Message(_SYNC_KINDS[YSyncMessageType(sync_type)], payload)
         if msg_type == YMessageType.AWARENESS:
             return Message(Kind.AWARENESS, _read_buffer(decoder))
         if msg_type == MESSAGE_QUERY_AWARENESS:
             return Message(Kind.QUERY_AWARENESS, b"")
         if msg_type == MESSAGE_AUTH:
             return Message(Kind.AUTH, frame[1:])
-    except (IndexError, KeyError, RuntimeError) as exc:
+    except (IndexError, KeyError, ValueError, RuntimeError) as exc:
         raise ProtocolError(f"malformed message: {exc!r}") from exc
     raise ProtocolError(f"unknown message type {msg_type}")
 

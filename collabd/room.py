@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from pycrdt import Awareness, Decoder, Doc, TransactionEvent, merge_updates
 
@@ -77,7 +78,7 @@ class _Peer:
 class Room:
     """One document and its presence, shared by the peers that joined it."""
 
-    def __init__(self, doc: Doc) -> None:
+    def __init__(self, doc: Doc[Any]) -> None:
         self.doc = doc
         self.awareness = Awareness(doc)
         self.awareness.set_local_state(None)  # the hub itself has no presence
@@ -160,7 +161,7 @@ class Room:
         present = list(self.awareness.states)
         return [Reply(peer, protocol.awareness(self.awareness.encode_awareness_update(present)))]
 
-    def change(self, origin: str, edit: Callable[[Doc], None]) -> list[Action]:
+    def change(self, origin: str, edit: Callable[[Doc[Any]], None]) -> list[Action]:
         """Make a change of the hub's own (kernel output, disk merge) and publish it.
 
         `edit` opens its own transaction(s): jupyter_ydoc objects cannot be created inside one.

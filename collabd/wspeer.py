@@ -74,6 +74,5 @@ def _uvicorn_protocol(websocket: WebSocket) -> Any:
     proto = getattr(send, "__self__", None)
     needed = ("conn", "transport", "writable", "close_sent")
     if proto is not None and all(hasattr(proto, name) for name in needed):
-        if type(proto).__name__ == "WebSocketsSansIOProtocol":
-            return proto
+        return proto
     return None

@@ -78,7 +78,7 @@ def test_session_info_by_role(hub: HubProcess) -> None:
     assert "edit_token" not in json.dumps(info) and s["edit_token"] not in json.dumps(info)
     status, info = hub.api("GET", f"/api/sessions/{s['id']}", token=s["edit_token"])
     assert info["role"] == "edit" and info["edit_url"] == s["edit_url"]
-    status, body = hub.api("GET", "/api/sessions/nope", token=s["edit_token"])
+    status, _body = hub.api("GET", "/api/sessions/nope", token=s["edit_token"])
     assert status == 404
 
 
