@@ -84,10 +84,17 @@ class NotebookClient:
         await self.wait_synced(timeout)
 
     async def close(self) -> None:
-        if self._ws is not None:
-            await self._ws.close()
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            await ws.close()
         if self._reader is not None:
             await asyncio.gather(self._reader, return_exceptions=True)
+
+    async def reconnect(self, *, timeout: float = 30.0) -> None:
+        """Drop the connection and join again with the same document (offline edits included)."""
+        await self.close()
+        self._synced.clear()
+        await self.connect(timeout=timeout)
 
     async def __aenter__(self) -> NotebookClient:
         await self.connect()
@@ -118,15 +125,16 @@ class NotebookClient:
         return self._reader is not None and not self._reader.done()
 
     async def _read(self) -> None:
-        assert self._ws is not None
+        ws = self._ws
+        assert ws is not None
         try:
-            async for frame in self._ws:
+            async for frame in ws:
                 if isinstance(frame, bytes):
                     await self._handle(frame)
         except ConnectionClosed:
             pass
         finally:
-            received = self._ws.protocol.close_rcvd
+            received = ws.protocol.close_rcvd
             if received is not None:
                 self.close_code, self.close_reason = received.code, received.reason
             self._changed.set()
