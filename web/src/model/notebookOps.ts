@@ -63,14 +63,13 @@ export function changeCellType(notebook: YNotebook, id: string, type: CellType):
   if (index < 0) return null
   const old = notebook.cells[index]
   if (old.cell_type === type) return id
+  // Read before deleting: a deleted cell's shared text reads as empty.
+  const source = old.getSource()
+  const metadata = old.getMetadata()
   let newId = id
   notebook.transact(() => {
     notebook.deleteCell(index)
-    const cell = notebook.insertCell(index, {
-      cell_type: type,
-      source: old.getSource(),
-      metadata: old.getMetadata(),
-    })
+    const cell = notebook.insertCell(index, { cell_type: type, source, metadata })
     newId = cell.id
   })
   return newId

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest'
+import { ApiError, rebaseLink, SessionApi } from '../src/model/api'
+
+function recorder(status = 200, body: unknown = {}) {
+  const calls: { url: string; init: RequestInit | undefined }[] = []
+  const fetchFn = async (url: string, init?: RequestInit): Promise<Response> => {
+    calls.push({ url, init })
+    return new Response(JSON.stringify(body), { status })
+  }
+  return { calls, api: new SessionApi('http://h', 'S 1', 'TOK', fetchFn) }
+}
+
+describe('session api', () => {
+  it('runs cells with the token in a header and says who ran them', async () => {
+    const { calls, api } = recorder(202, { request_id: 'r1' })
+    expect(await api.execute(['c1'], { name: 'Ada', client_id: 7 })).toEqual({ request_id: 'r1' })
+    await api.execute(['c1', 'c2'], { name: 'Ada', client_id: 7 })
+    expect(calls[0].url).toBe('http://h/api/sessions/S%201/execute')
+    expect(calls[0].init?.method).toBe('POST')
+    expect((calls[0].init?.headers as Record<string, string>).Authorization).toBe('Bearer TOK')
+    expect(JSON.parse(String(calls[0].init?.body))).toEqual({ cell_id: 'c1', by: { name: 'Ada', client_id: 7 } })
+    expect(JSON.parse(String(calls[1].init?.body))).toEqual({ cell_ids: ['c1', 'c2'], by: { name: 'Ada', client_id: 7 } })
+    expect(calls[0].url).not.toContain('TOK')
+  })
+
+  it('addresses the kernel, queue and input endpoints', async () => {
+    const { calls, api } = recorder()
+    await api.cancel('r/1')
+    await api.interrupt()
+    await api.restart()
+    await api.answerInput('r2', 'yes')
+    await api.info()
+    expect(calls.map((c) => `${c.init?.method} ${c.url.replace('http://h/api/sessions/S%201', '')}`)).toEqual([
+      'DELETE /queue/r%2F1', 'POST /kernel/interrupt', 'POST /kernel/restart', 'POST /input', 'GET ',
+    ])
+    expect(JSON.parse(String(calls[3].init?.body))).toEqual({ request_id: 'r2', value: 'yes' })
+  })
+
+  it('turns error bodies into ApiError', async () => {
+    const { api } = recorder(403, { error: 'forbidden', detail: 'view token' })
+    await expect(api.interrupt()).rejects.toEqual(new ApiError(403, 'forbidden', 'view token'))
+  })
+
+  it('rebases share links on the origin in use', () => {
+    expect(rebaseLink('http://0.0.0.0:8765/s/x#token=a', 'https://nb.example')).toBe('https://nb.example/s/x#token=a')
+    expect(rebaseLink('not a url', 'https://o')).toBe('not a url')
+  })
+})
