@@ -93,6 +93,7 @@ async def join(websocket: WebSocket) -> None:
         pass
     finally:
         live.disconnect(peer.id)
+        await peer.wait_closed()
 
 
 routes = [WebSocketRoute("/ws/{session_id}", join)]

@@ -28,6 +28,7 @@ class WebSocketPeer:
         self._direct = _uvicorn_protocol(websocket)
         self._queue: deque[bytes] = deque()
         self._writer: asyncio.Task[None] | None = None
+        self._closing: asyncio.Task[None] | None = None
         self.closed = False
 
     def send(self, data: bytes) -> None:
@@ -59,7 +60,12 @@ class WebSocketPeer:
             return
         self.closed = True
         self._queue.clear()
-        asyncio.get_running_loop().create_task(self._close(code, reason))
+        self._closing = asyncio.get_running_loop().create_task(self._close(code, reason))
+
+    async def wait_closed(self) -> None:
+        """Let a close started by `close()` finish sending its frame."""
+        if self._closing is not None:
+            await self._closing
 
     async def _close(self, code: int, reason: str) -> None:
         try:

@@ -123,3 +123,13 @@ def hub_factory(tmp_path: Path) -> Iterator[Any]:
 @pytest.fixture
 def hub(hub_factory: Any) -> HubProcess:
     return hub_factory()  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def shared_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+    """One hub for a module whose tests each use their own session."""
+    base = tmp_path_factory.mktemp("shared")
+    (base / "root").mkdir()
+    hub = HubProcess(root=base / "root", data=base / "data").start()
+    yield hub
+    hub.stop()
