@@ -146,13 +146,13 @@ class Server:
                 self.proc.wait(10)
 
 
-def start_baseline(work: Path, cpu: int | None) -> Server:
+def start_baseline(work: Path, cpu: int | None, ws: str) -> Server:
     root = work / "root"
     root.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = work / "server.log"
     cmd = [sys.executable, str(BENCH / "baseline_server.py"), "--port", str(port)]
-    cmd += ["--root", str(root)]
+    cmd += ["--root", str(root), "--ws", ws]
     proc = subprocess.Popen(pinned(cpu, cmd), stdout=log.open("wb"), stderr=subprocess.STDOUT)
     wait_port(port, proc)
     return Server("baseline", proc, port, root, lambda nb: f"ws://127.0.0.1:{port}/{nb}", log)
@@ -191,10 +191,17 @@ def start_collabd(work: Path, cpu: int | None, extra: list[str]) -> Server:
 # --- load generator --------------------------------------------------------------------------
 
 
+def machine_busy_seconds() -> float:
+    """CPU time all cores spent on anything but idle/iowait since boot."""
+    t = psutil.cpu_times()
+    busy: float = sum(t) - t.idle - getattr(t, "iowait", 0.0)
+    return busy
+
+
 def run_loadgen(
-    cfg: Json, cpu: int | None, on_mark: Callable[[str], None], budget: float = 600
+    cfg: Json, cpu: int | None, on_mark: Callable[[str, int], None], budget: float = 600
 ) -> Json:
-    """Run one loadgen mode; `on_mark(name)` runs at each MARK before the loadgen goes on."""
+    """Run one loadgen mode; `on_mark(name, loadgen pid)` runs at each MARK before it goes on."""
     cfg = {**cfg, "budget": budget}
     cmd = pinned(cpu, ["node", str(LOADGEN / "loadgen.mjs"), json.dumps(cfg)])
     proc = subprocess.Popen(
@@ -206,7 +213,7 @@ def run_loadgen(
         for raw in proc.stdout:
             line = raw.decode().strip()
             if line.startswith("MARK "):
-                on_mark(line[5:])
+                on_mark(line[5:], proc.pid)
                 proc.stdin.write(b"ok\n")
                 proc.stdin.flush()
             elif line.startswith("RESULT "):
@@ -239,6 +246,8 @@ class Options:
     load_cpu: int | None
     profile_dir: Path | None = None
     collabd_args: list[str] = field(default_factory=list)
+    baseline_ws: str = "auto"
+    fresh_tries: int = 3
 
 
 def measure_edit(srv: Server, opt: Options, n: int) -> Json:
@@ -246,8 +255,10 @@ def measure_edit(srv: Server, opt: Options, n: int) -> Json:
     cpu: dict[str, float] = {}
     profiler: list[subprocess.Popen[bytes]] = []
 
-    def on_mark(name: str) -> None:
+    def on_mark(name: str, loadgen_pid: int) -> None:
         cpu[name] = cpu_seconds(srv.pid)
+        cpu["loadgen-" + name] = cpu_seconds(loadgen_pid)
+        cpu["machine-" + name] = machine_busy_seconds()
         if name == "edit-start" and opt.profile_dir is not None and n == max(opt.editors):
             profiler.append(start_profiler(srv, opt, n))
 
@@ -261,6 +272,11 @@ def measure_edit(srv: Server, opt: Options, n: int) -> Json:
         p.wait(60)
     if "edit-end" in cpu:
         res["serverCpuS"] = cpu["edit-end"] - cpu["edit-start"]
+        # whatever else ran on the machine meanwhile (other test runs): a noisy run shows here
+        other = cpu["machine-edit-end"] - cpu["machine-edit-start"] - res["serverCpuS"]
+        other -= cpu["loadgen-edit-end"] - cpu["loadgen-edit-start"]
+        res["otherCpuShare"] = max(0.0, other) / res["windowS"]
+        res["serverCpuShare"] = res["serverCpuS"] / res["windowS"]
         res["serverCpuUsPerDelivered"] = (
             res["serverCpuS"] / res["delivered"] * 1e6 if res.get("delivered") else None
         )
@@ -282,7 +298,7 @@ def measure_sync(srv: Server, opt: Options) -> Json:
     url = srv.room_url(write_notebook(srv.root, "sync.ipynb", opt.sync_cells))
     # the first try opens the room cold (loads the .ipynb); the next ones join a loaded room
     res = run_loadgen(
-        {"mode": "sync", "url": url, "tries": opt.sync_tries + 1}, opt.load_cpu, lambda _: None
+        {"mode": "sync", "url": url, "tries": opt.sync_tries + 1}, opt.load_cpu, lambda *_: None
     )
     times = res.get("times", [])
     res["cold"] = times[0] if times else None
@@ -294,7 +310,7 @@ def measure_idle(srv: Server, opt: Options) -> Json:
     url = srv.room_url(write_notebook(srv.root, "idle.ipynb", opt.edit_cells))
     rss: dict[str, int] = {}
 
-    def on_mark(name: str) -> None:
+    def on_mark(name: str, _pid: int) -> None:
         time.sleep(0.5)  # let the server settle before reading its RSS
         rss[name] = rss_bytes(srv.pid)
 
@@ -308,9 +324,13 @@ def measure_idle(srv: Server, opt: Options) -> Json:
 
 
 def measure_fresh(srv: Server, opt: Options) -> Json:
-    url = srv.room_url(write_notebook(srv.root, "fresh.ipynb", opt.edit_cells))
-    cfg = {"mode": "fresh", "url": url, "count": opt.fresh}
-    return run_loadgen(cfg, opt.load_cpu, lambda _: None)
+    runs = []
+    for i in range(opt.fresh_tries):
+        url = srv.room_url(write_notebook(srv.root, f"fresh-{i}.ipynb", opt.edit_cells))
+        cfg = {"mode": "fresh", "url": url, "count": opt.fresh}
+        runs.append(run_loadgen(cfg, opt.load_cpu, lambda *_: None))
+    synced = [r.get("synced") for r in runs]
+    return {"runs": runs, "synced": "/".join(map(str, synced))}
 
 
 def run_target(name: str, opt: Options, log: Callable[[str], None]) -> Json:
@@ -318,7 +338,7 @@ def run_target(name: str, opt: Options, log: Callable[[str], None]) -> Json:
     if name == "collabd":
         srv = start_collabd(work, opt.server_cpu, opt.collabd_args)
     else:
-        srv = start_baseline(work, opt.server_cpu)
+        srv = start_baseline(work, opt.server_cpu, opt.baseline_ws)
     out: Json = {"name": name, "pid": srv.pid}
     phases: list[tuple[str, str, Callable[[], Json]]] = [
         (
@@ -381,13 +401,14 @@ def rows(results: dict[str, Json], opt: Options) -> Iterator[tuple[str, Any, Any
         ce, be = pair(e, "expected")
         yield (f"N={n} delivered/expected", _frac(c, ce), _frac(b, be), False)
         yield (f"N={n} server CPU/delivered (us)", *pair(e, "serverCpuUsPerDelivered"), True)
-        c, b = pair(e, "serverCpuS")
-        w = opt.duration
-        yield (f"N={n} server CPU share (%)", _pct(c, w), _pct(b, w), True)
+        c, b = pair(e, "serverCpuShare")
+        yield (f"N={n} server CPU share (%)", _x100(c), _x100(b), True)
         yield (f"N={n} frames to clients", *pair(e, "framesIn"), True)
         c, b = pair(e, "loadgenCpuShare")
         yield (f"N={n} loadgen CPU share (%)", _x100(c), _x100(b), False)
         yield (f"N={n} loadgen loop delay p99 (ms)", *pair(e, "loopDelayP99"), False)
+        c, b = pair(e, "otherCpuShare")
+        yield (f"N={n} other load on machine (%)", _x100(c), _x100(b), False)
     yield (f"sync {opt.sync_cells} cells, warm median (ms)", *pair("sync", "warmMedian"), True)
     yield (f"sync {opt.sync_cells} cells, cold open (ms)", *pair("sync", "cold"), True)
     c, b = pair("idle", "bytesPerConn")
@@ -395,15 +416,11 @@ def rows(results: dict[str, Json], opt: Options) -> Iterator[tuple[str, Any, Any
     c, b = pair("idle", "synced")
     yield (f"idle conns synced of {opt.idle}", c, b, False)
     c, b = pair("fresh", "synced")
-    yield (f"fresh room: synced of {opt.fresh}", c, b, False)
+    yield (f"fresh room: synced of {opt.fresh}, {opt.fresh_tries} rooms", c, b, False)
 
 
 def _frac(a: Any, b: Any) -> str | None:
     return None if a is None or b is None else f"{a}/{b}"
-
-
-def _pct(cpu_s: Any, wall: float) -> float | None:
-    return None if cpu_s is None else 100 * cpu_s / wall
 
 
 def _kib(v: Any) -> float | None:
@@ -446,6 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sync-tries", type=int, default=7)
     p.add_argument("--idle", type=int, default=500, help="idle connections for RSS")
     p.add_argument("--fresh", type=int, default=20, help="clients opening a fresh room at once")
+    p.add_argument("--fresh-tries", type=int, default=3, help="fresh rooms, one after another")
     p.add_argument("--server-cpu", type=int, default=0, help="core for the server (-1: none)")
     p.add_argument("--load-cpu", type=int, default=1, help="core for the load gen (-1: none)")
     p.add_argument(
@@ -459,6 +477,9 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=[],
         help="extra argument for `collabd serve` (repeatable)",
+    )
+    p.add_argument(
+        "--baseline-ws", default="auto", help="uvicorn websocket implementation for the baseline"
     )
     p.add_argument("--json", type=Path, default=None, help="write raw results here")
     a = p.parse_args(argv)
@@ -477,6 +498,8 @@ def main(argv: list[str] | None = None) -> int:
         load_cpu=None if a.load_cpu < 0 else a.load_cpu,
         profile_dir=a.profile,
         collabd_args=a.collabd_arg,
+        baseline_ws=a.baseline_ws,
+        fresh_tries=a.fresh_tries,
     )
 
     def log(msg: str) -> None:
