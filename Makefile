@@ -1,0 +1,51 @@
+# collabd: the two commands are `make serve` and `make test` (both set everything up first).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+WEB_STAMP := collabd/static/index.html
+ROOT ?= .
+PORT ?= 8765
+HOST ?= 127.0.0.1
+
+.PHONY: serve test install web browser lint check-python bench clean
+
+serve: install web  ## install and start the hub on its embedded defaults (SQLite, local kernel)
+	$(VENV)/bin/collabd serve --host $(HOST) --port $(PORT) --root $(ROOT)
+
+test: install web browser  ## install everything and run the whole suite (lint, types, web unit, pytest)
+	$(VENV)/bin/ruff check collabd tests bench
+	$(VENV)/bin/mypy
+	cd web && npm test
+	$(VENV)/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+check-python:
+	@command -v python3 >/dev/null || { echo "python3 (3.11+) is needed"; exit 1; }
+	@python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed")'
+
+$(STAMP): pyproject.toml | check-python
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20+ and npm are needed for the web client"; exit 1; }
+	cd web && npm ci --no-audit --no-fund
+
+$(WEB_STAMP): web/node_modules/.package-lock.json $(shell find web/src web/index.html web/vite.config.ts -type f 2>/dev/null)
+	cd web && npm run build
+
+web: $(WEB_STAMP)
+
+browser:  ## Debian's chromium for the end-to-end tests (Playwright drives it; it never downloads one)
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
+
+bench: install web
+	$(PY) bench/hub_bench.py
+
+clean:
+	rm -rf $(VENV) web/node_modules collabd/static
