@@ -88,7 +88,11 @@ async def join(websocket: WebSocket) -> None:
             elif not bucket.take(time.monotonic()):
                 peer.close(CLOSE_RATE, "too many messages: slow down")
             else:
-                live.receive(peer.id, data)
+                try:
+                    live.receive(peer.id, data)
+                except Exception:  # a bug of ours: this peer goes, the room carries on
+                    log.exception("session %s: peer %s: message not handled", record.id, peer.id)
+                    peer.close(CLOSE_UNAVAILABLE, "internal error handling your message")
     except WebSocketDisconnect:
         pass
     finally:

@@ -140,7 +140,9 @@ class Room:
             return [Reply(peer, protocol.permission_denied("view-only link: changes are refused"))]
         try:
             self.doc.apply_update(update)
-        except ValueError as exc:
+        except BaseException as exc:
+            if not _refused(exc):
+                raise
             return [Close(peer, CLOSE_BAD_UPDATE, f"update cannot be applied: {exc}")]
         return [Publish(update, f"peer:{peer}", peer)]
 
@@ -191,6 +193,15 @@ _HANDLERS: dict[Kind, _Handler] = {
     Kind.AWARENESS: Room._on_awareness,
     Kind.QUERY_AWARENESS: Room._on_query_awareness,
 }
+
+
+def _refused(exc: BaseException) -> bool:
+    """Errors that mean "this peer's input is bad", as opposed to the hub being stopped.
+
+    pycrdt raises ValueError for an update it cannot decode; a panic inside the Rust core
+    surfaces as pyo3's PanicException, which derives from BaseException.
+    """
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
 
 
 def _awareness_clients(update: bytes) -> list[tuple[int, bool]]:
