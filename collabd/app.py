@@ -7,6 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
@@ -18,6 +19,7 @@ from .httpapi import ApiError
 from .hub import Hub
 from .settings import Settings
 from .store import SQLiteStore, Store
+from .wspeer import KeepRawSend
 
 log = logging.getLogger("collabd")
 
@@ -62,6 +64,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
 
     app = Starlette(
         routes=api_routes(),
+        middleware=[Middleware(KeepRawSend)],
         lifespan=lifespan,
         exception_handlers={ApiError: _api_error, 404: _not_found},
     )

@@ -13,6 +13,7 @@ import logging
 from collections import deque
 from typing import Any
 
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 log = logging.getLogger("collabd.ws")
@@ -74,9 +75,24 @@ class WebSocketPeer:
             log.debug("peer %s: close failed: %r", self.id, exc)
 
 
+RAW_SEND = "collabd.raw_send"
+
+
+class KeepRawSend:
+    """ASGI middleware: remember the server's own `send` for websockets, before Starlette wraps it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[RAW_SEND] = send
+        await self.app(scope, receive, send)
+
+
 def _uvicorn_protocol(websocket: WebSocket) -> Any:
     """uvicorn's websockets-sansio protocol behind this connection, if that is what serves it."""
-    send = getattr(websocket, "_send", None)
+    send = websocket.scope.get(RAW_SEND)
     proto = getattr(send, "__self__", None)
     needed = ("conn", "transport", "writable", "close_sent")
     if proto is not None and all(hasattr(proto, name) for name in needed):
