@@ -79,7 +79,7 @@ RAW_SEND = "collabd.raw_send"
 
 
 class KeepRawSend:
-    """ASGI middleware: remember the server's own `send` for websockets, before Starlette wraps it."""
+    """ASGI middleware: keep the server's own websocket `send`, before Starlette wraps it."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
