@@ -12,11 +12,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from . import api_sessions, api_web, api_ws
+from . import api_kernel, api_recording, api_sessions, api_web, api_ws
 from .diskfile import DiskSync
+from .execution import Execution
 from .extension import Extension
 from .httpapi import ApiError
 from .hub import Hub
+from .retention import Retention
 from .settings import Settings
 from .store import SQLiteStore, Store
 from .wspeer import KeepRawSend
@@ -33,11 +35,17 @@ def build_hub(settings: Settings, store: Store | None = None) -> Hub:
 
 
 def default_extensions(hub: Hub) -> list[Extension]:
-    return [DiskSync(hub.notebook_path)]
+    return [DiskSync(hub.notebook_path), Retention(hub), Execution(hub)]
 
 
 def api_routes() -> list[BaseRoute]:
-    return [*api_sessions.routes, *api_ws.routes, *api_web.routes]
+    return [
+        *api_sessions.routes,
+        *api_recording.routes,
+        *api_kernel.routes,
+        *api_ws.routes,
+        *api_web.routes,
+    ]
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

@@ -79,6 +79,26 @@ def build_parser() -> argparse.ArgumentParser:
     open_.add_argument("path", type=Path, help="the notebook to share")
     _common(open_)
     open_.add_argument("--no-browser", action="store_true", help="do not try to open a browser")
+
+    replay = sub.add_parser(
+        "replay",
+        help="serve an exported session recording, read-only",
+        description="Serve a recording file (GET /api/sessions/{id}/recording/export)"
+        " with its playback page; prints the replay link.",
+    )
+    replay.add_argument("file", type=Path, help="the recording file (.collabd)")
+    replay.add_argument(
+        "--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)"
+    )
+    replay.add_argument(
+        "--port", type=int, default=8765, help="port to listen on (default: %(default)s)"
+    )
+    replay.add_argument(
+        "--token", default=None, help="token the replay link carries (default: a new random one)"
+    )
+    replay.add_argument(
+        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+    )
     return parser
 
 
@@ -101,6 +121,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(settings, log_level=args.log_level)
     if args.command == "open":
         return open_notebook(args)
+    if args.command == "replay":
+        from .replay_server import serve as serve_replay
+
+        return serve_replay(
+            args.file, host=args.host, port=args.port, token=args.token, log_level=args.log_level
+        )
     return 2
 
 

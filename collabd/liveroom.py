@@ -58,6 +58,8 @@ class LiveRoom:
         self._snapshot_seq = snapshot_seq
         self._since_snapshot = 0
         self._presence_at: dict[str, float] = {}
+        self._presence_pending: dict[str, NewEntry] = {}  # the latest throttled state per origin
+        self._presence_timers: dict[str, asyncio.TimerHandle] = {}
         self._listeners: list[Listener] = []
         self.idle_since: float | None = time.monotonic()
         self.closed = False
@@ -78,6 +80,9 @@ class LiveRoom:
         self.closed = True
         for peer in list(self._peers.values()):
             peer.close(1001, "the hub is shutting down")
+        for origin in list(self._presence_timers):
+            self._presence_timers.pop(origin).cancel()
+            self._presence_due(origin)
         await self.flush()
         if self._flusher:
             self._flusher.cancel()
@@ -195,18 +200,38 @@ class LiveRoom:
         for action in batch:
             if isinstance(action, Publish):
                 entries.append(NewEntry(now, UPDATE, action.origin, action.update))
-            elif isinstance(action, Relay) and self._record_presence(action.origin, now):
-                entries.append(NewEntry(now, AWARENESS, action.origin, action.awareness_update))
+            elif isinstance(action, Relay) and self.settings.record:
+                entry = self._record_presence(action.origin, action.awareness_update, now)
+                if entry is not None:
+                    entries.append(entry)
         return entries
 
-    def _record_presence(self, origin: str, now: float) -> bool:
-        if not self.settings.record:
-            return False
-        last = self._presence_at.get(origin, 0.0)
-        if now - last < self.settings.record_presence_interval_s:
-            return False
-        self._presence_at[origin] = now
-        return True
+    def _record_presence(self, origin: str, update: bytes, now: float) -> NewEntry | None:
+        """Presence is recorded at most once per interval per origin; the latest state of a
+        burst is kept and written when the interval ends, so the recording ends where the
+        participant's cursor really stopped."""
+        entry = NewEntry(now, AWARENESS, origin, update)
+        wait = self._presence_at.get(origin, 0.0) + self.settings.record_presence_interval_s - now
+        if wait <= 0:
+            self._presence_at[origin] = now
+            self._presence_pending.pop(origin, None)
+            timer = self._presence_timers.pop(origin, None)
+            if timer is not None:
+                timer.cancel()
+            return entry
+        self._presence_pending[origin] = entry
+        if origin not in self._presence_timers:
+            loop = asyncio.get_running_loop()
+            self._presence_timers[origin] = loop.call_later(wait, self._presence_due, origin)
+        return None
+
+    def _presence_due(self, origin: str) -> None:
+        self._presence_timers.pop(origin, None)
+        entry = self._presence_pending.pop(origin, None)
+        if entry is not None:
+            self._presence_at[origin] = time.time()
+            self._events.append(entry)
+            self._wake()
 
     def _send(self, batch: list[Action]) -> None:
         pending: list[Publish] = []

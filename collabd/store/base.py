@@ -43,6 +43,15 @@ class LogEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class EntryInfo:
+    seq: int
+    ts: float
+    kind: str
+    origin: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """The whole document state as of log entry `seq` (included)."""
 
@@ -96,6 +105,33 @@ class Store(ABC):
     @abstractmethod
     def latest_snapshot(self, room: str, *, until_ts: float | None = None) -> Snapshot | None:
         """The newest snapshot, or the newest taken at or before `until_ts`."""
+
+    # recording: reading and retention (not abstract: other backends work until they add them)
+
+    def snapshot_before(self, room: str, *, seq: int) -> Snapshot | None:
+        """The newest snapshot taken at or before log entry `seq`."""
+        raise NotImplementedError
+
+    def snapshot_index(self, room: str) -> list[tuple[int, float]]:
+        """(seq, ts) of every snapshot, oldest first."""
+        raise NotImplementedError
+
+    def entry_index(self, room: str, *, kinds: Iterable[str] = (UPDATE,)) -> list[EntryInfo]:
+        """Every entry's seq, ts, kind, origin and size, without the data, oldest first."""
+        raise NotImplementedError
+
+    def first_by_origin(self, room: str, *, kind: str) -> list[LogEntry]:
+        """The oldest entry of `kind` from each origin."""
+        raise NotImplementedError
+
+    def storage_bytes(self, room: str) -> int:
+        """Bytes of log data and snapshot state the room holds."""
+        raise NotImplementedError
+
+    def trim(self, room: str, start: Snapshot) -> int:
+        """Make `start` the beginning of the room's history, in one transaction: store it, drop the
+        log entries up to its seq and the snapshots before it. Returns how many entries went."""
+        raise NotImplementedError
 
     def close(self) -> None:
         return None

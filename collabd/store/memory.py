@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 
-from .base import UPDATE, LogEntry, NewEntry, SessionRecord, Snapshot, Store
+from .base import UPDATE, EntryInfo, LogEntry, NewEntry, SessionRecord, Snapshot, Store
 
 
 class MemoryStore(Store):
@@ -68,3 +68,37 @@ class MemoryStore(Store):
     def latest_snapshot(self, room: str, *, until_ts: float | None = None) -> Snapshot | None:
         found = [s for s in self._snapshots.get(room, []) if until_ts is None or s.ts <= until_ts]
         return max(found, key=lambda s: s.seq, default=None)
+
+    # recording: reading and retention
+
+    def snapshot_before(self, room: str, *, seq: int) -> Snapshot | None:
+        found = [s for s in self._snapshots.get(room, []) if s.seq <= seq]
+        return max(found, key=lambda s: s.seq, default=None)
+
+    def snapshot_index(self, room: str) -> list[tuple[int, float]]:
+        return sorted((s.seq, s.ts) for s in self._snapshots.get(room, []))
+
+    def entry_index(self, room: str, *, kinds: Iterable[str] = (UPDATE,)) -> list[EntryInfo]:
+        return [
+            EntryInfo(e.seq, e.ts, e.kind, e.origin, len(e.data))
+            for e in self.entries(room, kinds=kinds)
+        ]
+
+    def first_by_origin(self, room: str, *, kind: str) -> list[LogEntry]:
+        first: dict[str, LogEntry] = {}
+        for entry in self.entries(room, kinds=(kind,)):
+            first.setdefault(entry.origin, entry)
+        return sorted(first.values(), key=lambda e: e.seq)
+
+    def storage_bytes(self, room: str) -> int:
+        log = sum(len(e.data) for e in self._log.get(room, []))
+        return log + sum(len(s.state) for s in self._snapshots.get(room, []))
+
+    def trim(self, room: str, start: Snapshot) -> int:
+        with self._lock:
+            log = self._log.get(room, [])
+            kept = [e for e in log if e.seq > start.seq]
+            self._log[room] = kept
+            snaps = [s for s in self._snapshots.get(room, []) if s.seq > start.seq]
+            self._snapshots[room] = [start, *snaps]
+            return len(log) - len(kept)

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from .base import UPDATE, LogEntry, NewEntry, SessionRecord, Snapshot, Store
+from .base import UPDATE, EntryInfo, LogEntry, NewEntry, SessionRecord, Snapshot, Store
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -150,3 +150,71 @@ class SQLiteStore(Store):
         with self._lock:
             row = self._db.execute(query + " ORDER BY seq DESC LIMIT 1", args).fetchone()
         return Snapshot(*row) if row else None
+
+    # recording: reading and retention
+
+    def snapshot_before(self, room: str, *, seq: int) -> Snapshot | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT seq, ts, state FROM snapshots WHERE room = ? AND seq <= ?"
+                " ORDER BY seq DESC LIMIT 1",
+                (room, seq),
+            ).fetchone()
+        return Snapshot(*row) if row else None
+
+    def snapshot_index(self, room: str) -> list[tuple[int, float]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, ts FROM snapshots WHERE room = ? ORDER BY seq", (room,)
+            ).fetchall()
+        return [(int(seq), float(ts)) for seq, ts in rows]
+
+    def entry_index(self, room: str, *, kinds: Iterable[str] = (UPDATE,)) -> list[EntryInfo]:
+        kinds = list(kinds)
+        query = (
+            "SELECT seq, ts, kind, origin, length(data) FROM log WHERE room = ?"
+            f" AND kind IN ({','.join('?' * len(kinds))}) ORDER BY seq"
+        )
+        with self._lock:
+            rows = self._db.execute(query, [room, *kinds]).fetchall()
+        return [EntryInfo(*row) for row in rows]
+
+    def first_by_origin(self, room: str, *, kind: str) -> list[LogEntry]:
+        query = (
+            "SELECT seq, ts, kind, origin, data FROM log WHERE seq IN ("
+            " SELECT min(seq) FROM log WHERE room = ? AND kind = ? GROUP BY origin)"
+            " ORDER BY seq"
+        )
+        with self._lock:
+            rows = self._db.execute(query, (room, kind)).fetchall()
+        return [LogEntry(*row) for row in rows]
+
+    def storage_bytes(self, room: str) -> int:
+        with self._lock:
+            log = self._db.execute(
+                "SELECT coalesce(sum(length(data)), 0) FROM log WHERE room = ?", (room,)
+            ).fetchone()[0]
+            snaps = self._db.execute(
+                "SELECT coalesce(sum(length(state)), 0) FROM snapshots WHERE room = ?", (room,)
+            ).fetchone()[0]
+        return int(log) + int(snaps)
+
+    def trim(self, room: str, start: Snapshot) -> int:
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO snapshots (room, seq, ts, state) VALUES (?, ?, ?, ?)",
+                    (room, start.seq, start.ts, start.state),
+                )
+                gone = self._db.execute(
+                    "DELETE FROM log WHERE room = ? AND seq <= ?", (room, start.seq)
+                ).rowcount
+                self._db.execute(
+                    "DELETE FROM snapshots WHERE room = ? AND seq < ?", (room, start.seq)
+                )
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return int(gone)

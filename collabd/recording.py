@@ -1,0 +1,410 @@
+"""Reading a session's recording: the notebook and the presence at any moment, and a summary.
+
+Pure over a `Store` (blocking calls: the hub runs these on its I/O thread). The recording is the
+room's log: "update" entries make up the document, "awareness" entries the presence and "event"
+entries the rest (join, leave, run, kernel). Snapshots (the whole document as of a log seq) bound
+the cost of a seek: the document at time t is the newest snapshot taken at or before t plus the
+updates after it up to t, and `backfill_snapshots` makes sure no stretch of the log has more than
+`every` updates without one.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pycrdt import Decoder, Doc, merge_updates
+
+from . import notebook
+from .runs import Run, runs_from_events
+from .store import LogEntry, Snapshot, Store
+from .store.base import AWARENESS, EVENT, UPDATE, EntryInfo
+
+ALL_KINDS = (UPDATE, AWARENESS, EVENT)
+# Yjs clients renew their presence every 15 s and drop a state not renewed for 30 s: a state
+# older than this window at time t is one nobody saw any more.
+PRESENCE_WINDOW_S = 60.0
+IDLE_GAP_S = 5.0  # no edit, run or join for this long: an idle stretch a player may skip
+ACTIVITY_BUCKETS = 200
+_PAGE = 2000
+
+
+class BeforeStart(ValueError):
+    """The moment asked for is before the kept history (never recorded, or trimmed away)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DocState:
+    """The whole document as of log entry `seq` (every update with seq <= it), as one update."""
+
+    seq: int
+    ts: float
+    state: bytes
+    replayed: int  # updates applied on top of the snapshot: the cost of this seek
+
+
+def start_of(store: Store, room: str) -> float | None:
+    """When the kept recording starts: its first entry, or the snapshot a trim left there."""
+    snaps = store.snapshot_index(room)
+    first = store.entries(room, kinds=ALL_KINDS, limit=1)
+    times = [t for t in (snaps[0][1] if snaps else None, first[0].ts if first else None) if t]
+    return min(times) if times else None
+
+
+def bounds(index: list[EntryInfo], start: float | None) -> tuple[float, float]:
+    if start is None:
+        return 0.0, 0.0
+    return start, max(start, index[-1].ts if index else start)
+
+
+def doc_at(store: Store, room: str, t: float) -> DocState:
+    """The document as it was at time `t` (every update logged at or before t)."""
+    start = start_of(store, room)
+    if start is None or t < start:
+        raise BeforeStart(f"t={t} is before the recording starts")
+    snapshot = store.latest_snapshot(room, until_ts=t)
+    updates = list(_updates_until(store, room, snapshot.seq if snapshot else 0, t))
+    return _build(snapshot, updates)
+
+
+def doc_at_seq(store: Store, room: str, seq: int) -> DocState:
+    """The document as of log entry `seq`."""
+    snapshot = store.snapshot_before(room, seq=seq)
+    after = snapshot.seq if snapshot else 0
+    updates = [e for e in _pages(store, room, after) if e.seq <= seq]
+    return _build(snapshot, updates)
+
+
+def _build(snapshot: Snapshot | None, updates: list[LogEntry]) -> DocState:
+    parts = ([snapshot.state] if snapshot else []) + [e.data for e in updates]
+    doc: Doc[Any] = Doc()
+    if parts:
+        doc.apply_update(merge_updates(*parts) if len(parts) > 1 else parts[0])
+    last = updates[-1] if updates else None
+    seq = last.seq if last else (snapshot.seq if snapshot else 0)
+    ts = last.ts if last else (snapshot.ts if snapshot else 0.0)
+    return DocState(seq, ts, doc.get_update(), len(updates))
+
+
+def _pages(
+    store: Store, room: str, after: int, kinds: Iterable[str] = (UPDATE,)
+) -> Iterator[LogEntry]:
+    """Entries after `after`, read a page at a time (stop iterating to stop reading)."""
+    kinds = tuple(kinds)
+    while True:
+        page = store.entries(room, after_seq=after, kinds=kinds, limit=_PAGE)
+        yield from page
+        if len(page) < _PAGE:
+            return
+        after = page[-1].seq
+
+
+def _updates_until(store: Store, room: str, after: int, t: float) -> Iterator[LogEntry]:
+    """Updates after seq `after` logged at or before t. Updates are logged in time order, so the
+    first one after t ends the scan: the cost is bounded by the snapshot spacing."""
+    for entry in _pages(store, room, after):
+        if entry.ts > t:
+            return
+        yield entry
+
+
+def notebook_of(state: bytes) -> notebook.NotebookJSON:
+    """nbformat JSON of a document state; a state caught between two edits that does not
+    validate is returned as the YNotebook schema reads it."""
+    doc: Doc[Any] = Doc()
+    doc.apply_update(state)
+    try:
+        return notebook.to_json(doc)
+    except Exception:
+        from jupyter_ydoc import YNotebook
+
+        return dict(YNotebook(doc).get())
+
+
+def notebook_at(store: Store, room: str, t: float) -> notebook.NotebookJSON:
+    return notebook_of(doc_at(store, room, t).state)
+
+
+# presence
+
+
+def decode_awareness(update: bytes) -> list[tuple[int, dict[str, Any] | None]]:
+    """(client id, state or None when the client left) for each client an update speaks of."""
+    decoder = Decoder(update)
+    result: list[tuple[int, dict[str, Any] | None]] = []
+    for _ in range(decoder.read_var_uint()):
+        client_id = decoder.read_var_uint()
+        decoder.read_var_uint()  # clock
+        raw = decoder.read_var_string()
+        state = json.loads(raw) if raw else None
+        result.append((client_id, state if isinstance(state, dict) else None))
+    return result
+
+
+def presence_at(store: Store, room: str, t: float) -> dict[int, dict[str, Any]]:
+    """Client id -> awareness state of everyone present at `t`."""
+    entries = store.entries(
+        room, kinds=(AWARENESS, EVENT), from_ts=t - PRESENCE_WINDOW_S, until_ts=t
+    )
+    states: dict[int, dict[str, Any]] = {}
+    owner: dict[int, str] = {}
+    for entry in sorted(entries, key=lambda e: (e.ts, e.seq)):
+        if entry.kind == AWARENESS:
+            for client_id, state in decode_awareness(entry.data):
+                if state is None:
+                    states.pop(client_id, None)
+                else:
+                    states[client_id], owner[client_id] = state, entry.origin
+        elif entry.origin == "leave":
+            peer = f"peer:{_event(entry).get('peer')}"
+            for client_id in [c for c, o in owner.items() if o == peer]:
+                states.pop(client_id, None)
+    return states
+
+
+# events for a player
+
+
+def _event(entry: LogEntry) -> dict[str, Any]:
+    try:
+        data = json.loads(entry.data)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def entry_json(entry: LogEntry, *, with_data: bool) -> dict[str, Any]:
+    """One log entry as a player reads it."""
+    item: dict[str, Any] = {"seq": entry.seq, "ts": entry.ts, "kind": entry.kind}
+    item["origin"] = entry.origin
+    if entry.kind == EVENT:
+        data = _event(entry)
+        item["kind"] = str(data.pop("type", entry.origin))
+        item["data"] = data
+    elif entry.kind == AWARENESS:
+        item["states"] = [{"client_id": c, "state": s} for c, s in decode_awareness(entry.data)]
+    else:
+        item["size"] = len(entry.data)
+    if with_data and entry.kind != EVENT:
+        item["update"] = base64.b64encode(entry.data).decode()
+    return item
+
+
+def events_between(
+    store: Store, room: str, start: float, end: float, *, limit: int = 20000
+) -> list[dict[str, Any]]:
+    """Every entry logged between two moments (updates without their bytes), oldest first."""
+    found = store.entries(room, kinds=ALL_KINDS, from_ts=start, until_ts=end, limit=limit)
+    return [entry_json(e, with_data=False) for e in found]
+
+
+def playback_window(
+    store: Store, room: str, start: float, end: float, *, limit: int = 20000
+) -> dict[str, Any]:
+    """What a player needs to show [start, end]: the document and presence at `start` and every
+    entry after that state up to `end`, updates with their bytes (base64)."""
+    base = doc_at(store, room, start)
+    entries: list[dict[str, Any]] = []
+    truncated = False
+    for entry in _pages(store, room, base.seq, ALL_KINDS):
+        if entry.ts > end:
+            break
+        if len(entries) >= limit:
+            truncated = True
+            break
+        entries.append(entry_json(entry, with_data=True))
+    presence = presence_at(store, room, start)
+    return {
+        "from": start,
+        "to": entries[-1]["ts"] if truncated else end,
+        "truncated": truncated,
+        "base": {
+            "seq": base.seq,
+            "state": base64.b64encode(base.state).decode(),
+            "presence": [{"client_id": c, "state": s} for c, s in presence.items()],
+        },
+        "entries": entries,
+    }
+
+
+# summary
+
+
+def runs(store: Store, room: str) -> list[Run]:
+    return runs_from_events(store.entries(room, kinds=(EVENT,)))
+
+
+def summary(store: Store, room: str) -> dict[str, Any]:
+    index = store.entry_index(room, kinds=ALL_KINDS)
+    start, end = bounds(index, start_of(store, room))
+    events = store.entries(room, kinds=(EVENT,))
+    run_list = runs_from_events(events)
+    people = _participants(store, room, index, events, run_list)
+    width = max(end - start, 1e-9) / ACTIVITY_BUCKETS
+    for person in people:
+        origins = set(person.pop("origins"))
+        person["activity"] = _activity(
+            (e for e in index if e.kind == UPDATE and e.origin in origins), start, width
+        )
+    kernel = _activity((e for e in index if e.origin == "kernel"), start, width)
+    return {
+        "start": start,
+        "end": end,
+        "duration": end - start,
+        "participants": people,
+        "runs": [r.to_json() for r in run_list],
+        "counts": _counts(store, room, index, run_list),
+        "activity": {"buckets": ACTIVITY_BUCKETS, "bucket_s": width, "kernel": kernel},
+        "idle": _idle(index, start, end),
+    }
+
+
+def _counts(store: Store, room: str, index: list[EntryInfo], runs: list[Run]) -> dict[str, Any]:
+    by_kind: dict[str, int] = {}
+    by_origin: dict[str, int] = {}
+    for e in index:
+        by_kind[e.kind] = by_kind.get(e.kind, 0) + 1
+        if e.kind == UPDATE:
+            by_origin[e.origin] = by_origin.get(e.origin, 0) + 1
+    return {
+        "updates": by_kind.get(UPDATE, 0),
+        "presence": by_kind.get(AWARENESS, 0),
+        "events": by_kind.get(EVENT, 0),
+        "runs": len(runs),
+        "snapshots": len(store.snapshot_index(room)),
+        "bytes": store.storage_bytes(room),
+        "updates_by_origin": by_origin,
+    }
+
+
+def _activity(entries: Iterable[EntryInfo], start: float, width: float) -> list[list[int]]:
+    """[bucket, count] pairs of the non-empty buckets."""
+    counts: dict[int, int] = {}
+    for e in entries:
+        bucket = min(int((e.ts - start) / width), ACTIVITY_BUCKETS - 1)
+        counts[bucket] = counts.get(bucket, 0) + 1
+    return [[b, n] for b, n in sorted(counts.items())]
+
+
+def _idle(index: list[EntryInfo], start: float, end: float) -> list[list[float]]:
+    """Stretches longer than IDLE_GAP_S with no edit and no event (presence renewals ignored)."""
+    times = [start, *(e.ts for e in index if e.kind != AWARENESS), end]
+    return [[a, b] for a, b in itertools.pairwise(times) if b - a > IDLE_GAP_S]
+
+
+def _participants(
+    store: Store,
+    room: str,
+    index: list[EntryInfo],
+    events: list[LogEntry],
+    run_list: list[Run],
+) -> list[dict[str, Any]]:
+    """Everyone who joined, by name (a reconnect under the same name is the same person)."""
+    peers: dict[str, dict[str, Any]] = {}
+
+    def peer(origin: str) -> dict[str, Any]:
+        return peers.setdefault(origin, {"origin": origin, "client_ids": set(), "roles": set()})
+
+    for entry in events:
+        data = _event(entry)
+        if entry.origin in ("join", "leave") and "peer" in data:
+            info = peer(f"peer:{data['peer']}")
+            info.setdefault("joined" if entry.origin == "join" else "left", entry.ts)
+            if entry.origin == "leave":
+                info["left"] = entry.ts
+            if data.get("role"):
+                info["roles"].add(str(data["role"]))
+            if isinstance(data.get("name"), str):
+                info["name"] = data["name"]
+    for entry in store.first_by_origin(room, kind=AWARENESS):
+        info = peer(entry.origin)
+        for client_id, state in decode_awareness(entry.data):
+            info["client_ids"].add(client_id)
+            user = (state or {}).get("user")
+            if isinstance(user, dict) and isinstance(user.get("name"), str):
+                info.setdefault("name", user["name"])
+                info.setdefault("color", user.get("color"))
+    updates: dict[str, int] = {}
+    for e in index:
+        if e.kind == UPDATE and e.origin.startswith("peer:"):
+            updates[e.origin] = updates.get(e.origin, 0) + 1
+            peer(e.origin)
+    return _by_name(peers, updates, run_list)
+
+
+def _by_name(
+    peers: dict[str, dict[str, Any]], updates: dict[str, int], run_list: list[Run]
+) -> list[dict[str, Any]]:
+    people: dict[str, dict[str, Any]] = {}
+    for origin, info in peers.items():
+        name = info.get("name") or f"anonymous {origin.split(':', 1)[-1]}"
+        person = people.setdefault(
+            name,
+            {"name": name, "color": None, "peers": [], "client_ids": set(), "roles": set()},
+        )
+        person["color"] = person["color"] or info.get("color")
+        person["peers"].append(origin)
+        person["client_ids"] |= info["client_ids"]
+        person["roles"] |= info["roles"]
+        for key, pick in (("joined", min), ("left", max)):
+            if key in info:
+                person[key] = pick(person.get(key, info[key]), info[key])
+        person["updates"] = person.get("updates", 0) + updates.get(origin, 0)
+    for person in people.values():
+        ids = person["client_ids"]
+        person["runs"] = sum(
+            1 for r in run_list if r.by_name == person["name"] or r.by_client in ids
+        )
+        person["origins"] = person["peers"]
+        person["client_ids"] = sorted(ids)
+        person["roles"] = sorted(person["roles"])
+    return sorted(people.values(), key=lambda p: (p.get("joined", float("inf")), p["name"]))
+
+
+# snapshots along the way
+
+
+def backfill_snapshots(store: Store, room: str, every: int) -> int:
+    """Add snapshots wherever more than `every` updates follow one another without one, so that
+    a seek anywhere replays at most `every` updates. Returns how many were added."""
+    wanted = _gaps(store.entry_index(room), [seq for seq, _ in store.snapshot_index(room)], every)
+    if not wanted:
+        return 0
+    base = store.snapshot_before(room, seq=wanted[0].seq)
+    doc: Doc[Any] = Doc()
+    if base is not None:
+        doc.apply_update(base.state)
+    after = base.seq if base else 0
+    entries = _pages(store, room, after)
+    for point in wanted:
+        batch = []
+        for entry in entries:
+            batch.append(entry.data)
+            if entry.seq >= point.seq:
+                break
+        if batch:
+            doc.apply_update(merge_updates(*batch) if len(batch) > 1 else batch[0])
+        store.add_snapshot(room, Snapshot(point.seq, point.ts, doc.get_update()))
+    return len(wanted)
+
+
+def _gaps(updates: list[EntryInfo], snapshots: list[int], every: int) -> list[EntryInfo]:
+    """The updates after which a snapshot is missing: the every-th since the last one."""
+    wanted: list[EntryInfo] = []
+    since, next_snap = 0, 0
+    for i, update in enumerate(updates):
+        while next_snap < len(snapshots) and snapshots[next_snap] < update.seq:
+            since, next_snap = 0, next_snap + 1
+        since += 1
+        following = updates[i + 1].seq if i + 1 < len(updates) else None
+        covered = next_snap < len(snapshots) and (
+            following is None or snapshots[next_snap] < following
+        )
+        if since >= every and not covered:
+            wanted.append(update)
+            since = 0
+    return wanted

@@ -1,0 +1,155 @@
+"""Retention: trim the oldest history of a recording without breaking playback of what is kept.
+
+A trim at log seq `cut` writes a snapshot of the document as of `cut` (timestamped with the last
+entry it replaces) and drops everything up to it in the same transaction, so the kept recording
+starts at that moment and a seek anywhere after it gives exactly what it gave before. The same
+maintenance pass adds missing snapshots (`recording.backfill_snapshots`) so seeks stay bounded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from . import recording
+from .extension import Extension
+from .store import Snapshot, Store
+from .store.base import EntryInfo
+
+if TYPE_CHECKING:
+    from .hub import Hub
+    from .liveroom import LiveRoom
+    from .store import SessionRecord
+
+log = logging.getLogger("collabd.retention")
+MAINTENANCE_EVERY_S = 600.0
+DAY = 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    max_age_s: float = 0.0  # 0: no limit
+    max_bytes: int = 0  # 0: no limit
+
+    @property
+    def active(self) -> bool:
+        return self.max_age_s > 0 or self.max_bytes > 0
+
+
+def cut_point(
+    index: list[EntryInfo],
+    policy: Policy,
+    now: float,
+    snapshot_bytes: int,
+    snapshots: list[int],
+) -> int | None:
+    """The seq up to which history goes (None: keep all). Age: everything older than the limit.
+    Size: the oldest entries until what is left (log, later snapshots, the new start snapshot)
+    fits. The newest entry is always kept."""
+    limit = len(index) - 2  # the last position that may be cut
+    cut = -1
+    if policy.max_age_s > 0:
+        oldest = now - policy.max_age_s
+        while cut < limit and index[cut + 1].ts < oldest:
+            cut += 1
+    if policy.max_bytes > 0:
+        snaps = sorted(snapshots)
+        left = sum(e.size for e in index)
+        after = [left := left - e.size for e in index]  # log bytes kept when cut at i
+
+        now_bytes = sum(e.size for e in index) + len(snaps) * snapshot_bytes
+
+        def kept(i: int) -> int:
+            if i < 0:
+                return now_bytes
+            later = len(snaps) - bisect.bisect_right(snaps, index[i].seq)
+            return after[i] + (later + 1) * snapshot_bytes
+
+        while cut < limit and kept(cut) > policy.max_bytes:
+            cut += 1
+    return index[cut].seq if cut >= 0 else None
+
+
+def trim(store: Store, room: str, policy: Policy, now: float | None = None) -> dict[str, Any]:
+    """Apply `policy` to one room's recording (blocking; run it on the store's I/O thread)."""
+    index = store.entry_index(room, kinds=recording.ALL_KINDS)
+    snaps = store.snapshot_index(room)
+    newest = store.latest_snapshot(room)
+    size = len(newest.state) if newest else max((e.size for e in index), default=0)
+    cut = cut_point(index, policy, time.time() if now is None else now, size, [s for s, _ in snaps])
+    if cut is None:
+        return {"room": room, "dropped": 0}
+    state = recording.doc_at_seq(store, room, cut)
+    ts = next(e.ts for e in index if e.seq == cut)
+    dropped = store.trim(room, Snapshot(cut, max(ts, state.ts), state.state))
+    log.info("room %s: retention dropped %d entries up to seq %d", room, dropped, cut)
+    return {"room": room, "dropped": dropped, "start_seq": cut, "start": ts}
+
+
+def maintain(store: Store, room: str, policy: Policy, snapshot_every: int) -> dict[str, Any]:
+    result = trim(store, room, policy) if policy.active else {"room": room, "dropped": 0}
+    result["snapshots_added"] = recording.backfill_snapshots(store, room, snapshot_every)
+    return result
+
+
+def policy_of(days: float, max_bytes: int) -> Policy:
+    return Policy(max_age_s=max(0.0, days) * DAY, max_bytes=max(0, max_bytes))
+
+
+class Retention(Extension):
+    """Runs the maintenance pass over every session now and then (and on demand)."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self._task: asyncio.Task[None] | None = None
+        self._done_at: dict[str, int] = {}  # room -> entry count at its last pass
+
+    async def on_load(self, live: LiveRoom, record: SessionRecord) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._forever(), name="retention")
+
+    async def on_stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def run(
+        self, policy: Policy | None = None, rooms: list[str] | None = None
+    ) -> list[dict[str, Any]]:
+        settings = self.hub.settings
+        policy = policy or policy_of(settings.retention_days, settings.retention_bytes)
+        if rooms is None:
+            rooms = [s.id for s in await self.hub.sessions()]
+        results = []
+        for room in rooms:
+            live = self.hub.loaded(room)
+            if live is not None:
+                await live.flush()
+            results.append(
+                await self.hub.run_io(
+                    maintain, self.hub.store, room, policy, settings.snapshot_every
+                )
+            )
+        return results
+
+    async def _forever(self) -> None:
+        while True:
+            await asyncio.sleep(MAINTENANCE_EVERY_S)
+            with contextlib.suppress(Exception):
+                await self.run(rooms=await self._changed_rooms())
+
+    async def _changed_rooms(self) -> list[str]:
+        changed = []
+        for record in await self.hub.sessions():
+            count = await self.hub.run_io(
+                self.hub.store.count, record.id, kinds=recording.ALL_KINDS
+            )
+            if self._done_at.get(record.id) != count:
+                self._done_at[record.id] = count
+                changed.append(record.id)
+        return changed
