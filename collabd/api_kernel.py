@@ -1,0 +1,142 @@
+"""Running cells and controlling the session's kernel over HTTP (edit tokens only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from .execution import Execution, ExecutionError, SessionKernel
+from .httpapi import ApiError, hub_of, json_body, session_access
+from .runqueue import QueueError
+
+MAX_NAME = 200
+MAX_CELLS = 10_000
+MAX_INPUT = 1024 * 1024
+
+_STATUS = {
+    "unknown_cell": 404,
+    "unknown": 404,
+    "not_code": 422,
+    "running": 409,
+    "finished": 409,
+    "no_kernel": 409,
+    "no_input": 409,
+    "closing": 409,
+    "not_loaded": 409,
+}
+
+
+async def _session(request: Request) -> SessionKernel:
+    """The caller's session kernel, after checking its token may change things."""
+    record, _ = await session_access(request, edit=True)
+    hub = hub_of(request)
+    execution = next((e for e in hub.extensions if isinstance(e, Execution)), None)
+    if execution is None:
+        raise ApiError(409, "no_kernels", "this hub runs no kernels")
+    live = await hub.room(record)
+    try:
+        return execution.session(live)
+    except ExecutionError as exc:
+        raise _api_error(exc) from None
+
+
+def _api_error(exc: ExecutionError | QueueError) -> ApiError:
+    return ApiError(_STATUS.get(exc.code, 409), exc.code, exc.detail)
+
+
+def _by(body: dict[str, Any]) -> dict[str, Any]:
+    by = body.get("by")
+    if by is None:
+        return {"name": "someone", "client_id": None}
+    if not isinstance(by, dict):
+        raise ApiError(422, "bad_request", '"by" must be an object {"name", "client_id"}')
+    name, client_id = by.get("name", "someone"), by.get("client_id")
+    if not isinstance(name, str) or len(name) > MAX_NAME:
+        raise ApiError(422, "bad_request", f'"by.name" must be a string of at most {MAX_NAME}')
+    if client_id is not None and (type(client_id) is not int or client_id < 0):
+        raise ApiError(422, "bad_request", '"by.client_id" must be a Yjs client id (an integer)')
+    return {"name": name, "client_id": client_id}
+
+
+def _cell_ids(body: dict[str, Any]) -> tuple[list[str], bool]:
+    """The cells to run and whether they were given as a list (a batch)."""
+    if ("cell_id" in body) == ("cell_ids" in body):
+        raise ApiError(422, "bad_request", 'give exactly one of "cell_id" or "cell_ids"')
+    if "cell_id" in body:
+        if not isinstance(body["cell_id"], str) or not body["cell_id"]:
+            raise ApiError(422, "bad_request", '"cell_id" must be a non-empty string')
+        return [body["cell_id"]], False
+    ids = body["cell_ids"]
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
+        raise ApiError(422, "bad_request", '"cell_ids" must be a non-empty list of cell ids')
+    if len(ids) > MAX_CELLS:
+        raise ApiError(422, "bad_request", f"at most {MAX_CELLS} cells per request")
+    return ids, True
+
+
+async def execute(request: Request) -> Response:
+    session = await _session(request)
+    body = await json_body(request)
+    cell_ids, is_list = _cell_ids(body)
+    try:
+        requests = session.submit(cell_ids, _by(body))
+    except ExecutionError as exc:
+        raise _api_error(exc) from None
+    result: dict[str, Any] = {"request_id": requests[0].request_id}
+    if is_list:
+        result.update(request_ids=[r.request_id for r in requests], batch_id=requests[0].batch_id)
+    return JSONResponse(result, status_code=202)
+
+
+async def cancel(request: Request) -> Response:
+    session = await _session(request)
+    body = await json_body(request)
+    try:
+        cancelled = session.cancel(request.path_params["request_id"], _by(body))
+    except QueueError as exc:
+        raise _api_error(exc) from None
+    return JSONResponse({"request_id": cancelled.request_id, "status": "cancelled"})
+
+
+async def interrupt(request: Request) -> Response:
+    session = await _session(request)
+    body = await json_body(request)
+    try:
+        await session.interrupt(_by(body))
+    except ExecutionError as exc:
+        raise _api_error(exc) from None
+    return JSONResponse({"status": session.status})
+
+
+async def restart(request: Request) -> Response:
+    session = await _session(request)
+    body = await json_body(request)
+    await session.restart(_by(body))
+    return JSONResponse({"status": session.status})
+
+
+async def answer_input(request: Request) -> Response:
+    session = await _session(request)
+    body = await json_body(request)
+    request_id, value = body.get("request_id"), body.get("value")
+    if not isinstance(request_id, str) or not isinstance(value, str):
+        raise ApiError(422, "bad_request", '"request_id" and "value" must be strings')
+    if len(value) > MAX_INPUT:
+        raise ApiError(413, "too_large", f"an answer is at most {MAX_INPUT} characters")
+    try:
+        session.answer_input(request_id, value)
+    except ExecutionError as exc:
+        raise _api_error(exc) from None
+    return JSONResponse({"request_id": request_id, "status": "answered"})
+
+
+routes = [
+    Route("/api/sessions/{session_id}/execute", execute, methods=["POST"]),
+    Route("/api/sessions/{session_id}/queue/{request_id}", cancel, methods=["DELETE"]),
+    Route("/api/sessions/{session_id}/kernel/interrupt", interrupt, methods=["POST"]),
+    Route("/api/sessions/{session_id}/kernel/restart", restart, methods=["POST"]),
+    Route("/api/sessions/{session_id}/input", answer_input, methods=["POST"]),
+]

@@ -1,0 +1,181 @@
+"""The one module that talks to kernels: jupyter_client behind a small interface.
+
+`Kernel` is what the execution layer needs: start, send code, receive messages from every
+channel through one inbox, answer input(), interrupt, restart, shut down, and say whether the
+process still lives. `JupyterKernel` does it with jupyter_client's async manager and client; a
+fake can stand in for it in unit tests (integration tests use a real ipykernel).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+from jupyter_client.manager import AsyncKernelManager
+
+log = logging.getLogger("collabd.kernels")
+
+DEFAULT_KERNEL = "python3"
+READY_TIMEOUT_S = 60.0
+SHUTDOWN_WAIT_S = 3.0
+
+
+class KernelStartError(RuntimeError):
+    """The kernel could not be started (no such kernelspec, it crashed, it never answered)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KernelMessage:
+    channel: str  # "iopub", "shell" or "stdin"
+    msg_type: str
+    parent_id: str | None
+    content: dict[str, Any]
+
+
+class Kernel(Protocol):
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def execute(self, code: str) -> str:
+        """Send code (stdin allowed, errors do not abort later requests); return the msg id."""
+        ...
+
+    async def receive(self, timeout: float) -> KernelMessage | None:
+        """The next message from any channel, or None after `timeout` seconds."""
+        ...
+
+    def answer_input(self, value: str) -> None: ...
+
+    async def interrupt(self) -> None: ...
+
+    async def restart(self) -> None: ...
+
+    async def shutdown(self) -> None: ...
+
+    async def exit_code(self) -> int | None:
+        """None while the kernel process lives, else how it ended."""
+        ...
+
+
+KernelFactory = Callable[[str, Path], Kernel]
+
+
+def kernel_names() -> list[str]:
+    return sorted(KernelSpecManager().find_kernel_specs())
+
+
+class JupyterKernel:
+    """A local kernel process started from a kernelspec, working in `cwd`."""
+
+    def __init__(self, name: str, cwd: Path) -> None:
+        self.name = name
+        self.cwd = cwd
+        self._km: AsyncKernelManager | None = None
+        self._kc: Any = None
+        self._inbox: asyncio.Queue[KernelMessage] = asyncio.Queue()
+        self._readers: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        km = AsyncKernelManager(kernel_name=self.name)
+        km.shutdown_wait_time = SHUTDOWN_WAIT_S
+        self._km = km  # set first: a start cancelled half way is still shut down
+        try:
+            await km.start_kernel(cwd=str(self.cwd))
+        except NoSuchKernel:
+            self._km = None
+            raise KernelStartError(
+                f"no kernelspec named {self.name!r} (installed: {', '.join(kernel_names())})"
+            ) from None
+        except Exception as exc:
+            raise KernelStartError(f"kernel {self.name!r} failed to start: {exc}") from exc
+        kc = km.client()
+        kc.start_channels()
+        self._kc = kc
+        try:
+            await kc.wait_for_ready(timeout=READY_TIMEOUT_S)
+        except Exception as exc:
+            await self.shutdown()
+            raise KernelStartError(f"kernel {self.name!r} did not become ready: {exc}") from exc
+        self._inbox = asyncio.Queue()
+        self._readers = [
+            asyncio.create_task(self._read(channel), name=f"kernel-{channel}")
+            for channel in ("iopub", "shell", "stdin")
+        ]
+
+    async def execute(self, code: str) -> str:
+        msg_id: str = self._client().execute(code, allow_stdin=True, stop_on_error=False)
+        return msg_id
+
+    async def receive(self, timeout: float) -> KernelMessage | None:
+        try:
+            return await asyncio.wait_for(self._inbox.get(), timeout)
+        except TimeoutError:
+            return None
+
+    def answer_input(self, value: str) -> None:
+        self._client().input(value)
+
+    async def interrupt(self) -> None:
+        if self._km is not None:
+            await self._km.interrupt_kernel()
+
+    async def restart(self) -> None:
+        await self.shutdown()
+        await self.start()
+
+    async def shutdown(self) -> None:
+        """Stop the kernel for good; safe to call twice or on a dead kernel."""
+        readers, self._readers = self._readers, []
+        for task in readers:
+            task.cancel()
+        await asyncio.gather(*readers, return_exceptions=True)
+        kc, self._kc = self._kc, None
+        if kc is not None:
+            kc.stop_channels()
+        km, self._km = self._km, None
+        if km is not None and km.has_kernel:
+            alive = await km.is_alive()
+            try:
+                await km.shutdown_kernel(now=not alive)
+            except Exception:
+                log.exception("kernel %s: shutdown failed; killing it", self.name)
+                with contextlib.suppress(Exception):
+                    await km.shutdown_kernel(now=True)
+
+    async def exit_code(self) -> int | None:
+        km = self._km
+        if km is None or km.provisioner is None:
+            return -1
+        code = await km.provisioner.poll()
+        return None if code is None else int(code)
+
+    def _client(self) -> Any:
+        if self._kc is None:
+            raise RuntimeError("the kernel is not running")
+        return self._kc
+
+    async def _read(self, channel: str) -> None:
+        get = getattr(self._client(), f"get_{channel}_msg")
+        while True:
+            try:
+                msg = await get(timeout=1.0)
+            except queue.Empty:
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("kernel %s: reading %s failed", self.name, channel)
+                await asyncio.sleep(0.5)
+                continue
+            parent = msg.get("parent_header") or {}
+            self._inbox.put_nowait(
+                KernelMessage(channel, msg["msg_type"], parent.get("msg_id"), msg["content"])
+            )

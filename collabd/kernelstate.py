@@ -1,0 +1,84 @@
+"""The execution state every participant reads in the shared document (pure doc edits).
+
+Shapes are the public contract (DESIGN.md and the lead's additions): `state.kernel`,
+`state.queue`, `state.input_request`, `state.last_event`, each code cell's `execution_state` and
+`metadata.collabd.last_run`. Values are plain JSON (stored as Yjs "any"), read with toJSON().
+Callers open the transaction.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from pycrdt import Doc, Map
+
+from .notebook import cells, find_cell, state
+from .runqueue import RunRequest
+
+KERNEL_STATUSES = ("starting", "idle", "busy", "restarting", "dead")
+CELL_STATES = ("idle", "queued", "running")
+
+
+def set_kernel(doc: Doc[Any], status: str, name: str, reason: str = "") -> None:
+    if status not in KERNEL_STATUSES:
+        raise ValueError(f"unknown kernel status {status!r}")
+    value: dict[str, Any] = {"status": status, "name": name}
+    if reason:
+        value["reason"] = reason
+    _put(state(doc), "kernel", value)
+
+
+def set_queue(doc: Doc[Any], planned: list[RunRequest]) -> None:
+    _put(state(doc), "queue", [r.public() for r in planned])
+
+
+def set_input_request(doc: Doc[Any], value: dict[str, Any] | None) -> None:
+    _put(state(doc), "input_request", value)
+
+
+def set_last_event(doc: Doc[Any], kind: str, detail: str) -> None:
+    state(doc)["last_event"] = {"kind": kind, "detail": detail, "at": time.time()}
+
+
+def set_cell_state(doc: Doc[Any], cell_id: str, value: str) -> None:
+    if value not in CELL_STATES:
+        raise ValueError(f"unknown execution state {value!r}")
+    found = find_cell(doc, cell_id)
+    if found is not None and found[1].get("execution_state") != value:
+        found[1]["execution_state"] = value
+
+
+def set_last_run(doc: Doc[Any], cell_id: str, last_run: dict[str, Any]) -> None:
+    found = find_cell(doc, cell_id)
+    if found is None:
+        return
+    ycell = found[1]
+    metadata = ycell.get("metadata")
+    if not isinstance(metadata, Map):
+        metadata = ycell["metadata"] = Map()
+    current = metadata.get("collabd")
+    extra = current if isinstance(current, dict) else {}
+    metadata["collabd"] = {**extra, "last_run": last_run}
+
+
+def reset(doc: Doc[Any]) -> None:
+    """After a hub restart nothing runs: clear what a previous process left behind."""
+    shared = state(doc)
+    if shared.get("queue"):
+        shared["queue"] = []
+    if shared.get("input_request") is not None:
+        shared["input_request"] = None
+    kernel = shared.get("kernel")
+    if isinstance(kernel, dict) and kernel.get("status") != "dead":
+        name = str(kernel.get("name", ""))
+        reason = "the hub restarted; the next run starts a new kernel"
+        shared["kernel"] = {"status": "dead", "name": name, "reason": reason}
+    for ycell in cells(doc):
+        if ycell.get("cell_type") == "code" and ycell.get("execution_state") not in (None, "idle"):
+            ycell["execution_state"] = "idle"
+
+
+def _put(shared: Map[Any], key: str, value: Any) -> None:
+    if shared.get(key) != value:
+        shared[key] = value
