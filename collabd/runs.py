@@ -19,7 +19,7 @@ from .store import LogEntry
 STATUSES = ("ok", "error", "cancelled")
 CSV_COLUMNS = (
     "seq", "request_id", "batch_id", "cell_id", "by_name", "by_client", "status",
-    "execution_count", "queued_at", "started", "ended", "duration", "code", "outputs",
+    "execution_count", "queued_at", "started", "ended", "duration", "code", "outputs", "reason",
 )  # fmt: skip
 
 
@@ -38,6 +38,7 @@ class Run:
     ended: float | None
     code: str
     outputs: str
+    reason: str = ""  # why it was cancelled or failed, when the kernel said
 
     @property
     def duration(self) -> float | None:
@@ -79,6 +80,7 @@ def run_from_event(seq: int, data: dict[str, Any]) -> Run:
         ended=_num(data.get("ended")),
         code=str(data.get("code") or ""),
         outputs=outputs if isinstance(outputs, str) else json.dumps(outputs),
+        reason=str(data.get("reason") or ""),
     )
 
 

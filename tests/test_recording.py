@@ -4,6 +4,7 @@ retention and the export file, over the in-memory and the SQLite store."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import random
 from collections.abc import Iterator
@@ -112,8 +113,6 @@ def test_events_and_playback_window(store: Store) -> None:
     assert all(start <= e["ts"] <= end and "update" not in e for e in events)
     window = recording.playback_window(store, ROOM, start, end)
     doc: Doc[Any] = Doc()
-    import base64
-
     doc.apply_update(base64.b64decode(window["base"]["state"]))
     assert notebook.to_json(doc) == author.history[5][1]
     for entry in window["entries"]:
@@ -130,12 +129,12 @@ def _awareness_update(client_id: int, state: dict[str, Any] | None) -> bytes:
 
 
 def test_presence_at_keeps_the_last_state_per_client(store: Store) -> None:
-    put = lambda ts, origin, cid, state: store.append(  # noqa: E731
-        ROOM, [NewEntry(ts, AWARENESS, origin, _awareness_update(cid, state))]
-    )
-    put(T0 + 1, "peer:1", 11, {"user": {"name": "ada"}, "cell": "a"})
-    put(T0 + 2, "peer:2", 22, {"user": {"name": "bob"}, "cell": "b"})
-    put(T0 + 3, "peer:1", 11, {"user": {"name": "ada"}, "cell": "c"})
+    def put(t: float, peer: int, client: int, state: dict[str, Any] | None) -> None:
+        store.append(ROOM, [_presence(t, peer, client, state)])
+
+    put(T0 + 1, 1, 11, {"user": {"name": "ada"}, "cell": "a"})
+    put(T0 + 2, 2, 22, {"user": {"name": "bob"}, "cell": "b"})
+    put(T0 + 3, 1, 11, {"user": {"name": "ada"}, "cell": "c"})
     store.append(ROOM, [NewEntry(T0 + 4, EVENT, "leave", b'{"type":"leave","peer":2}')])
     assert recording.presence_at(store, ROOM, T0 + 2.5) == {
         11: {"user": {"name": "ada"}, "cell": "a"},
@@ -144,21 +143,24 @@ def test_presence_at_keeps_the_last_state_per_client(store: Store) -> None:
     assert recording.presence_at(store, ROOM, T0 + 5) == {
         11: {"user": {"name": "ada"}, "cell": "c"}
     }
-    put(T0 + 6, "peer:1", 11, None)
+    put(T0 + 6, 1, 11, None)
     assert recording.presence_at(store, ROOM, T0 + 6) == {}
     # a state older than the window is one nobody saw any more
     assert recording.presence_at(store, ROOM, T0 + 3 + recording.PRESENCE_WINDOW_S + 1) == {}
 
 
-def _run(cell: str, by: str, client: int, status: str, code: str, out: str, t: float) -> bytes:
-    return json.dumps(
-        {
-            "type": "run", "request_id": f"q{t}", "batch_id": None, "cell_id": cell,
-            "by": {"name": by, "client_id": client}, "code": code, "queued_at": t,
-            "started": t + 0.1, "ended": t + 0.5, "status": status,
-            "execution_count": int(t - T0), "outputs": out,
-        }  # fmt: skip
-    ).encode()
+def _run(t: float, cell: str, by: tuple[str, int], status: str, code: str, out: str) -> NewEntry:
+    data = {
+        "type": "run", "request_id": f"q{t}", "batch_id": None, "cell_id": cell,
+        "by": {"name": by[0], "client_id": by[1]}, "code": code, "queued_at": t,
+        "started": t + 0.1, "ended": t + 0.5, "status": status,
+        "execution_count": int(t - T0), "outputs": out,
+    }  # fmt: skip
+    return NewEntry(t, EVENT, "run", json.dumps(data).encode())
+
+
+def _presence(t: float, peer: int, client: int, state: dict[str, Any] | None) -> NewEntry:
+    return NewEntry(t, AWARENESS, f"peer:{peer}", _awareness_update(client, state))
 
 
 def test_summary_participants_counts_and_runs(store: Store) -> None:
@@ -167,21 +169,21 @@ def test_summary_participants_counts_and_runs(store: Store) -> None:
         ROOM,
         [
             NewEntry(T0 + 0.5, EVENT, "join", b'{"type":"join","peer":1,"role":"edit"}'),
-            NewEntry(T0 + 0.6, AWARENESS, "peer:1", _awareness_update(11, {"user": {"name": "ada", "color": "#111"}})),
+            _presence(T0 + 0.6, 1, 11, {"user": {"name": "ada", "color": "#111"}}),
             NewEntry(T0 + 0.7, EVENT, "join", b'{"type":"join","peer":2,"role":"view"}'),
-            NewEntry(T0 + 0.8, AWARENESS, "peer:2", _awareness_update(22, {"user": {"name": "bob"}})),
+            _presence(T0 + 0.8, 2, 22, {"user": {"name": "bob"}}),
         ],
-    )  # fmt: skip
+    )
     for _ in range(30):
         author.edit()
     store.append(
         ROOM,
         [
-            NewEntry(author.t + 1, EVENT, "run", _run("c1", "ada", 11, "ok", "print(42)", "42\n", author.t + 1)),
-            NewEntry(author.t + 2, EVENT, "run", _run("c2", "bob", 22, "error", "1/0", "ZeroDivisionError: division by zero", author.t + 2)),
+            _run(author.t + 1, "c1", ("ada", 11), "ok", "print(42)", "42\n"),
+            _run(author.t + 2, "c2", ("bob", 22), "error", "1/0", "ZeroDivisionError: oops"),
             NewEntry(author.t + 3, EVENT, "leave", b'{"type":"leave","peer":2}'),
         ],
-    )  # fmt: skip
+    )
     summary = recording.summary(store, ROOM)
     assert summary["start"] == T0 + 0.5 or summary["start"] <= author.history[0][0]
     assert summary["end"] == author.t + 3
@@ -201,12 +203,12 @@ def test_run_search_and_export(store: Store) -> None:
     store.append(
         ROOM,
         [
-            NewEntry(T0 + 1, EVENT, "run", _run("c1", "Ada", 11, "ok", "lr = 0.1\nfit()", "score 0.93", T0 + 1)),
-            NewEntry(T0 + 2, EVENT, "run", _run("c1", "bob", 22, "error", "fit(lr=2)", "ValueError: diverged", T0 + 2)),
-            NewEntry(T0 + 3, EVENT, "run", _run("c2", "bob", 22, "cancelled", "sleep(9)", "", T0 + 3)),
+            _run(T0 + 1, "c1", ("Ada", 11), "ok", "lr = 0.1\nfit()", "score 0.93"),
+            _run(T0 + 2, "c1", ("bob", 22), "error", "fit(lr=2)", "ValueError: diverged"),
+            _run(T0 + 3, "c2", ("bob", 22), "cancelled", "sleep(9)", ""),
             NewEntry(T0 + 4, EVENT, "kernel", b'{"type":"kernel","status":"idle"}'),
         ],
-    )  # fmt: skip
+    )
     found = recording.runs(store, ROOM)
     assert len(found) == 3
     q = runs.RunQuery
