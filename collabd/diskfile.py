@@ -143,8 +143,10 @@ class DiskSync(Extension):
                 "room %s: %s changed on disk but is not valid: %s", live.id, state.path, exc
             )
             return
+        base = _parsed(state.written)
+        state.written = text  # the file now holds this: the base of the next merge
         log.info("room %s: merging an outside change to %s", live.id, state.path)
-        live.change("disk", lambda doc: notebook.merge_outside(doc, outside))
+        live.change("disk", lambda doc: notebook.merge_outside(doc, outside, base))
         live.record_event("disk_merge", {"path": state.path.name})
         await live.flush()
 
@@ -159,6 +161,15 @@ class DiskSync(Extension):
             return
         state.stat = await asyncio.to_thread(_write_atomically, state.path, text)
         state.written = text
+
+
+def _parsed(text: str | None) -> notebook.NotebookJSON | None:
+    if text is None:
+        return None
+    try:
+        return notebook.parse_ipynb(text)
+    except Exception:
+        return None
 
 
 def _stat(path: Path) -> Stat | None:

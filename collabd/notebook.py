@@ -14,6 +14,8 @@ import nbformat
 from jupyter_ydoc import YNotebook
 from pycrdt import Array, Doc, Map, Text
 
+from . import textmerge
+
 NotebookJSON = dict[str, Any]
 
 
@@ -84,42 +86,64 @@ def cell_source(ycell: Map[Any]) -> str:
     return str(source) if source is not None else ""
 
 
-def merge_outside(doc: Doc[Any], new: NotebookJSON) -> None:
-    """Make the document equal to `new`, touching only what differs.
+def merge_outside(doc: Doc[Any], theirs: NotebookJSON, base: NotebookJSON | None = None) -> None:
+    """Merge an outside version of the notebook (`theirs`) into the live document.
 
-    Cells are matched by id; a matched cell's source is changed by a text diff, so concurrent
-    typing elsewhere in the cell survives. Outputs stay the hub's: a changed output on disk is
-    taken only for cells that are new.
+    `base` is the version both derive from (what the hub last wrote to or read from disk); what
+    changed from it to `theirs` is replayed on the live document, cells matched by id and text by
+    a three-way merge, so edits made live since then are kept. Without a base, `theirs` wins.
+    Outputs stay the hub's: outputs on disk are taken only for cells that are new.
     """
-    ynb = YNotebook(doc)
-    ycells = cells(doc)
-    wanted = [c for c in new["cells"] if c.get("id")]
+    base = base if base is not None else to_json(doc)
+    base_cells = {c["id"]: c for c in base["cells"] if c.get("id")}
+    wanted = [c for c in theirs["cells"] if c.get("id")]
     wanted_ids = {c["id"] for c in wanted}
+    ynb = YNotebook(doc)  # outside the transaction: jupyter_ydoc cannot be built inside one
+    ycells = cells(doc)
     with doc.transaction(origin="disk"):
         for index in reversed(range(len(ycells))):
-            if ycells[index].get("id") not in wanted_ids:
+            cell_id = ycells[index].get("id")
+            if cell_id in base_cells and cell_id not in wanted_ids:  # deleted outside
                 del ycells[index]
-        for position, cell in enumerate(wanted):
-            found = _index_of(ycells, cell["id"], start=position)
-            if found is None or ycells[found].get("cell_type") != cell["cell_type"]:
-                if found is not None:
-                    del ycells[found]
-                ycells.insert(position, ynb.create_ycell(copy.deepcopy(cell)))
-                continue
-            if found != position:
-                # Yjs 13 clients cannot read pycrdt's move; re-create the cell instead.
-                moved = ynb.create_ycell(_ycell_json(ycells[found]))
-                del ycells[found]
-                ycells.insert(position, moved)
-            _merge_cell(ynb, position, ycells[position], cell)
+        _place_cells(ynb, ycells, wanted, base_cells)
+        for cell in wanted:
+            found = _index_of(ycells, cell["id"])
+            if found is not None:
+                _merge_cell(ycells[found], cell, base_cells.get(cell["id"]))
         meta = doc.get("meta", type=Map)
-        if meta.get("metadata") is None or _plain(meta["metadata"]) != new.get("metadata", {}):
-            meta["metadata"] = Map(copy.deepcopy(new.get("metadata", {})))
+        if base.get("metadata") != theirs.get("metadata", {}):
+            meta["metadata"] = Map(copy.deepcopy(theirs.get("metadata", {})))
 
 
-def _index_of(ycells: Array[Map[Any]], cell_id: str, start: int) -> int | None:
-    for index in range(start, len(ycells)):
-        if ycells[index].get("id") == cell_id:
+def _place_cells(
+    ynb: YNotebook,
+    ycells: Array[Map[Any]],
+    wanted: list[NotebookJSON],
+    base_cells: dict[str, NotebookJSON],
+) -> None:
+    """Insert cells new on disk and follow moves made on disk; cells added live stay put."""
+    previous: int | None = None  # index of the last placed `wanted` cell
+    for cell in wanted:
+        found = _index_of(ycells, cell["id"])
+        changed_type = found is not None and ycells[found].get("cell_type") != cell["cell_type"]
+        if found is not None and not changed_type and (previous is None or found > previous):
+            previous = found
+            continue
+        if found is not None:  # moved on disk, or its type changed: re-create it in place
+            # Yjs 13 clients cannot read pycrdt's move, hence delete and insert.
+            content = copy.deepcopy(cell) if changed_type else _ycell_json(ycells[found])
+            del ycells[found]
+            if previous is not None and found < previous:
+                previous -= 1
+        else:
+            content = copy.deepcopy(cell)
+        previous = 0 if previous is None else previous + 1
+        ycells.insert(previous, ynb.create_ycell(content))
+
+
+def _index_of(ycells: Array[Map[Any]], cell_id: str) -> int | None:
+    for index, ycell in enumerate(ycells):
+        if ycell.get("id") == cell_id:
             return index
     return None
 
@@ -131,19 +155,34 @@ def _ycell_json(ycell: Map[Any]) -> NotebookJSON:
     return cell
 
 
-def _merge_cell(ynb: YNotebook, index: int, ycell: Map[Any], cell: NotebookJSON) -> None:
-    source = cell["source"]
-    ynb.set_cell(index, source="".join(source) if isinstance(source, list) else source)
+def _merge_cell(ycell: Map[Any], cell: NotebookJSON, base: NotebookJSON | None) -> None:
+    theirs = _joined(cell["source"])
+    ytext = ycell["source"]
+    ours = str(ytext)
+    for edit in textmerge.merge(_joined(base["source"]) if base else ours, ours, theirs):
+        start = len(ours[: edit.index].encode())  # pycrdt indexes text by UTF-8 byte
+        length = len(ours[edit.index : edit.index + edit.length].encode())
+        if length:
+            del ytext[start : start + length]
+        if edit.text:
+            ytext.insert(start, edit.text)
+        ours = ours[: edit.index] + edit.text + ours[edit.index + edit.length :]
     metadata = cell.get("metadata", {})
+    if base is not None and base.get("metadata", {}) == metadata:
+        return  # unchanged on disk: keep what was set live
     ymeta = ycell.get("metadata")
     if not isinstance(ymeta, Map):
         ycell["metadata"] = Map(copy.deepcopy(metadata))
-    elif _plain(ymeta) != metadata:
-        for key in [k for k in ymeta.keys() if k not in metadata]:  # noqa: SIM118
-            del ymeta[key]
-        for key, value in metadata.items():
-            if _plain_value(ymeta.get(key)) != value:
-                ymeta[key] = copy.deepcopy(value)
+        return
+    for key in [k for k in ymeta.keys() if k not in metadata]:  # noqa: SIM118
+        del ymeta[key]
+    for key, value in metadata.items():
+        if _plain_value(ymeta.get(key)) != value:
+            ymeta[key] = copy.deepcopy(value)
+
+
+def _joined(source: str | list[str]) -> str:
+    return "".join(source) if isinstance(source, list) else source
 
 
 def _plain(value: Map[Any]) -> dict[str, Any]:

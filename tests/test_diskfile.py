@@ -97,3 +97,24 @@ async def test_broken_outside_write_is_ignored_and_nothing_is_lost(hub_factory: 
         assert c.source(cell) == "keep me"
         c.insert_text(cell, 0, "# ")
         await wait_file(path, lambda n: n["cells"][0]["source"] == "# keep me")
+
+
+async def test_outside_edit_and_live_typing_in_the_same_cell_both_survive(
+    hub_factory: Any,
+) -> None:
+    slow_save = {**FAST, "COLLABD_SAVE_DELAY_S": "5", "COLLABD_SAVE_MAX_DELAY_S": "10"}
+    hub: HubProcess = hub_factory(env=slow_save)
+    path = hub.root / "nb.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("a = 1\nb = 2")]
+    path.write_text(nbformat.writes(nb))
+    s = hub.create_session("nb.ipynb")
+    async with NotebookClient.from_link(s["edit_url"]) as c:
+        (cell,) = c.cell_ids()
+        c.insert_text(cell, 0, "# typed live\n")
+        await c.notebook_json()  # the hub has it
+        on_disk = nbformat.read(path, as_version=4)
+        on_disk.cells[0].source = "a = 1\nb = 3"
+        path.write_text(nbformat.writes(on_disk))
+        await c.wait_for(lambda: c.source(cell).endswith("b = 3"))
+        assert c.source(cell) == "# typed live\na = 1\nb = 3"
