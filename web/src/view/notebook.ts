@@ -78,6 +78,10 @@ export class NotebookView implements CellContext {
     })
     options.session.ystate.observe(() => this.refreshState())
     document.addEventListener('keydown', (e) => this.onKeyDown(e))
+    this.el.addEventListener('focusout', (e) => {
+      const next = e.relatedTarget as HTMLElement | null
+      if (!next?.closest('.cm-editor')) this.el.classList.remove('edit-mode')
+    })
   }
 
   get awareness(): CellContext['awareness'] {

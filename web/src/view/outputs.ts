@@ -17,13 +17,18 @@ function ansiPre(text: string, className: string): HTMLElement {
   return pre
 }
 
-/** Reports the document's height to the page so the frame fits its content. */
-const FRAME_PRELUDE =
-  '<!doctype html><meta charset="utf-8"><style>html,body{margin:0;font:14px/1.4 system-ui,sans-serif}' +
-  'table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:2px 6px}</style>' +
-  '<script>(function(){function s(){parent.postMessage({collabdFrameHeight:' +
-  'document.documentElement.scrollHeight},"*")}addEventListener("load",s);' +
-  'if(window.ResizeObserver)new ResizeObserver(s).observe(document.documentElement)})()</script>'
+/**
+ * Reports the document's height to the page so the frame fits its content. Loaded from a file:
+ * the frame inherits the page's CSP, which allows scripts from the hub only.
+ */
+function framePrelude(): string {
+  const reporter = `${location.origin}${import.meta.env.BASE_URL}frame-height.js`
+  return (
+    '<!doctype html><meta charset="utf-8"><style>html,body{margin:0;font:14px/1.4 system-ui,sans-serif}' +
+    'table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:2px 6px}</style>' +
+    `<script src="${reporter}"></script>`
+  )
+}
 
 export const MAX_FRAME_HEIGHT = 1200
 
@@ -34,7 +39,7 @@ function htmlFrame(html: string): HTMLIFrameElement {
     referrerpolicy: 'no-referrer',
     title: 'HTML output',
   })
-  frame.srcdoc = FRAME_PRELUDE + html
+  frame.srcdoc = framePrelude() + html
   return frame
 }
 

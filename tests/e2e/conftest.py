@@ -1,0 +1,178 @@
+"""End-to-end fixtures: a built web client, a real hub, real Chromium (Debian's, headless).
+
+Each test starts its own `collabd serve` (the `hub` fixture of tests/conftest.py: free port, tmp
+root and data, admin token), writes a notebook into its root, creates a session over HTTP and
+opens the page in one browser context per participant.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
+
+from tests.conftest import HubProcess
+
+REPO = Path(__file__).resolve().parents[2]
+WEB = REPO / "web"
+STATIC = REPO / "collabd" / "static"
+SCREENSHOTS = REPO / "test-output" / "screenshots"
+CHROMIUM = os.environ.get("COLLABD_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WAIT_MS = 30_000
+
+
+def _newest_source_mtime() -> float:
+    paths = [WEB / "index.html", WEB / "package-lock.json", WEB / "vite.config.ts"]
+    paths += list((WEB / "src").rglob("*"))
+    return max(p.stat().st_mtime for p in paths if p.is_file())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def web_build() -> None:
+    """Builds the client when it is missing or older than its sources (`npm ci && npm run build`)."""
+    index = STATIC / "index.html"
+    if index.is_file() and index.stat().st_mtime >= _newest_source_mtime():
+        return
+    npm = shutil.which("npm")
+    assert npm, "npm is needed to build the web client"
+    if not (WEB / "node_modules").is_dir():
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=WEB, check=True)
+    subprocess.run([npm, "run", "build"], cwd=WEB, check=True)
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def code(source: str, **kw: Any) -> Any:
+    return nbformat.v4.new_code_cell(source, **kw)
+
+
+def markdown(source: str) -> Any:
+    return nbformat.v4.new_markdown_cell(source)
+
+
+def write_notebook(root: Path, name: str, cells: list[Any]) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [code(c) if isinstance(c, str) else c for c in cells]
+    nbformat.write(nb, root / name)
+
+
+@pytest.fixture
+def notebook_session(hub: HubProcess) -> Callable[..., dict[str, Any]]:
+    """Writes a notebook into the hub's root and creates its session; returns the session JSON."""
+
+    def make(cells: list[Any], name: str = "nb.ipynb") -> dict[str, Any]:
+        write_notebook(hub.root, name, cells)
+        return hub.create_session(name)
+
+    return make
+
+
+def wait_until(check: Callable[[], Any], what: str, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what} (last value: {last!r})")
+
+
+@dataclass
+class Participant:
+    """One person in one browser context."""
+
+    name: str
+    context: BrowserContext
+    page: Page
+    errors: list[str] = field(default_factory=list)
+
+    def cell(self, index: int) -> Locator:
+        return self.page.locator(".cells > .cell").nth(index)
+
+    def editor(self, index: int) -> Locator:
+        return self.cell(index).locator(".cm-content")
+
+    def source(self, index: int) -> str:
+        """The cell's text in this participant's copy of the shared document."""
+        return str(
+            self.page.evaluate(
+                "(i) => { const c = window.collabd.session.notebook.cells[i]; return c ? c.getSource() : null }",
+                index,
+            )
+        )
+
+    def cell_count(self) -> int:
+        return int(self.page.evaluate("() => window.collabd.session.notebook.cells.length"))
+
+    def type_at_end(self, index: int, text: str) -> None:
+        cell = self.cell(index)
+        cell.scroll_into_view_if_needed()
+        cell.locator(".cell-editor").click()
+        self.editor(index).wait_for(timeout=WAIT_MS)
+        self.page.keyboard.press("Control+End")
+        self.page.keyboard.type(text)
+
+    def screenshot(self, name: str, full_page: bool = False) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    def assert_no_page_errors(self) -> None:
+        assert self.errors == [], self.errors
+
+
+@pytest.fixture
+def join(browser: Browser) -> Iterator[Callable[..., Participant]]:
+    """Opens a link as a named participant (the name pre-set, as if remembered from before)."""
+    contexts: list[BrowserContext] = []
+
+    def open_link(url: str, name: str | None, *, width: int = 1280, height: int = 800,
+                  wait_ready: bool = True) -> Participant:
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        if name is not None:
+            # Runs in every frame, sandboxed output frames too, where localStorage throws.
+            context.add_init_script(
+                f"try {{ localStorage.setItem('collabd.name', {json.dumps(name)}) }} catch (e) {{}}"
+            )
+        page = context.new_page()
+        page.set_default_timeout(WAIT_MS)
+        who = Participant(name or "", context, page)
+        page.on("pageerror", lambda e: who.errors.append(str(e)))
+        page.goto(url)
+        if wait_ready:
+            page.wait_for_selector("body[data-ready=true]", timeout=WAIT_MS)
+        return who
+
+    yield open_link
+    for context in contexts:
+        context.close()

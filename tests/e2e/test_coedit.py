@@ -1,0 +1,74 @@
+"""Two people type in the same cell and see each other's text and named cursor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+from .conftest import WAIT_MS, markdown, wait_until
+
+
+def test_two_participants_coedit_one_cell(notebook_session: Any, join: Any) -> None:
+    session = notebook_session([markdown("# Shared"), "x = 1\n", "y = 2\n"])
+    ada = join(session["edit_url"], "Ada")
+    bob = join(session["edit_url"], "Bob")
+
+    ada.type_at_end(1, "ada_was_here = 3\n")
+    expect(bob.editor(1)).to_contain_text("ada_was_here = 3", timeout=WAIT_MS)
+    bob.type_at_end(1, "bob_too = 4")
+    expect(ada.editor(1)).to_contain_text("bob_too = 4", timeout=WAIT_MS)
+
+    for who in (ada, bob):
+        wait_until(lambda who=who: who.source(1) == "x = 1\nada_was_here = 3\nbob_too = 4", "merged text")
+
+    # Each sees the other's cursor in that cell, labelled with the other's name.
+    expect(ada.cell(1).locator(".cm-ySelectionInfo", has_text="Bob")).to_be_visible(timeout=WAIT_MS)
+    expect(bob.cell(1).locator(".cm-ySelectionInfo", has_text="Ada")).to_be_visible(timeout=WAIT_MS)
+    # ... and in the participants list, with the cell each is in.
+    expect(ada.page.locator(".participant", has_text="Bob")).to_contain_text("cell 2", timeout=WAIT_MS)
+    expect(bob.page.locator(".participant", has_text="Ada (you)")).to_have_count(0)
+    expect(bob.page.locator(".participant", has_text="Bob (you)")).to_be_visible()
+    expect(ada.page.locator(".connection")).to_have_attribute("data-status", "connected")
+    ada.screenshot("coedit-ada")
+    bob.screenshot("coedit-bob")
+
+    # The edit reached the hub, so a fresh reader sees it too.
+    carol = join(session["view_url"], "Carol")
+    wait_until(lambda: carol.source(1) == "x = 1\nada_was_here = 3\nbob_too = 4", "text at a new reader")
+    for who in (ada, bob, carol):
+        who.assert_no_page_errors()
+
+
+def test_cell_structure_edits_are_shared(notebook_session: Any, join: Any) -> None:
+    session = notebook_session(["a = 1", "b = 2"])
+    ada = join(session["edit_url"], "Ada")
+    bob = join(session["edit_url"], "Bob")
+
+    # Command mode keys: select the first cell, B inserts below, M makes it markdown.
+    ada.cell(0).locator(".cell-prompt").click()
+    ada.page.keyboard.press("Escape")
+    ada.page.keyboard.press("b")
+    wait_until(lambda: bob.cell_count() == 3, "inserted cell at Bob")
+    ada.page.keyboard.press("m")
+    wait_until(lambda: bob.page.evaluate(
+        "() => window.collabd.session.notebook.cells[1].cell_type") == "markdown", "type change at Bob")
+    # Enter edits, Shift-Enter renders the markdown and moves on.
+    ada.page.keyboard.press("Enter")
+    ada.page.keyboard.type("## Notes from Ada")
+    ada.page.keyboard.press("Shift+Enter")
+    expect(bob.cell(1).locator(".cell-rendered h2")).to_have_text("Notes from Ada", timeout=WAIT_MS)
+    expect(ada.cell(1).locator(".cell-rendered h2")).to_have_text("Notes from Ada", timeout=WAIT_MS)
+
+    # Moving and deleting from the toolbar.
+    bob.cell(2).click()
+    bob.cell(2).locator(".tool-move-up").click()
+    wait_until(lambda: ada.source(1) == "b = 2", "moved cell at Ada")
+    ada.cell(0).locator(".cell-prompt").click()
+    ada.page.keyboard.press("Escape")
+    ada.page.keyboard.press("d")
+    ada.page.keyboard.press("d")
+    wait_until(lambda: bob.cell_count() == 2 and bob.source(0) == "b = 2", "deleted cell at Bob")
+    ada.screenshot("structure-ada")
+    ada.assert_no_page_errors()
+    bob.assert_no_page_errors()
