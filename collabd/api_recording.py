@@ -63,9 +63,8 @@ async def source_of(request: Request) -> Source:
         return Source(replay.store, replay.session, _to_thread, True)
     record, _ = await session_access(request)
     hub = hub_of(request)
-    live = hub.loaded(record.id)
-    if live is not None:
-        await live.flush()  # what was shown to anyone is in the recording
+    live = hub.loaded(record.id) or await hub.room(record)  # a new session's import is logged
+    await live.flush()  # what was shown to anyone is in the recording
     return Source(hub.store, record, hub.run_io, False)
 
 
