@@ -65,6 +65,7 @@ export async function mountNotebook(root: HTMLElement, route: NotebookRoute): Pr
     }
     return fatal(root, 'Cannot reach the server', String(e))
   }
+  performance.mark('collabd:info')
   const readOnly = info.role === 'view'
   document.title = `${info.path} — collabd`
 
@@ -168,8 +169,10 @@ export async function mountNotebook(root: HTMLElement, route: NotebookRoute): Pr
   if (!navigator.onLine) session.setBrowserOnline(false)
 
   await session.synced
+  performance.mark('collabd:synced')
   loading.remove()
   view.reconcile()
+  performance.mark('collabd:drawn')
   document.body.dataset.ready = 'true'
   refreshPeople()
 }

@@ -20,7 +20,8 @@ export class Follow {
   constructor(private readonly host: FollowHost) {
     const stop = (event: Event): void => {
       if (this.target === null) return
-      if ((event.target as HTMLElement | null)?.closest?.('.participants-panel')) return
+      // Clicks in the participants list pick whom to follow; they are not "acting on your own".
+      if (event.type !== 'wheel' && (event.target as HTMLElement | null)?.closest?.('.participants-panel')) return
       this.stop()
     }
     for (const type of ['keydown', 'mousedown', 'wheel', 'touchstart']) {
