@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
@@ -168,7 +169,7 @@ def http_json(url: str, token: str, body: Json | None = None) -> Json:
         return out
 
 
-def start_collabd(work: Path, cpu: int | None, extra: list[str]) -> Server:
+def start_collabd(work: Path, cpu: int | None, extra: list[str], env: dict[str, str]) -> Server:
     root, data = work / "root", work / "data"
     root.mkdir(parents=True, exist_ok=True)
     data.mkdir(parents=True, exist_ok=True)
@@ -178,7 +179,9 @@ def start_collabd(work: Path, cpu: int | None, extra: list[str]) -> Server:
     exe = shutil.which("collabd", path=str(VENV_BIN)) or "collabd"
     cmd = [exe, "serve", "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--root", str(root), "--data", str(data), "--token", token, *extra]
-    proc = subprocess.Popen(pinned(cpu, cmd), stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        pinned(cpu, cmd), stdout=log.open("wb"), stderr=subprocess.STDOUT, env={**os.environ, **env}
+    )
     wait_port(port, proc)
 
     def room_url(nb: str) -> str:
@@ -247,6 +250,7 @@ class Options:
     profile_dir: Path | None = None
     collabd_args: list[str] = field(default_factory=list)
     baseline_ws: str = "auto"
+    collabd_env: dict[str, str] = field(default_factory=dict)
     fresh_tries: int = 3
 
 
@@ -270,6 +274,11 @@ def measure_edit(srv: Server, opt: Options, n: int) -> Json:
     )
     for p in profiler:
         p.wait(60)
+        prof = opt.profile_dir / f"{srv.name}-{n}.txt" if opt.profile_dir else None
+        if prof is not None and prof.is_file():
+            summary = summarize_profile(prof)
+            prof.with_suffix(".summary").write_text(summary + "\n")
+            res["profileSummary"] = str(prof.with_suffix(".summary"))
     if "edit-end" in cpu:
         res["serverCpuS"] = cpu["edit-end"] - cpu["edit-start"]
         # whatever else ran on the machine meanwhile (other test runs): a noisy run shows here
@@ -284,14 +293,48 @@ def measure_edit(srv: Server, opt: Options, n: int) -> Json:
 
 
 def start_profiler(srv: Server, opt: Options, n: int) -> subprocess.Popen[bytes]:
-    """py-spy on the server for the editing window (it samples from the load-gen core)."""
+    """py-spy on the server for the editing window (it samples from the load-gen core).
+
+    Writes collapsed stacks (`<name>-<n>.txt`, one `frame;frame;... count` per line), which
+    `summarize_profile` turns into the top frames."""
     assert opt.profile_dir is not None
     opt.profile_dir.mkdir(parents=True, exist_ok=True)
-    out = opt.profile_dir / f"{srv.name}-{n}.svg"
-    cmd = ["py-spy", "record", "--pid", str(srv.pid), "--duration", str(int(opt.duration))]
-    cmd += ["--rate", "250", "--nonblocking", "-o", str(out)]
+    out = opt.profile_dir / f"{srv.name}-{n}.txt"
     exe = shutil.which("py-spy", path=str(VENV_BIN)) or "py-spy"
-    return subprocess.Popen(pinned(opt.load_cpu, [exe, *cmd[1:]]), stdout=subprocess.DEVNULL)
+    cmd = [exe, "record", "--pid", str(srv.pid), "--duration", str(int(opt.duration))]
+    cmd += ["--rate", "250", "--nonblocking", "--format", "raw", "-o", str(out)]
+    return subprocess.Popen(
+        pinned(opt.load_cpu, cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def summarize_profile(path: Path, top: int = 25) -> str:
+    """Inclusive and self share of the busiest frames, idle thread-pool waits left out."""
+    incl: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        frames = [_frame(f) for f in stack.split(";")]
+        if frames[-1].startswith(("_worker (thread.py", "EpollSelector.select")):
+            continue  # waiting, not working
+        n = int(count)
+        total += n
+        for f in set(frames):
+            incl[f] += n
+        own[frames[-1]] += n
+    lines = [f"{path.name}: {total} busy samples"]
+    lines += [f"  incl {100 * v / total:5.1f}%  {k}" for k, v in incl.most_common(top)]
+    lines += [f"  self {100 * v / total:5.1f}%  {k}" for k, v in own.most_common(top)]
+    return "\n".join(lines)
+
+
+def _frame(raw: str) -> str:
+    """`func (path/to/file.py:12)` -> `func (file.py:12)`."""
+    name, sep, where = raw.partition(" (")
+    return f"{name} ({where.rsplit('/', 1)[-1]}" if sep else raw
 
 
 def measure_sync(srv: Server, opt: Options) -> Json:
@@ -336,7 +379,9 @@ def measure_fresh(srv: Server, opt: Options) -> Json:
 def run_target(name: str, opt: Options, log: Callable[[str], None]) -> Json:
     work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     if name == "collabd":
-        srv = start_collabd(work, opt.server_cpu, opt.collabd_args)
+        # the idle phase needs more participants than collabd's default limit allows
+        env = {"COLLABD_MAX_PARTICIPANTS": str(max(200, opt.idle + 10)), **opt.collabd_env}
+        srv = start_collabd(work, opt.server_cpu, opt.collabd_args, env)
     else:
         srv = start_baseline(work, opt.server_cpu, opt.baseline_ws)
     out: Json = {"name": name, "pid": srv.pid}
@@ -479,6 +524,12 @@ def main(argv: list[str] | None = None) -> int:
         help="extra argument for `collabd serve` (repeatable)",
     )
     p.add_argument(
+        "--collabd-env",
+        action="append",
+        default=[],
+        help="NAME=VALUE environment setting for collabd, e.g. COLLABD_MERGE_WINDOW_S=0.002",
+    )
+    p.add_argument(
         "--baseline-ws", default="auto", help="uvicorn websocket implementation for the baseline"
     )
     p.add_argument("--json", type=Path, default=None, help="write raw results here")
@@ -499,6 +550,7 @@ def main(argv: list[str] | None = None) -> int:
         profile_dir=a.profile,
         collabd_args=a.collabd_arg,
         baseline_ws=a.baseline_ws,
+        collabd_env=dict(kv.split("=", 1) for kv in a.collabd_env),
         fresh_tries=a.fresh_tries,
     )
 
