@@ -35,6 +35,7 @@ LOADGEN = BENCH / "loadgen"
 VENV_BIN = Path(sys.executable).parent
 
 Json = dict[str, Any]
+DEFLATE = [False]  # set from --deflate: every loadgen client offers permessage-deflate
 
 
 # --- notebooks -------------------------------------------------------------------------------
@@ -201,11 +202,25 @@ def machine_busy_seconds() -> float:
     return busy
 
 
+def wait_quiet(threshold: float, max_wait: float, log: Callable[[str], None]) -> float:
+    """Wait (at most `max_wait` s) until the machine's busy share over 1 s is under
+    `threshold` (fraction of one core), so other jobs disturb the window less. Returns the
+    last share seen."""
+    end = time.monotonic() + max_wait
+    while True:
+        before = machine_busy_seconds()
+        time.sleep(1.0)
+        share = machine_busy_seconds() - before
+        if share < threshold or time.monotonic() >= end:
+            return share
+        log(f"  machine busy at {100 * share:.0f}% of a core; waiting for it to calm down")
+
+
 def run_loadgen(
     cfg: Json, cpu: int | None, on_mark: Callable[[str, int], None], budget: float = 600
 ) -> Json:
     """Run one loadgen mode; `on_mark(name, loadgen pid)` runs at each MARK before it goes on."""
-    cfg = {**cfg, "budget": budget}
+    cfg = {**cfg, "budget": budget, "deflate": DEFLATE[0]}
     cmd = pinned(cpu, ["node", str(LOADGEN / "loadgen.mjs"), json.dumps(cfg)])
     proc = subprocess.Popen(
         cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=LOADGEN
@@ -252,10 +267,13 @@ class Options:
     baseline_ws: str = "auto"
     collabd_env: dict[str, str] = field(default_factory=dict)
     fresh_tries: int = 3
+    quiet_wait: float = 60.0
 
 
 def measure_edit(srv: Server, opt: Options, n: int) -> Json:
     url = srv.room_url(write_notebook(srv.root, f"edit-{n}.ipynb", opt.edit_cells))
+    if opt.quiet_wait > 0:
+        wait_quiet(0.25, opt.quiet_wait, lambda m: print(m, file=sys.stderr, flush=True))
     cpu: dict[str, float] = {}
     profiler: list[subprocess.Popen[bytes]] = []
 
@@ -263,7 +281,7 @@ def measure_edit(srv: Server, opt: Options, n: int) -> Json:
         cpu[name] = cpu_seconds(srv.pid)
         cpu["loadgen-" + name] = cpu_seconds(loadgen_pid)
         cpu["machine-" + name] = machine_busy_seconds()
-        if name == "edit-start" and opt.profile_dir is not None and n == max(opt.editors):
+        if name == "edit-start" and opt.profile_dir is not None:
             profiler.append(start_profiler(srv, opt, n))
 
     res = run_loadgen(
@@ -515,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
         "--profile",
         type=Path,
         default=None,
-        help="dir: py-spy flame graphs of each server at the largest N",
+        help="dir: py-spy profiles (collapsed stacks + summary) of each server per N",
     )
     p.add_argument(
         "--collabd-arg",
@@ -531,6 +549,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument(
         "--baseline-ws", default="auto", help="uvicorn websocket implementation for the baseline"
+    )
+    p.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=60.0,
+        help="before each editing window, wait up to this many s for the machine to be idle",
+    )
+    p.add_argument(
+        "--deflate", action="store_true", help="clients offer permessage-deflate, as browsers do"
     )
     p.add_argument("--json", type=Path, default=None, help="write raw results here")
     a = p.parse_args(argv)
@@ -552,11 +579,13 @@ def main(argv: list[str] | None = None) -> int:
         baseline_ws=a.baseline_ws,
         collabd_env=dict(kv.split("=", 1) for kv in a.collabd_env),
         fresh_tries=a.fresh_tries,
+        quiet_wait=a.quiet_wait,
     )
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
+    DEFLATE[0] = a.deflate
     results: dict[str, Json] = {}
     for target in [t for t in a.targets.split(",") if t]:
         try:
@@ -569,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"# {','.join(map(str, opt.editors))} editors x {opt.rate} edits/s, {opt.duration} s;"
         f" edited notebook {opt.edit_cells} cells; server cpu {opt.server_cpu},"
-        f" load cpu {opt.load_cpu}; ratio = collabd / baseline"
+        f" load cpu {opt.load_cpu}; deflate {a.deflate}; ratio = collabd / baseline"
     )
     print(table(results, opt))
     for name, res in results.items():

@@ -16,6 +16,8 @@ import WebSocket from 'ws'
 import readline from 'node:readline'
 import { performance, monitorEventLoopDelay } from 'node:perf_hooks'
 
+const CONFIG = JSON.parse(process.argv[2] || '{}')
+const DEFLATE = Boolean(CONFIG.deflate)
 const MSG_SYNC = 0
 const MSG_AWARENESS = 1
 const MSG_AUTH = 2
@@ -78,7 +80,8 @@ class Client {
 
   connect () {
     this.t0 = now()
-    const ws = new WebSocket(this.url, { perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 })
+    // browsers offer permessage-deflate; `deflate: true` does the same, default off like y-websocket's Node servers
+    const ws = new WebSocket(this.url, { perMessageDeflate: DEFLATE, maxPayload: 256 * 1024 * 1024 })
     ws.binaryType = 'nodebuffer'
     this.ws = ws
     ws.on('open', () => {
@@ -297,7 +300,7 @@ async function runFresh (cfg) {
 const modes = { edit: runEdit, sync: runSync, idle: runIdle, fresh: runFresh }
 
 async function main () {
-  const cfg = JSON.parse(process.argv[2] || '{}')
+  const cfg = CONFIG
   const run = modes[cfg.mode]
   if (run === undefined) throw new Error(`unknown mode ${cfg.mode}`)
   const result = await run(cfg)
@@ -307,5 +310,5 @@ async function main () {
 
 // Hard stop, whatever happens: no run of this tool outlives its budget.
 setTimeout(() => { process.stderr.write('loadgen: global timeout\n'); process.exit(3) },
-  (Number(JSON.parse(process.argv[2] || '{}').budget) || 600) * 1000).unref()
+  (Number(CONFIG.budget) || 600) * 1000).unref()
 main().catch((err) => { process.stderr.write(`loadgen: ${err && err.stack ? err.stack : err}\n`); process.exit(2) })
