@@ -1,0 +1,85 @@
+"""A kernel's life: where and with which spec it starts, idle shutdown, and never a leak."""
+
+from __future__ import annotations
+
+import json
+
+import psutil
+
+from collabd.client import NotebookClient
+
+from .conftest import HubProcess
+from .kernel_helpers import WAIT, finished, kernel_status, last_run, new_cells, running_hub
+
+
+def kernel_pids(hub: HubProcess) -> set[int]:
+    assert hub.proc is not None
+    children = psutil.Process(hub.proc.pid).children(recursive=True)
+    return {p.pid for p in children if "ipykernel" in " ".join(p.cmdline())}
+
+
+def gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+async def test_kernel_runs_in_the_notebook_folder_and_stops_with_the_hub() -> None:
+    with running_hub() as hub:
+        (hub.root / "project").mkdir()
+        s = hub.create_session("project/analysis.ipynb")
+        async with NotebookClient.from_link(s["edit_url"], name="ann") as ann:
+            (cell,) = await new_cells(ann, "import os\nprint(os.getcwd())\nprint(os.getpid())")
+            await ann.run(cell)
+            await ann.wait_for(lambda: finished(ann, cell), WAIT)
+            cwd, pid = ann.output_text(cell).split()
+            assert cwd == str((hub.root / "project").resolve())
+            assert int(pid) in kernel_pids(hub)
+        hub.stop()
+        assert gone(int(pid))
+
+
+async def test_a_missing_kernelspec_is_reported_and_the_run_cancelled() -> None:
+    with running_hub() as hub:
+        nb = {
+            "nbformat": 4,
+            "nbformat_minor": 5,
+            "metadata": {"kernelspec": {"name": "no-such-kernel", "display_name": "Nope"}},
+            "cells": [
+                {
+                    "id": "c1",
+                    "cell_type": "code",
+                    "source": "1",
+                    "metadata": {},
+                    "outputs": [],
+                    "execution_count": None,
+                }
+            ],
+        }
+        (hub.root / "odd.ipynb").write_text(json.dumps(nb))
+        s = hub.create_session("odd.ipynb")
+        async with NotebookClient.from_link(s["edit_url"], name="ann") as ann:
+            await ann.run("c1")
+            await ann.wait_for(lambda: finished(ann, "c1"), WAIT)
+            assert (last_run(ann, "c1") or {})["status"] == "cancelled"
+            kernel = ann.state()["kernel"]
+            assert kernel["status"] == "dead" and kernel["name"] == "no-such-kernel"
+            assert "no kernelspec named 'no-such-kernel'" in kernel["reason"]
+            assert "python3" in kernel["reason"]  # it says which ones exist
+
+
+async def test_kernel_starts_with_the_session_and_stops_when_idle() -> None:
+    env = {"COLLABD_KERNEL_START_WITH_SESSION": "1", "COLLABD_KERNEL_IDLE_SHUTDOWN_S": "4"}
+    with running_hub(env) as hub:
+        s = hub.create_session("idle.ipynb")
+        async with NotebookClient.from_link(s["edit_url"], name="ann") as ann:
+            await ann.wait_for(lambda: kernel_status(ann) == "idle", WAIT)
+            (pid,) = kernel_pids(hub)
+            await ann.wait_for(lambda: kernel_status(ann) == "dead", WAIT)
+            assert "without runs" in ann.state()["kernel"]["reason"]
+            assert gone(pid)
+            (cell,) = await new_cells(ann, "print('back')")
+            await ann.run(cell)
+            await ann.wait_for(lambda: finished(ann, cell), WAIT)
+            assert ann.output_text(cell) == "back\n"
