@@ -74,7 +74,8 @@ async def test_outputs_land_after_the_runner_disconnects(khub: HubProcess) -> No
     async with NotebookClient.from_link(s["edit_url"], name="stays") as stays:
         async with runner:
             (cell,) = await new_cells(
-                runner, "import time\nfor i in range(3):\n    print(i, flush=True)\n    time.sleep(1)"
+                runner,
+                "import time\nfor i in range(3):\n    print(i, flush=True)\n    time.sleep(1)",
             )
             await runner.run(cell)
             await runner.wait_for(lambda: runner.cell(cell)["execution_state"] == "running", WAIT)
@@ -105,10 +106,13 @@ async def test_the_code_run_is_the_source_when_run_was_pressed(khub: HubProcess)
 
 async def test_an_error_cancels_the_rest_of_its_batch_only(khub: HubProcess) -> None:
     s = session(khub, "batch")
-    async with NotebookClient.from_link(s["edit_url"], name="ann") as ann, NotebookClient.from_link(
-        s["edit_url"], name="ben"
-    ) as ben:
-        a, b, c = await new_cells(ann, "import time; time.sleep(1); print('a')", "1/0", "print('c')")
+    async with (
+        NotebookClient.from_link(s["edit_url"], name="ann") as ann,
+        NotebookClient.from_link(s["edit_url"], name="ben") as ben,
+    ):
+        a, b, c = await new_cells(
+            ann, "import time; time.sleep(1); print('a')", "1/0", "print('c')"
+        )
         (d,) = await new_cells(ben, "print('d')")
         reply = await ann.run(a, b, c)
         assert len(reply["request_ids"]) == 3 and reply["batch_id"]
@@ -126,9 +130,10 @@ async def test_an_error_cancels_the_rest_of_its_batch_only(khub: HubProcess) -> 
 
 async def test_a_queued_request_is_cancelled_by_another_editor(khub: HubProcess) -> None:
     s = session(khub, "cancel")
-    async with NotebookClient.from_link(s["edit_url"], name="ann") as ann, NotebookClient.from_link(
-        s["edit_url"], name="ben"
-    ) as ben:
+    async with (
+        NotebookClient.from_link(s["edit_url"], name="ann") as ann,
+        NotebookClient.from_link(s["edit_url"], name="ben") as ben,
+    ):
         blocker, cell = await new_cells(ann, "import time; time.sleep(2)", "print('never')")
         await ann.run(blocker)
         request_id = (await ann.run(cell))["request_id"]
