@@ -1,9 +1,11 @@
 """A connected websocket as a Peer: sends without awaiting, one encoding for many receivers.
 
-Under uvicorn's websockets (sans-I/O) protocol, a frame is handed to the protocol and written to
-the transport directly — what `websockets.broadcast()` does — so a fan-out to N peers costs N
-cheap writes and no coroutine each. Under any other ASGI server, or while the transport pushes
-back, frames go through a queue drained by one writer task per connection, in order.
+Under uvicorn's websockets (sans-I/O) protocol, frames are written to the transport directly, as
+`websockets.broadcast()` does, so a fan-out to N peers costs N cheap writes and no coroutine each.
+Better still, a server frame is unmasked and we never compress broadcasts (an uncompressed message
+is valid even where permessage-deflate was negotiated), so the frame for a broadcast is encoded
+once and the same bytes go to every receiver. Under any other ASGI server, or while a transport
+pushes back, frames go through a queue drained by one writer task per connection, in order.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
 
 log = logging.getLogger("collabd.ws")
 
@@ -37,10 +41,11 @@ class WebSocketPeer:
             return
         direct = self._direct
         if direct is not None and not self._queue and direct.writable.is_set():
-            if direct.close_sent or direct.transport.is_closing():
+            if direct.close_sent or direct.conn.state is not State.OPEN:
                 return
-            direct.conn.send_binary(data)
-            direct.transport.write(b"".join(direct.conn.data_to_send()))
+            if direct.transport.is_closing():
+                return
+            direct.transport.write(_encoded(data))
             if direct.transport.get_write_buffer_size() > self._max_buffer:
                 self.close(CLOSE_TOO_SLOW, "reading too slowly: send buffer limit reached")
             return
@@ -73,6 +78,17 @@ class WebSocketPeer:
             await self._ws.close(code, reason)
         except Exception as exc:
             log.debug("peer %s: close failed: %r", self.id, exc)
+
+
+_last: tuple[bytes, bytes] = (b"", Frame(Opcode.BINARY, b"").serialize(mask=False))
+
+
+def _encoded(data: bytes) -> bytes:
+    """The websocket frame for `data`; a broadcast asks for the same object N times in a row."""
+    global _last
+    if _last[0] is not data:
+        _last = (data, Frame(Opcode.BINARY, data).serialize(mask=False))
+    return _last[1]
 
 
 RAW_SEND = "collabd.raw_send"
