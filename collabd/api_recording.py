@@ -127,8 +127,18 @@ async def get_events(request: Request) -> Response:
     end = _time(request, "to", time.time())
     room = source.record.id
     if request.query_params.get("updates") in ("1", "true"):
+        after = request.query_params.get("after_seq")
+        if after is not None and not after.isdigit():
+            raise ApiError(400, "bad_request", "?after_seq= must be a log seq")
         try:
-            window = await source.run_io(recording.playback_window, source.store, room, start, end)
+            window = await source.run_io(
+                recording.playback_window,
+                source.store,
+                room,
+                start,
+                end,
+                after_seq=int(after) if after is not None else None,
+            )
         except recording.BeforeStart as exc:
             raise ApiError(422, "before_start", str(exc)) from None
         return JSONResponse(window, headers={"Cache-Control": "no-store"})

@@ -203,32 +203,42 @@ def events_between(
 
 
 def playback_window(
-    store: Store, room: str, start: float, end: float, *, limit: int = 20000
+    store: Store,
+    room: str,
+    start: float,
+    end: float,
+    *,
+    after_seq: int | None = None,
+    limit: int = 20000,
 ) -> dict[str, Any]:
     """What a player needs to show [start, end]: the document and presence at `start` and every
-    entry after that state up to `end`, updates with their bytes (base64)."""
-    base = doc_at(store, room, start)
+    entry after that state up to `end`, updates with their bytes (base64). With `after_seq`
+    (a player going on from where it is) there is no base, only the entries after that seq."""
+    base = None if after_seq is not None else doc_at(store, room, start)
     entries: list[dict[str, Any]] = []
     truncated = False
-    for entry in _pages(store, room, base.seq, ALL_KINDS):
+    for entry in _pages(store, room, base.seq if base else after_seq or 0, ALL_KINDS):
         if entry.ts > end:
             break
         if len(entries) >= limit:
             truncated = True
             break
         entries.append(entry_json(entry, with_data=True))
-    presence = presence_at(store, room, start)
-    return {
+    result: dict[str, Any] = {
         "from": start,
         "to": entries[-1]["ts"] if truncated else end,
         "truncated": truncated,
-        "base": {
+        "base": None,
+        "entries": entries,
+    }
+    if base is not None:
+        presence = presence_at(store, room, start)
+        result["base"] = {
             "seq": base.seq,
             "state": base64.b64encode(base.state).decode(),
             "presence": [{"client_id": c, "state": s} for c, s in presence.items()],
-        },
-        "entries": entries,
-    }
+        }
+    return result
 
 
 # summary

@@ -119,6 +119,8 @@ def test_events_and_playback_window(store: Store) -> None:
         if entry["kind"] == UPDATE:
             doc.apply_update(base64.b64decode(entry["update"]))
     assert notebook.to_json(doc) == author.history[15][1]
+    going_on = recording.playback_window(store, ROOM, start, end, after_seq=window["base"]["seq"])
+    assert going_on["base"] is None and going_on["entries"] == window["entries"]
 
 
 def _awareness_update(client_id: int, state: dict[str, Any] | None) -> bytes:
