@@ -25,20 +25,22 @@ describe('session api', () => {
 
   it('addresses the kernel, queue and input endpoints', async () => {
     const { calls, api } = recorder()
-    await api.cancel('r/1')
-    await api.interrupt()
-    await api.restart()
+    const by = { name: 'Ada', client_id: 7 }
+    await api.cancel('r/1', by)
+    await api.interrupt(by)
+    await api.restart(by)
     await api.answerInput('r2', 'yes')
     await api.info()
     expect(calls.map((c) => `${c.init?.method} ${c.url.replace('http://h/api/sessions/S%201', '')}`)).toEqual([
       'DELETE /queue/r%2F1', 'POST /kernel/interrupt', 'POST /kernel/restart', 'POST /input', 'GET ',
     ])
     expect(JSON.parse(String(calls[3].init?.body))).toEqual({ request_id: 'r2', value: 'yes' })
+    expect(JSON.parse(String(calls[0].init?.body))).toEqual({ by })
   })
 
   it('turns error bodies into ApiError', async () => {
     const { api } = recorder(403, { error: 'forbidden', detail: 'view token' })
-    await expect(api.interrupt()).rejects.toEqual(new ApiError(403, 'forbidden', 'view token'))
+    await expect(api.interrupt({ name: 'A', client_id: 1 })).rejects.toEqual(new ApiError(403, 'forbidden', 'view token'))
   })
 
   it('rebases share links on the origin in use', () => {

@@ -66,16 +66,17 @@ export class SessionApi {
     return this.request('POST', '/execute', body)
   }
 
-  cancel(requestId: string): Promise<unknown> {
-    return this.request('DELETE', `/queue/${encodeURIComponent(requestId)}`)
+  /** Kernel control and cancelling say who did it, for everyone to see and the recording. */
+  cancel(requestId: string, by: RunBy): Promise<unknown> {
+    return this.request('DELETE', `/queue/${encodeURIComponent(requestId)}`, { by })
   }
 
-  interrupt(): Promise<unknown> {
-    return this.request('POST', '/kernel/interrupt', {})
+  interrupt(by: RunBy): Promise<unknown> {
+    return this.request('POST', '/kernel/interrupt', { by })
   }
 
-  restart(): Promise<unknown> {
-    return this.request('POST', '/kernel/restart', {})
+  restart(by: RunBy): Promise<unknown> {
+    return this.request('POST', '/kernel/restart', { by })
   }
 
   answerInput(requestId: string, value: string): Promise<unknown> {

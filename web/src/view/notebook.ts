@@ -332,18 +332,18 @@ export class NotebookView implements CellContext {
 
   interrupt(): void {
     if (this.readOnly) return
-    this.options.api.interrupt().catch((e: unknown) => this.options.notify(`Interrupt failed: ${String(e)}`))
+    this.options.api.interrupt(this.options.me()).catch((e: unknown) => this.options.notify(`Interrupt failed: ${String(e)}`))
   }
 
   restart(): void {
     if (this.readOnly) return
     if (!window.confirm('Restart the shared kernel? Everyone loses its variables.')) return
-    this.options.api.restart().catch((e: unknown) => this.options.notify(`Restart failed: ${String(e)}`))
+    this.options.api.restart(this.options.me()).catch((e: unknown) => this.options.notify(`Restart failed: ${String(e)}`))
   }
 
   cancel(requestId: string): void {
     if (this.readOnly) return
-    this.options.api.cancel(requestId).catch((e: unknown) => this.options.notify(`Cancel failed: ${String(e)}`))
+    this.options.api.cancel(requestId, this.options.me()).catch((e: unknown) => this.options.notify(`Cancel failed: ${String(e)}`))
   }
 
   /** Shows who is in which cell. */
