@@ -1,0 +1,140 @@
+/**
+ * The replayed document: a NotebookSession (the same model the live page uses) whose provider is
+ * the recording instead of a websocket. Going forward applies the recorded Yjs updates and
+ * awareness updates in order; going back (or far ahead) starts a new session from the hub's
+ * state at that moment, since a Yjs document cannot un-apply an update. No DOM.
+ */
+import * as Y from 'yjs'
+import { type Awareness, applyAwarenessUpdate } from 'y-protocols/awareness'
+import { Emitter } from '../model/emitter'
+import { NotebookSession, type ProviderLike } from '../model/session'
+import { fromBase64, type PlaybackWindow, type RecordingApi, type WindowEntry } from './source'
+
+export const ORIGIN = 'replay'
+/** Recorded seconds fetched at a time. */
+export const WINDOW_S = 120
+
+/** A provider that never connects: the document is fed from the recording. */
+export function recordingProvider(awareness: Awareness): ProviderLike {
+  return {
+    awareness,
+    synced: true,
+    on: () => undefined,
+    connect: () => undefined,
+    disconnect: () => undefined,
+    destroy: () => undefined, // the notebook disposes of its awareness
+  }
+}
+
+function replaySession(sessionId: string): NotebookSession {
+  const session = new NotebookSession({
+    serverUrl: 'replay:',
+    sessionId,
+    token: '',
+    user: { name: '', color: '#000', colorLight: '#0003' },
+    createProvider: ({ notebook }) => {
+      const awareness = notebook.awareness
+      // Recorded states are as fresh as the moment shown, however long playback is paused.
+      clearInterval((awareness as unknown as { _checkInterval: ReturnType<typeof setInterval> })._checkInterval)
+      return recordingProvider(awareness)
+    },
+  })
+  session.awareness.setLocalState(null) // the viewer is not a participant
+  return session
+}
+
+export class ReplayDoc {
+  session: NotebookSession
+  /** A new session replaced the old one (the view must be rebuilt on it). */
+  readonly rebuilt = new Emitter<NotebookSession>()
+  /** Events (join, leave, run, kernel) passed while moving forward. */
+  readonly passed = new Emitter<WindowEntry>()
+  private window: PlaybackWindow | null = null
+  private applied = 0
+  private position = -Infinity
+  private lastSeq = 0
+  private chain: Promise<void> = Promise.resolve()
+
+  constructor(
+    private readonly api: RecordingApi,
+    private readonly end: number,
+  ) {
+    this.session = replaySession(api.sessionId)
+  }
+
+  get shown(): number {
+    return this.position
+  }
+
+  /** Show the moment `t`. Seeks run one after another, in the order asked. */
+  seek(t: number): Promise<void> {
+    this.chain = this.chain.then(() => this.seekNow(t)).catch((e: unknown) => {
+      console.error('replay: seek failed', e)
+    })
+    return this.chain
+  }
+
+  private async seekNow(t: number): Promise<void> {
+    const w = this.window
+    if (w && t >= w.from && t >= this.position) {
+      while (t > this.window!.to && this.window!.to < this.end) await this.extend(t)
+      this.applyUntil(t)
+    } else if (w && t >= w.from && t <= w.to) {
+      this.reset(w)
+      this.applyUntil(t)
+    } else {
+      const fresh = await this.api.window(t, Math.min(this.end, t + WINDOW_S))
+      this.reset(fresh)
+      this.applyUntil(t)
+    }
+    this.position = t
+  }
+
+  /** Fetch what follows the entries held, without a new base: the view carries on. */
+  private async extend(t: number): Promise<void> {
+    const w = this.window!
+    const next = await this.api.window(w.to, Math.min(this.end, Math.max(t, w.to) + WINDOW_S), this.lastSeq)
+    const seen = new Set(w.entries.map((e) => e.seq))
+    w.entries.push(...next.entries.filter((e) => !seen.has(e.seq)))
+    w.to = next.to
+    if (!next.entries.length && !next.truncated) w.to = Math.max(w.to, Math.min(this.end, t))
+  }
+
+  private reset(w: PlaybackWindow): void {
+    this.window = w
+    this.applied = 0
+    this.session.destroy()
+    this.session = replaySession(this.api.sessionId)
+    const base = w.base
+    if (base) {
+      Y.applyUpdate(this.session.notebook.ydoc, fromBase64(base.state), ORIGIN)
+      this.lastSeq = base.seq
+      const awareness = this.session.awareness
+      const added: number[] = []
+      for (const { client_id, state } of base.presence) {
+        awareness.states.set(client_id, state)
+        awareness.meta.set(client_id, { clock: 0, lastUpdated: Date.now() })
+        added.push(client_id)
+      }
+      if (added.length) awareness.emit('change', [{ added, updated: [], removed: [] }, ORIGIN])
+    }
+    this.rebuilt.emit(this.session)
+  }
+
+  private applyUntil(t: number): void {
+    const w = this.window!
+    const doc = this.session.notebook.ydoc
+    while (this.applied < w.entries.length && w.entries[this.applied].ts <= t) {
+      const entry = w.entries[this.applied++]
+      this.lastSeq = Math.max(this.lastSeq, entry.seq)
+      if (entry.kind === 'update' && entry.update) Y.applyUpdate(doc, fromBase64(entry.update), ORIGIN)
+      else if (entry.kind === 'awareness' && entry.update) {
+        applyAwarenessUpdate(this.session.awareness, fromBase64(entry.update), ORIGIN)
+      } else this.passed.emit(entry)
+    }
+  }
+
+  destroy(): void {
+    this.session.destroy()
+  }
+}

@@ -1,0 +1,100 @@
+/** The recording endpoints of one session (on a hub or on `collabd replay`). `fetch` is injected. */
+import { ApiError } from '../model/api'
+import type { Summary } from './model'
+
+export interface WindowEntry {
+  seq: number
+  ts: number
+  kind: string
+  origin: string
+  /** base64 of a Yjs update ("update") or an awareness update ("awareness"). */
+  update?: string
+  data?: Record<string, unknown>
+}
+
+export interface PlaybackWindow {
+  from: number
+  to: number
+  truncated: boolean
+  base: {
+    seq: number
+    state: string
+    presence: { client_id: number; state: Record<string, unknown> }[]
+  } | null
+  entries: WindowEntry[]
+}
+
+export interface Forked {
+  id: string
+  path: string
+  edit_url: string
+  view_url: string
+}
+
+type Fetch = (input: string, init?: RequestInit) => Promise<Response>
+
+export class RecordingApi {
+  constructor(
+    readonly origin: string,
+    readonly sessionId: string,
+    private readonly token: string,
+    private readonly fetchFn: Fetch = (input, init) => fetch(input, init),
+  ) {}
+
+  private url(path: string): string {
+    return `${this.origin}/api/sessions/${encodeURIComponent(this.sessionId)}${path}`
+  }
+
+  private async call(method: string, path: string, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.token}` }
+    if (body !== undefined) headers['Content-Type'] = 'application/json'
+    const response = await this.fetchFn(this.url(path), {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      referrerPolicy: 'no-referrer',
+    })
+    if (!response.ok) {
+      const text = await response.text()
+      let err: { error?: string; detail?: string } = {}
+      try {
+        err = JSON.parse(text) as typeof err
+      } catch {
+        // not JSON: keep the text as the detail
+      }
+      throw new ApiError(response.status, err.error ?? 'http_error', err.detail ?? text)
+    }
+    return response
+  }
+
+  async summary(): Promise<Summary> {
+    return (await (await this.call('GET', '/recording')).json()) as Summary
+  }
+
+  /** The document at `from` and what follows up to `to`; with `afterSeq`, only what follows. */
+  async window(from: number, to: number, afterSeq?: number): Promise<PlaybackWindow> {
+    const after = afterSeq === undefined ? '' : `&after_seq=${afterSeq}`
+    const path = `/recording/events?from=${from}&to=${to}&updates=1${after}`
+    return (await (await this.call('GET', path)).json()) as PlaybackWindow
+  }
+
+  async notebookAt(t: number): Promise<Blob> {
+    return (await this.call('GET', `/recording/notebook?t=${t}&download=1`)).blob()
+  }
+
+  async fork(t: number): Promise<Forked> {
+    return (await (await this.call('POST', '/fork', { t })).json()) as Forked
+  }
+
+  async role(): Promise<string> {
+    const info = (await (await this.call('GET', '')).json()) as { role?: string }
+    return info.role ?? 'view'
+  }
+}
+
+export function fromBase64(text: string): Uint8Array {
+  const raw = atob(text)
+  const bytes = new Uint8Array(raw.length)
+  for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i)
+  return bytes
+}

@@ -1,0 +1,125 @@
+import { YNotebook } from '@jupyter/ydoc'
+import { describe, expect, it } from 'vitest'
+import * as Y from 'yjs'
+import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness'
+import {
+  advance,
+  type Clock,
+  bars,
+  formatOffset,
+  IDLE_LEAD_S,
+  initialClock,
+  momentFileName,
+  runMoment,
+  skipIdle,
+  type RunInfo,
+} from '../src/replay/model'
+import { ReplayDoc, WINDOW_S } from '../src/replay/player'
+import type { PlaybackWindow, RecordingApi, WindowEntry } from '../src/replay/source'
+
+const summary = { start: 100, end: 200, idle: [[110, 150]] as [number, number][] }
+
+describe('playback clock', () => {
+  it('moves at the chosen speed and stops at the end', () => {
+    let clock: Clock = { ...initialClock(summary), playing: true, skipIdle: false, speed: 4 }
+    clock = advance(clock, 1, summary)
+    expect(clock.position).toBe(104)
+    clock = advance(clock, 100, summary)
+    expect(clock).toMatchObject({ position: 200, playing: false })
+    expect(advance({ ...clock, position: 120 }, 1, summary).position).toBe(120) // paused
+  })
+
+  it('skips idle stretches, stopping just before the activity that ends them', () => {
+    const clock = { ...initialClock(summary), position: 109.5, playing: true, speed: 1 as const }
+    expect(advance(clock, 1, summary).position).toBe(150 - IDLE_LEAD_S)
+    expect(advance({ ...clock, skipIdle: false }, 1, summary).position).toBe(110.5)
+    expect(skipIdle(160, summary.idle)).toBe(160)
+  })
+
+  it('names, bars and run moments', () => {
+    expect(formatOffset(3725)).toBe('1:02:05')
+    expect(formatOffset(65)).toBe('1:05')
+    expect(momentFileName('dir/nb.ipynb', Date.UTC(2026, 0, 1, 9, 5, 7) / 1000)).toBe('nb-at-090507.ipynb')
+    expect(bars([[10, 5], [20, 10]], 200, 10)).toEqual([
+      { left: 0.05, width: 0.005, height: 0.5 },
+      { left: 0.1, width: 0.005, height: 1 },
+    ])
+    const run = { started: null, queued_at: 5, ended: 9 } as unknown as RunInfo
+    expect(runMoment(run)).toBe(5)
+  })
+})
+
+/** A recorded history: what the notebook's first cell said after each update, and when. */
+function history(): { entries: WindowEntry[]; sources: [number, string][]; api: RecordingApi; windows: string[] } {
+  const nb = new YNotebook()
+  const updates: Uint8Array[] = []
+  nb.ydoc.on('update', (u: Uint8Array) => updates.push(u))
+  nb.insertCell(0, { cell_type: 'code', source: '' })
+  const entries: WindowEntry[] = []
+  const sources: [number, string][] = []
+  const b64 = (u: Uint8Array): string => Buffer.from(u).toString('base64')
+  let t = 1000
+  const push = (kind: string, u: Uint8Array): void => {
+    entries.push({ seq: entries.length + 1, ts: t, kind, origin: 'peer:1', update: b64(u) })
+  }
+  for (const u of updates.splice(0)) push('update', u)
+  sources.push([t, ''])
+  const other = new Awareness(new Y.Doc())
+  for (let i = 0; i < 40; i++) {
+    t += i === 20 ? 300 : 1 // a gap longer than a fetch window
+    const len = nb.cells[0].getSource().length
+    nb.cells[0].updateSource(len, len, String(i % 10))
+    for (const u of updates.splice(0)) push('update', u)
+    other.setLocalState({ user: { name: 'bob', color: '#123' }, cell: nb.cells[0].id, i })
+    push('awareness', encodeAwarenessUpdate(other, [other.clientID]))
+    sources.push([t, nb.cells[0].getSource()])
+  }
+  const windows: string[] = []
+  const api = {
+    sessionId: 'S',
+    async window(from: number, to: number, afterSeq?: number): Promise<PlaybackWindow> {
+      windows.push(afterSeq === undefined ? `base@${from}` : `after@${afterSeq}`)
+      let base: PlaybackWindow['base'] = null
+      let after = afterSeq ?? 0
+      if (afterSeq === undefined) {
+        const doc = new Y.Doc()
+        const upto = entries.filter((e) => e.ts <= from)
+        for (const e of upto) if (e.kind === 'update') Y.applyUpdate(doc, Buffer.from(e.update!, 'base64'))
+        after = upto.length ? upto[upto.length - 1].seq : 0
+        base = { seq: after, state: b64(Y.encodeStateAsUpdate(doc)), presence: [] }
+      }
+      const rest = entries.filter((e) => e.seq > after && e.ts <= to)
+      return { from, to, truncated: false, base, entries: rest }
+    },
+  } as unknown as RecordingApi
+  return { entries, sources, api, windows }
+}
+
+function sourceNow(doc: ReplayDoc): string {
+  return doc.session.notebook.cells[0]?.getSource() ?? '<none>'
+}
+
+describe('replayed document', () => {
+  it('shows each moment forwards, backwards and across fetch windows', async () => {
+    const { sources, api, windows } = history()
+    const end = sources[sources.length - 1][0]
+    const doc = new ReplayDoc(api, end)
+    let rebuilt = 0
+    doc.rebuilt.on(() => rebuilt++)
+    for (const [t, expected] of sources) {
+      await doc.seek(t)
+      expect(sourceNow(doc)).toBe(expected)
+    }
+    expect(rebuilt).toBe(1) // forward play never rebuilds: it extends the window
+    expect(windows.filter((w) => w.startsWith('after@')).length).toBeGreaterThan(0)
+    await doc.seek(sources[3][0])
+    expect(sourceNow(doc)).toBe(sources[3][1])
+    expect(rebuilt).toBe(2)
+    await doc.seek(sources[5][0] + 0.5)
+    expect(sourceNow(doc)).toBe(sources[5][1])
+    expect(end - sources[0][0]).toBeGreaterThan(WINDOW_S)
+    const states = doc.session.awareness.getStates()
+    expect([...states.values()].map((s) => (s.user as { name: string }).name)).toEqual(['bob'])
+    doc.destroy()
+  })
+})
