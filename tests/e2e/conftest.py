@@ -47,7 +47,7 @@ def _newest_source_mtime() -> float:
 
 @pytest.fixture(scope="session", autouse=True)
 def web_build() -> None:
-    """Builds the client when it is missing or older than its sources (`npm ci && npm run build`)."""
+    """Builds the client if missing or older than its sources (`npm ci && npm run build`)."""
     index = STATIC / "index.html"
     if index.is_file() and index.stat().st_mtime >= _newest_source_mtime():
         return
@@ -78,7 +78,11 @@ def markdown(source: str) -> Any:
 
 def write_notebook(root: Path, name: str, cells: list[Any]) -> None:
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [code(c) if isinstance(c, str) else c for c in cells]
     nbformat.write(nb, root / name)
 
@@ -124,7 +128,7 @@ class Participant:
         """The cell's text in this participant's copy of the shared document."""
         return str(
             self.page.evaluate(
-                "(i) => { const c = window.collabd.session.notebook.cells[i]; return c ? c.getSource() : null }",
+                "(i) => window.collabd.session.notebook.cells[i]?.getSource() ?? null",
                 index,
             )
         )
@@ -155,8 +159,9 @@ def join(browser: Browser) -> Iterator[Callable[..., Participant]]:
     """Opens a link as a named participant (the name pre-set, as if remembered from before)."""
     contexts: list[BrowserContext] = []
 
-    def open_link(url: str, name: str | None, *, width: int = 1280, height: int = 800,
-                  wait_ready: bool = True) -> Participant:
+    def open_link(
+        url: str, name: str | None, *, width: int = 1280, height: int = 800, wait_ready: bool = True
+    ) -> Participant:
         context = browser.new_context(viewport={"width": width, "height": height})
         contexts.append(context)
         if name is not None:

@@ -20,13 +20,17 @@ def test_two_participants_coedit_one_cell(notebook_session: Any, join: Any) -> N
     expect(ada.editor(1)).to_contain_text("bob_too = 4", timeout=WAIT_MS)
 
     for who in (ada, bob):
-        wait_until(lambda who=who: who.source(1) == "x = 1\nada_was_here = 3\nbob_too = 4", "merged text")
+        wait_until(
+            lambda who=who: who.source(1) == "x = 1\nada_was_here = 3\nbob_too = 4", "merged text"
+        )
 
     # Each sees the other's cursor in that cell, labelled with the other's name.
     expect(ada.cell(1).locator(".cm-ySelectionInfo", has_text="Bob")).to_be_visible(timeout=WAIT_MS)
     expect(bob.cell(1).locator(".cm-ySelectionInfo", has_text="Ada")).to_be_visible(timeout=WAIT_MS)
     # ... and in the participants list, with the cell each is in.
-    expect(ada.page.locator(".participant", has_text="Bob")).to_contain_text("cell 2", timeout=WAIT_MS)
+    expect(ada.page.locator(".participant", has_text="Bob")).to_contain_text(
+        "cell 2", timeout=WAIT_MS
+    )
     expect(bob.page.locator(".participant", has_text="Ada (you)")).to_have_count(0)
     expect(bob.page.locator(".participant", has_text="Bob (you)")).to_be_visible()
     expect(ada.page.locator(".connection")).to_have_attribute("data-status", "connected")
@@ -35,7 +39,9 @@ def test_two_participants_coedit_one_cell(notebook_session: Any, join: Any) -> N
 
     # The edit reached the hub, so a fresh reader sees it too.
     carol = join(session["view_url"], "Carol")
-    wait_until(lambda: carol.source(1) == "x = 1\nada_was_here = 3\nbob_too = 4", "text at a new reader")
+    wait_until(
+        lambda: carol.source(1) == "x = 1\nada_was_here = 3\nbob_too = 4", "text at a new reader"
+    )
     for who in (ada, bob, carol):
         who.assert_no_page_errors()
 
@@ -51,8 +57,13 @@ def test_cell_structure_edits_are_shared(notebook_session: Any, join: Any) -> No
     ada.page.keyboard.press("b")
     wait_until(lambda: bob.cell_count() == 3, "inserted cell at Bob")
     ada.page.keyboard.press("m")
-    wait_until(lambda: bob.page.evaluate(
-        "() => window.collabd.session.notebook.cells[1].cell_type") == "markdown", "type change at Bob")
+    wait_until(
+        lambda: (
+            bob.page.evaluate("() => window.collabd.session.notebook.cells[1].cell_type")
+            == "markdown"
+        ),
+        "type change at Bob",
+    )
     # Enter edits, Shift-Enter renders the markdown and moves on.
     ada.page.keyboard.press("Enter")
     ada.page.keyboard.type("## Notes from Ada")

@@ -11,8 +11,12 @@ from .conftest import WAIT_MS, Participant, wait_until
 
 
 def in_view(who: Participant, index: int) -> bool:
-    return bool(who.cell(index).evaluate(
-        "el => { const r = el.getBoundingClientRect(); return r.bottom > 60 && r.top < innerHeight }"))
+    return bool(
+        who.cell(index).evaluate(
+            "el => el.getBoundingClientRect().bottom > 60"
+            " && el.getBoundingClientRect().top < innerHeight"
+        )
+    )
 
 
 def test_follow_mode_moves_the_followers_view(notebook_session: Any, join: Any) -> None:

@@ -12,16 +12,21 @@ CELLS = 500
 
 
 def measure_open(join: Any, url: str) -> dict[str, float]:
-    """Milliseconds from navigation start until the first cell takes typing, and until all is drawn."""
+    """Milliseconds from navigation start until the first cell takes typing, with the parts."""
     who = join(url, "Ada", wait_ready=False)
     page = who.page
     page.wait_for_function(
-        "() => document.body.dataset.ready === 'true' && document.querySelector('.cm-content[contenteditable=true]')",
-        polling="raf", timeout=WAIT_MS * 2)
+        "() => document.body.dataset.ready === 'true'"
+        " && document.querySelector('.cm-content[contenteditable=true]')",
+        polling="raf",
+        timeout=WAIT_MS * 2,
+    )
     editable = float(page.evaluate("() => performance.now()"))
     nav = page.evaluate("() => performance.getEntriesByType('navigation')[0].toJSON()")
     marks = page.evaluate(
-        "() => Object.fromEntries(performance.getEntriesByType('mark').map(m => [m.name, m.startTime]))")
+        "() => Object.fromEntries("
+        "performance.getEntriesByType('mark').map(m => [m.name, m.startTime]))"
+    )
     return {
         "editable_ms": editable,
         "dom_content_loaded_ms": float(nav["domContentLoadedEventEnd"]),
@@ -32,12 +37,18 @@ def measure_open(join: Any, url: str) -> dict[str, float]:
 
 
 def describe(label: str, f: dict[str, Any]) -> str:
-    return (f"{label}: editable after {f['editable_ms']:.0f} ms (page loaded {f['dom_content_loaded_ms']:.0f} ms, "
-            f"sync {f['sync_ms']:.0f} ms, draw {f['draw_ms']:.0f} ms)")
+    return (
+        f"{label}: editable after {f['editable_ms']:.0f} ms "
+        f"(page loaded {f['dom_content_loaded_ms']:.0f} ms, "
+        f"sync {f['sync_ms']:.0f} ms, draw {f['draw_ms']:.0f} ms)"
+    )
 
 
 def test_500_cells_open_lazily(notebook_session: Any, join: Any) -> None:
-    cells = [f"# cell {i}\nx{i} = {i} * 2\nprint(x{i})" if i % 5 else f"## Section {i}" for i in range(CELLS)]
+    cells = [
+        f"# cell {i}\nx{i} = {i} * 2\nprint(x{i})" if i % 5 else f"## Section {i}"
+        for i in range(CELLS)
+    ]
     session = notebook_session(cells, name="big.ipynb")
     cold = measure_open(join, session["edit_url"])  # the hub loads the room from the .ipynb
     warm = measure_open(join, session["edit_url"])  # the room is already in memory
@@ -58,8 +69,12 @@ def test_500_cells_open_lazily(notebook_session: Any, join: Any) -> None:
     expect(ada.cell(CELLS - 1).locator(".cm-editor")).to_have_count(1, timeout=WAIT_MS)
     ada.screenshot("large-notebook-end")
 
-    line = (f"web_open {CELLS} cells, {editors} editors created at first; "
-            + describe("first open (room cold)", cold) + "; " + describe("second open (room warm)", warm))
+    line = (
+        f"web_open {CELLS} cells, {editors} editors created at first; "
+        + describe("first open (room cold)", cold)
+        + "; "
+        + describe("second open (room warm)", warm)
+    )
     print("\n" + line)
     out = REPO / "test-output"
     out.mkdir(exist_ok=True)

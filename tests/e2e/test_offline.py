@@ -31,8 +31,14 @@ def test_offline_edits_merge_on_reconnect(notebook_session: Any, join: Any) -> N
     bob.context.set_offline(False)
     expect(status).to_have_attribute("data-status", "connected", timeout=WAIT_MS)
     for who in (ada, bob):
-        wait_until(lambda who=who: "bob_offline = 1" in who.source(0) and "# ada" in who.source(0)
-                   and who.source(1) == "b = 2\nada_online = 2", f"merged notebook at {who.name}")
+        wait_until(
+            lambda who=who: (
+                "bob_offline = 1" in who.source(0)
+                and "# ada" in who.source(0)
+                and who.source(1) == "b = 2\nada_online = 2"
+            ),
+            f"merged notebook at {who.name}",
+        )
     assert ada.source(0) == bob.source(0)
     expect(ada.page.locator(".participant", has_text="Bob")).to_be_visible(timeout=WAIT_MS)
     bob.screenshot("offline-merged-bob")

@@ -13,12 +13,14 @@ LONG = 90_000  # the first run starts the kernel
 
 
 def test_run_queue_and_outputs_are_shared(notebook_session: Any, join: Any) -> None:
-    session = notebook_session([
-        "import time\ntime.sleep(4)\nprint('slow done')",
-        "print(6 * 7)",
-        "1 / 0",
-        "for i in range(300):\n    print('line', i)",
-    ])
+    session = notebook_session(
+        [
+            "import time\ntime.sleep(4)\nprint('slow done')",
+            "print(6 * 7)",
+            "1 / 0",
+            "for i in range(300):\n    print('line', i)",
+        ]
+    )
     ada = join(session["edit_url"], "Ada")
     bob = join(session["edit_url"], "Bob")
 
@@ -31,7 +33,9 @@ def test_run_queue_and_outputs_are_shared(notebook_session: Any, join: Any) -> N
     for who in (ada, bob):
         expect(who.cell(0).locator(".cell-status")).to_contain_text("Running for Ada", timeout=LONG)
         expect(who.cell(0).locator(".cell-prompt")).to_have_text("[*]:")
-        expect(who.cell(1).locator(".cell-status")).to_contain_text("Queued for Ada", timeout=WAIT_MS)
+        expect(who.cell(1).locator(".cell-status")).to_contain_text(
+            "Queued for Ada", timeout=WAIT_MS
+        )
         expect(who.page.locator(".queue-entry")).to_have_count(2)
     expect(bob.page.locator(".queue-entry.queue-running")).to_contain_text("cell 1")
     bob.screenshot("run-queued-bob")
@@ -39,10 +43,14 @@ def test_run_queue_and_outputs_are_shared(notebook_session: Any, join: Any) -> N
     for who in (ada, bob):
         expect(who.cell(0).locator(".output-stream")).to_have_text("slow done\n", timeout=LONG)
         expect(who.cell(1).locator(".output-stream")).to_have_text("42\n", timeout=LONG)
-        expect(who.cell(1).locator(".cell-status")).to_contain_text("Last run by Ada", timeout=WAIT_MS)
+        expect(who.cell(1).locator(".cell-status")).to_contain_text(
+            "Last run by Ada", timeout=WAIT_MS
+        )
         expect(who.cell(1).locator(".cell-prompt")).to_have_text(re.compile(r"\[\d+\]:"))
         expect(who.page.locator(".queue-entry")).to_have_count(0, timeout=WAIT_MS)
-        expect(who.page.locator(".kernel-panel")).to_have_attribute("data-kernel-status", "idle", timeout=LONG)
+        expect(who.page.locator(".kernel-panel")).to_have_attribute(
+            "data-kernel-status", "idle", timeout=LONG
+        )
 
     # Bob runs the failing cell with the toolbar: a coloured traceback, "error" in the last run.
     bob.cell(2).click()
@@ -51,7 +59,9 @@ def test_run_queue_and_outputs_are_shared(notebook_session: Any, join: Any) -> N
         error = who.cell(2).locator(".output-error")
         expect(error).to_contain_text("ZeroDivisionError", timeout=LONG)
         expect(error.locator("span[class*='ansi-']").first).to_be_attached()
-        expect(who.cell(2).locator(".cell-status")).to_contain_text("Last run by Bob", timeout=WAIT_MS)
+        expect(who.cell(2).locator(".cell-status")).to_contain_text(
+            "Last run by Bob", timeout=WAIT_MS
+        )
         expect(who.cell(2).locator(".cell-status")).to_contain_text("error")
 
     # A long output starts collapsed, with a toggle.
@@ -85,7 +95,9 @@ def test_cancel_and_interrupt(notebook_session: Any, join: Any) -> None:
         expect(who.cell(1).locator(".cell-status")).not_to_contain_text("Queued", timeout=WAIT_MS)
     bob.page.locator(".kernel-interrupt").click()
     for who in (ada, bob):
-        expect(who.cell(0).locator(".output-error")).to_contain_text("KeyboardInterrupt", timeout=LONG)
+        expect(who.cell(0).locator(".output-error")).to_contain_text(
+            "KeyboardInterrupt", timeout=LONG
+        )
         expect(who.page.locator(".queue-entry")).to_have_count(0, timeout=WAIT_MS)
     assert ada.cell(1).locator(".output-stream").count() == 0
     ada.screenshot("run-interrupted-ada")
@@ -103,14 +115,18 @@ def test_input_prompt_goes_to_whoever_ran_the_cell(notebook_session: Any, join: 
     field = ada.cell(0).locator("input.input-field")
     expect(field).to_be_visible(timeout=LONG)
     expect(ada.cell(0).locator(".input-prompt")).to_have_text("Your name? ")
-    expect(bob.cell(0).locator(".input-waiting")).to_contain_text("Waiting for Ada", timeout=WAIT_MS)
+    expect(bob.cell(0).locator(".input-waiting")).to_contain_text(
+        "Waiting for Ada", timeout=WAIT_MS
+    )
     expect(bob.cell(0).locator("input.input-field")).to_have_count(0)
     ada.screenshot("input-prompt-ada")
 
     field.fill("Ada Lovelace")
     field.press("Enter")
     for who in (ada, bob):
-        expect(who.cell(0).locator(".output-stream")).to_contain_text("hello Ada Lovelace", timeout=LONG)
+        expect(who.cell(0).locator(".output-stream")).to_contain_text(
+            "hello Ada Lovelace", timeout=LONG
+        )
         expect(who.cell(0).locator(".cell-input")).to_be_hidden(timeout=WAIT_MS)
     ada.assert_no_page_errors()
     bob.assert_no_page_errors()

@@ -41,7 +41,9 @@ def test_viewer_sees_live_edits_but_cannot_type(notebook_session: Any, join: Any
     expect(ada.page.locator(".participant", has_text="Vera")).to_be_visible(timeout=WAIT_MS)
     viewer.screenshot("view-only")
 
-    status, nb = hub.api("GET", f"/api/sessions/{session['id']}/notebook", token=session["view_token"])
+    status, _nb = hub.api(
+        "GET", f"/api/sessions/{session['id']}/notebook", token=session["view_token"]
+    )
     assert status == 200
 
     def hub_sources() -> list[str]:
