@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import queue
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,9 @@ log = logging.getLogger("collabd.kernels")
 DEFAULT_KERNEL = "python3"
 READY_TIMEOUT_S = 60.0
 SHUTDOWN_WAIT_S = 3.0
+# Kernels run user code that may take a whole core (a flood of output, a tight loop); a lower
+# priority keeps the hub, which serves every participant of every session, responsive.
+KERNEL_NICENESS = 5
 
 
 class KernelStartError(RuntimeError):
@@ -96,6 +100,7 @@ class JupyterKernel:
             ) from None
         except Exception as exc:
             raise KernelStartError(f"kernel {self.name!r} failed to start: {exc}") from exc
+        _lower_priority(km)
         kc = km.client()
         kc.start_channels()
         self._kc = kc
@@ -115,6 +120,8 @@ class JupyterKernel:
         return msg_id
 
     async def receive(self, timeout: float) -> KernelMessage | None:
+        if not self._inbox.empty():  # no timer needed while a flood keeps the inbox full
+            return self._inbox.get_nowait()
         try:
             return await asyncio.wait_for(self._inbox.get(), timeout)
         except TimeoutError:
@@ -179,3 +186,10 @@ class JupyterKernel:
             self._inbox.put_nowait(
                 KernelMessage(channel, msg["msg_type"], parent.get("msg_id"), msg["content"])
             )
+
+
+def _lower_priority(km: AsyncKernelManager) -> None:
+    pid = getattr(km.provisioner, "pid", None)
+    if isinstance(pid, int):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, pid, KERNEL_NICENESS)
