@@ -153,7 +153,7 @@ class DiskSync(Extension):
     async def _save(self, live: LiveRoom, state: _State) -> None:
         state.first_dirty = None
         try:
-            text = notebook.to_text(notebook.to_json(live.doc))
+            text = await asyncio.to_thread(notebook.to_text, notebook.to_json(live.doc))
         except Exception as exc:
             log.error("room %s: not saving, the notebook is not valid: %s", live.id, exc)
             return
