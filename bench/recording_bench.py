@@ -57,8 +57,16 @@ def free_port() -> int:
 # 1. a long recording
 
 
-def generate(store: SQLiteStore, room: str, n: int, every: int, seed: int = 1) -> float:
-    """Write n typing updates; returns the recorded time of the last one."""
+def generate(
+    store: SQLiteStore, room: str, n: int, every: int, pattern: str = "typing", seed: int = 1
+) -> float:
+    """Write n one-keystroke updates; returns the recorded time of the last one.
+
+    "typing": four participants take turns (about 50 keystrokes each), each typing at their own
+    cursor, with backspaces, and now and then moving the cursor or adding a cell.
+    "random": every keystroke at a random place in a random cell (the worst case for the CRDT:
+    nothing merges, so the document state grows with every update).
+    """
     rng = random.Random(seed)
     doc: Doc[Any] = Doc()
     ynb = YNotebook(doc)
@@ -70,22 +78,40 @@ def generate(store: SQLiteStore, room: str, n: int, every: int, seed: int = 1) -
     t, batch, since = T0, [], 0
     store.append(room, [NewEntry(t, UPDATE, "import", u) for u in pending])
     pending.clear()
+    cursors = [[rng.randrange(20), 0] for _ in range(4)]
+    who = 0
     for i in range(n):
         cells = ynb.ycells
-        if rng.random() < 0.001:
+        if rng.random() < 0.02:
+            who = rng.randrange(4)
+        cursor = cursors[who]
+        roll = rng.random()
+        if roll < 0.001:
             cells.append(ynb.create_ycell({"cell_type": "code", "source": "", "metadata": {}}))
-        else:
+        elif pattern == "random":
             text: Text = cells[rng.randrange(len(cells))]["source"]
-            if len(text) > 5 and rng.random() < 0.25:
+            if len(text) > 5 and roll < 0.25:
                 start = rng.randrange(len(text))
                 del text[start : start + 1]
             else:
                 text.insert(rng.randint(0, len(text)), rng.choice("abcdefgh ()=+\n"))
+        else:
+            text = cells[cursor[0] % len(cells)]["source"]
+            cursor[1] = min(cursor[1], len(text))
+            if roll < 0.02:
+                cursor[0], cursor[1] = rng.randrange(len(cells)), 0
+                cursor[1] = rng.randint(0, len(cells[cursor[0]]["source"]))
+            elif roll < 0.1 and cursor[1] > 0:
+                del text[cursor[1] - 1 : cursor[1]]
+                cursor[1] -= 1
+            else:
+                text.insert(cursor[1], rng.choice("abcdefgh ()=+\n"))
+                cursor[1] += 1
         t += 0.05
-        batch.extend(NewEntry(t, UPDATE, f"peer:{i % 4}", u) for u in pending)
+        batch.extend(NewEntry(t, UPDATE, f"peer:{who}", u) for u in pending)
         pending.clear()
         if i % 50 == 0:
-            batch.append(NewEntry(t, AWARENESS, f"peer:{i % 4}", _presence(i % 4, i)))
+            batch.append(NewEntry(t, AWARENESS, f"peer:{who}", _presence(who, i)))
         since += 1
         if since >= every or i == n - 1:
             seq = store.append(room, batch)
@@ -112,17 +138,19 @@ def _timed(fn: Any, repeat: int = 5) -> tuple[float, Any]:
     return statistics.median(times) * 1000, result
 
 
-def seek_bench(n: int, every: int, workdir: Path) -> dict[str, Any]:
+def seek_bench(n: int, every: int, workdir: Path, pattern: str) -> dict[str, Any]:
     db = workdir / "data" / "collabd.sqlite3"
     store = SQLiteStore(db)
     record = SessionRecord("benchroom", "long.ipynb", "e" * 43, "v" * 43, T0)
     store.add_session(record)
     started = time.perf_counter()
-    end = generate(store, record.id, n, every)
+    end = generate(store, record.id, n, every, pattern)
     gen_s = time.perf_counter() - started
     updates = store.count(record.id)
     result: dict[str, Any] = {
         "updates": updates,
+        "pattern": pattern,
+        "final_state_bytes": len(store.latest_snapshot(record.id).state),  # type: ignore[union-attr]
         "generate_s": gen_s,
         "bytes_per_update_log_and_snapshots": store.storage_bytes(record.id) / updates,
         "bytes_per_update_log_only": sum(
@@ -135,7 +163,8 @@ def seek_bench(n: int, every: int, workdir: Path) -> dict[str, Any]:
     store = SQLiteStore(db)
     moments = {"start": T0 + 0.5, "middle": (T0 + end) / 2, "end": end}
     for name, t in moments.items():
-        ms, state = _timed(lambda t=t: recording.doc_at(store, record.id, t))
+        ms, _ = _timed(lambda t=t: recording.doc_at(store, record.id, t).doc())
+        state = recording.doc_at(store, record.id, t)
         ms_nb, _ = _timed(lambda t=t: recording.notebook_at(store, record.id, t))
         result[f"seek_{name}_doc_ms"] = ms
         result[f"seek_{name}_notebook_ms"] = ms_nb
@@ -303,13 +332,16 @@ def main() -> None:
     parser.add_argument("--snapshot-every", type=int, default=500)
     parser.add_argument("--live-s", type=float, default=8.0)
     parser.add_argument("--editors", type=int, default=4)
+    parser.add_argument("--pattern", choices=["typing", "random"], default="typing")
+    parser.add_argument("--no-live", action="store_true", help="only the seek and storage part")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="collabd-recbench-") as tmp:
         workdir = Path(tmp)
-        seek = seek_bench(args.updates, args.snapshot_every, workdir / "seek")
+        seek = seek_bench(args.updates, args.snapshot_every, workdir / "seek", args.pattern)
         print(
-            f"\nrecording of {seek['updates']:,} updates (generated in {seek['generate_s']:.0f} s)"
+            f"\nrecording of {seek['updates']:,} updates, pattern {args.pattern!r} (generated in"
+            f" {seek['generate_s']:.0f} s; final document state {seek['final_state_bytes']:,} B)"
         )
         print(f"{'seek at':<8} {'doc ms':>8} {'notebook ms':>12} {'HTTP ms':>9} {'replayed':>9}")
         for name in ("start", "middle", "end"):
@@ -323,7 +355,11 @@ def main() -> None:
             f"{seek['bytes_per_update_log_and_snapshots']:.1f} B log+snapshots, "
             f"{seek['sqlite_file_bytes_per_update']:.1f} B SQLite file"
         )
-        rows = asyncio.run(overhead_bench(workdir, args.live_s, args.editors))
+        rows = (
+            [] if args.no_live else asyncio.run(overhead_bench(workdir, args.live_s, args.editors))
+        )
+        if args.no_live:
+            return
         print(f"\nlive path, {args.editors} editors + probe, {args.live_s:.0f} s per run")
         print(
             f"{'record':<7} {'edits':>6} {'delivered':>9} {'p50 ms':>7} {'p99 ms':>7}"

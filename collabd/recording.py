@@ -39,12 +39,34 @@ class BeforeStart(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class DocState:
-    """The whole document as of log entry `seq` (every update with seq <= it), as one update."""
+    """The document as of log entry `seq`: a snapshot and the updates after it. Building it is
+    the cost of a seek (the snapshot's size plus `replayed` updates), so it is done only once,
+    by whichever of `doc()` or `state()` is needed."""
 
     seq: int
     ts: float
-    state: bytes
-    replayed: int  # updates applied on top of the snapshot: the cost of this seek
+    snapshot: Snapshot | None
+    updates: list[LogEntry]
+
+    @property
+    def replayed(self) -> int:
+        return len(self.updates)
+
+    def doc(self) -> Doc[Any]:
+        doc: Doc[Any] = Doc()
+        if self.snapshot is not None:
+            doc.apply_update(self.snapshot.state)
+        if self.updates:
+            parts = [e.data for e in self.updates]
+            doc.apply_update(merge_updates(*parts) if len(parts) > 1 else parts[0])
+        return doc
+
+    def state(self) -> bytes:
+        """The whole document as one update (the snapshot's bytes as they are when possible)."""
+        parts = ([self.snapshot.state] if self.snapshot else []) + [e.data for e in self.updates]
+        if not parts:
+            return Doc().get_update()
+        return merge_updates(*parts) if len(parts) > 1 else parts[0]
 
 
 def start_of(store: Store, room: str) -> float | None:
@@ -80,14 +102,10 @@ def doc_at_seq(store: Store, room: str, seq: int) -> DocState:
 
 
 def _build(snapshot: Snapshot | None, updates: list[LogEntry]) -> DocState:
-    parts = ([snapshot.state] if snapshot else []) + [e.data for e in updates]
-    doc: Doc[Any] = Doc()
-    if parts:
-        doc.apply_update(merge_updates(*parts) if len(parts) > 1 else parts[0])
     last = updates[-1] if updates else None
     seq = last.seq if last else (snapshot.seq if snapshot else 0)
     ts = last.ts if last else (snapshot.ts if snapshot else 0.0)
-    return DocState(seq, ts, doc.get_update(), len(updates))
+    return DocState(seq, ts, snapshot, updates)
 
 
 def _pages(
@@ -112,11 +130,9 @@ def _updates_until(store: Store, room: str, after: int, t: float) -> Iterator[Lo
         yield entry
 
 
-def notebook_of(state: bytes) -> notebook.NotebookJSON:
-    """nbformat JSON of a document state; a state caught between two edits that does not
-    validate is returned as the YNotebook schema reads it."""
-    doc: Doc[Any] = Doc()
-    doc.apply_update(state)
+def notebook_of(doc: Doc[Any]) -> notebook.NotebookJSON:
+    """nbformat JSON of a document; a state caught between two edits that does not validate is
+    returned as the YNotebook schema reads it."""
     try:
         return notebook.to_json(doc)
     except Exception:
@@ -126,7 +142,7 @@ def notebook_of(state: bytes) -> notebook.NotebookJSON:
 
 
 def notebook_at(store: Store, room: str, t: float) -> notebook.NotebookJSON:
-    return notebook_of(doc_at(store, room, t).state)
+    return notebook_of(doc_at(store, room, t).doc())
 
 
 # presence
@@ -235,7 +251,7 @@ def playback_window(
         presence = presence_at(store, room, start)
         result["base"] = {
             "seq": base.seq,
-            "state": base64.b64encode(base.state).decode(),
+            "state": base64.b64encode(base.state()).decode(),
             "presence": [{"client_id": c, "state": s} for c, s in presence.items()],
         }
     return result

@@ -86,7 +86,7 @@ def trim(store: Store, room: str, policy: Policy, now: float | None = None) -> d
         return {"room": room, "dropped": 0}
     state = recording.doc_at_seq(store, room, cut)
     ts = next(e.ts for e in index if e.seq == cut)
-    dropped = store.trim(room, Snapshot(cut, max(ts, state.ts), state.state))
+    dropped = store.trim(room, Snapshot(cut, max(ts, state.ts), state.state()))
     log.info("room %s: retention dropped %d entries up to seq %d", room, dropped, cut)
     return {"room": room, "dropped": dropped, "start_seq": cut, "start": ts}
 

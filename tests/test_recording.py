@@ -92,7 +92,7 @@ def test_notebook_at_any_moment_is_what_it_was(store: Store) -> None:
     assert recording.backfill_snapshots(store, ROOM, every=10) == 0
     for ts, expected in author.history[::7] + author.history[-2:]:
         state = recording.doc_at(store, ROOM, ts)
-        assert recording.notebook_of(state.state) == expected
+        assert recording.notebook_of(state.doc()) == expected
         assert state.replayed <= 10  # bounded by the snapshot spacing
         between = ts + 0.01  # before the next edit
         assert recording.notebook_at(store, ROOM, between) == expected
