@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 import psutil
 
@@ -83,3 +85,30 @@ async def test_kernel_starts_with_the_session_and_stops_when_idle() -> None:
             await ann.run(cell)
             await ann.wait_for(lambda: finished(ann, cell), WAIT)
             assert ann.output_text(cell) == "back\n"
+
+
+async def test_a_killed_hub_leaks_no_kernel_and_comes_back_clean() -> None:
+    with running_hub() as hub:
+        s = hub.create_session("killed.ipynb")
+        async with NotebookClient.from_link(s["edit_url"], name="ann") as ann:
+            cell, slow = await new_cells(
+                ann, "import os\nprint(os.getpid())", "import time\ntime.sleep(60)"
+            )
+            await ann.run(cell)
+            await ann.wait_for(lambda: finished(ann, cell), WAIT)
+            pid = int(ann.output_text(cell))
+            await ann.run(slow)
+            await ann.wait_for(lambda: ann.cell(slow)["execution_state"] == "running", WAIT)
+            hub.kill9()
+        deadline = time.monotonic() + WAIT
+        while not gone(pid):  # ipykernel notices that its parent is gone
+            assert time.monotonic() < deadline, "the kernel outlived its hub"
+            await asyncio.sleep(0.2)
+        hub.start()
+        async with NotebookClient.from_link(s["edit_url"], name="ann") as ann:
+            assert ann.cell(slow)["execution_state"] == "idle"
+            assert not ann.state().get("queue")
+            kernel = ann.state()["kernel"]
+            assert kernel["status"] == "dead" and "hub restarted" in kernel["reason"]
+            await ann.run(cell)
+            await ann.wait_for(lambda: ann.output_text(cell) not in ("", str(pid) + "\n"), WAIT)
