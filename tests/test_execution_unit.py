@@ -1,0 +1,186 @@
+"""The session kernel's orchestration with a fake kernel standing in (unit tests only; the
+behaviour against a real ipykernel is in test_execution.py and test_kernel_*.py)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pycrdt import Doc
+
+from collabd import notebook
+from collabd.execution import SessionKernel
+from collabd.kernels import KernelMessage
+from collabd.liveroom import LiveRoom
+from collabd.settings import Settings
+from collabd.store.memory import MemoryStore
+
+Script = Callable[["FakeKernel", str], list[KernelMessage]]
+
+
+class FakeKernel:
+    """Answers each execute with the messages `script` makes for the code."""
+
+    def __init__(self, script: Script) -> None:
+        self.name = "fake"
+        self.script = script
+        self.inbox: asyncio.Queue[KernelMessage] = asyncio.Queue()
+        self.dead: int | None = None
+        self.started = self.shut_down = 0
+        self._count = 0
+
+    async def start(self) -> None:
+        self.started += 1
+
+    async def execute(self, code: str) -> str:
+        self._count += 1
+        msg_id = f"m{self._count}"
+        for message in self.script(self, code):
+            self.inbox.put_nowait(
+                KernelMessage(message.channel, message.msg_type, msg_id, message.content)
+            )
+        return msg_id
+
+    async def receive(self, timeout: float) -> KernelMessage | None:
+        try:
+            return await asyncio.wait_for(self.inbox.get(), timeout)
+        except TimeoutError:
+            return None
+
+    def answer_input(self, value: str) -> None:
+        raise AssertionError("not used")
+
+    async def interrupt(self) -> None:
+        pass
+
+    async def restart(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        self.shut_down += 1
+
+    async def exit_code(self) -> int | None:
+        return self.dead
+
+
+def msg(channel: str, msg_type: str, **content: Any) -> KernelMessage:
+    return KernelMessage(channel, msg_type, None, content)
+
+
+def done(count: int) -> list[KernelMessage]:
+    return [
+        msg("iopub", "status", execution_state="idle"),
+        msg("shell", "execute_reply", status="ok", execution_count=count),
+    ]
+
+
+def script(kernel: FakeKernel, code: str) -> list[KernelMessage]:
+    if code == "flood":
+        chunks = [msg("iopub", "stream", name="stdout", text=f"{i}\n") for i in range(10_000)]
+        return [msg("iopub", "execute_input", execution_count=1), *chunks, *done(1)]
+    if code == "die":
+        kernel.dead = 1
+        return []
+    return [msg("iopub", "stream", name="stdout", text=code), *done(2)]
+
+
+async def make_session(tmp_path: Path, kernels: list[FakeKernel]) -> tuple[LiveRoom, SessionKernel]:
+    async def run_io(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    doc: Doc[Any] = Doc()
+    nb = notebook.empty_notebook()
+    nb["cells"] = [
+        {
+            "id": c,
+            "cell_type": "code",
+            "source": c,
+            "metadata": {},
+            "outputs": [],
+            "execution_count": None,
+        }
+        for c in ("flood", "die", "after")
+    ]
+    notebook.load_into(doc, nb)
+    settings = Settings(token="t", root=tmp_path, data=tmp_path, stream_flush_s=0.1)
+    live = LiveRoom(
+        "s", doc, store=MemoryStore(), settings=settings, run_io=run_io, last_seq=0, snapshot_seq=0
+    )
+    live.start()
+
+    def factory(name: str, cwd: Path) -> FakeKernel:
+        kernel = FakeKernel(script)
+        kernels.append(kernel)
+        return kernel
+
+    session = SessionKernel(live, cwd=tmp_path, factory=factory)
+    session.start()
+    return live, session
+
+
+async def wait_until(predicate: Callable[[], Any], timeout: float = 20.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+def cell(live: LiveRoom, cell_id: str) -> dict[str, Any]:
+    found = notebook.find_cell(live.doc, cell_id)
+    assert found is not None
+    result = found[1].to_py()
+    assert isinstance(result, dict)
+    return result
+
+
+def ended(live: LiveRoom, cell_id: str) -> bool:
+    c = cell(live, cell_id)
+    return bool(c["metadata"].get("collabd", {}).get("last_run")) and c["execution_state"] == "idle"
+
+
+async def test_a_flood_of_chunks_becomes_a_few_transactions(tmp_path: Path) -> None:
+    kernels: list[FakeKernel] = []
+    live, session = await make_session(tmp_path, kernels)
+    changes: list[str] = []
+    original = live.change
+    live.change = lambda origin, edit: (changes.append(origin), original(origin, edit))[1]  # type: ignore[method-assign]
+    session.submit(["flood"], {"name": "ann", "client_id": 1})
+    await wait_until(lambda: ended(live, "flood"))
+    outputs = cell(live, "flood")["outputs"]
+    assert [o["text"] for o in outputs] == ["".join(f"{i}\n" for i in range(10_000))]
+    assert len(changes) < 15  # not one per chunk
+    await session.close("done")
+    await live.close()
+    assert kernels[0].shut_down == 1
+
+
+async def test_death_reports_cancels_and_restarts(tmp_path: Path) -> None:
+    kernels: list[FakeKernel] = []
+    live, session = await make_session(tmp_path, kernels)
+    session.submit(["die"], {"name": "ann", "client_id": 1})
+    session.submit(["after"], {"name": "ben", "client_id": 2})
+    await wait_until(lambda: ended(live, "die") and ended(live, "after"))
+    assert cell(live, "die")["outputs"][-1]["ename"] == "KernelDied"
+    assert cell(live, "after")["metadata"]["collabd"]["last_run"]["status"] == "cancelled"
+    await wait_until(lambda: len(kernels) == 2 and session.status == "idle")
+    assert kernels[0].shut_down == 1  # the dead one was cleaned up
+    state = notebook.state(live.doc).to_py() or {}
+    assert state["last_event"]["kind"] == "kernel_died" and state["queue"] == []
+    session.submit(["after"], {"name": "ben", "client_id": 2})
+    await wait_until(lambda: cell(live, "after")["outputs"])
+    assert cell(live, "after")["outputs"][0]["text"] == "after"
+    await session.close("done")
+    await live.close()
+
+
+async def test_submit_checks_cells(tmp_path: Path) -> None:
+    from collabd.execution import ExecutionError
+
+    live, session = await make_session(tmp_path, [])
+    with pytest.raises(ExecutionError) as err:
+        session.submit(["flood", "nope"], {"name": "ann", "client_id": None})
+    assert err.value.code == "unknown_cell" and len(session.queue) == 0
+    await session.close("done")
+    await live.close()
