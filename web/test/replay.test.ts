@@ -10,6 +10,7 @@ import {
   IDLE_LEAD_S,
   initialClock,
   momentFileName,
+  runLabel,
   runMoment,
   skipIdle,
   type RunInfo,
@@ -121,5 +122,14 @@ describe('replayed document', () => {
     const states = doc.session.awareness.getStates()
     expect([...states.values()].map((s) => (s.user as { name: string }).name)).toEqual(['bob'])
     doc.destroy()
+  })
+})
+
+describe('run labels', () => {
+  it('name the run by its code', () => {
+    const run = { cell_id: 'abcdef123', code: '\nscore = fit(model, data, epochs=10, lr=0.001)\n', by: { name: 'Ada', client_id: 1 }, status: 'ok', execution_count: 3 } as unknown as RunInfo
+    expect(runLabel(run, null)).toBe('[3] score = fit(model, data, epochs… — Ada — ok')
+    expect(runLabel({ ...run, code: '' }, null)).toBe('[3] cell abcdef12 — Ada — ok')
+    expect(runLabel(run, 2)).toBe('[3] cell 2 — Ada — ok')
   })
 })

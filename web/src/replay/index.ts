@@ -230,6 +230,8 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
     playButton.textContent = clock.playing ? 'Pause' : 'Play'
     document.body.dataset.replayShown = String(t)
     document.body.dataset.replayPlaying = String(clock.playing)
+    view?.reconcile() // new cells get their views now, so presence lands on them
+    refreshPeople()
   }
   let seeking = false
   const seek = async (t: number): Promise<void> => {

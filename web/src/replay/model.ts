@@ -139,8 +139,11 @@ export function momentFileName(path: string, t: number): string {
   return `${stem}-at-${pad2(d.getUTCHours())}${pad2(d.getUTCMinutes())}${pad2(d.getUTCSeconds())}.ipynb`
 }
 
+/** "[3] x = fit(…) — Ada — ok": the code's first line says which cell better than its id. */
 export function runLabel(run: RunInfo, cellNumber: number | null): string {
-  const cell = cellNumber !== null ? `cell ${cellNumber}` : `cell ${run.cell_id.slice(0, 8)}`
+  const line = run.code.split('\n').find((l) => l.trim()) ?? ''
+  const code = line.length > 32 ? line.slice(0, 31) + '…' : line
+  const cell = cellNumber !== null ? `cell ${cellNumber}` : code || `cell ${run.cell_id.slice(0, 8)}`
   const count = run.execution_count !== null ? `[${run.execution_count}] ` : ''
   return `${count}${cell} — ${run.by.name || 'someone'} — ${run.status}`
 }

@@ -1,0 +1,152 @@
+"""The playback page: a short scripted session (two people, a run, an idle stretch), then the page
+shows the notebook, who was there and the outputs as they were at a few moments; plays at 16x
+skipping the idle stretch; jumps to a run; downloads the .ipynb of the moment; forks."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from collabd.client import NotebookClient
+
+from .conftest import SCREENSHOTS, WAIT_MS, Participant, wait_until
+
+
+async def _script(edit_url: str) -> dict[str, float]:
+    """Plays the session; returns the moments (Unix s) the test looks at."""
+    moments: dict[str, float] = {}
+    async with (
+        NotebookClient.from_link(edit_url, name="Ada") as ada,
+        NotebookClient.from_link(edit_url, name="Bob") as bob,
+    ):
+
+        async def settle(name: str) -> None:
+            await ada.wait_for(lambda: ada.cells() == bob.cells(), timeout=30)
+            await asyncio.sleep(0.3)
+            moments[name] = time.time()
+            await asyncio.sleep(0.3)
+
+        first = ada.cell_ids()[0]
+        await ada.set_presence(cell=first)
+        await settle("start")
+        ada.set_source(first, "a = 1\nprint('hello', a)")
+        await settle("typed")
+        notes = bob.insert_cell(1, "# Notes from Bob", cell_type="markdown")
+        await bob.set_presence(cell=notes)
+        await settle("bob")
+        await ada.run(first)
+        await ada.wait_for(lambda: "hello 1" in ada.output_text(first), timeout=60)
+        await bob.wait_for(lambda: "hello 1" in bob.output_text(first), timeout=30)
+        await settle("ran")
+        await asyncio.sleep(6.5)  # an idle stretch
+        ada.insert_text(first, len(ada.source(first)), "\nb = 2")
+        await settle("end")
+    return moments
+
+
+def _seek(page: Page, t: float) -> None:
+    page.evaluate("(t) => window.collabd.replay.seek(t)", t)
+    page.wait_for_function(
+        "(t) => Math.abs(Number(document.body.dataset.replayShown) - t) < 1e-3", arg=t
+    )
+
+
+def _cells(page: Page) -> Any:
+    return page.locator(".cells > .cell")
+
+
+def test_replay_page_shows_the_session_as_it_was(
+    notebook_session: Any, join: Any, hub: Any
+) -> None:
+    session = notebook_session(["a = 1"], name="replay.ipynb")
+    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds this thread's event loop
+        moments = pool.submit(asyncio.run, _script(session["edit_url"])).result()
+    replay_url = f"{hub.base}/s/{session['id']}/replay#token={session['view_token']}"
+    viewer: Participant = join(replay_url, None)
+    page = viewer.page
+    expect(page.locator(".replay-badge")).to_have_text("Replay")
+    expect(page.locator(".fork-button")).to_have_count(0)  # a view link cannot fork
+    rows = page.locator(".replay-row[data-name]")
+    expect(rows.filter(has_text="Ada")).to_have_count(1)
+    expect(rows.filter(has_text="Bob")).to_have_count(1)
+    expect(page.locator(".replay-run-marker")).to_have_count(1)
+
+    _seek(page, moments["typed"])
+    expect(_cells(page)).to_have_count(1)
+    expect(_cells(page).nth(0)).to_contain_text("print('hello', a)")
+    expect(_cells(page).nth(0).locator(".cell-outputs")).to_be_hidden()
+    viewer.screenshot("replay-1-typed")
+
+    _seek(page, moments["bob"])
+    expect(_cells(page)).to_have_count(2)
+    expect(_cells(page).nth(1)).to_contain_text("Notes from Bob")
+    people = page.locator(".participants-list .participant-name")
+    expect(people).to_have_text(["Ada", "Bob"])
+    expect(_cells(page).nth(1).locator(".presence-chip")).to_have_count(1)
+    viewer.screenshot("replay-2-bob-joined-in")
+
+    _seek(page, moments["ran"])
+    expect(_cells(page).nth(0).locator(".cell-outputs")).to_contain_text("hello 1")
+    viewer.screenshot("replay-3-ran")
+
+    _seek(page, moments["start"])  # backwards
+    expect(_cells(page)).to_have_count(1)
+    expect(_cells(page).nth(0)).not_to_contain_text("print")
+    expect(page.locator(".cell-outputs:visible")).to_have_count(0)
+
+    # jump to the run: the moment it started, between Bob's note and the output
+    page.locator(".replay-run").first.click()
+    page.wait_for_function(
+        "([a, b]) => a < Number(document.body.dataset.replayShown)"
+        " && Number(document.body.dataset.replayShown) < b",
+        arg=[moments["bob"], moments["ran"]],
+    )
+
+    # download the notebook as of the moment shown
+    _seek(page, moments["typed"])
+    with page.expect_download() as info:
+        page.locator(".download-button").click()
+    download = info.value
+    assert download.suggested_filename.startswith("replay-at-")
+    nb = json.loads(Path(download.path()).read_text(encoding="utf-8"))
+    assert ["".join(c["source"]) for c in nb["cells"]] == ["a = 1\nprint('hello', a)"]
+
+    # play from the run at 16x, skipping the idle stretch, to the end
+    _seek(page, moments["ran"])
+    page.locator(".replay-speed").select_option("16")
+    started = time.monotonic()
+    page.locator(".replay-play").click()
+    page.wait_for_function("() => document.body.dataset.replayPlaying === 'false'", timeout=WAIT_MS)
+    summary_end = page.evaluate("() => window.collabd.replay.summary.end")
+    assert float(page.evaluate("() => Number(document.body.dataset.replayShown)")) == summary_end
+    expect(_cells(page).nth(0)).to_contain_text("b = 2")
+    viewer.screenshot("replay-4-end")
+    played = time.monotonic() - started
+    print(f"played {moments['end'] - moments['ran']:.1f} s of recording in {played:.1f} s")
+    viewer.assert_no_page_errors()
+
+    # an edit link can start a new session from the moment shown
+    editor: Participant = join(
+        f"{hub.base}/s/{session['id']}/replay#token={session['edit_token']}", None
+    )
+    _seek(editor.page, moments["bob"])
+    editor.page.locator(".fork-button").click()
+    link = editor.page.locator(".fork-link")
+    expect(link).to_be_visible()
+    href = link.get_attribute("href") or ""
+    assert f"{hub.base}/s/" in href and "#token=" in href
+    sessions = wait_until(lambda: len(hub.api("GET", "/api/sessions")[1]) == 2, "the fork")
+    assert sessions
+    forked = next(s for s in hub.api("GET", "/api/sessions")[1] if s["id"] != session["id"])
+    assert forked["path"].startswith("replay-at-")
+    status, nb = hub.api("GET", f"/api/sessions/{forked['id']}/notebook")
+    assert status == 200 and len(nb["cells"]) == 2
+    editor.screenshot("replay-5-forked")
+    editor.assert_no_page_errors()
+    assert (SCREENSHOTS / "replay-4-end.png").is_file()
