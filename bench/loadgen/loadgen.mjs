@@ -158,6 +158,8 @@ async function runEdit (cfg) {
   const sent = new Map()
   for (const c of clients) sent.set(c.doc.clientID, { clocks: [], times: [] })
   const latencies = []
+  const worst = {} // 250 ms bucket of send time -> the largest latency of an edit sent in it
+  let wall0 = now()
   let delivered = 0
   let totalSent = 0
   for (const r of clients) {
@@ -170,7 +172,10 @@ async function runEdit (cfg) {
         if (rec === undefined || client === r.doc.clientID) return
         let i = next.get(client) || 0
         while (i < rec.clocks.length && rec.clocks[i] <= clock) {
-          latencies.push(t - rec.times[i])
+          const lat = t - rec.times[i]
+          latencies.push(lat)
+          const bucket = Math.floor((rec.times[i] - wall0) / 250)
+          if (!(bucket in worst) || worst[bucket] < lat) worst[bucket] = lat
           delivered++
           i++
         }
@@ -199,7 +204,8 @@ async function runEdit (cfg) {
   const loop = monitorEventLoopDelay({ resolution: 5 })
   loop.enable()
   const cpu0 = process.cpuUsage()
-  const wall0 = now()
+  wall0 = now()
+  const epoch0 = Date.now() / 1000
   const period = 1000 / rate
   const timers = []
   for (const c of clients) {
@@ -235,8 +241,13 @@ async function runEdit (cfg) {
     max: latencies.length ? latencies[latencies.length - 1] : null,
     mean: latencies.length ? latencies.reduce((a, b) => a + b, 0) / latencies.length : null,
     windowS: wall,
+    // when the slowest deliveries were sent (s into the window): a stall shows as a cluster
+    startEpoch: epoch0,
+    worstWindows: Object.entries(worst).sort((a, b) => b[1] - a[1]).slice(0, 5)
+      .map(([b, lat]) => ({ atS: Number(b) / 4, maxMs: Math.round(lat) })),
     loadgenCpuShare: (cpu.user + cpu.system) / 1e6 / wall,
     loopDelayP99: loop.percentile(99) / 1e6 - 5,
+    loopDelayMax: loop.max / 1e6 - 5,
     stillOpen: clients.filter((c) => c.closeCode === null).length,
     closeCodes: after.closeCodes,
     errors: after.errors
