@@ -65,7 +65,9 @@ async def source_of(request: Request) -> Source:
     hub = hub_of(request)
     live = hub.loaded(record.id) or await hub.room(record)  # a new session's import is logged
     await live.flush()  # what was shown to anyone is in the recording
-    return Source(hub.store, record, hub.run_io, False)
+    # Reads of history run on their own thread (the store locks each query), so a long summary
+    # never holds up the one I/O thread that live edits are written through.
+    return Source(hub.store, record, _to_thread, False)
 
 
 def _time(request: Request, key: str, default: float | None = None) -> float:

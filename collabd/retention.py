@@ -47,11 +47,14 @@ def cut_point(
     now: float,
     snapshot_bytes: int,
     snapshots: list[int],
+    max_seq: int,
 ) -> int | None:
     """The seq up to which history goes (None: keep all). Age: everything older than the limit.
     Size: the oldest entries until what is left (log, later snapshots, the new start snapshot)
-    fits. The newest entry is always kept."""
+    fits. The newest entry, and everything after `max_seq`, is always kept."""
     limit = len(index) - 2  # the last position that may be cut
+    while limit >= 0 and index[limit].seq > max_seq:
+        limit -= 1
     cut = -1
     if policy.max_age_s > 0:
         oldest = now - policy.max_age_s
@@ -76,12 +79,17 @@ def cut_point(
 
 
 def trim(store: Store, room: str, policy: Policy, now: float | None = None) -> dict[str, Any]:
-    """Apply `policy` to one room's recording (blocking; run it on the store's I/O thread)."""
-    index = store.entry_index(room, kinds=recording.ALL_KINDS)
-    snaps = store.snapshot_index(room)
+    """Apply `policy` to one room's recording (blocking).
+
+    The cut never passes the newest snapshot: a room loading at the same moment reads that
+    snapshot and the log after it, and both stay as they were."""
     newest = store.latest_snapshot(room)
-    size = len(newest.state) if newest else max((e.size for e in index), default=0)
-    cut = cut_point(index, policy, time.time() if now is None else now, size, [s for s, _ in snaps])
+    if newest is None:
+        return {"room": room, "dropped": 0}
+    index = store.entry_index(room, kinds=recording.ALL_KINDS)
+    snaps = [seq for seq, _ in store.snapshot_index(room)]
+    now = time.time() if now is None else now
+    cut = cut_point(index, policy, now, len(newest.state), snaps, newest.seq)
     if cut is None:
         return {"room": room, "dropped": 0}
     state = recording.doc_at_seq(store, room, cut)
@@ -92,8 +100,9 @@ def trim(store: Store, room: str, policy: Policy, now: float | None = None) -> d
 
 
 def maintain(store: Store, room: str, policy: Policy, snapshot_every: int) -> dict[str, Any]:
+    added = recording.backfill_snapshots(store, room, snapshot_every)
     result = trim(store, room, policy) if policy.active else {"room": room, "dropped": 0}
-    result["snapshots_added"] = recording.backfill_snapshots(store, room, snapshot_every)
+    result["snapshots_added"] = added
     return result
 
 
@@ -130,8 +139,10 @@ class Retention(Extension):
             live = self.hub.loaded(room)
             if live is not None:
                 await live.flush()
+            # Off the I/O thread: history below the live end is never rewritten, and the store
+            # locks each query, so live writes go on between the steps.
             results.append(
-                await self.hub.run_io(
+                await asyncio.to_thread(
                     maintain, self.hub.store, room, policy, settings.snapshot_every
                 )
             )
