@@ -79,8 +79,9 @@ def generate(
     store.append(room, [NewEntry(t, UPDATE, "import", u) for u in pending])
     pending.clear()
     cursors = [[rng.randrange(20), 0] for _ in range(4)]
-    who = 0
-    for i in range(n):
+    who, i, made = 0, -1, 0
+    while made < n:  # a backspace at the start of a cell changes nothing: count real updates
+        i += 1
         cells = ynb.ycells
         if rng.random() < 0.02:
             who = rng.randrange(4)
@@ -107,13 +108,16 @@ def generate(
             else:
                 text.insert(cursor[1], rng.choice("abcdefgh ()=+\n"))
                 cursor[1] += 1
+        if not pending:
+            continue
         t += 0.05
+        made += len(pending)
         batch.extend(NewEntry(t, UPDATE, f"peer:{who}", u) for u in pending)
         pending.clear()
         if i % 50 == 0:
             batch.append(NewEntry(t, AWARENESS, f"peer:{who}", _presence(who, i)))
         since += 1
-        if since >= every or i == n - 1:
+        if since >= every or made >= n:
             seq = store.append(room, batch)
             store.add_snapshot(room, Snapshot(seq, t, doc.get_update()))
             batch, since = [], 0
