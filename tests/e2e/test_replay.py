@@ -108,6 +108,24 @@ def test_replay_page_shows_the_session_as_it_was(
         arg=[moments["bob"], moments["ran"]],
     )
 
+    # the run history: searchable, exportable
+    runs = page.locator(".replay-run-list .replay-run")
+    expect(runs).to_have_count(1)
+    expect(page.locator(".replay-run-output")).to_contain_text("hello 1")
+    page.locator(".runs-search").fill("no such text")
+    expect(runs).to_have_count(0)
+    page.locator(".runs-search").fill("HELLO")
+    expect(runs).to_have_count(1)
+    page.locator(".runs-status").select_option("error")
+    expect(runs).to_have_count(0)
+    page.locator(".runs-status").select_option("ok")
+    page.locator(".runs-by").select_option("Ada")
+    expect(runs).to_have_count(1)
+    with page.expect_download() as info:
+        page.locator(".runs-csv").click()
+    csv_text = Path(info.value.path()).read_text(encoding="utf-8")
+    assert csv_text.startswith("seq,request_id") and "print('hello', a)" in csv_text
+
     # download the notebook as of the moment shown
     _seek(page, moments["typed"])
     with page.expect_download() as info:

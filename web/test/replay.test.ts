@@ -6,6 +6,7 @@ import {
   advance,
   type Clock,
   bars,
+  filterRuns,
   formatOffset,
   IDLE_LEAD_S,
   initialClock,
@@ -131,5 +132,21 @@ describe('run labels', () => {
     expect(runLabel(run, null)).toBe('[3] score = fit(model, data, epochs… — Ada — ok')
     expect(runLabel({ ...run, code: '' }, null)).toBe('[3] cell abcdef12 — Ada — ok')
     expect(runLabel(run, 2)).toBe('[3] cell 2 — Ada — ok')
+  })
+})
+
+describe('run search', () => {
+  const run = (over: Partial<RunInfo>): RunInfo => ({
+    seq: 1, request_id: 'r', cell_id: 'c', by: { name: 'Ada', client_id: 7 }, status: 'ok',
+    execution_count: 1, queued_at: 1, started: 1, ended: 2, code: 'fit(lr=0.1)', outputs: 'score 0.93', ...over,
+  })
+  const runs = [run({}), run({ by: { name: 'bob', client_id: 8 }, status: 'error', code: '1/0', outputs: 'ZeroDivisionError' })]
+  it('finds by text in code or output, status and person', () => {
+    expect(filterRuns(runs, { text: 'SCORE', status: '', by: '' })).toEqual([runs[0]])
+    expect(filterRuns(runs, { text: '1/0', status: '', by: '' })).toEqual([runs[1]])
+    expect(filterRuns(runs, { text: '', status: 'error', by: '' })).toEqual([runs[1]])
+    expect(filterRuns(runs, { text: '', status: '', by: 'ADA' })).toEqual([runs[0]])
+    expect(filterRuns(runs, { text: '', status: '', by: '8' })).toEqual([runs[1]])
+    expect(filterRuns(runs, { text: '', status: 'ok', by: 'bob' })).toEqual([])
   })
 })

@@ -20,6 +20,7 @@ import {
   type Clock,
   formatMoment,
   formatOffset,
+  filterRuns,
   fraction,
   initialClock,
   momentFileName,
@@ -208,13 +209,47 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
   )
 
   // --- side panels ---
-  const runList = h('ol', { class: 'replay-run-list' }, ...summary.runs.map((run, i) =>
-    h('li', {}, h('button', { type: 'button', class: `link replay-run status-${run.status}`, 'data-run': String(i), onclick: () => void jumpToRun(i) },
-      runLabel(run, null)))))
+  const runList = h('ol', { class: 'replay-run-list' })
+  const search = h('input', { type: 'search', class: 'runs-search', placeholder: 'Search code and output', 'aria-label': 'Search runs' })
+  const status = h('select', { class: 'runs-status', 'aria-label': 'Status' },
+    ...['', 'ok', 'error', 'cancelled'].map((s) => h('option', { value: s }, s || 'any status')))
+  const person = h('select', { class: 'runs-by', 'aria-label': 'Person' },
+    h('option', { value: '' }, 'anyone'),
+    ...[...new Set(summary.runs.map((r) => r.by.name).filter(Boolean))].map((n) => h('option', { value: n }, n)))
+  const showRuns = (): void => {
+    const found = filterRuns(summary.runs, { text: search.value, status: status.value, by: person.value })
+    runList.replaceChildren(...found.map((run) => {
+      const i = summary.runs.indexOf(run)
+      return h('li', { class: 'replay-run-item' },
+        h('button', { type: 'button', class: `link replay-run status-${run.status}`, 'data-run': String(i), onclick: () => void jumpToRun(i) },
+          runLabel(run, null)),
+        run.outputs ? h('pre', { class: 'replay-run-output' }, run.outputs.slice(0, 300)) : null)
+    }))
+    if (!found.length) runList.append(h('li', { class: 'panel-empty' }, summary.runs.length ? 'No run matches' : 'No runs'))
+  }
+  for (const el of [search, status, person]) el.addEventListener('input', showRuns)
+  showRuns()
+  const saveRuns = async (format: 'csv' | 'json'): Promise<void> => {
+    try {
+      const url = URL.createObjectURL(await rec.runsFile(format))
+      const stem = (summary.session.path.split('/').pop() ?? 'notebook').replace(/\.ipynb$/, '')
+      const a = h('a', { href: url, download: `${stem}-runs.${format}` })
+      document.body.append(a)
+      a.click()
+      a.remove()
+      setTimeout(() => URL.revokeObjectURL(url), 10_000)
+    } catch (e) {
+      toast(`Download failed: ${String(e)}`)
+    }
+  }
   const sidebar = h('aside', { class: 'sidebar' },
     h('section', { class: 'panel', 'aria-label': 'Participants' }, h('h2', {}, 'Here at this moment'), people),
-    h('section', { class: 'panel', 'aria-label': 'Runs' }, h('h2', {}, `Runs (${summary.runs.length})`),
-      summary.runs.length ? runList : h('p', { class: 'panel-empty' }, 'No runs')),
+    h('section', { class: 'panel runs-panel', 'aria-label': 'Runs' }, h('h2', {}, `Runs (${summary.runs.length})`),
+      h('div', { class: 'runs-filters' }, search, status, person),
+      runList,
+      h('div', { class: 'runs-export' }, 'Export: ',
+        h('button', { type: 'button', class: 'link runs-csv', onclick: () => void saveRuns('csv') }, 'CSV'), ' ',
+        h('button', { type: 'button', class: 'link runs-json', onclick: () => void saveRuns('json') }, 'JSON'))),
   )
 
   root.replaceChildren(header, h('div', { class: 'replay-head' }, controls, timeline),

@@ -147,3 +147,23 @@ export function runLabel(run: RunInfo, cellNumber: number | null): string {
   const count = run.execution_count !== null ? `[${run.execution_count}] ` : ''
   return `${count}${cell} — ${run.by.name || 'someone'} — ${run.status}`
 }
+
+export interface RunFilter {
+  /** In code or outputs, any case. */
+  text: string
+  status: string
+  /** A name (any case) or a client id. */
+  by: string
+}
+
+/** The run history search, as the hub's GET /runs does it. */
+export function filterRuns(runs: RunInfo[], filter: RunFilter): RunInfo[] {
+  const text = filter.text.trim().toLowerCase()
+  const by = filter.by.trim().toLowerCase()
+  return runs.filter(
+    (run) =>
+      (!filter.status || run.status === filter.status) &&
+      (!by || run.by.name.toLowerCase() === by || String(run.by.client_id) === by) &&
+      (!text || run.code.toLowerCase().includes(text) || run.outputs.toLowerCase().includes(text)),
+  )
+}

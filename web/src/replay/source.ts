@@ -82,6 +82,11 @@ export class RecordingApi {
     return (await this.call('GET', `/recording/notebook?t=${t}&download=1`)).blob()
   }
 
+  /** The run history as a file: CSV or JSON, as the hub exports it. */
+  async runsFile(format: 'csv' | 'json'): Promise<Blob> {
+    return (await this.call('GET', `/runs?format=${format}&download=1`)).blob()
+  }
+
   async fork(t: number): Promise<Forked> {
     return (await (await this.call('POST', '/fork', { t })).json()) as Forked
   }
