@@ -41,7 +41,7 @@ WAIT_MS = 30_000
 
 def _newest_source_mtime() -> float:
     paths = [WEB / "index.html", WEB / "package-lock.json", WEB / "vite.config.ts"]
-    paths += list((WEB / "src").rglob("*"))
+    paths += list((WEB / "src").rglob("*")) + list((WEB / "public").rglob("*"))
     return max(p.stat().st_mtime for p in paths if p.is_file())
 
 

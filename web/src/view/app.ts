@@ -13,6 +13,11 @@ import { NotebookView } from './notebook'
 import { kernelPanel, participantsPanel, queuePanel } from './panels'
 import './styles.css'
 
+function kernelspecName(metadata: unknown): string {
+  const spec = (metadata as { kernelspec?: { name?: unknown } } | null)?.kernelspec
+  return typeof spec?.name === 'string' ? spec.name : ''
+}
+
 export interface NotebookRoute {
   sessionId: string
   token: string | null
@@ -146,7 +151,10 @@ export async function mountNotebook(root: HTMLElement, route: NotebookRoute): Pr
   session.awareness.on('change', refreshPeople)
 
   const refreshState = frameScheduler(() => {
-    kernel.update(readKernel(session.ystate.get('kernel')), readLastEvent(session.ystate.get('last_event')))
+    const info = readKernel(session.ystate.get('kernel'))
+    // Before the first run the hub has not started a kernel: name the one the notebook asks for.
+    if (!info.name) info.name = kernelspecName(session.notebook.getMetadata())
+    kernel.update(info, readLastEvent(session.ystate.get('last_event')))
     queue.update(readQueue(session.ystate.get('queue')))
   })
   session.ystate.observe(refreshState)
@@ -170,6 +178,7 @@ export async function mountNotebook(root: HTMLElement, route: NotebookRoute): Pr
 
   await session.synced
   performance.mark('collabd:synced')
+  refreshState()
   loading.remove()
   view.reconcile()
   performance.mark('collabd:drawn')

@@ -67,7 +67,10 @@ export class CellView {
     this.outputs = h('div', { class: 'cell-outputs', hidden: true })
     this.el = h(
       'div',
-      { class: `cell cell-${model.cell_type}`, 'data-cell-id': model.id, tabindex: '-1' },
+      {
+        class: `cell cell-${model.cell_type}`, 'data-cell-id': model.id, tabindex: '-1',
+        role: 'listitem', 'aria-label': `${model.cell_type} cell`,
+      },
       this.prompt,
       h('div', { class: 'cell-main' },
         h('div', { class: 'cell-head' }, this.presence, ctx.readOnly ? null : this.toolbar()),

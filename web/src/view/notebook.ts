@@ -43,6 +43,8 @@ export class NotebookView implements CellContext {
   private readonly views = new Map<YCellType, CellView>()
   private readonly byId = new Map<string, CellView>()
   private selected: string | null = null
+  /** Cell ids in the order last drawn: where a cell stood before someone else deleted it. */
+  private order: string[] = []
   private pending: Pending = null
   private queue: QueueEntry[] = []
   private input: InputRequest | null = null
@@ -117,9 +119,15 @@ export class NotebookView implements CellContext {
       else this.list.insertBefore(view.el, cursor)
     }
     this.empty.hidden = cells.length > 0
-    if (this.selected !== null && !this.byId.has(this.selected)) this.selected = null
+    if (this.selected !== null && !this.byId.has(this.selected)) {
+      // Someone else deleted (or retyped) the selected cell: select what now stands in its place.
+      const was = this.order.indexOf(this.selected)
+      this.selected = null
+      if (cells.length > 0) this.select(cells[Math.min(Math.max(was, 0), cells.length - 1)].id)
+    }
     if (this.selected === null && cells.length > 0) this.select(cells[0].id, false)
     else this.markSelection()
+    this.order = cells.map((cell) => cell.id)
   }
 
   private refreshState(): void {
