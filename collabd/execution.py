@@ -27,7 +27,14 @@ from pycrdt import Doc, Map
 
 from . import kernelstate, outputs
 from .extension import Extension
-from .kernels import DEFAULT_KERNEL, JupyterKernel, Kernel, KernelFactory, KernelStartError
+from .kernels import (
+    DEFAULT_KERNEL,
+    JupyterKernel,
+    Kernel,
+    KernelFactory,
+    KernelMessage,
+    KernelStartError,
+)
 from .liveroom import LiveRoom
 from .notebook import cell_source, find_cell
 from .outputs import CellOutputs, Displays, Pending
@@ -54,9 +61,9 @@ class ExecutionError(Exception):
 
 
 class KernelDied(Exception):
-    def __init__(self, exit_code: int | None) -> None:
+    def __init__(self, kernel: Kernel, exit_code: int | None) -> None:
         super().__init__(f"exit code {exit_code}")
-        self.exit_code = exit_code
+        self.kernel, self.exit_code = kernel, exit_code
 
 
 @dataclass
@@ -72,6 +79,10 @@ class _Run:
     input_prompt: dict[str, Any] | None = None
     input_deadline: float | None = None
     input_timed_out: bool = False
+    in_kernel: bool = False  # the kernel said it is busy with this request
+    interrupt_pending: bool = False
+    idle_at: float | None = None
+    replied: bool = False
 
 
 def new_id() -> str:
@@ -145,7 +156,11 @@ class SessionKernel:
         kernel = self.kernel
         if kernel is None or self.status not in ("idle", "busy"):
             raise ExecutionError("no_kernel", "no kernel is running in this session")
-        await kernel.interrupt()
+        run = self._run
+        if run is not None and not run.in_kernel:
+            run.interrupt_pending = True
+        else:
+            await kernel.interrupt()
         detail = f"{who(by)} interrupted the kernel"
         self._edit(lambda doc: kernelstate.set_last_event(doc, "interrupted", detail))
         self.live.record_event("kernel", {"status": self.status, "reason": detail})
@@ -153,9 +168,9 @@ class SessionKernel:
     async def restart(self, by: dict[str, Any]) -> None:
         """Cancel the queue and the running cell, then start the kernel afresh."""
         reason = f"{who(by)} restarted the kernel"
-        self._cancel_queued(reason, "restart")
-        await self._stop_run(reason)
-        async with self._lifecycle:
+        async with self._lifecycle:  # the worker waits for it before it runs anything
+            self._cancel_queued(reason, "restart")
+            await self._stop_run(reason)
             old, self.kernel = self.kernel, None
             self._status("restarting", reason)
             self._edit(lambda doc: kernelstate.set_last_event(doc, "restart", reason))
@@ -189,10 +204,11 @@ class SessionKernel:
         if self._worker is not None:
             self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)
-        kernel, self.kernel = self.kernel, None
-        if kernel is not None:
-            await kernel.shutdown()
-            self._status("dead", reason)
+        async with self._lifecycle:
+            kernel, self.kernel = self.kernel, None
+            if kernel is not None:
+                await kernel.shutdown()
+                self._status("dead", reason)
 
     # the worker
 
@@ -221,7 +237,7 @@ class SessionKernel:
             return
         exit_code = await kernel.exit_code()
         if exit_code is not None:
-            await self._on_death(KernelDied(exit_code))
+            await self._on_death(KernelDied(kernel, exit_code))
         elif time.monotonic() - self._last_activity >= self.settings.kernel_idle_shutdown_s:
             await self._shutdown_idle()
 
@@ -265,41 +281,58 @@ class SessionKernel:
         self._finish(run, status, reason, pending)
 
     async def _collect(self, kernel: Kernel, run: _Run, msg_id: str, pending: Pending) -> Status:
-        idle_at: float | None = None
-        replied = False
-        while idle_at is None or not replied:
+        """Take the run's messages until the kernel is idle again and has replied."""
+        while run.idle_at is None or not run.replied:
             message = await kernel.receive(self._wait_time(run, pending))
             now = time.monotonic()
             if message is None:
-                if await kernel.exit_code() is not None:
-                    raise KernelDied(await kernel.exit_code())
-                if idle_at is not None and now - idle_at > REPLY_GRACE_S:
+                exit_code = await kernel.exit_code()
+                if exit_code is not None:
+                    raise KernelDied(kernel, exit_code)
+                if run.idle_at is not None and now - run.idle_at > REPLY_GRACE_S:
                     break  # the reply got lost; the iopub side says it is done
             elif message.parent_id == msg_id:
-                content = message.content
-                if message.channel == "iopub":
-                    if message.msg_type == "status" and content.get("execution_state") == "idle":
-                        idle_at = now
-                    elif message.msg_type == "error":
-                        run.failed = True
-                        if not run.input_timed_out:
-                            pending.add("error", content)
-                    else:
-                        if message.msg_type == "execute_input":
-                            run.execution_count = content.get("execution_count")
-                        pending.add(message.msg_type, content)
-                elif message.channel == "shell" and message.msg_type == "execute_reply":
-                    replied = True
-                    run.failed = run.failed or content.get("status") != "ok"
-                    run.execution_count = content.get("execution_count", run.execution_count)
-                elif message.channel == "stdin" and message.msg_type == "input_request":
-                    self._flush(run, pending)
-                    self._ask_input(run, content)
+                await self._on_message(kernel, run, message, pending)
             if run.input_deadline is not None and now >= run.input_deadline:
                 await self._input_timed_out(kernel, run, pending)
             if pending and now - run.flushed_at >= self.settings.stream_flush_s:
                 self._flush(run, pending)
         return Status.ERROR if run.failed else Status.OK
+
+    async def _on_message(
+        self, kernel: Kernel, run: _Run, message: KernelMessage, pending: Pending
+    ) -> None:
+        kind, content = message.msg_type, message.content
+        if message.channel == "shell" and kind == "execute_reply":
+            run.replied = True
+            run.failed = run.failed or content.get("status") != "ok"
+            run.execution_count = content.get("execution_count", run.execution_count)
+        elif message.channel == "stdin" and kind == "input_request":
+            self._flush(run, pending)
+            self._ask_input(run, content)
+        elif message.channel != "iopub":
+            return
+        elif kind == "status":
+            if content.get("execution_state") == "idle":
+                run.idle_at = time.monotonic()
+            elif not run.in_kernel:
+                await self._begun_in_kernel(kernel, run)
+        elif kind == "error":
+            run.failed = True
+            if not run.input_timed_out:  # the hub's own InputTimeout error says it already
+                pending.add(kind, content)
+        else:
+            if kind == "execute_input":
+                run.execution_count = content.get("execution_count")
+            pending.add(kind, content)
+
+    async def _begun_in_kernel(self, kernel: Kernel, run: _Run) -> None:
+        """The kernel took the request. An interrupt asked for before this point waited here:
+        ipykernel ignores SIGINT between requests, so sending it earlier could be lost."""
+        run.in_kernel = True
+        if run.interrupt_pending:
+            run.interrupt_pending = False
+            await kernel.interrupt()
 
     def _wait_time(self, run: _Run, pending: Pending) -> float:
         wait = 1.0
@@ -370,8 +403,7 @@ class SessionKernel:
             outputs.clear(doc, run.out, self.displays)
             self._show_queue(doc, [cell_id])
 
-        self._status("busy")
-        self._edit(edit)
+        self._edit(self._status_edit("busy"), edit)
         run.flushed_at = time.monotonic()
 
     def _finish(self, run: _Run, status: Status, reason: str, pending: Pending) -> None:
@@ -399,9 +431,10 @@ class SessionKernel:
             kernelstate.set_cell_state(doc, request.cell_id, self._cell_state(request.cell_id))
 
         run.input_prompt = None
+        edits: list[Edit] = [edit]
         if not self.queue.has_queued() and run.died is None and self.status == "busy":
-            self._status("idle")
-        self._flush(run, pending, edit)
+            edits.append(self._status_edit("idle"))
+        self._flush(run, pending, *edits)
         self._last_activity = time.monotonic()
         event = _queued_event(request) | last_run
         event.update(outputs=run.out.summary, reason=reason)
@@ -459,11 +492,14 @@ class SessionKernel:
         return str(name) if name else DEFAULT_KERNEL
 
     def _status(self, status: str, reason: str = "") -> None:
-        previous, self.status = self.status, status
-        self._edit(lambda doc: kernelstate.set_kernel(doc, status, self._name, reason))
+        self._edit(self._status_edit(status, reason))
+
+    def _status_edit(self, status: str, reason: str = "") -> Edit:
+        """Move to `status` (recorded unless it is only idle <-> busy); the edit shows it."""
+        previous, self.status, name = self.status, status, self._name
         if {previous, status} != {"idle", "busy"}:
-            event = {"status": status, "name": self._name, "reason": reason}
-            self.live.record_event("kernel", event)
+            self.live.record_event("kernel", {"status": status, "name": name, "reason": reason})
+        return lambda doc: kernelstate.set_kernel(doc, status, name, reason)
 
     async def _ensure_kernel(self) -> bool:
         async with self._lifecycle:
@@ -487,6 +523,10 @@ class SessionKernel:
             self._status("dead", reason)
             self._cancel_queued(f"the kernel could not start: {reason}", "kernel_died")
             return False
+        if self._closing:  # closed while it started: never leave it running
+            self.kernel = None
+            await kernel.shutdown()
+            return False
         self._last_activity = time.monotonic()
         self._status("idle")
         return True
@@ -494,6 +534,8 @@ class SessionKernel:
     async def _on_death(self, died: KernelDied) -> None:
         reason = self._death_text(died)
         async with self._lifecycle:
+            if self.kernel is not died.kernel:
+                return  # restarted or closed meanwhile: that kernel is already gone
             kernel, self.kernel = self.kernel, None
             self._status("dead", reason)
             self._edit(lambda doc: kernelstate.set_last_event(doc, "kernel_died", reason))
