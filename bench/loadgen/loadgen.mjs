@@ -57,6 +57,7 @@ class Client {
     this.closeCode = null
     this.error = null
     this.framesIn = 0
+    this.bytesIn = 0
     this.permissionDenied = 0
   }
 
@@ -97,6 +98,7 @@ class Client {
 
   onMessage (data) {
     this.framesIn++
+    this.bytesIn += data.byteLength
     const decoder = decoding.createDecoder(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
     const type = decoding.readVarUint(decoder)
     if (type === MSG_SYNC) {
@@ -107,6 +109,7 @@ class Client {
       if (syncType === syncProtocol.messageYjsSyncStep2 && !this.synced) {
         this.synced = true
         this.syncMs = now() - this.t0
+        this.syncBytes = this.bytesIn
       }
     } else if (type === MSG_AUTH) {
       this.permissionDenied++
@@ -259,6 +262,7 @@ async function runSync (cfg) {
   const { url, tries = 7, timeout = 60 } = cfg
   const times = []
   const cells = []
+  const bytes = [] // bytes received up to and including sync step 2
   const failures = []
   for (let i = 0; i < tries; i++) {
     const c = new Client(url)
@@ -266,6 +270,7 @@ async function runSync (cfg) {
     await waitFor(() => c.synced || c.closeCode !== null, timeout * 1000, 1)
     if (c.synced) {
       times.push(c.syncMs)
+      bytes.push(c.syncBytes)
       cells.push(c.doc.getArray('cells').length)
     } else {
       failures.push({ closeCode: c.closeCode, error: c.error })
@@ -274,7 +279,7 @@ async function runSync (cfg) {
     await sleep(200)
   }
   const sorted = [...times].sort((a, b) => a - b)
-  return { tries, times, median: percentile(sorted, 50), cells, failures }
+  return { tries, times, median: percentile(sorted, 50), cells, bytes, failures }
 }
 
 /** Open `count` idle synced connections to one room, for the server's RSS per connection. */
