@@ -1,13 +1,33 @@
 import { describe, expect, it } from 'vitest'
 import { Awareness } from 'y-protocols/awareness'
 import { userFor } from '../src/model/identity'
-import { NotebookSession, type ProviderLike, type ProviderOptions } from '../src/model/session'
+import { NotebookSession, type ProviderLike, type ProviderOptions, type SocketLike } from '../src/model/session'
 
 type Handler = (...args: never[]) => void
+
+/** Records what is sent; the test plays the hub's answers. */
+class FakeSocket implements SocketLike {
+  readyState = 1
+  sent: Uint8Array[] = []
+  private listeners = new Set<(event: { data: unknown }) => void>()
+  send(data: Uint8Array): void {
+    this.sent.push(data)
+  }
+  addEventListener(_: 'message', listener: (event: { data: unknown }) => void): void {
+    this.listeners.add(listener)
+  }
+  removeEventListener(_: 'message', listener: (event: { data: unknown }) => void): void {
+    this.listeners.delete(listener)
+  }
+  receive(bytes: number[]): void {
+    for (const listener of [...this.listeners]) listener({ data: new Uint8Array(bytes).buffer })
+  }
+}
 
 class FakeProvider implements ProviderLike {
   readonly awareness: Awareness
   synced = false
+  ws: FakeSocket | null = null
   calls: string[] = []
   private handlers = new Map<string, Handler[]>()
   constructor(readonly options: ProviderOptions) {
@@ -67,5 +87,23 @@ describe('notebook session', () => {
     expect(seen).toEqual(['connected', 'offline', 'reconnecting', 'connected', 'closed'])
     expect(provider.calls).toEqual(['disconnect', 'connect'])
     expect(session.connection.reason).toMatch(/does not exist/)
+  })
+
+  it('flush waits for the hub to answer a sync step 1, and nothing else', async () => {
+    const { session, provider } = start()
+    expect(await Promise.race([session.flush(), Promise.resolve('offline: at once')])).toBeUndefined()
+    const socket = new FakeSocket()
+    provider.ws = socket
+    provider.fire('status', { status: 'connected' })
+    let flushed = false
+    const done = session.flush(60_000).then(() => (flushed = true))
+    expect(socket.sent).toHaveLength(1)
+    expect([...socket.sent[0].slice(0, 2)]).toEqual([0, 0]) // sync, step 1
+    socket.receive([0, 2, 0]) // someone else's update: not the answer
+    await Promise.resolve()
+    expect(flushed).toBe(false)
+    socket.receive([0, 1, 0]) // sync step 2
+    await done
+    expect(flushed).toBe(true)
   })
 })

@@ -4,6 +4,8 @@
  * reports the browser's online/offline events through `setBrowserOnline`.
  */
 import { YNotebook } from '@jupyter/ydoc'
+import * as encoding from 'lib0/encoding'
+import { writeSyncStep1 } from 'y-protocols/sync'
 import type { Awareness } from 'y-protocols/awareness'
 import { WebsocketProvider } from 'y-websocket'
 import {
@@ -17,10 +19,20 @@ import { Emitter } from './emitter'
 import type { User } from './identity'
 import type { ScrollSpot } from './presence'
 
+/** The part of a WebSocket that `flush` uses. */
+export interface SocketLike {
+  readonly readyState: number
+  send(data: Uint8Array): void
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void
+  removeEventListener(type: 'message', listener: (event: { data: unknown }) => void): void
+}
+
 /** What the session needs from a provider; y-websocket's WebsocketProvider fits. */
 export interface ProviderLike {
   readonly awareness: Awareness
   readonly synced: boolean
+  /** The open socket, if any (y-websocket exposes it). */
+  readonly ws?: SocketLike | null
   on(event: 'status', listener: (event: { status: 'connected' | 'connecting' | 'disconnected' }) => void): void
   on(event: 'sync', listener: (synced: boolean) => void): void
   on(event: 'connection-close', listener: (event: CloseEvent | null) => void): void
@@ -28,6 +40,10 @@ export interface ProviderLike {
   disconnect(): void
   destroy(): void
 }
+
+/** y-websocket's top-level message type for sync, and y-protocols' sync step 2. */
+const SYNC_MESSAGE = 0
+const SYNC_STEP2 = 1
 
 export interface ProviderOptions {
   serverUrl: string
@@ -113,6 +129,35 @@ export class NotebookSession {
     this.apply({ type: 'browser', online })
     if (online) this.provider.connect()
     else this.provider.disconnect()
+  }
+
+  /**
+   * Resolves once the hub has applied every edit this client sent so far. Run requests go over
+   * HTTP and the hub takes the cell's source when the request arrives, so a cell typed and run at
+   * once must not race its own last keystrokes. The hub handles one connection's messages in
+   * order, and answers a sync step 1 with a step 2 (which it sends for nothing else): that answer
+   * is the barrier. Offline or on timeout it resolves anyway; the run then uses what the hub has.
+   */
+  flush(timeoutMs = 3000): Promise<void> {
+    const ws = this.provider.ws ?? null
+    if (!ws || ws.readyState !== 1 /* OPEN */ || this.state.status !== 'connected') return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        ws.removeEventListener('message', onMessage)
+        resolve()
+      }
+      const onMessage = (event: { data: unknown }): void => {
+        const data = new Uint8Array(event.data as ArrayBuffer)
+        if (data[0] === SYNC_MESSAGE && data[1] === SYNC_STEP2) done()
+      }
+      const timer = setTimeout(done, timeoutMs)
+      ws.addEventListener('message', onMessage)
+      const encoder = encoding.createEncoder()
+      encoding.writeVarUint(encoder, SYNC_MESSAGE)
+      writeSyncStep1(encoder, this.notebook.ydoc)
+      ws.send(encoding.toUint8Array(encoder))
+    })
   }
 
   setUser(user: User): void {

@@ -310,8 +310,11 @@ export class NotebookView implements CellContext {
     const cell = cellById(this.notebook, cellId)
     if (!cell) return
     if (cell.cell_type === 'code') {
-      this.options.api.execute([cellId], this.options.me()).catch((e: unknown) =>
-        this.options.notify(`Could not run the cell: ${String(e)}`))
+      // Let the hub see this client's last keystrokes first: it runs the source it has.
+      this.options.session
+        .flush()
+        .then(() => this.options.api.execute([cellId], this.options.me()))
+        .catch((e: unknown) => this.options.notify(`Could not run the cell: ${String(e)}`))
     } else {
       this.byId.get(cellId)?.stopEditing()
     }
