@@ -67,6 +67,10 @@ def test_500_cells_open_lazily(notebook_session: Any, join: Any) -> None:
     page.keyboard.press("Escape")
     page.evaluate("() => window.scrollTo(0, document.body.scrollHeight)")
     expect(ada.cell(CELLS - 1).locator(".cm-editor")).to_have_count(1, timeout=WAIT_MS)
+    # Editors far behind were let go (the one with focus or typing would be kept).
+    expect(ada.cell(1).locator(".cm-editor")).to_have_count(0, timeout=WAIT_MS)
+    assert page.locator(".cm-editor").count() < 100
+    assert ada.source(1).endswith("# typed")
     ada.screenshot("large-notebook-end")
 
     line = (

@@ -143,6 +143,19 @@ export class CellView {
     this.refresh()
   }
 
+  /**
+   * Called when the cell moves far from the viewport: drop the editor (unless it is in use) so a
+   * long notebook keeps a bounded number of live editors however far one scrolls.
+   */
+  release(): void {
+    if (!this.materialized || !this.editor || this.editor.hasFocus) return
+    this.editor.destroy()
+    this.editor = null
+    this.materialized = false
+    this.showPlaceholder()
+    this.refresh()
+  }
+
   private ensureEditor(): EditorView {
     if (this.editor) return this.editor
     this.editorHost.replaceChildren()

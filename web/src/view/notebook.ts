@@ -65,15 +65,15 @@ export class NotebookView implements CellContext {
         h('button', { type: 'button', onclick: () => this.appendCell('markdown') }, '+ Markdown'),
       ),
     )
-    // Editors are created only for cells near the viewport: a 500-cell notebook opens at once.
+    // Editors exist only for cells near the viewport: a 500-cell notebook opens at once and
+    // scrolls with a bounded number of live editors.
     this.lazy = new IntersectionObserver((entries) => {
       for (const entry of entries) {
-        if (!entry.isIntersecting) continue
         const view = this.byId.get((entry.target as HTMLElement).dataset.cellId ?? '')
-        view?.materialize()
-        this.lazy.unobserve(entry.target)
+        if (entry.isIntersecting) view?.materialize()
+        else view?.release()
       }
-    }, { rootMargin: '600px 0px' })
+    }, { rootMargin: '800px 0px' })
     const nb = options.session.notebook
     nb.changed.connect((_, change) => {
       if (change.cellsChange) this.scheduleReconcile()
