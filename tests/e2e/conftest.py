@@ -19,7 +19,7 @@ from typing import Any
 
 import nbformat
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
 from tests.conftest import HubProcess
 
@@ -37,6 +37,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 WAIT_MS = 30_000
+# Generous by default: these tests share two cores with other suites.
+expect.set_options(timeout=WAIT_MS)
 
 
 def _newest_source_mtime() -> float:
