@@ -14,6 +14,8 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from collabd.client import NotebookClient
+from tests.conftest import TOKEN
+from tests.test_recording_api import _get, _start_replay
 
 from .conftest import SCREENSHOTS, WAIT_MS, Participant, wait_until
 
@@ -167,4 +169,24 @@ def test_replay_page_shows_the_session_as_it_was(
     assert status == 200 and len(nb["cells"]) == 2
     editor.screenshot("replay-5-forked")
     editor.assert_no_page_errors()
+
+    # the exported file, served on its own by `collabd replay`, plays the same
+    status, data, _ = _get(hub.base, f"/api/sessions/{session['id']}/recording/export", TOKEN)
+    assert status == 200
+    file = hub.root.parent / "replay.collabd"
+    file.write_bytes(data)
+    served = _start_replay(file, hub.root.parent)
+    try:
+        offline: Participant = join(
+            f"{served.base}/s/{session['id']}/replay#token=replay-token", None
+        )
+        expect(offline.page.locator(".replay-badge")).to_have_text("Recording file")
+        expect(offline.page.locator(".fork-button")).to_have_count(0)
+        _seek(offline.page, moments["ran"])
+        expect(_cells(offline.page)).to_have_count(2)
+        expect(_cells(offline.page).nth(0).locator(".cell-outputs")).to_contain_text("hello 1")
+        offline.screenshot("replay-6-from-file")
+        offline.assert_no_page_errors()
+    finally:
+        served.stop()
     assert (SCREENSHOTS / "replay-4-end.png").is_file()

@@ -101,6 +101,15 @@ def test_cancel_and_interrupt(notebook_session: Any, join: Any) -> None:
         expect(who.page.locator(".queue-entry")).to_have_count(0, timeout=WAIT_MS)
     assert ada.cell(1).locator(".output-stream").count() == 0
     ada.screenshot("run-interrupted-ada")
+
+    # Restart asks first, then everyone sees why the kernel state changed.
+    ada.page.once("dialog", lambda dialog: dialog.accept())
+    ada.page.locator(".kernel-restart").click()
+    for who in (ada, bob):
+        expect(who.page.locator(".kernel-event")).to_contain_text("restarted", timeout=LONG)
+        expect(who.page.locator(".kernel-panel")).to_have_attribute(
+            "data-kernel-status", "idle", timeout=LONG
+        )
     ada.assert_no_page_errors()
     bob.assert_no_page_errors()
 
