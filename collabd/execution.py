@@ -83,6 +83,7 @@ class _Run:
     interrupt_pending: bool = False
     idle_at: float | None = None
     replied: bool = False
+    begin: tuple[Edit, ...] = ()  # the start of the run, not yet written
 
 
 def new_id() -> str:
@@ -263,11 +264,11 @@ class SessionKernel:
             why = "the cell was deleted before it ran" if kernel else "no kernel"
             self._finish(run, Status.CANCELLED, why, Pending(0))
             return
-        self._begin(run)
         pending = Pending(self.settings.output_limit_bytes + 1)
         status, reason = Status.ERROR, ""
         try:
             msg_id = await kernel.execute(request.code)
+            self._begin(run)  # after sending: the kernel works while the hub writes and stores
             status = await self._collect(kernel, run, msg_id, pending)
         except KernelDied as died:
             run.died = died
@@ -295,7 +296,7 @@ class SessionKernel:
                 await self._on_message(kernel, run, message, pending)
             if run.input_deadline is not None and now >= run.input_deadline:
                 await self._input_timed_out(kernel, run, pending)
-            if pending and now - run.flushed_at >= self.settings.stream_flush_s:
+            if (pending or run.begin) and now - run.flushed_at >= self.settings.stream_flush_s:
                 self._flush(run, pending)
         return Status.ERROR if run.failed else Status.OK
 
@@ -336,7 +337,7 @@ class SessionKernel:
 
     def _wait_time(self, run: _Run, pending: Pending) -> float:
         wait = 1.0
-        if pending:
+        if pending or run.begin:
             wait = run.flushed_at + self.settings.stream_flush_s - time.monotonic()
         if run.input_deadline is not None:
             wait = min(wait, run.input_deadline - time.monotonic())
@@ -388,22 +389,25 @@ class SessionKernel:
 
     def _flush(self, run: _Run, pending: Pending, *then: Edit) -> None:
         items = pending.take()
+        begin, run.begin = run.begin, ()
 
         def write(doc: Doc[Any]) -> None:
             for msg_type, content in items:
                 outputs.apply(doc, msg_type, content, run.out, self.displays)
 
-        self._edit(write, *then)
+        self._edit(*begin, write, *then)
         run.flushed_at = time.monotonic()
 
     def _begin(self, run: _Run) -> None:
+        """The run's start (outputs cleared, cell and kernel busy) goes out with its first
+        flush, at most `stream_flush_s` later: a quick cell costs one update, not two."""
         cell_id = run.request.cell_id
 
         def edit(doc: Doc[Any]) -> None:
             outputs.clear(doc, run.out, self.displays)
             self._show_queue(doc, [cell_id])
 
-        self._edit(self._status_edit("busy"), edit)
+        run.begin = (self._status_edit("busy"), edit)
         run.flushed_at = time.monotonic()
 
     def _finish(self, run: _Run, status: Status, reason: str, pending: Pending) -> None:
@@ -552,6 +556,9 @@ class SessionKernel:
 
     async def _shutdown_idle(self) -> None:
         async with self._lifecycle:
+            quiet = time.monotonic() - self._last_activity
+            if quiet < self.settings.kernel_idle_shutdown_s or self.queue.has_queued():
+                return  # restarted or given work while this waited
             kernel, self.kernel = self.kernel, None
             if kernel is None:
                 return

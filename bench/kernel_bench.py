@@ -1,0 +1,204 @@
+"""The shared kernel's cost: a trivial cell through the hub against jupyter_client directly, and
+how late other participants' edits arrive while a cell floods output.
+
+    .venv/bin/python bench/kernel_bench.py            # ~1 min
+    .venv/bin/python bench/kernel_bench.py --runs 200 --edits 400
+
+Part 1 runs `1` alternately on (a) a kernel started with jupyter_client's AsyncKernelManager,
+timed from `execute()` to having both the iopub `idle` status and the `execute_reply`, and (b)
+a real `collabd serve` process, timed from the participant's `POST /execute` to the participant's
+document holding the result and the cell's `last_run` (what a person sees: the hub has sent the
+code, written the result and the run's end into the shared document, stored and broadcast it).
+
+Part 2: a participant runs `while True: print(i)` (a flood), and meanwhile another types into
+another cell at `--rate` edits/s; a third participant measures each edit's delay from the
+typist's insert to its own document having it. Once with no cell running, once with the flood
+under the default 1 MiB output limit (after the limit the hub drains and drops), once with a
+64 MiB limit (the hub writes the flood into the document the whole time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from jupyter_client.manager import AsyncKernelManager  # noqa: E402
+
+from collabd.client import NotebookClient  # noqa: E402
+from tests.kernel_helpers import finished, new_cells, running_hub  # noqa: E402
+
+MS = 1000.0
+PAUSE_S = 0.1  # lets the other side's tail work (store, fan-out, disk) finish first
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+class DirectKernel:
+    """A kernel driven with jupyter_client directly, as a notebook server would."""
+
+    async def start(self) -> None:
+        self.km = AsyncKernelManager(kernel_name="python3")
+        await self.km.start_kernel()
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        await self.kc.wait_for_ready(timeout=60)
+
+    async def run(self, code: str) -> float:
+        started = time.perf_counter()
+        msg_id = self.kc.execute(code)
+        idle = replied = False
+        while not replied:
+            reply = await self.kc.get_shell_msg(timeout=30)
+            replied = reply["parent_header"].get("msg_id") == msg_id
+        while not idle:
+            msg = await self.kc.get_iopub_msg(timeout=30)
+            idle = (
+                msg["parent_header"].get("msg_id") == msg_id
+                and msg["msg_type"] == "status"
+                and msg["content"]["execution_state"] == "idle"
+            )
+        return time.perf_counter() - started
+
+    async def stop(self) -> None:
+        self.kc.stop_channels()
+        await self.km.shutdown_kernel(now=True)
+
+
+async def hub_run(nb: NotebookClient, cell: str) -> tuple[float, float]:
+    """(participant's POST to its document holding the result, the hub's started -> ended)."""
+    before = (finished(nb, cell) or {}).get("ended")
+    started = time.perf_counter()
+    await nb.run(cell)
+
+    def done() -> bool:
+        run = finished(nb, cell)
+        return run is not None and run["ended"] != before and bool(nb.outputs(cell))
+
+    await nb.wait_for(done, 60)
+    elapsed = time.perf_counter() - started
+    run = finished(nb, cell) or {}
+    return elapsed, float(run["ended"]) - float(run["started"])
+
+
+async def trivial_runs(runs: int) -> dict[str, list[float]]:
+    """Alternate the two paths run by run, so that noise from the machine hits both alike."""
+    direct = DirectKernel()
+    await direct.start()
+    direct_times, through, inside = [], [], []
+    try:
+        with running_hub() as hub:
+            s = hub.create_session("trivial.ipynb")
+            async with NotebookClient.from_link(s["edit_url"], name="bench") as nb:
+                (cell,) = await new_cells(nb, "1")
+                for i in range(runs + 3):
+                    await asyncio.sleep(PAUSE_S)  # each run starts from a quiet machine
+                    d = await direct.run("1")
+                    await asyncio.sleep(PAUSE_S)
+                    h, k = await hub_run(nb, cell)
+                    if i >= 3:  # the first runs start and warm up the kernels
+                        direct_times.append(d)
+                        through.append(h)
+                        inside.append(k)
+    finally:
+        await direct.stop()
+    return {
+        "jupyter_client directly (execute -> reply + idle)": direct_times,
+        "the hub's own run (last_run started -> ended)": inside,
+        "a participant (POST /execute -> result in its document)": through,
+    }
+
+
+async def edit_latencies(limit: int | None, flood: bool, edits: int, rate: float) -> dict[str, Any]:
+    env = {"COLLABD_OUTPUT_LIMIT_BYTES": str(limit)} if limit else {}
+    with running_hub(env) as hub:
+        s = hub.create_session("flood.ipynb")
+        runner = NotebookClient.from_link(s["edit_url"], name="runner")
+        typist = NotebookClient.from_link(s["edit_url"], name="typist")
+        watcher = NotebookClient.from_link(s["view_url"], name="watcher")
+        async with runner, typist, watcher:
+            code = "i = 0\nwhile True:\n    print(i)\n    i += 1"
+            flood_cell, notes = await new_cells(runner, code, "")
+            await typist.wait_for(lambda: notes in typist.cell_ids(), 60)
+            await watcher.wait_for(lambda: notes in watcher.cell_ids(), 60)
+            if flood:
+                await runner.run(flood_cell)
+                await watcher.wait_for(lambda: watcher.output_text(flood_cell), 60)
+            delays = []
+            cpu_before = _cpu(hub)
+            started = time.perf_counter()
+            for n in range(edits):
+                marker = f"{n};"
+                sent = time.perf_counter()
+                typist.insert_text(notes, len(typist.source(notes)), marker)
+                await watcher.wait_for(lambda marker=marker: marker in watcher.source(notes), 60)
+                delays.append(time.perf_counter() - sent)
+                await asyncio.sleep(max(0.0, started + (n + 1) / rate - time.perf_counter()))
+            cpu = (_cpu(hub) - cpu_before) / (time.perf_counter() - started)
+            running = flood and watcher.cell(flood_cell)["execution_state"] == "running"
+            size = len(watcher.output_text(flood_cell).encode())
+            if flood:
+                await runner.request("POST", "/kernel/interrupt", {})
+                await watcher.wait_for(lambda: finished(watcher, flood_cell), 120)
+        return {"delays": delays, "running": running, "output": size, "cpu": cpu}
+
+
+def _cpu(hub: Any) -> float:
+    import psutil
+
+    proc = psutil.Process(hub.proc.pid)
+    times = proc.cpu_times()  # the hub alone, not its kernel
+    return float(times.user + times.system)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=100, help="trivial cells per side")
+    parser.add_argument("--edits", type=int, default=200, help="edits per phase of part 2")
+    parser.add_argument("--rate", type=float, default=20.0, help="edits per second")
+    args = parser.parse_args()
+
+    paths = await trivial_runs(args.runs)
+    base = statistics.median(next(iter(paths.values())))
+    print(f"\nPart 1: a trivial cell (`1`), {args.runs} runs each, alternating, same run\n")
+    print("| path | p50 ms | p90 ms | mean ms | p50 / direct | p50 - direct |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, xs in paths.items():
+        p50 = statistics.median(xs)
+        row = f"{p50 * MS:.2f} | {pct(xs, 0.9) * MS:.2f} | {statistics.mean(xs) * MS:.2f}"
+        print(f"| {name} | {row} | {p50 / base:.2f}x | {(p50 - base) * MS:+.2f} ms |")
+    print("\n(goal: within 1.3x or 2 ms of jupyter_client directly)")
+
+    print(
+        f"\nPart 2: delay of another participant's edits, {args.edits} edits at {args.rate:g}/s\n"
+    )
+    print("| while | p50 ms | p99 ms | max ms | hub CPU | flood still running | output kept |")
+    print("| --- | ---: | ---: | ---: | ---: | --- | ---: |")
+    phases = [
+        ("nothing runs", None, False),
+        ("a flood, 1 MiB limit", None, True),
+        ("a flood, 64 MiB limit", 64 * 1024 * 1024, True),
+    ]
+    for name, limit, flood in phases:
+        r = await edit_latencies(limit, flood, args.edits, args.rate)
+        xs = r["delays"]
+        print(
+            f"| {name} | {statistics.median(xs) * MS:.1f} | {pct(xs, 0.99) * MS:.1f} | "
+            f"{max(xs) * MS:.1f} | {r['cpu'] * 100:.0f} % | {'yes' if r['running'] else '-'} | "
+            f"{r['output'] / 1024:.0f} KiB |"
+        )
+    print("\n(goal: p99 under 50 ms while a cell floods output)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
