@@ -75,7 +75,8 @@ def generate(
     notebook.load_into(doc, notebook.empty_notebook())
     for _ in range(19):
         ynb.ycells.append(ynb.create_ycell({"cell_type": "code", "source": "", "metadata": {}}))
-    t, batch, since = T0, [], 0
+    t, since = T0, 0
+    batch: list[NewEntry] = []
     store.append(room, [NewEntry(t, UPDATE, "import", u) for u in pending])
     pending.clear()
     cursors = [[rng.randrange(20), 0] for _ in range(4)]
@@ -311,7 +312,7 @@ async def live_run(hub: Hub, seconds: float, editors: int) -> dict[str, float]:
 
 
 async def overhead_bench(workdir: Path, seconds: float, editors: int) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for record in ["0", "1", "0", "1"]:
         where = workdir / f"live-{record}-{len(rows)}"
         (where / "root").mkdir(parents=True)
