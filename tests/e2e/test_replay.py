@@ -69,6 +69,13 @@ def test_replay_page_shows_the_session_as_it_was(
     session = notebook_session(["a = 1"], name="replay.ipynb")
     with ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds this thread's event loop
         moments = pool.submit(asyncio.run, _script(session["edit_url"])).result()
+    # a browser participant types: its cursor (y-codemirror's awareness field) is recorded too
+    cleo: Participant = join(session["edit_url"], "Cleo")
+    cleo.type_at_end(0, "  # Cleo was here")
+    time.sleep(1.0)
+    moments["cleo"] = time.time()
+    time.sleep(0.5)
+    cleo.context.close()
     replay_url = f"{hub.base}/s/{session['id']}/replay#token={session['view_token']}"
     viewer: Participant = join(replay_url, None)
     page = viewer.page
@@ -96,6 +103,12 @@ def test_replay_page_shows_the_session_as_it_was(
     _seek(page, moments["ran"])
     expect(_cells(page).nth(0).locator(".cell-outputs")).to_contain_text("hello 1")
     viewer.screenshot("replay-3-ran")
+
+    _seek(page, moments["cleo"])
+    expect(_cells(page).nth(0)).to_contain_text("Cleo was here")
+    expect(_cells(page).nth(0).locator(".cm-ySelectionCaret")).to_have_count(1)
+    expect(page.locator(".participants-list .participant-name")).to_contain_text(["Cleo"])
+    viewer.screenshot("replay-3b-cleo-cursor")
 
     _seek(page, moments["start"])  # backwards
     expect(_cells(page)).to_have_count(1)
