@@ -151,3 +151,15 @@ def test_a_cell_typed_and_run_at_once_runs_what_was_typed(notebook_session: Any,
     # Shift-Enter on the last cell adds a new one and moves into it, as in Jupyter.
     expect(ada.page.locator(".cells > .cell")).to_have_count(2)
     ada.assert_no_page_errors()
+
+
+def test_run_all_runs_every_code_cell_in_order(notebook_session: Any, join: Any) -> None:
+    session = notebook_session(["x = 20", "y = x + 1", "print(x + y)"])
+    ada = join(session["edit_url"], "Ada")
+    bob = join(session["view_url"], "Vera")
+    expect(bob.page.locator(".run-all-button")).to_have_count(0)
+    ada.page.locator(".run-all-button").click()
+    expect(bob.cell(2).locator(".output-stream")).to_have_text("41\n", timeout=LONG)
+    expect(bob.cell(0).locator(".cell-prompt")).to_have_text("[1]:")
+    expect(bob.cell(2).locator(".cell-prompt")).to_have_text("[3]:")
+    ada.assert_no_page_errors()

@@ -113,6 +113,7 @@ export async function mountNotebook(root: HTMLElement, route: NotebookRoute): Pr
     readOnly ? h('span', { class: 'badge view-only', title: 'You can watch but not change anything' }, 'View only') : null,
     h('span', { class: 'spacer' }),
     conn,
+    readOnly ? null : h('button', { type: 'button', class: 'run-all-button', title: 'Run every code cell, in order', onclick: () => view.runAll() }, '▶▶ Run all'),
     h('button', { type: 'button', class: 'share-button', onclick: shareLinks }, 'Share'),
     h('button', { type: 'button', class: 'download-button', onclick: () => void download(api, info.path, toasts.notify) }, 'Download .ipynb'),
   )

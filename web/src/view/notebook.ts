@@ -341,6 +341,17 @@ export class NotebookView implements CellContext {
     else this.commandMode(next)
   }
 
+  /** Runs every code cell, top to bottom, as one batch in the shared queue. */
+  runAll(): void {
+    if (this.readOnly) return
+    const ids = this.notebook.cells.filter((cell) => cell.cell_type === 'code').map((cell) => cell.id)
+    if (ids.length === 0) return
+    this.options.session
+      .flush()
+      .then(() => this.options.api.execute(ids, this.options.me()))
+      .catch((e: unknown) => this.options.notify(`Could not run the notebook: ${String(e)}`))
+  }
+
   interrupt(): void {
     if (this.readOnly) return
     this.options.api.interrupt(this.options.me()).catch((e: unknown) => this.options.notify(`Interrupt failed: ${String(e)}`))

@@ -98,26 +98,42 @@ export function renderPlan(plan: OutputPlan): HTMLElement {
 export interface OutputsState {
   /** The participant's own choice; null: decided by length. */
   expanded: boolean | null
+  /** What is on screen, by plan, so that a growing stream does not redraw (or reload) the rest. */
+  drawn?: { key: string; el: HTMLElement }[]
+}
+
+function planKey(plan: OutputPlan): string {
+  return JSON.stringify(plan)
 }
 
 export function renderOutputs(container: HTMLElement, outputs: unknown[], state: OutputsState): void {
   const plans = mergeStreams(outputs.map(planOutput))
-  container.replaceChildren()
   container.hidden = plans.length === 0
-  if (plans.length === 0) return
-  const body = h('div', { class: 'outputs-body' }, ...plans.map(renderPlan))
-  container.append(body)
+  const previous = state.drawn ?? []
+  const drawn = plans.map((plan, i) => {
+    const key = planKey(plan)
+    const old = previous[i]
+    return old && old.key === key ? old : { key, el: renderPlan(plan) }
+  })
+  state.drawn = drawn
+  let body = container.querySelector<HTMLElement>(':scope > .outputs-body')
+  if (!body) {
+    body = h('div', { class: 'outputs-body' })
+    container.replaceChildren(body)
+  }
+  // Keep unchanged elements in place (an HTML frame must not reload because a stream grew).
+  drawn.forEach(({ el }, i) => {
+    if (body.children[i] !== el) body.insertBefore(el, body.children[i] ?? null)
+  })
+  while (body.children.length > drawn.length) body.lastElementChild?.remove()
+  container.querySelector(':scope > .outputs-toggle')?.remove()
   const long = shouldCollapse(plans)
+  body.classList.toggle('collapsed', long && !(state.expanded ?? false))
   if (!long) return
   const collapsed = !(state.expanded ?? false)
-  body.classList.toggle('collapsed', collapsed)
   const toggle = h(
     'button',
-    {
-      class: 'outputs-toggle',
-      type: 'button',
-      'aria-expanded': String(!collapsed),
-    },
+    { class: 'outputs-toggle', type: 'button', 'aria-expanded': String(!collapsed) },
     collapsed ? 'Show all output' : 'Collapse output',
   )
   toggle.addEventListener('click', () => {
