@@ -12,9 +12,11 @@ code, written the result and the run's end into the shared document, stored and 
 
 Part 2: a participant runs `while True: print(i)` (a flood), and meanwhile another types into
 another cell at `--rate` edits/s; a third participant measures each edit's delay from the
-typist's insert to its own document having it. Once with no cell running, once with the flood
-under the default 1 MiB output limit (after the limit the hub drains and drops), once with a
-64 MiB limit (the hub writes the flood into the document the whole time).
+typist's insert to its own document having it (the runner leaves once the flood started; both
+remaining participants receive the flood, as everyone in the session would). Once with no cell
+running, once with the flood under the default 1 MiB output limit (after the limit the hub
+drains and drops), once with a 64 MiB limit (the hub writes the flood into the document the
+whole time).
 """
 
 from __future__ import annotations
@@ -123,16 +125,17 @@ async def edit_latencies(limit: int | None, flood: bool, edits: int, rate: float
     env = {"COLLABD_OUTPUT_LIMIT_BYTES": str(limit)} if limit else {}
     with running_hub(env) as hub:
         s = hub.create_session("flood.ipynb")
-        runner = NotebookClient.from_link(s["edit_url"], name="runner")
         typist = NotebookClient.from_link(s["edit_url"], name="typist")
         watcher = NotebookClient.from_link(s["view_url"], name="watcher")
-        async with runner, typist, watcher:
-            code = "i = 0\nwhile True:\n    print(i)\n    i += 1"
-            flood_cell, notes = await new_cells(runner, code, "")
+        async with typist, watcher:
+            async with NotebookClient.from_link(s["edit_url"], name="runner") as runner:
+                code = "i = 0\nwhile True:\n    print(i)\n    i += 1"
+                flood_cell, notes = await new_cells(runner, code, "")
+                if flood:  # the runner starts the flood and leaves: the hub writes it anyway
+                    await runner.run(flood_cell)
             await typist.wait_for(lambda: notes in typist.cell_ids(), 60)
             await watcher.wait_for(lambda: notes in watcher.cell_ids(), 60)
             if flood:
-                await runner.run(flood_cell)
                 await watcher.wait_for(lambda: watcher.output_text(flood_cell), 60)
             delays = []
             cpu_before = _cpu(hub)
@@ -148,7 +151,7 @@ async def edit_latencies(limit: int | None, flood: bool, edits: int, rate: float
             running = flood and watcher.cell(flood_cell)["execution_state"] == "running"
             size = len(watcher.output_text(flood_cell).encode())
             if flood:
-                await runner.request("POST", "/kernel/interrupt", {})
+                await typist.request("POST", "/kernel/interrupt", {})
                 await watcher.wait_for(lambda: finished(watcher, flood_cell), 120)
         return {"delays": delays, "running": running, "output": size, "cpu": cpu}
 
