@@ -176,7 +176,13 @@ def http_json(url: str, token: str, body: Json | None = None) -> Json:
         return out
 
 
-def start_collabd(work: Path, cpu: int | None, extra: list[str], env: dict[str, str]) -> Server:
+def start_collabd(
+    work: Path,
+    cpu: int | None,
+    extra: list[str],
+    env: dict[str, str],
+    collabd_cmd: list[str] | None = None,
+) -> Server:
     root, data = work / "root", work / "data"
     root.mkdir(parents=True, exist_ok=True)
     data.mkdir(parents=True, exist_ok=True)
@@ -184,7 +190,7 @@ def start_collabd(work: Path, cpu: int | None, extra: list[str], env: dict[str, 
     token = "bench-" + os.urandom(16).hex()
     log = work / "server.log"
     exe = shutil.which("collabd", path=str(VENV_BIN)) or "collabd"
-    cmd = [exe, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [*(collabd_cmd or [exe]), "serve", "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--root", str(root), "--data", str(data), "--token", token, *extra]
     proc = subprocess.Popen(
         pinned(cpu, cmd), stdout=log.open("wb"), stderr=subprocess.STDOUT, env={**os.environ, **env}
@@ -276,6 +282,7 @@ class Options:
     quiet_wait: float = 60.0
     phases: tuple[str, ...] = ("edit", "sync", "idle", "fresh")
     workdir: Path | None = None
+    collabd_cmd: list[str] | None = None
 
 
 def measure_edit(srv: Server, opt: Options, n: int) -> Json:
@@ -407,7 +414,7 @@ def run_target(name: str, opt: Options, log: Callable[[str], None]) -> Json:
     if name == "collabd":
         # the idle phase needs more participants than collabd's default limit allows
         env = {"COLLABD_MAX_PARTICIPANTS": str(max(200, opt.idle + 10)), **opt.collabd_env}
-        srv = start_collabd(work, opt.server_cpu, opt.collabd_args, env)
+        srv = start_collabd(work, opt.server_cpu, opt.collabd_args, env, opt.collabd_cmd)
     else:
         srv = start_baseline(work, opt.server_cpu, opt.baseline_ws)
     out: Json = {"name": name, "pid": srv.pid}
@@ -584,6 +591,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="parent dir of the servers' notebook roots and stores (default: system temp)",
     )
+    p.add_argument(
+        "--collabd-cmd",
+        default=None,
+        help="command that stands for the `collabd` executable (split on spaces), e.g. to try "
+        "another build: '.venv/bin/python /tmp/patched_collabd.py'",
+    )
     p.add_argument("--phases", default="edit,sync,idle,fresh", help="which measurements to run")
     p.add_argument("--json", type=Path, default=None, help="write raw results here")
     a = p.parse_args(argv)
@@ -608,6 +621,7 @@ def main(argv: list[str] | None = None) -> int:
         quiet_wait=a.quiet_wait,
         phases=tuple(a.phases.split(",")),
         workdir=a.workdir,
+        collabd_cmd=a.collabd_cmd.split() if a.collabd_cmd else None,
     )
 
     def log(msg: str) -> None:
