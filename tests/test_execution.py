@@ -328,3 +328,50 @@ async def test_view_tokens_and_bad_requests_are_refused(khub: HubProcess) -> Non
     await asyncio.sleep(0)
     async with NotebookClient.from_link(s["view_url"], name="v") as viewer:
         assert kernel_status(viewer) is None and viewer.outputs(cell) == []
+
+
+async def test_displays_update_and_clear_as_in_jupyter(khub: HubProcess) -> None:
+    s = session(khub, "displays")
+    async with NotebookClient.from_link(s["edit_url"], name="ann") as ann:
+        shown, progress = await new_cells(
+            ann,
+            "from IPython.display import display\n"
+            "h = display('loading', display_id=True)\nprint('between')\nh.update('loaded')",
+            "from IPython.display import clear_output\n"
+            "for i in range(50):\n    clear_output(wait=True)\n    print(f'{i} of 49')",
+        )
+        await ann.run(shown, progress)
+        await ann.wait_for(lambda: finished(ann, progress), WAIT)
+        outputs = ann.outputs(shown)
+        assert [o["output_type"] for o in outputs] == ["display_data", "stream"]
+        assert outputs[0]["data"]["text/plain"] == "'loaded'"
+        assert ann.output_text(progress) == "49 of 49\n"
+    status, nb = khub.api("GET", f"/api/sessions/{s['id']}/notebook", token=s["view_token"])
+    assert status == 200 and len(nb["cells"]) == 3  # the hub's outputs make a valid nbformat
+
+
+async def test_runs_and_kernel_changes_are_recorded(khub: HubProcess) -> None:
+    s = session(khub, "recorded")
+    async with NotebookClient.from_link(s["edit_url"], name="ann") as ann:
+        ok, bad = await new_cells(ann, "print('fine')", "raise ValueError('nope')")
+        reply = await ann.run(ok, bad)
+        await ann.wait_for(lambda: finished(ann, bad), WAIT)
+        status, body = khub.api(
+            "GET", f"/api/sessions/{s['id']}/recording/events", token=s["view_token"]
+        )
+    assert status == 200, body
+    events = [
+        {"type": e["kind"], **e["data"]}
+        for e in body["events"]
+        if e["kind"] in ("run_queued", "run", "kernel")
+    ]
+    queued = [e for e in events if e["type"] == "run_queued"]
+    assert [e["request_id"] for e in queued] == reply["request_ids"]
+    assert queued[0]["code"] == "print('fine')" and queued[0]["by"]["name"] == "ann"
+    runs = {e["cell_id"]: e for e in events if e["type"] == "run"}
+    assert runs[ok]["status"] == "ok" and runs[ok]["outputs"] == "fine\n"
+    assert runs[bad]["status"] == "error" and "ValueError: nope" in runs[bad]["outputs"]
+    assert runs[bad]["batch_id"] == reply["batch_id"] and runs[bad]["execution_count"] == 2
+    assert runs[ok]["started"] <= runs[ok]["ended"] <= runs[bad]["started"]
+    statuses = [e["status"] for e in events if e["type"] == "kernel"]
+    assert statuses[:2] == ["starting", "idle"]
