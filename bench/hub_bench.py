@@ -373,10 +373,19 @@ def _frame(raw: str) -> str:
 def measure_sync(srv: Server, opt: Options) -> Json:
     url = srv.room_url(write_notebook(srv.root, "sync.ipynb", opt.sync_cells))
     # the first try opens the room cold (loads the .ipynb); the next ones join a loaded room
+    cpu: dict[str, float] = {}
+
+    def on_mark(name: str, _pid: int) -> None:
+        cpu[name] = cpu_seconds(srv.pid)
+
     res = run_loadgen(
-        {"mode": "sync", "url": url, "tries": opt.sync_tries + 1}, opt.load_cpu, lambda *_: None
+        {"mode": "sync", "url": url, "tries": opt.sync_tries + 1}, opt.load_cpu, on_mark
     )
     times = res.get("times", [])
+    if "sync-warm-end" in cpu and len(times) > 1:
+        res["serverCpuMsPerWarmSync"] = (
+            (cpu["sync-warm-end"] - cpu["sync-warm-start"]) / (len(times) - 1) * 1e3
+        )
     res["cold"] = times[0] if times else None
     res["warmMedian"] = statistics.median(times[1:]) if len(times) > 1 else None
     return res
@@ -490,6 +499,11 @@ def rows(results: dict[str, Json], opt: Options) -> Iterator[tuple[str, Any, Any
         yield (f"N={n} other load on machine (%)", _x100(c), _x100(b), False)
     yield (f"sync {opt.sync_cells} cells, warm median (ms)", *pair("sync", "warmMedian"), True)
     yield (f"sync {opt.sync_cells} cells, cold open (ms)", *pair("sync", "cold"), True)
+    yield (
+        f"sync {opt.sync_cells} cells, server CPU per warm sync (ms)",
+        *pair("sync", "serverCpuMsPerWarmSync"),
+        True,
+    )
     c, b = pair("sync", "bytes")
     c, b = (v[-1] / 1024 if v else None for v in (c, b))
     yield (f"sync {opt.sync_cells} cells, bytes to client (KiB)", c, b, True)
