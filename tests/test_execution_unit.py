@@ -87,7 +87,9 @@ def script(kernel: FakeKernel, code: str) -> list[KernelMessage]:
     return [msg("iopub", "stream", name="stdout", text=code), *done(2)]
 
 
-async def make_session(tmp_path: Path, kernels: list[FakeKernel]) -> tuple[LiveRoom, SessionKernel]:
+async def make_session(
+    tmp_path: Path, kernels: list[FakeKernel], **settings_: Any
+) -> tuple[LiveRoom, SessionKernel]:
     async def run_io(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
 
@@ -105,7 +107,7 @@ async def make_session(tmp_path: Path, kernels: list[FakeKernel]) -> tuple[LiveR
         for c in ("flood", "die", "after")
     ]
     notebook.load_into(doc, nb)
-    settings = Settings(token="t", root=tmp_path, data=tmp_path, stream_flush_s=0.1)
+    settings = Settings(token="t", root=tmp_path, data=tmp_path, stream_flush_s=0.1, **settings_)
     live = LiveRoom(
         "s", doc, store=MemoryStore(), settings=settings, run_io=run_io, last_seq=0, snapshot_seq=0
     )
@@ -182,5 +184,20 @@ async def test_submit_checks_cells(tmp_path: Path) -> None:
     with pytest.raises(ExecutionError) as err:
         session.submit(["flood", "nope"], {"name": "ann", "client_id": None})
     assert err.value.code == "unknown_cell" and len(session.queue) == 0
+    await session.close("done")
+    await live.close()
+
+
+async def test_without_restart_on_death_the_next_run_starts_a_kernel(tmp_path: Path) -> None:
+    kernels: list[FakeKernel] = []
+    live, session = await make_session(tmp_path, kernels, kernel_restart_on_death=False)
+    session.submit(["die"], {"name": "ann", "client_id": 1})
+    await wait_until(lambda: ended(live, "die") and session.status == "dead")
+    kernel = (notebook.state(live.doc).to_py() or {})["kernel"]
+    assert kernel["status"] == "dead" and "died" in kernel["reason"] and len(kernels) == 1
+    assert not session.busy  # nothing keeps the room loaded for a dead kernel
+    session.submit(["after"], {"name": "ann", "client_id": 1})
+    await wait_until(lambda: ended(live, "after"))
+    assert len(kernels) == 2 and cell(live, "after")["outputs"][0]["text"] == "after"
     await session.close("done")
     await live.close()
