@@ -83,3 +83,19 @@ def test_cell_structure_edits_are_shared(notebook_session: Any, join: Any) -> No
     ada.screenshot("structure-ada")
     ada.assert_no_page_errors()
     bob.assert_no_page_errors()
+
+
+def test_typing_continues_in_a_cell_someone_else_moves(notebook_session: Any, join: Any) -> None:
+    session = notebook_session(["first = 1", "second = 2"])
+    ada = join(session["edit_url"], "Ada")
+    bob = join(session["edit_url"], "Bob")
+    ada.type_at_end(1, "  # ada")
+    bob.cell(1).locator(".cell-prompt").click()
+    bob.cell(1).locator(".tool-move-up").click()
+    wait_until(lambda: ada.source(0).startswith("second = 2"), "the move at Ada")
+    ada.page.keyboard.type(" still typing")
+    wait_until(
+        lambda: bob.source(0) == "second = 2  # ada still typing", "Ada's typing after the move"
+    )
+    assert bob.source(1) == "first = 1"
+    ada.assert_no_page_errors()

@@ -39,6 +39,8 @@ export interface CellContext {
 
 export class CellView {
   readonly el: HTMLElement
+  /** Read once: a deleted cell's shared map no longer answers. */
+  readonly id: string
   private readonly prompt: HTMLElement
   private readonly presence: HTMLElement
   private readonly editorHost: HTMLElement
@@ -58,6 +60,7 @@ export class CellView {
     readonly model: YCellType,
     private readonly ctx: CellContext,
   ) {
+    this.id = model.id
     this.prompt = h('div', { class: 'cell-prompt', 'aria-hidden': 'true' })
     this.presence = h('div', { class: 'cell-presence' })
     this.editorHost = h('div', { class: 'cell-editor' })
@@ -68,7 +71,7 @@ export class CellView {
     this.el = h(
       'div',
       {
-        class: `cell cell-${model.cell_type}`, 'data-cell-id': model.id, tabindex: '-1',
+        class: `cell cell-${model.cell_type}`, 'data-cell-id': this.id, tabindex: '-1',
         role: 'listitem', 'aria-label': `${model.cell_type} cell`,
       },
       this.prompt,
@@ -94,9 +97,6 @@ export class CellView {
     this.refresh()
   }
 
-  get id(): string {
-    return this.model.id
-  }
 
   get cellType(): string {
     return this.model.cell_type
@@ -172,12 +172,23 @@ export class CellView {
     return this.editor?.hasFocus ?? false
   }
 
-  focusEditor(): void {
+  /** Where the local cursor is, while this cell's editor has focus. */
+  cursor(): { anchor: number; head: number } | null {
+    if (!this.editor?.hasFocus) return null
+    const { anchor, head } = this.editor.state.selection.main
+    return { anchor, head }
+  }
+
+  focusEditor(at?: { anchor: number; head: number }): void {
     this.materialized = true
     if (this.cellType === 'markdown') this.editing = true
     const editor = this.ensureEditor()
     this.refresh()
     editor.focus()
+    if (at) {
+      const max = editor.state.doc.length
+      editor.dispatch({ selection: { anchor: Math.min(at.anchor, max), head: Math.min(at.head, max) } })
+    }
   }
 
   /** Markdown: switch between the editor and the rendered text. */

@@ -98,8 +98,12 @@ export class NotebookView implements CellContext {
   reconcile(): void {
     const cells = this.notebook.cells
     const keep = new Set(cells)
+    // A cell moved by someone else comes back as a new model with the same id: keep typing there.
+    let typing: { id: string; at: { anchor: number; head: number } } | null = null
     for (const [model, view] of this.views) {
       if (!keep.has(model)) {
+        const at = view.cursor()
+        if (at) typing = { id: view.id, at }
         this.lazy.unobserve(view.el)
         view.destroy()
         this.views.delete(model)
@@ -128,6 +132,7 @@ export class NotebookView implements CellContext {
     if (this.selected === null && cells.length > 0) this.select(cells[0].id, false)
     else this.markSelection()
     this.order = cells.map((cell) => cell.id)
+    if (typing) this.byId.get(typing.id)?.focusEditor(typing.at)
   }
 
   private refreshState(): void {
