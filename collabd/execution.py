@@ -501,6 +501,10 @@ class SessionKernel:
     def _status_edit(self, status: str, reason: str = "") -> Edit:
         """Move to `status` (recorded unless it is only idle <-> busy); the edit shows it."""
         previous, self.status, name = self.status, status, self._name
+        if not kernelstate.may_follow(previous, status):
+            log.error(
+                "room %s: kernel status %s -> %s is not expected", self.live.id, previous, status
+            )
         if {previous, status} != {"idle", "busy"}:
             self.live.record_event("kernel", {"status": status, "name": name, "reason": reason})
         return lambda doc: kernelstate.set_kernel(doc, status, name, reason)

@@ -17,7 +17,20 @@ from .notebook import cells, find_cell, state
 from .runqueue import RunRequest
 
 KERNEL_STATUSES = ("starting", "idle", "busy", "restarting", "dead")
+# Which kernel status may follow which (None: no kernel yet in this room).
+KERNEL_TRANSITIONS: dict[str | None, frozenset[str]] = {
+    None: frozenset({"starting", "restarting", "dead"}),
+    "starting": frozenset({"idle", "dead"}),
+    "idle": frozenset({"busy", "restarting", "dead"}),
+    "busy": frozenset({"busy", "idle", "restarting", "dead"}),
+    "restarting": frozenset({"idle", "dead"}),
+    "dead": frozenset({"starting", "restarting", "dead"}),
+}
 CELL_STATES = ("idle", "queued", "running")
+
+
+def may_follow(previous: str | None, status: str) -> bool:
+    return status in KERNEL_TRANSITIONS.get(previous, frozenset())
 
 
 def set_kernel(doc: Doc[Any], status: str, name: str, reason: str = "") -> None:

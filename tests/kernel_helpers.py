@@ -28,7 +28,9 @@ def running_hub(env: dict[str, str] | None = None) -> Iterator[HubProcess]:
         yield hub
     finally:
         hub.stop()
+        log = hub.log()
         shutil.rmtree(base, ignore_errors=True)
+    assert "is not expected" not in log, "a kernel status change broke the state machine"
 
 
 def last_run(nb: NotebookClient, cell_id: str) -> dict[str, Any] | None:

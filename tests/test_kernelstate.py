@@ -1,0 +1,46 @@
+"""The execution state in the shared document, pure."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+from pycrdt import Doc
+
+from collabd import kernelstate, notebook
+
+
+def make_doc() -> Doc[Any]:
+    nb = notebook.empty_notebook()
+    nb["cells"][0]["id"] = "c"
+    doc: Doc[Any] = Doc()
+    notebook.load_into(doc, nb)
+    return doc
+
+
+def test_kernel_status_transitions() -> None:
+    path = [None, "starting", "idle", "busy", "busy", "idle", "dead", "restarting", "idle"]
+    assert all(kernelstate.may_follow(a, b) for a, b in itertools.pairwise(path))
+    assert not kernelstate.may_follow("idle", "starting")
+    assert not kernelstate.may_follow("starting", "busy")
+    with pytest.raises(ValueError):
+        kernelstate.set_kernel(make_doc(), "sleeping", "python3")
+
+
+def test_reset_clears_what_a_previous_process_left() -> None:
+    doc = make_doc()
+    with doc.transaction():
+        kernelstate.set_kernel(doc, "busy", "python3")
+        kernelstate.set_input_request(doc, {"request_id": "r"})
+        kernelstate.set_cell_state(doc, "c", "running")
+        kernelstate.set_last_run(doc, "c", {"status": "ok"})
+        notebook.state(doc)["queue"] = [{"request_id": "r"}]
+    with doc.transaction():
+        kernelstate.reset(doc)
+    state = notebook.state(doc).to_py() or {}
+    assert state["queue"] == [] and state["input_request"] is None
+    assert state["kernel"]["status"] == "dead" and "restarted" in state["kernel"]["reason"]
+    cell = notebook.to_json(doc)["cells"][0]
+    assert cell["metadata"]["collabd"]["last_run"] == {"status": "ok"}
+    assert notebook.cells(doc)[0]["execution_state"] == "idle"
