@@ -1,0 +1,132 @@
+"""How long a big notebook takes to open in the browser and take typing.
+
+Starts `collabd serve` on a free loopback port with a temporary root and store, writes an
+N-cell notebook, creates its session and opens the edit link in headless Chromium (Debian's,
+driven by Playwright; never downloaded), first with the room cold (the hub loads the .ipynb) and
+then warm. Prints, per open: time from navigation to the first editable cell, split into page
+load, sync with the hub and drawing the cells. Needs the web client built (`make web`).
+
+    .venv/bin/python bench/web_open.py [--cells 500] [--opens 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from playwright.sync_api import Browser, sync_playwright
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+TOKEN = "bench-" + "x" * 32
+READY = (
+    "() => document.body.dataset.ready === 'true'"
+    " && document.querySelector('.cm-content[contenteditable=true]')"
+)
+MARKS = (
+    "() => Object.fromEntries(performance.getEntriesByType('mark').map(m => [m.name, m.startTime]))"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def request(base: str, path: str, body: Any) -> Any:
+    req = urllib.request.Request(f"{base}{path}", data=json.dumps(body).encode(), method="POST")
+    req.add_header("Authorization", f"Bearer {TOKEN}")
+    req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        return json.loads(resp.read())
+
+
+def wait_up(base: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit("the hub exited early")
+        try:
+            urllib.request.urlopen(f"{base}/api/health", timeout=1).read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("the hub did not start")
+
+
+def open_once(browser: Browser, url: str) -> dict[str, float]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.add_init_script("try { localStorage.setItem('collabd.name', 'bench') } catch (e) {}")
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_function(READY, polling="raf", timeout=120_000)
+        editable = float(page.evaluate("() => performance.now()"))
+        nav = page.evaluate("() => performance.getEntriesByType('navigation')[0].toJSON()")
+        marks = page.evaluate(MARKS)
+        return {
+            "editable": editable,
+            "loaded": float(nav["domContentLoadedEventEnd"]),
+            "sync": float(marks["collabd:synced"]) - float(marks["collabd:info"]),
+            "draw": float(marks["collabd:drawn"]) - float(marks["collabd:synced"]),
+            "editors": float(page.locator(".cm-editor").count()),
+        }
+    finally:
+        context.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cells", type=int, default=500)
+    parser.add_argument("--opens", type=int, default=3, help="warm opens after the cold one")
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root, data = Path(tmp) / "root", Path(tmp) / "data"
+        root.mkdir()
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [
+            nbformat.v4.new_code_cell(f"# cell {i}\nx{i} = {i} * 2\nprint(x{i})")
+            for i in range(args.cells)
+        ]
+        nbformat.write(nb, root / "big.ipynb")
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        cmd = [sys.executable, "-m", "collabd.cli", "serve", "--port", str(port),
+               "--root", str(root), "--data", str(data), "--token", TOKEN]  # fmt: skip
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_up(base, proc)
+            url = request(base, "/api/sessions", {"path": "big.ipynb"})["edit_url"]
+            with sync_playwright() as p:
+                browser = p.chromium.launch(
+                    executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS
+                )
+                runs = [("cold", open_once(browser, url))]
+                runs += [(f"warm {i + 1}", open_once(browser, url)) for i in range(args.opens)]
+                browser.close()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+    print(f"web_open: {args.cells} cells")
+    head = ["editable ms", "page ms", "sync ms", "draw ms", "editors"]
+    print(f"{'open':8} " + " ".join(f"{h:>12}" for h in head))
+    for name, f in runs:
+        keys = ["editable", "loaded", "sync", "draw", "editors"]
+        print(f"{name:8} " + " ".join(f"{f[k]:12.0f}" for k in keys))
+
+
+if __name__ == "__main__":
+    main()
