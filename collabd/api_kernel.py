@@ -26,6 +26,7 @@ _STATUS = {
     "no_input": 409,
     "closing": 409,
     "not_loaded": 409,
+    "queue_full": 429,
 }
 
 

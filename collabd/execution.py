@@ -127,6 +127,9 @@ class SessionKernel:
         """Queue cells to run with the source they have now; a list is one batch."""
         if self._closing:
             raise ExecutionError("closing", "the session is closing")
+        if len(self.queue) + len(cell_ids) > self.settings.max_queue_length:
+            detail = f"the run queue is full ({self.settings.max_queue_length} requests)"
+            raise ExecutionError("queue_full", detail)
         batch_id = new_id() if len(cell_ids) > 1 else None
         now = time.time()
         requests = []

@@ -45,6 +45,7 @@ class Settings:
     kernel_idle_shutdown_s: float = 3600.0
     kernel_restart_on_death: bool = True
     queue_order: str = "fifo"  # or "fair": round-robin across participants
+    max_queue_length: int = 1000  # run requests waiting in one session
     output_limit_bytes: int = 1 * MiB  # per cell
     stream_flush_s: float = 0.1
     input_timeout_s: float = 300.0

@@ -83,3 +83,16 @@ async def test_a_password_answer_is_not_shown(fair_hub: HubProcess) -> None:
         await ann.wait_for(lambda: finished(ann, cell), WAIT)
         assert "hunter2" not in ann.output_text(cell)
         assert ann.output_text(cell).endswith("7\n")
+
+
+async def test_a_full_queue_refuses_more_with_429(hub_factory: object) -> None:
+    hub: HubProcess = hub_factory(env={"COLLABD_MAX_QUEUE_LENGTH": "2"})  # type: ignore[operator]
+    s = hub.create_session("full.ipynb")
+    async with NotebookClient.from_link(s["edit_url"], name="eve") as eve:
+        slow, quick = await new_cells(eve, "import time; time.sleep(2)", "1 + 1")
+        await eve.run(slow, quick)
+        with pytest.raises(ClientError) as refused:
+            await eve.run(quick)
+        assert refused.value.status == 429 and refused.value.error == "queue_full"
+        await eve.wait_for(lambda: finished(eve, quick), WAIT)
+        await eve.run(quick)  # room again once the queue drained
