@@ -48,5 +48,7 @@ describe('command-mode keys', () => {
     expect(changesNotebook('delete')).toBe(true)
     expect(changesNotebook('edit')).toBe(true)
     expect(changesNotebook('select-next')).toBe(false)
+    expect(changesNotebook('help')).toBe(false)
+    expect(press(key('h'))).toEqual(['help'])
   })
 })

@@ -19,6 +19,7 @@ export type Command =
   | 'move-down'
   | 'interrupt'
   | 'restart'
+  | 'help'
 
 export interface KeyInput {
   key: string
@@ -57,6 +58,7 @@ const SIMPLE: Record<string, Command> = {
   j: 'select-next',
   ArrowUp: 'select-prev',
   ArrowDown: 'select-next',
+  h: 'help',
 }
 
 const DOUBLE: Record<string, { pending: Pending; command: Command }> = {
@@ -64,6 +66,21 @@ const DOUBLE: Record<string, { pending: Pending; command: Command }> = {
   i: { pending: 'i', command: 'interrupt' },
   '0': { pending: '0', command: 'restart' },
 }
+
+/** What the help dialog lists, in Jupyter's words. */
+export const KEY_HELP: [string, string][] = [
+  ['Shift-Enter', 'run the cell, select the next one'],
+  ['Ctrl-Enter', 'run the cell'],
+  ['Alt-Enter', 'run the cell, insert one below'],
+  ['Enter / Esc', 'edit the cell / back to command mode'],
+  ['↑ ↓ or K J', 'select the previous / next cell'],
+  ['Shift-↑ Shift-↓', 'move the cell up / down'],
+  ['A / B', 'insert a cell above / below'],
+  ['D D', 'delete the cell'],
+  ['M / Y / R', 'make it markdown / code / raw'],
+  ['I I / 0 0', 'interrupt / restart the kernel'],
+  ['H', 'this help'],
+]
 
 export function commandKey(input: KeyInput, pending: Pending): KeyResult {
   const none = { command: null, pending: null, handled: false }

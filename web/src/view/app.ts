@@ -6,7 +6,7 @@ import { readKernel, readLastEvent, readQueue } from '../model/kernelState'
 import { participants } from '../model/presence'
 import { websocketBase } from '../model/route'
 import { NotebookSession } from '../model/session'
-import { askName, showShare } from './dialogs'
+import { askName, showKeys, showShare } from './dialogs'
 import { frameScheduler, h } from './dom'
 import { Follow } from './follow'
 import { NotebookView } from './notebook'
@@ -114,6 +114,7 @@ export async function mountNotebook(root: HTMLElement, route: NotebookRoute): Pr
     h('span', { class: 'spacer' }),
     conn,
     readOnly ? null : h('button', { type: 'button', class: 'run-all-button', title: 'Run every code cell, in order', onclick: () => view.runAll() }, '▶▶ Run all'),
+    h('button', { type: 'button', class: 'keys-button', title: 'Keyboard shortcuts (H)', 'aria-label': 'Keyboard shortcuts', onclick: showKeys }, '⌨'),
     h('button', { type: 'button', class: 'share-button', onclick: shareLinks }, 'Share'),
     h('button', { type: 'button', class: 'download-button', onclick: () => void download(api, info.path, toasts.notify) }, 'Download .ipynb'),
   )

@@ -1,4 +1,5 @@
 /** The name prompt and the share dialog. */
+import { KEY_HELP } from '../model/commandKeys'
 import { cleanName, MAX_NAME_LENGTH } from '../model/identity'
 import { h } from './dom'
 
@@ -68,6 +69,21 @@ export function showShare(links: ShareLinks): void {
       links.edit ? row('Edit link', links.edit, 'can edit and run', 'edit') : null,
       row('View link', links.view, 'can watch, cannot change anything', 'view'),
       h('p', { class: 'hint' }, 'Anyone with a link gets its access. Links are secret.'),
+      h('div', { class: 'dialog-actions' }, h('button', { type: 'submit' }, 'Close')),
+    ),
+  )
+  dialog.addEventListener('close', () => dialog.remove())
+  document.body.append(dialog)
+  dialog.showModal()
+}
+
+export function showKeys(): void {
+  const dialog = h('dialog', { class: 'keys-dialog', 'aria-label': 'Keyboard shortcuts' },
+    h('form', { method: 'dialog' },
+      h('h1', {}, 'Keyboard shortcuts'),
+      h('p', { class: 'hint' }, 'In command mode (Esc); the run keys work while editing too.'),
+      h('table', { class: 'keys-table' },
+        ...KEY_HELP.map(([keys, what]) => h('tr', {}, h('th', {}, keys), h('td', {}, what)))),
       h('div', { class: 'dialog-actions' }, h('button', { type: 'submit' }, 'Close')),
     ),
   )

@@ -25,6 +25,7 @@ import {
 import type { Participant } from '../model/presence'
 import type { NotebookSession } from '../model/session'
 import { type CellAction, type CellContext, CellView } from './cell'
+import { showKeys } from './dialogs'
 import type { EditorKeys } from './editor'
 import { frameScheduler, h } from './dom'
 
@@ -285,6 +286,7 @@ export class NotebookView implements CellContext {
         return this.selectAndFocus(id)
       case 'interrupt': return this.interrupt()
       case 'restart': return this.restart()
+      case 'help': return showKeys()
     }
   }
 
