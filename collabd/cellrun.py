@@ -1,0 +1,285 @@
+"""Carrying out one run: send the code, take the kernel's messages, write them into the cell.
+
+A run sends the code captured when it was queued, then takes the messages for it until the
+kernel is idle again and has replied. Stream output is written at most every `stream_flush_s`
+(plus once when a message of another kind must keep its order), so a flood costs a few
+transactions per second; the run's start goes out with its first flush. input() shows its prompt
+in `state.input_request` until someone answers or `input_timeout_s` passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pycrdt import Doc
+
+from . import kernelstate, outputs
+from .kernellife import KernelDied, KernelLife
+from .kernels import Kernel, KernelMessage
+from .notebook import find_cell
+from .outputs import CellOutputs, Displays, Pending
+from .queueview import Edit, QueueView, queued_event
+from .runqueue import RunRequest, Status
+
+log = logging.getLogger("collabd.execution")
+
+REPLY_GRACE_S = 5.0  # wait this long for execute_reply after the kernel went idle
+
+
+@dataclass
+class Run:
+    request: RunRequest
+    out: CellOutputs
+    started: float = field(default_factory=time.time)
+    flushed_at: float = 0.0
+    execution_count: int | None = None
+    failed: bool = False
+    died: KernelDied | None = None
+    cancel_reason: str = ""
+    input_prompt: dict[str, Any] | None = None
+    input_deadline: float | None = None
+    input_timed_out: bool = False
+    in_kernel: bool = False  # the kernel said it is busy with this request
+    interrupt_pending: bool = False
+    idle_at: float | None = None
+    replied: bool = False
+    begin: tuple[Edit, ...] = ()  # the start of the run, not yet written
+
+
+class Runner:
+    """Runs a session's requests one at a time; `current` is the one running, if any."""
+
+    def __init__(self, life: KernelLife, view: QueueView) -> None:
+        self.life = life
+        self.view = view
+        self.queue = view.queue
+        self.live = view.live
+        self.settings = view.live.settings
+        self.displays = Displays()
+        self.current: Run | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def run(self, request: RunRequest) -> KernelDied | None:
+        """Carry out `request` to its end; say so if the kernel died meanwhile."""
+        run = Run(request, CellOutputs(request.cell_id, self.settings.output_limit_bytes))
+        self.current = run
+        task = asyncio.create_task(self._execute(run), name=f"run:{request.request_id}")
+        self._task = task
+        try:
+            await asyncio.wait({task})
+        finally:
+            self._task = self.current = None
+        return run.died
+
+    async def stop(self, reason: str) -> None:
+        """Cancel the running request, if any, and wait until it has ended."""
+        task, run = self._task, self.current
+        if task is None or run is None:
+            return
+        run.cancel_reason = reason
+        task.cancel()
+        await asyncio.wait({task})
+
+    async def interrupt(self, kernel: Kernel) -> None:
+        run = self.current
+        if run is not None and not run.in_kernel:
+            run.interrupt_pending = True
+        else:
+            await kernel.interrupt()
+
+    async def _execute(self, run: Run) -> None:
+        request, kernel = run.request, self.life.kernel
+        self.life.touch()
+        if kernel is None or find_cell(self.live.doc, request.cell_id) is None:
+            why = "the cell was deleted before it ran" if kernel else "no kernel"
+            self._finish(run, Status.CANCELLED, why, Pending(0))
+            return
+        pending = Pending(self.settings.output_limit_bytes + 1)
+        status, reason = Status.ERROR, ""
+        try:
+            msg_id = await kernel.execute(request.code)
+            self._begin(run)  # after sending: the kernel works while the hub writes and stores
+            status = await self._collect(kernel, run, msg_id, pending)
+        except KernelDied as died:
+            run.died = died
+        except asyncio.CancelledError:
+            status, reason = Status.CANCELLED, run.cancel_reason or "cancelled"
+            self._finish(run, status, reason, pending)
+            raise
+        except Exception as exc:
+            log.exception("room %s: running %s failed", self.live.id, request.request_id)
+            run.failed, reason = True, f"the hub could not run the cell: {exc}"
+        self._finish(run, status, reason, pending)
+
+    # the kernel's messages
+
+    async def _collect(self, kernel: Kernel, run: Run, msg_id: str, pending: Pending) -> Status:
+        """Take the run's messages until the kernel is idle again and has replied."""
+        while run.idle_at is None or not run.replied:
+            message = await kernel.receive(self._wait_time(run, pending))
+            now = time.monotonic()
+            if message is None:
+                exit_code = await kernel.exit_code()
+                if exit_code is not None:
+                    raise KernelDied(kernel, exit_code)
+                if run.idle_at is not None and now - run.idle_at > REPLY_GRACE_S:
+                    break  # the reply got lost; the iopub side says it is done
+            elif message.parent_id == msg_id:
+                await self._on_message(kernel, run, message, pending)
+            if run.input_deadline is not None and now >= run.input_deadline:
+                await self._input_timed_out(kernel, run, pending)
+            if (pending or run.begin) and now - run.flushed_at >= self.settings.stream_flush_s:
+                self._flush(run, pending)
+        return Status.ERROR if run.failed else Status.OK
+
+    async def _on_message(
+        self, kernel: Kernel, run: Run, message: KernelMessage, pending: Pending
+    ) -> None:
+        kind, content = message.msg_type, message.content
+        if message.channel == "shell" and kind == "execute_reply":
+            run.replied = True
+            run.failed = run.failed or content.get("status") != "ok"
+            run.execution_count = content.get("execution_count", run.execution_count)
+        elif message.channel == "stdin" and kind == "input_request":
+            self._flush(run, pending)
+            self._ask_input(run, content)
+        elif message.channel != "iopub":
+            return
+        elif kind == "status":
+            if content.get("execution_state") == "idle":
+                run.idle_at = time.monotonic()
+            elif not run.in_kernel:
+                await self._begun_in_kernel(kernel, run)
+        elif kind == "error":
+            run.failed = True
+            if not run.input_timed_out:  # the hub's own InputTimeout error says it already
+                pending.add(kind, content)
+        else:
+            if kind == "execute_input":
+                run.execution_count = content.get("execution_count")
+            pending.add(kind, content)
+
+    async def _begun_in_kernel(self, kernel: Kernel, run: Run) -> None:
+        """The kernel took the request. An interrupt asked for before this point waited here:
+        ipykernel ignores SIGINT between requests, so sending it earlier could be lost."""
+        run.in_kernel = True
+        if run.interrupt_pending:
+            run.interrupt_pending = False
+            await kernel.interrupt()
+
+    def _wait_time(self, run: Run, pending: Pending) -> float:
+        wait = 1.0
+        if pending or run.begin:
+            wait = run.flushed_at + self.settings.stream_flush_s - time.monotonic()
+        if run.input_deadline is not None:
+            wait = min(wait, run.input_deadline - time.monotonic())
+        return max(0.0, wait)
+
+    # input()
+
+    def _ask_input(self, run: Run, content: dict[str, Any]) -> None:
+        request = run.request
+        run.input_prompt = {
+            "request_id": request.request_id,
+            "cell_id": request.cell_id,
+            "prompt": str(content.get("prompt", "")),
+            "password": bool(content.get("password", False)),
+            "by": dict(request.by),
+            "asked_at": time.time(),
+        }
+        run.input_deadline = time.monotonic() + self.settings.input_timeout_s
+        prompt = run.input_prompt
+        self.view.edit(lambda doc: kernelstate.set_input_request(doc, prompt))
+
+    def answer_input(self, kernel: Kernel, run: Run, value: str) -> None:
+        """Send the answer to the prompt `run` shows, and echo it in the cell."""
+        prompt = run.input_prompt or {}
+        kernel.answer_input(value)
+        run.input_prompt = run.input_deadline = None
+        shown = "········" if prompt.get("password") else value
+        echo = {"name": "stdout", "text": f"{prompt.get('prompt', '')}{shown}\n"}
+
+        def edit(doc: Doc[Any]) -> None:
+            outputs.apply(doc, "stream", echo, run.out, self.displays)
+            kernelstate.set_input_request(doc, None)
+
+        self.view.edit(edit)
+
+    async def _input_timed_out(self, kernel: Kernel, run: Run, pending: Pending) -> None:
+        run.input_prompt = run.input_deadline = None
+        run.input_timed_out = run.failed = True
+        limit = self.settings.input_timeout_s
+        evalue = f"input() got no answer within {limit:g} s, so the cell was stopped"
+        self._flush(run, pending)
+
+        def edit(doc: Doc[Any]) -> None:
+            outputs.add_error(doc, run.out, "InputTimeout", evalue)
+            kernelstate.set_input_request(doc, None)
+
+        self.view.edit(edit)
+        await kernel.interrupt()
+
+    # writing the run into the document
+
+    def _flush(self, run: Run, pending: Pending, *then: Edit) -> None:
+        items = pending.take()
+        begin, run.begin = run.begin, ()
+
+        def write(doc: Doc[Any]) -> None:
+            for msg_type, content in items:
+                outputs.apply(doc, msg_type, content, run.out, self.displays)
+
+        self.view.edit(*begin, write, *then)
+        run.flushed_at = time.monotonic()
+
+    def _begin(self, run: Run) -> None:
+        """The run's start (outputs cleared, cell and kernel busy) goes out with its first
+        flush, at most `stream_flush_s` later: a quick cell costs one update, not two."""
+        cell_id = run.request.cell_id
+
+        def edit(doc: Doc[Any]) -> None:
+            outputs.clear(doc, run.out, self.displays)
+            self.view.show_queue(doc, [cell_id])
+
+        run.begin = (self.life.status_edit("busy"), edit)
+        run.flushed_at = time.monotonic()
+
+    def _finish(self, run: Run, status: Status, reason: str, pending: Pending) -> None:
+        request, ended = run.request, time.time()
+        if run.died is not None:
+            status = Status.ERROR
+        rest = self.queue.finish(request.request_id, status, reason)
+        last_run = {
+            "by": dict(request.by),
+            "started": run.started,
+            "ended": ended,
+            "status": str(status),
+            "execution_count": run.execution_count,
+        }
+
+        def edit(doc: Doc[Any]) -> None:
+            if run.died is not None:
+                outputs.add_error(doc, run.out, "KernelDied", self.life.death_text(run.died))
+            elif status is Status.CANCELLED:
+                outputs.add_error(doc, run.out, "RunCancelled", reason)
+            kernelstate.set_last_run(doc, request.cell_id, last_run)
+            if run.input_prompt is not None:
+                kernelstate.set_input_request(doc, None)
+            self.view.show_cancelled(doc, rest)
+            kernelstate.set_cell_state(doc, request.cell_id, self.view.cell_state(request.cell_id))
+
+        run.input_prompt = None
+        edits: list[Edit] = [edit]
+        if not self.queue.has_queued() and run.died is None and self.life.status == "busy":
+            edits.append(self.life.status_edit("idle"))
+        self._flush(run, pending, *edits)
+        self.life.touch()
+        event = queued_event(request) | last_run
+        event.update(outputs=run.out.summary, reason=reason)
+        self.live.record_event("run", event)
+        if rest:
+            self.view.event_cancelled(rest, "cancelled", rest[0].reason)
