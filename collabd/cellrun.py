@@ -48,6 +48,7 @@ class Run:
     idle_at: float | None = None
     replied: bool = False
     begin: tuple[Edit, ...] = ()  # the start of the run, not yet written
+    finished: bool = False
 
 
 class Runner:
@@ -73,6 +74,9 @@ class Runner:
             await asyncio.wait({task})
         finally:
             self._task = self.current = None
+        if not run.finished:  # cancelled before its first step: nothing marked it ended
+            reason = run.cancel_reason or "cancelled"
+            self._finish(run, Status.CANCELLED, reason, Pending(0))
         return run.died
 
     async def stop(self, reason: str) -> None:
@@ -249,6 +253,7 @@ class Runner:
         run.flushed_at = time.monotonic()
 
     def _finish(self, run: Run, status: Status, reason: str, pending: Pending) -> None:
+        run.finished = True
         request, ended = run.request, time.time()
         if run.died is not None:
             status = Status.ERROR

@@ -15,6 +15,7 @@ from collabd import notebook
 from collabd.execution import SessionKernel
 from collabd.kernels import KernelMessage
 from collabd.liveroom import LiveRoom
+from collabd.runqueue import RunRequest
 from collabd.settings import Settings
 from collabd.store.memory import MemoryStore
 
@@ -200,4 +201,23 @@ async def test_without_restart_on_death_the_next_run_starts_a_kernel(tmp_path: P
     await wait_until(lambda: ended(live, "after"))
     assert len(kernels) == 2 and cell(live, "after")["outputs"][0]["text"] == "after"
     await session.close("done")
+    await live.close()
+
+
+async def test_a_run_stopped_before_its_first_step_still_ends(tmp_path: Path) -> None:
+    kernels: list[FakeKernel] = []
+    live, session = await make_session(tmp_path, kernels)
+    request = RunRequest("r1", "after", "after", {"name": "ann"}, 0.0, None)
+    session.queue.add([request])  # not woken: the worker leaves it to us
+    assert session.queue.next() is request
+    runner = session._runner
+    running = asyncio.create_task(runner.run(request))
+    await asyncio.sleep(0)  # run() has created its task, which has not started yet
+    await runner.stop("the kernel was restarted")
+    await running
+    assert session.queue.running is None and len(session.queue) == 0
+    await wait_until(lambda: ended(live, "after"))
+    last = cell(live, "after")["metadata"]["collabd"]["last_run"]
+    assert last["status"] == "cancelled"
+    await session.close("test over")
     await live.close()
