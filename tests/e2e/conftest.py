@@ -156,8 +156,20 @@ class Participant:
         assert self.errors == [], self.errors
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Remembers whether the test body failed, for the fixtures' teardown to see."""
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = report.failed
+    return report
+
+
+FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def join(browser: Browser) -> Iterator[Callable[..., Participant]]:
+def join(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Callable[..., Participant]]:
     """Opens a link as a named participant (the name pre-set, as if remembered from before)."""
     contexts: list[BrowserContext] = []
 
@@ -181,5 +193,11 @@ def join(browser: Browser) -> Iterator[Callable[..., Participant]]:
         return who
 
     yield open_link
+    if request.node.stash.get(FAILED, False):
+        # What each participant saw when the test failed, for a person to look at.
+        for i, context in enumerate(contexts):
+            for page in context.pages:
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(SCREENSHOTS / f"FAILED-{request.node.name}-{i}.png"))
     for context in contexts:
         context.close()

@@ -1,14 +1,14 @@
 /** The notebook page: joins the session, then lays out the header, the cells and the side panels. */
-import { ApiError, rebaseLink, SessionApi, type SessionInfo } from '../model/api'
-import { connectionLabel, type ConnectionState } from '../model/connection'
+import { ApiError, SessionApi, type SessionInfo } from '../model/api'
 import { loadName, saveName, userFor } from '../model/identity'
 import { readKernel, readLastEvent, readQueue } from '../model/kernelState'
 import { participants } from '../model/presence'
 import { websocketBase } from '../model/route'
 import { NotebookSession } from '../model/session'
-import { askName, showKeys, showShare } from './dialogs'
+import { askName } from './dialogs'
 import { frameScheduler, h } from './dom'
 import { Follow } from './follow'
+import { topbar } from './header'
 import { NotebookView } from './notebook'
 import { kernelPanel, participantsPanel, queuePanel } from './panels'
 import './styles.css'
@@ -39,16 +39,19 @@ function toaster(): { el: HTMLElement; notify(message: string): void } {
   }
 }
 
-async function download(api: SessionApi, path: string, notify: (m: string) => void): Promise<void> {
+/** Who may do what here; renders the reason instead when the link does not work. */
+async function sessionInfo(root: HTMLElement, api: SessionApi): Promise<SessionInfo | null> {
   try {
-    const url = URL.createObjectURL(await api.notebookFile())
-    const a = h('a', { href: url, download: path.split('/').pop() || 'notebook.ipynb' })
-    document.body.append(a)
-    a.click()
-    a.remove()
-    setTimeout(() => URL.revokeObjectURL(url), 10_000)
+    return await api.info()
   } catch (e) {
-    notify(`Download failed: ${String(e)}`)
+    if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
+      fatal(root, 'This link is not valid', 'The token in the link was not accepted. Ask for a new link.')
+    } else if (e instanceof ApiError && e.status === 404) {
+      fatal(root, 'No such notebook session', 'This session does not exist (any more).')
+    } else {
+      fatal(root, 'Cannot reach the server', String(e))
+    }
+    return null
   }
 }
 
@@ -58,18 +61,8 @@ export async function mountNotebook(root: HTMLElement, route: NotebookRoute): Pr
   }
   const token = route.token
   const api = new SessionApi(location.origin, route.sessionId, token)
-  let info: SessionInfo
-  try {
-    info = await api.info()
-  } catch (e) {
-    if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
-      return fatal(root, 'This link is not valid', 'The token in the link was not accepted. Ask for a new link.')
-    }
-    if (e instanceof ApiError && e.status === 404) {
-      return fatal(root, 'No such notebook session', 'This session does not exist (any more).')
-    }
-    return fatal(root, 'Cannot reach the server', String(e))
-  }
+  const info = await sessionInfo(root, api)
+  if (!info) return
   performance.mark('collabd:info')
   const readOnly = info.role === 'view'
   document.title = `${info.path} — collabd`
@@ -92,32 +85,7 @@ export async function mountNotebook(root: HTMLElement, route: NotebookRoute): Pr
 
   const view = new NotebookView({ session, api, readOnly, me, notify: toasts.notify })
 
-  // --- header ---
-  const conn = h('span', { class: 'connection', role: 'status', 'aria-live': 'polite' },
-    h('span', { class: 'connection-dot', 'aria-hidden': 'true' }), h('span', { class: 'connection-label' }))
-  const showConnection = (state: ConnectionState): void => {
-    conn.dataset.status = state.status
-    conn.querySelector('.connection-label')!.textContent = connectionLabel(state)
-  }
-  showConnection(session.connection)
-  session.connectionChanged.on(showConnection)
-
-  const shareLinks = (): void =>
-    showShare({
-      edit: info.edit_url ? rebaseLink(info.edit_url, location.origin) : null,
-      view: rebaseLink(info.view_url, location.origin),
-    })
-  const header = h('header', { class: 'topbar' },
-    h('span', { class: 'brand' }, 'collabd'),
-    h('span', { class: 'nb-path', title: info.path }, info.path),
-    readOnly ? h('span', { class: 'badge view-only', title: 'You can watch but not change anything' }, 'View only') : null,
-    h('span', { class: 'spacer' }),
-    conn,
-    readOnly ? null : h('button', { type: 'button', class: 'run-all-button', title: 'Run every code cell, in order', onclick: () => view.runAll() }, '▶▶ Run all'),
-    h('button', { type: 'button', class: 'keys-button', title: 'Keyboard shortcuts (H)', 'aria-label': 'Keyboard shortcuts', onclick: showKeys }, '⌨'),
-    h('button', { type: 'button', class: 'share-button', onclick: shareLinks }, 'Share'),
-    h('button', { type: 'button', class: 'download-button', onclick: () => void download(api, info.path, toasts.notify) }, 'Download .ipynb'),
-  )
+  const header = topbar({ info, readOnly, session, api, runAll: () => view.runAll(), notify: toasts.notify })
   const followBanner = h('div', { class: 'follow-banner', hidden: true, role: 'status' })
 
   // --- side panels ---

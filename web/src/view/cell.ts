@@ -49,6 +49,7 @@ export class CellView {
   private readonly inputArea: HTMLElement
   private readonly outputs: HTMLElement
   private editor: EditorView | null = null
+  private destroyed = false
   private materialized = false
   private editing = false
   private outputsDirty = true
@@ -90,7 +91,7 @@ export class CellView {
     })
     this.showPlaceholder()
     this.observer = (events) => {
-      if (events.some((e) => e.path[0] === 'outputs' || e.target === this.outputsType())) this.outputsDirty = true
+      if (events.some((e) => this.touchesOutputs(e))) this.outputsDirty = true
       this.scheduleRefresh()
     }
     model.ymodel.observeDeep(this.observer)
@@ -102,8 +103,10 @@ export class CellView {
     return this.model.cell_type
   }
 
-  private outputsType(): unknown {
-    return this.model.ymodel.get('outputs')
+  /** Inside the outputs (path starts there), or the outputs array itself replaced. */
+  private touchesOutputs(event: Y.YEvent<Y.AbstractType<unknown>>): boolean {
+    if (event.path[0] === 'outputs') return true
+    return event.target === this.model.ymodel && event.changes.keys.has('outputs')
   }
 
   private toolbar(): HTMLElement {
@@ -223,6 +226,7 @@ export class CellView {
   }
 
   refresh(): void {
+    if (this.destroyed) return
     this.refreshSource()
     this.refreshRunStatus()
     if (this.outputsDirty && this.model.cell_type === 'code') {
@@ -249,6 +253,7 @@ export class CellView {
   }
 
   refreshRunStatus(): void {
+    if (this.destroyed) return
     if (this.model.cell_type !== 'code') {
       this.prompt.textContent = ''
       this.status.hidden = true
@@ -308,6 +313,7 @@ export class CellView {
   }
 
   destroy(): void {
+    this.destroyed = true
     this.model.ymodel.unobserveDeep(this.observer)
     this.editor?.destroy()
     this.editor = null

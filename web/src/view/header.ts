@@ -1,0 +1,62 @@
+/** The top bar: notebook, role, connection, and the page-wide actions. */
+import { rebaseLink, type SessionApi, type SessionInfo } from '../model/api'
+import { connectionLabel, type ConnectionState } from '../model/connection'
+import type { NotebookSession } from '../model/session'
+import { showKeys, showShare } from './dialogs'
+import { h } from './dom'
+
+export interface HeaderOptions {
+  info: SessionInfo
+  readOnly: boolean
+  session: NotebookSession
+  api: SessionApi
+  runAll(): void
+  notify(message: string): void
+}
+
+function connectionIndicator(session: NotebookSession): HTMLElement {
+  const label = h('span', { class: 'connection-label' })
+  const el = h('span', { class: 'connection', role: 'status', 'aria-live': 'polite' },
+    h('span', { class: 'connection-dot', 'aria-hidden': 'true' }), label)
+  const show = (state: ConnectionState): void => {
+    el.dataset.status = state.status
+    label.textContent = connectionLabel(state)
+  }
+  show(session.connection)
+  session.connectionChanged.on(show)
+  return el
+}
+
+async function download(api: SessionApi, path: string, notify: (m: string) => void): Promise<void> {
+  try {
+    const url = URL.createObjectURL(await api.notebookFile())
+    const a = h('a', { href: url, download: path.split('/').pop() || 'notebook.ipynb' })
+    document.body.append(a)
+    a.click()
+    a.remove()
+    setTimeout(() => URL.revokeObjectURL(url), 10_000)
+  } catch (e) {
+    notify(`Download failed: ${String(e)}`)
+  }
+}
+
+export function topbar({ info, readOnly, session, api, runAll, notify }: HeaderOptions): HTMLElement {
+  const share = (): void =>
+    showShare({
+      edit: info.edit_url ? rebaseLink(info.edit_url, location.origin) : null,
+      view: rebaseLink(info.view_url, location.origin),
+    })
+  const button = (cls: string, label: string, onclick: () => void, title?: string): HTMLElement =>
+    h('button', { type: 'button', class: cls, title, 'aria-label': title, onclick }, label)
+  return h('header', { class: 'topbar' },
+    h('span', { class: 'brand' }, 'collabd'),
+    h('span', { class: 'nb-path', title: info.path }, info.path),
+    readOnly ? h('span', { class: 'badge view-only', title: 'You can watch but not change anything' }, 'View only') : null,
+    h('span', { class: 'spacer' }),
+    connectionIndicator(session),
+    readOnly ? null : button('run-all-button', '▶▶ Run all', runAll, 'Run every code cell, in order'),
+    button('keys-button', '⌨', showKeys, 'Keyboard shortcuts (H)'),
+    button('share-button', 'Share', share),
+    button('download-button', 'Download .ipynb', () => void download(api, info.path, notify)),
+  )
+}
