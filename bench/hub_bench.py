@@ -166,6 +166,18 @@ def start_baseline(work: Path, cpu: int | None, ws: str) -> Server:
     return Server("baseline", proc, port, root, lambda nb: f"ws://127.0.0.1:{port}/{nb}", log)
 
 
+def start_node(work: Path, cpu: int | None) -> Server:
+    """The reference: a minimal y-websocket server on Node's yjs (loadgen/node_server.mjs)."""
+    root = work / "root"
+    root.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = work / "server.log"
+    cmd = ["node", str(LOADGEN / "node_server.mjs"), str(port), str(root)]
+    proc = subprocess.Popen(pinned(cpu, cmd), stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    wait_port(port, proc)
+    return Server("node", proc, port, root, lambda nb: f"ws://127.0.0.1:{port}/{nb}", log)
+
+
 def http_json(url: str, token: str, body: Json | None = None) -> Json:
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(url, data=data, method="GET" if body is None else "POST")
@@ -424,6 +436,8 @@ def run_target(name: str, opt: Options, log: Callable[[str], None]) -> Json:
         # the idle phase needs more participants than collabd's default limit allows
         env = {"COLLABD_MAX_PARTICIPANTS": str(max(200, opt.idle + 10)), **opt.collabd_env}
         srv = start_collabd(work, opt.server_cpu, opt.collabd_args, env, opt.collabd_cmd)
+    elif name == "node":
+        srv = start_node(work, opt.server_cpu)
     else:
         srv = start_baseline(work, opt.server_cpu, opt.baseline_ws)
     out: Json = {"name": name, "pid": srv.pid}
@@ -475,44 +489,45 @@ def _get(d: Json, *path: str) -> Any:
     return cur
 
 
-def rows(results: dict[str, Json], opt: Options) -> Iterator[tuple[str, Any, Any, bool]]:
-    """(label, collabd value, baseline value, is-ratio-meaningful) per table row."""
+Row = tuple[str, list[Any], bool]
 
-    def pair(*path: str) -> tuple[Any, Any]:
-        return _get(results.get("collabd", {}), *path), _get(results.get("baseline", {}), *path)
+
+def rows(results: dict[str, Json], opt: Options, names: list[str]) -> Iterator[Row]:
+    """(label, one value per target in `names`, is-a-ratio-meaningful) per table row."""
+
+    def each(*path: str, f: Callable[[Any], Any] = lambda v: v) -> list[Any]:
+        return [f(_get(results.get(name, {}), *path)) for name in names]
 
     for n in opt.editors:
         e = f"edit{n}"
-        yield (f"N={n} latency p50 (ms)", *pair(e, "p50"), True)
-        yield (f"N={n} latency p99 (ms)", *pair(e, "p99"), True)
-        c, b = pair(e, "delivered")
-        ce, be = pair(e, "expected")
-        yield (f"N={n} delivered/expected", _frac(c, ce), _frac(b, be), False)
-        yield (f"N={n} server CPU/delivered (us)", *pair(e, "serverCpuUsPerDelivered"), True)
-        c, b = pair(e, "serverCpuShare")
-        yield (f"N={n} server CPU share (%)", _x100(c), _x100(b), True)
-        yield (f"N={n} frames to clients", *pair(e, "framesIn"), True)
-        c, b = pair(e, "loadgenCpuShare")
-        yield (f"N={n} loadgen CPU share (%)", _x100(c), _x100(b), False)
-        yield (f"N={n} loadgen loop delay p99 (ms)", *pair(e, "loopDelayP99"), False)
-        c, b = pair(e, "otherCpuShare")
-        yield (f"N={n} other load on machine (%)", _x100(c), _x100(b), False)
-    yield (f"sync {opt.sync_cells} cells, warm median (ms)", *pair("sync", "warmMedian"), True)
-    yield (f"sync {opt.sync_cells} cells, cold open (ms)", *pair("sync", "cold"), True)
+        yield (f"N={n} latency p50 (ms)", each(e, "p50"), True)
+        yield (f"N={n} latency p99 (ms)", each(e, "p99"), True)
+        delivered = zip(each(e, "delivered"), each(e, "expected"), strict=True)
+        yield (f"N={n} delivered/expected", [_frac(d, x) for d, x in delivered], False)
+        yield (f"N={n} server CPU/delivered (us)", each(e, "serverCpuUsPerDelivered"), True)
+        yield (f"N={n} server CPU share (%)", each(e, "serverCpuShare", f=_x100), True)
+        yield (f"N={n} frames to clients", each(e, "framesIn"), True)
+        yield (f"N={n} loadgen CPU share (%)", each(e, "loadgenCpuShare", f=_x100), False)
+        yield (f"N={n} loadgen loop delay p99 (ms)", each(e, "loopDelayP99"), False)
+        yield (f"N={n} other load on machine (%)", each(e, "otherCpuShare", f=_x100), False)
+    cells = opt.sync_cells
+    yield (f"sync {cells} cells, warm median (ms)", each("sync", "warmMedian"), True)
+    yield (f"sync {cells} cells, cold open (ms)", each("sync", "cold"), True)
     yield (
-        f"sync {opt.sync_cells} cells, server CPU per warm sync (ms)",
-        *pair("sync", "serverCpuMsPerWarmSync"),
+        f"sync {cells} cells, server CPU per warm sync (ms)",
+        each("sync", "serverCpuMsPerWarmSync"),
         True,
     )
-    c, b = pair("sync", "bytes")
-    c, b = (v[-1] / 1024 if v else None for v in (c, b))
-    yield (f"sync {opt.sync_cells} cells, bytes to client (KiB)", c, b, True)
-    c, b = pair("idle", "bytesPerConn")
-    yield (f"RSS per idle conn, {opt.idle} (KiB)", _kib(c), _kib(b), True)
-    c, b = pair("idle", "synced")
-    yield (f"idle conns synced of {opt.idle}", c, b, False)
-    c, b = pair("fresh", "synced")
-    yield (f"fresh room: synced of {opt.fresh}, {opt.fresh_tries} rooms", c, b, False)
+    last_kib = _last_kib
+    yield (f"sync {cells} cells, bytes to client (KiB)", each("sync", "bytes", f=last_kib), True)
+    yield (f"RSS per idle conn, {opt.idle} (KiB)", each("idle", "bytesPerConn", f=_kib), True)
+    yield (f"idle conns synced of {opt.idle}", each("idle", "synced"), False)
+    fresh = f"fresh room: synced of {opt.fresh}, {opt.fresh_tries} rooms"
+    yield (fresh, each("fresh", "synced"), False)
+
+
+def _last_kib(v: Any) -> float | None:
+    return v[-1] / 1024 if v else None
 
 
 def _frac(a: Any, b: Any) -> str | None:
@@ -536,13 +551,19 @@ def _fmt(v: Any) -> str:
 
 
 def table(results: dict[str, Json], opt: Options) -> str:
-    lines = [("metric", "collabd", "baseline", "ratio")]
-    for label, c, b, ratio_ok in rows(results, opt):
+    """metric | one column per target | collabd / baseline."""
+    names = list(results)
+    lines = [("metric", *names, "ratio")]
+    for label, values, ratio_ok in rows(results, opt, names):
+        if all(v is None for v in values):
+            continue  # a phase that did not run
+        byname = dict(zip(names, values, strict=True))
+        c, b = byname.get("collabd"), byname.get("baseline")
         ratio = "-"
         if ratio_ok and isinstance(c, int | float) and isinstance(b, int | float) and b:
             ratio = f"{c / b:.2f}x"
-        lines.append((label, _fmt(c), _fmt(b), ratio))
-    widths = [max(len(r[i]) for r in lines) for i in range(4)]
+        lines.append((label, *map(_fmt, values), ratio))
+    widths = [max(len(r[i]) for r in lines) for i in range(len(lines[0]))]
     out = [" | ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in lines]
     out.insert(1, "-+-".join("-" * w for w in widths))
     return "\n".join(out)
@@ -550,7 +571,11 @@ def table(results: dict[str, Json], opt: Options) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="collabd vs pycrdt-websocket benchmark")
-    p.add_argument("--targets", default="collabd,baseline", help="comma list: collabd,baseline")
+    p.add_argument(
+        "--targets",
+        default="collabd,baseline",
+        help="comma list of collabd, baseline, node (a minimal Node yjs server, for reference)",
+    )
     p.add_argument("--editors", default="10,50", help="comma list of editor counts")
     p.add_argument("--rate", type=float, default=5.0, help="edits/s per editor")
     p.add_argument("--duration", type=float, default=20.0, help="editing window, seconds")
