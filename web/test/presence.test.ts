@@ -26,4 +26,11 @@ describe('presence', () => {
     expect(followStep({ cell: 'c1', scroll: { cell: 'c1', offset: 0 } }, moved)).toEqual({ kind: 'reveal', cell: 'c7' })
     expect(followStep({ cell: 'c1', scroll: null }, undefined)).toEqual({ kind: 'lost' })
   })
+
+  it('never lets a remote colour carry CSS', () => {
+    const [p] = participants(new Map([[2, { user: { name: 'x'.repeat(200), color: 'red; background:url(//evil)' } }]]), 1)
+    expect(p.user.color).toBe('#6b7280')
+    expect(p.user.colorLight).toBe('#6b728033')
+    expect(p.user.name).toHaveLength(80)
+  })
 })

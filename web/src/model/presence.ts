@@ -21,12 +21,17 @@ export interface Participant {
 
 type StateLike = Record<string, unknown>
 
+/** Colours go into style attributes: accept hex colours only, never arbitrary CSS. */
+const HEX_COLOUR = /^#[0-9a-f]{3,8}$/i
+const FALLBACK_COLOUR = '#6b7280'
+
 function readUser(value: unknown): User | null {
   if (typeof value !== 'object' || value === null) return null
   const user = value as Record<string, unknown>
-  if (typeof user.name !== 'string' || typeof user.color !== 'string') return null
-  const colorLight = typeof user.colorLight === 'string' ? user.colorLight : user.color + '33'
-  return { name: user.name, color: user.color, colorLight }
+  if (typeof user.name !== 'string') return null
+  const color = typeof user.color === 'string' && HEX_COLOUR.test(user.color) ? user.color : FALLBACK_COLOUR
+  const light = typeof user.colorLight === 'string' && HEX_COLOUR.test(user.colorLight) ? user.colorLight : color + '33'
+  return { name: user.name.slice(0, 80), color, colorLight: light }
 }
 
 function readScroll(value: unknown): ScrollSpot | null {
