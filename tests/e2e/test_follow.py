@@ -26,7 +26,15 @@ def test_follow_mode_moves_the_followers_view(notebook_session: Any, join: Any) 
     bob = join(session["edit_url"], "Bob")
     assert in_view(bob, 0) and not in_view(bob, 45)
 
+    # Nobody follows Ada yet: her scrolling is not broadcast.
+    own_scroll = "() => window.collabd.session.awareness.getLocalState().scroll ?? null"
+    ada.page.mouse.wheel(0, 300)
+    ada.page.wait_for_timeout(500)
+    assert ada.page.evaluate(own_scroll) is None
+    ada.page.evaluate("() => window.scrollTo(0, 0)")
+
     bob.page.locator(".participant", has_text="Ada").click()
+    wait_until(lambda: ada.page.evaluate(own_scroll) is not None, "Ada publishing her scroll")
     expect(bob.page.locator(".follow-banner")).to_contain_text("Following Ada")
     expect(bob.page.locator(".participant.following")).to_contain_text("Ada")
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { followStep, participants } from '../src/model/presence'
+import { followStep, isFollowed, participants } from '../src/model/presence'
 
 const user = (name: string) => ({ name, color: '#123456', colorLight: '#12345633' })
 
@@ -25,6 +25,17 @@ describe('presence', () => {
     const moved = { ...ada, cell: 'c7' }
     expect(followStep({ cell: 'c1', scroll: { cell: 'c1', offset: 0 } }, moved)).toEqual({ kind: 'reveal', cell: 'c7' })
     expect(followStep({ cell: 'c1', scroll: null }, undefined)).toEqual({ kind: 'lost' })
+  })
+
+  it('knows who is followed', () => {
+    const people = participants(new Map([
+      [1, { user: user('Me') }],
+      [2, { user: user('Ada'), following: 1 }],
+      [3, { user: user('Bob'), following: 2 }],
+    ]), 1)
+    expect(people.find((p) => p.clientId === 2)?.following).toBe(1)
+    expect(isFollowed(people, 1)).toBe(true)
+    expect(isFollowed(people, 3)).toBe(false)
   })
 
   it('never lets a remote colour carry CSS', () => {

@@ -16,6 +16,8 @@ export interface Participant {
   user: User
   cell: string | null
   scroll: ScrollSpot | null
+  /** Whom this participant follows: the followed one publishes its scroll position only then. */
+  following?: number | null
   self: boolean
 }
 
@@ -48,11 +50,17 @@ export function participants(states: Map<number, StateLike>, selfId: number): Pa
     const user = readUser(state.user)
     if (!user) return
     const cell = typeof state.cell === 'string' ? state.cell : null
-    list.push({ clientId, user, cell, scroll: readScroll(state.scroll), self: clientId === selfId })
+    const following = typeof state.following === 'number' ? state.following : null
+    list.push({ clientId, user, cell, scroll: readScroll(state.scroll), following, self: clientId === selfId })
   })
   return list.sort(
     (a, b) => Number(b.self) - Number(a.self) || a.user.name.localeCompare(b.user.name) || a.clientId - b.clientId,
   )
+}
+
+/** Whether anyone follows `clientId` (then it is worth publishing where it scrolls). */
+export function isFollowed(people: Participant[], clientId: number): boolean {
+  return people.some((p) => p.following === clientId && p.clientId !== clientId)
 }
 
 /** What the follower should do when the followed participant's state changes. */

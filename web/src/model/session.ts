@@ -168,6 +168,10 @@ export class NotebookSession {
     if (this.awareness.getLocalState()?.cell !== cellId) this.awareness.setLocalStateField('cell', cellId)
   }
 
+  setFollowing(clientId: number | null): void {
+    this.awareness.setLocalStateField('following', clientId)
+  }
+
   setScroll(spot: ScrollSpot | null): void {
     this.awareness.setLocalStateField('scroll', spot)
   }

@@ -2,7 +2,7 @@
 import { ApiError, SessionApi, type SessionInfo } from '../model/api'
 import { loadName, saveName, userFor } from '../model/identity'
 import { readKernel, readLastEvent, readQueue } from '../model/kernelState'
-import { participants } from '../model/presence'
+import { isFollowed, participants } from '../model/presence'
 import { websocketBase } from '../model/route'
 import { NotebookSession } from '../model/session'
 import { askName } from './dialogs'
@@ -96,11 +96,16 @@ export async function mountNotebook(root: HTMLElement, route: NotebookRoute): Pr
     cellNumber: (cellId) => view.cellNumber(cellId),
   })
   let people = participants(new Map(), session.clientId)
+  // Scroll positions go out only while someone follows this participant: no chatter otherwise.
+  let followed = false
   const follow = new Follow({
     cellElement: (id) => view.cellElement(id),
     topInset: () => header.getBoundingClientRect().height,
-    publishScroll: (spot) => session.setScroll(spot),
+    publishScroll: (spot) => {
+      if (followed) session.setScroll(spot)
+    },
     changed: (following) => {
+      session.setFollowing(following)
       const who = people.find((p) => p.clientId === following)
       followBanner.hidden = following === null
       followBanner.textContent = who ? `Following ${who.user.name} — press any key or click to stop` : ''
@@ -114,6 +119,11 @@ export async function mountNotebook(root: HTMLElement, route: NotebookRoute): Pr
   })
   const refreshPeople = frameScheduler(() => {
     people = participants(session.awareness.getStates() as Map<number, Record<string, unknown>>, session.clientId)
+    const nowFollowed = isFollowed(people, session.clientId)
+    if (nowFollowed !== followed) {
+      followed = nowFollowed
+      session.setScroll(followed ? follow.currentSpot() : null)
+    }
     participantsBox.update(people, follow.following)
     view.showPresence(people)
     follow.update(people)

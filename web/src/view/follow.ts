@@ -9,6 +9,7 @@ export interface FollowHost {
   cellElement(id: string): HTMLElement | null
   /** Height of the fixed header, so "top of the view" means below it. */
   topInset(): number
+  /** Called as the participant scrolls; the host decides whether anyone needs it. */
   publishScroll(spot: ScrollSpot | null): void
   changed(following: number | null): void
 }
