@@ -1,0 +1,1 @@
+"""hub_bench's parts: collabd against pycrdt-websocket with a Node Yjs load generator."""
