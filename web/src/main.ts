@@ -1,13 +1,18 @@
 /** Entry point: the hub serves this page at /s/{id} and /s/{id}/replay; route on the path. */
+import { SessionApi } from './model/api'
 import { parseRoute } from './model/route'
 
 const root = document.getElementById('app')!
 const route = parseRoute(location.pathname, location.hash)
 
 switch (route.kind) {
-  case 'notebook':
-    void import('./view/app').then(({ mountNotebook }) => mountNotebook(root, route))
+  case 'notebook': {
+    // Ask who we are while the (large) notebook code loads, rather than after.
+    const info = route.token ? new SessionApi(location.origin, route.sessionId, route.token).info() : null
+    info?.catch(() => undefined) // the page reports it once loaded
+    void import('./view/app').then(({ mountNotebook }) => mountNotebook(root, route, info))
     break
+  }
   case 'replay':
     void import('./replay/index').then(({ mountReplay }) => mountReplay(root, route))
     break

@@ -40,9 +40,13 @@ function toaster(): { el: HTMLElement; notify(message: string): void } {
 }
 
 /** Who may do what here; renders the reason instead when the link does not work. */
-async function sessionInfo(root: HTMLElement, api: SessionApi): Promise<SessionInfo | null> {
+async function sessionInfo(
+  root: HTMLElement,
+  api: SessionApi,
+  early: Promise<SessionInfo> | null,
+): Promise<SessionInfo | null> {
   try {
-    return await api.info()
+    return await (early ?? api.info())
   } catch (e) {
     if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
       fatal(root, 'This link is not valid', 'The token in the link was not accepted. Ask for a new link.')
@@ -55,13 +59,17 @@ async function sessionInfo(root: HTMLElement, api: SessionApi): Promise<SessionI
   }
 }
 
-export async function mountNotebook(root: HTMLElement, route: NotebookRoute): Promise<void> {
+export async function mountNotebook(
+  root: HTMLElement,
+  route: NotebookRoute,
+  earlyInfo: Promise<SessionInfo> | null = null,
+): Promise<void> {
   if (!route.token) {
     return fatal(root, 'This link is incomplete', 'The access token is missing from the link (the part after #token=). Ask for the link again.')
   }
   const token = route.token
   const api = new SessionApi(location.origin, route.sessionId, token)
-  const info = await sessionInfo(root, api)
+  const info = await sessionInfo(root, api, earlyInfo)
   if (!info) return
   performance.mark('collabd:info')
   const readOnly = info.role === 'view'
