@@ -81,16 +81,22 @@ class DiskSync(Extension):
     async def _run(self, live: LiveRoom, state: _State) -> None:
         settings = live.settings
         assert state.wake is not None
+        next_watch = time.monotonic() + settings.watch_interval_s
         while True:
-            timeout = settings.watch_interval_s
+            wake_at = next_watch
             if state.first_dirty is not None:
-                timeout = min(timeout, max(0.0, self._due_at(live, state) - time.monotonic()))
+                wake_at = min(wake_at, self._due_at(live, state))
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(state.wake.wait(), timeout)
+                await asyncio.wait_for(state.wake.wait(), max(0.0, wake_at - time.monotonic()))
             state.wake.clear()
+            now = time.monotonic()
+            save = state.first_dirty is not None and now >= self._due_at(live, state)
+            if not save and now < next_watch:
+                continue  # an edit only moved the save deadline: no file work on the hot path
+            next_watch = now + settings.watch_interval_s
             try:
                 await self._merge_outside(live, state)
-                if state.first_dirty is not None and time.monotonic() >= self._due_at(live, state):
+                if save:
                     await self._save(live, state)
             except Exception:
                 log.exception("room %s: keeping %s in step failed", live.id, state.path)
@@ -112,8 +118,8 @@ class DiskSync(Extension):
             state.first_dirty = state.last_dirty = time.monotonic()
             return
         text, stat = found
-        if text == notebook.to_text(notebook.to_json(live.doc)):
-            state.stat, state.written = stat, text
+        if live.attachments.get("imported_from_disk") or _same(text, live):
+            state.stat, state.written = stat, text  # the room holds exactly this file
             return
         if stat[0] / 1e9 > live.attachments.get("last_change_ts", 0.0):
             await self._merge_text(live, state, text, stat)  # edited while we were away
@@ -161,6 +167,15 @@ class DiskSync(Extension):
             return
         state.stat = await asyncio.to_thread(_write_atomically, state.path, text)
         state.written = text
+
+
+def _same(text: str, live: LiveRoom) -> bool:
+    """Whether the file says what the room holds (compared as notebooks, not as text)."""
+    parsed = _parsed(text)
+    try:
+        return parsed is not None and parsed == notebook.to_json(live.doc)
+    except Exception:
+        return False
 
 
 def _parsed(text: str | None) -> notebook.NotebookJSON | None:

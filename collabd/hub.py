@@ -45,6 +45,7 @@ class Hub:
         self.extensions = list(extensions)
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collabd-store")
         self._rooms: dict[str, LiveRoom] = {}
+        self._sessions: dict[str, SessionRecord] = {}
         self._loading: dict[str, asyncio.Future[LiveRoom]] = {}
         self._create_lock = asyncio.Lock()
         self._janitor: asyncio.Task[None] | None = None
@@ -94,7 +95,13 @@ class Hub:
         return record, True
 
     async def session(self, session_id: str) -> SessionRecord | None:
-        return await self.run_io(self.store.get_session, session_id)
+        """Sessions never change once made, so a record found is kept for later lookups."""
+        record = self._sessions.get(session_id)
+        if record is None:
+            record = await self.run_io(self.store.get_session, session_id)
+            if record is not None:
+                self._sessions[session_id] = record
+        return record
 
     async def sessions(self) -> list[SessionRecord]:
         return await self.run_io(self.store.sessions)
@@ -154,6 +161,7 @@ class Hub:
         if not updates:
             nb = await self.run_io(_read_notebook, self.notebook_path(record))
             live.change("import", lambda d: notebook.load_into(d, nb))
+            live.attachments["imported_from_disk"] = True
             await live.flush()
         for extension in self.extensions:
             await extension.on_load(live, record)

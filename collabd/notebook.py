@@ -100,52 +100,56 @@ def merge_outside(doc: Doc[Any], theirs: NotebookJSON, base: NotebookJSON | None
     wanted_ids = {c["id"] for c in wanted}
     ynb = YNotebook(doc)  # outside the transaction: jupyter_ydoc cannot be built inside one
     ycells = cells(doc)
+    ids = [ycell.get("id") for ycell in ycells]  # kept in step with ycells: lookups stay O(1)
     with doc.transaction(origin="disk"):
-        for index in reversed(range(len(ycells))):
-            cell_id = ycells[index].get("id")
-            if cell_id in base_cells and cell_id not in wanted_ids:  # deleted outside
+        for index in reversed(range(len(ids))):
+            if ids[index] in base_cells and ids[index] not in wanted_ids:  # deleted outside
                 del ycells[index]
-        _place_cells(ynb, ycells, wanted, base_cells)
+                del ids[index]
+        _place_cells(ynb, ycells, ids, wanted)
+        position = {cell_id: index for index, cell_id in enumerate(ids)}
         for cell in wanted:
-            found = _index_of(ycells, cell["id"])
-            if found is not None:
-                _merge_cell(ycells[found], cell, base_cells.get(cell["id"]))
+            before = base_cells.get(cell["id"])
+            if before != cell and cell["id"] in position:
+                _merge_cell(ycells[position[cell["id"]]], cell, before)
         meta = doc.get("meta", type=Map)
         if base.get("metadata") != theirs.get("metadata", {}):
             meta["metadata"] = Map(copy.deepcopy(theirs.get("metadata", {})))
 
 
 def _place_cells(
-    ynb: YNotebook,
-    ycells: Array[Map[Any]],
-    wanted: list[NotebookJSON],
-    base_cells: dict[str, NotebookJSON],
+    ynb: YNotebook, ycells: Array[Map[Any]], ids: list[Any], wanted: list[NotebookJSON]
 ) -> None:
     """Insert cells new on disk and follow moves made on disk; cells added live stay put."""
-    previous: int | None = None  # index of the last placed `wanted` cell
+    previous = -1  # index of the last placed `wanted` cell
     for cell in wanted:
-        found = _index_of(ycells, cell["id"])
+        found = _find(ids, cell["id"], previous + 1)
         changed_type = found is not None and ycells[found].get("cell_type") != cell["cell_type"]
-        if found is not None and not changed_type and (previous is None or found > previous):
+        if found is not None and found > previous and not changed_type:
             previous = found
             continue
         if found is not None:  # moved on disk, or its type changed: re-create it in place
             # Yjs 13 clients cannot read pycrdt's move, hence delete and insert.
             content = copy.deepcopy(cell) if changed_type else _ycell_json(ycells[found])
             del ycells[found]
-            if previous is not None and found < previous:
+            del ids[found]
+            if found < previous:
                 previous -= 1
         else:
             content = copy.deepcopy(cell)
-        previous = 0 if previous is None else previous + 1
+        previous += 1
         ycells.insert(previous, ynb.create_ycell(content))
+        ids.insert(previous, cell["id"])
 
 
-def _index_of(ycells: Array[Map[Any]], cell_id: str) -> int | None:
-    for index, ycell in enumerate(ycells):
-        if ycell.get("id") == cell_id:
-            return index
-    return None
+def _find(ids: list[Any], cell_id: str, hint: int) -> int | None:
+    """Index of `cell_id`, looking from `hint` first (where it is unless cells moved)."""
+    if hint < len(ids) and ids[hint] == cell_id:
+        return hint
+    try:
+        return ids.index(cell_id)
+    except ValueError:
+        return None
 
 
 def _ycell_json(ycell: Map[Any]) -> NotebookJSON:
