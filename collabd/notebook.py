@@ -51,13 +51,26 @@ def load_into(doc: Doc[Any], nb: NotebookJSON) -> None:
 
 def to_json(doc: Doc[Any]) -> NotebookJSON:
     """The document as an nbformat 4 dict; raises nbformat.ValidationError if it is not valid."""
-    nb = nbformat.from_dict(YNotebook(doc).get())
+    # deduplicate=True would rename cells inside the shared document behind everyone's back
+    nb = nbformat.from_dict(YNotebook(doc).get(deduplicate=False))
+    _unique_ids(nb.cells)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.setdefault("outputs", [])
             cell.setdefault("execution_count", None)
     nbformat.validate(nb)
     return dict(nb)
+
+
+def _unique_ids(cells: list[Any]) -> None:
+    """Two cells with one id (a client may insert such) get distinct ids in the file only."""
+    seen: set[str] = set()
+    for cell in cells:
+        cell_id, n = str(cell.get("id") or "cell"), 1
+        while cell.get("id") in seen or not cell.get("id"):
+            n += 1
+            cell["id"] = f"{cell_id[:60]}-{n}"
+        seen.add(cell["id"])
 
 
 def to_text(nb: NotebookJSON) -> str:

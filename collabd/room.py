@@ -19,6 +19,7 @@ from .protocol import Kind, ProtocolError
 
 PeerId = int
 EMPTY_UPDATE = b"\x00\x00"
+EMPTY_STATE = b"\x00"  # the state vector of a client that holds nothing yet
 
 # Close codes a peer sees when its own input is refused (the 4xxx range is ours to define).
 CLOSE_MALFORMED = 4400
@@ -83,6 +84,7 @@ class Room:
         self.awareness = Awareness(doc)
         self.awareness.set_local_state(None)  # the hub itself has no presence
         self._peers: dict[PeerId, _Peer] = {}
+        self._full_state: bytes | None = None  # what a new client needs; kept until a change
 
     @property
     def peer_count(self) -> int:
@@ -128,16 +130,24 @@ class Room:
 
     def _on_step1(self, peer: PeerId, info: _Peer, state_vector: bytes) -> list[Action]:
         try:
-            missing = self.doc.get_update(state_vector)
+            missing = self._missing(state_vector)
         except ValueError as exc:
             return [Close(peer, CLOSE_MALFORMED, f"bad state vector: {exc}")]
         return [Reply(peer, protocol.sync_step2(missing))]
+
+    def _missing(self, state_vector: bytes) -> bytes:
+        if state_vector != EMPTY_STATE:
+            return self.doc.get_update(state_vector)
+        if self._full_state is None:  # many clients join with nothing: encode it once
+            self._full_state = self.doc.get_update()
+        return self._full_state
 
     def _on_update(self, peer: PeerId, info: _Peer, update: bytes) -> list[Action]:
         if update == EMPTY_UPDATE:
             return []
         if info.role is not Role.EDIT:
             return [Reply(peer, protocol.permission_denied("view-only link: changes are refused"))]
+        self._full_state = None
         try:
             self.doc.apply_update(update)
         except BaseException as exc:
@@ -174,6 +184,7 @@ class Room:
         def collect(event: TransactionEvent) -> None:
             updates.append(event.update)
 
+        self._full_state = None
         subscription = self.doc.observe(collect)
         try:
             edit(self.doc)

@@ -208,3 +208,13 @@ def test_notebook_room_round_trips_nbformat() -> None:
     ynb = YNotebook(peer.doc)
     assert ynb.get()["cells"][0]["id"] == nb["cells"][0]["id"]
     assert notebook.to_json(peer.doc)["cells"] == notebook.to_json(doc)["cells"]
+
+
+def test_new_clients_get_the_current_document_after_every_kind_of_change() -> None:
+    net = Network(new_room("a"))
+    first = net.join(1)
+    assert text(first.doc) == "a"
+    net.edit(first, insert(1, "b"))
+    assert text(net.join(2).doc) == "ab"
+    net.run(net.room.change("kernel", insert(2, "c")))
+    assert text(net.join(3).doc) == "abc"

@@ -149,3 +149,13 @@ def test_three_way_text_merge(base: str, ours: str, theirs: str, merged: str) ->
     from collabd.textmerge import merge
 
     assert _apply(ours, merge(base, ours, theirs)) == merged
+
+
+def test_duplicate_cell_ids_get_distinct_ids_in_the_file_only() -> None:
+    doc = _doc_with([nbformat.v4.new_code_cell("a"), nbformat.v4.new_code_cell("b")])
+    ycells = notebook.cells(doc)
+    ycells[1]["id"] = ycells[0]["id"]  # as a buggy client could
+    before = doc.get_state()
+    nb = notebook.to_json(doc)
+    assert len({c["id"] for c in nb["cells"]}) == 2
+    assert doc.get_state() == before  # the shared document itself was not touched
