@@ -62,6 +62,9 @@ const theme = EditorView.theme({
   '.cm-content': { fontFamily: 'var(--mono)', padding: '6px 0' },
   '.cm-line': { padding: '0 8px' },
   '&.cm-focused': { outline: 'none' },
+  // Lines wrap, so nothing scrolls sideways; visible overflow lets a remote cursor's name on the
+  // first line show above the editor instead of being cut off.
+  '.cm-scroller': { overflow: 'visible' },
   // Always show the name next to a remote cursor, not only on hover.
   '.cm-ySelectionInfo': { opacity: '1', top: '-1.3em', fontSize: '11px', padding: '0 3px', borderRadius: '3px 3px 3px 0' },
 })
