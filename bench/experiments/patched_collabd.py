@@ -9,6 +9,10 @@ collabd/. Internals move, so this may need updating; it is not part of the produ
 - no_disk_wake: a publish only notes the room dirty; the disk loop is not woken (and does not
   stat the .ipynb through a thread) per publish, it runs on its watch interval.
 - fast_import: no outside-change merge right after a room was first imported from its .ipynb.
+
+The hub has since taken fast_import and the file-work part of no_disk_wake (commit "Open big
+notebooks fast ..."); inline_store is still only an experiment (DESIGN keeps store writes off
+the event loop).
 """
 
 from __future__ import annotations
