@@ -24,13 +24,23 @@ from .settings import Settings
 log = logging.getLogger("collabd")
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _listen(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)"
     )
     parser.add_argument(
         "--port", type=int, default=8765, help="port to listen on (default: %(default)s)"
     )
+    parser.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning", "error"],
+        help="how much to log (default: %(default)s)",
+    )
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    _listen(parser)
     parser.add_argument(
         "--data",
         type=Path,
@@ -40,11 +50,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--token",
         default=None,
-        help="admin token for creating sessions"
-        " (default: $COLLABD_TOKEN, else a new random one, printed)",
-    )
-    parser.add_argument(
-        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
+        help="admin token for creating sessions (default: $COLLABD_TOKEN, else a new random"
+        " one, printed)",
     )
 
 
@@ -87,17 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
         " with its playback page; prints the replay link.",
     )
     replay.add_argument("file", type=Path, help="the recording file (.collabd)")
-    replay.add_argument(
-        "--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)"
-    )
-    replay.add_argument(
-        "--port", type=int, default=8765, help="port to listen on (default: %(default)s)"
-    )
+    _listen(replay)
     replay.add_argument(
         "--token", default=None, help="token the replay link carries (default: a new random one)"
-    )
-    replay.add_argument(
-        "--log-level", default="info", choices=["debug", "info", "warning", "error"]
     )
     return parser
 
