@@ -25,36 +25,54 @@ export class ApiError extends Error {
   }
 }
 
-type Fetch = (input: string, init?: RequestInit) => Promise<Response>
+export type Fetch = (input: string, init?: RequestInit) => Promise<Response>
 
-export class SessionApi {
-  constructor(
-    readonly origin: string,
-    readonly sessionId: string,
-    private readonly token: string,
-    private readonly fetchFn: Fetch = (input, init) => fetch(input, init),
-  ) {}
+const defaultFetch: Fetch = (input, init) => fetch(input, init)
 
-  private url(path: string): string {
-    return `${this.origin}/api/sessions/${encodeURIComponent(this.sessionId)}${path}`
-  }
-
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { Authorization: `Bearer ${this.token}` }
+/**
+ * A caller of one session's endpoints: the token goes in a header (never in a URL), and an
+ * error answer becomes an ApiError with the hub's code and detail.
+ */
+export function sessionCaller(
+  origin: string,
+  sessionId: string,
+  token: string,
+  fetchFn: Fetch = defaultFetch,
+): (method: string, path: string, body?: unknown) => Promise<Response> {
+  const base = `${origin}/api/sessions/${encodeURIComponent(sessionId)}`
+  return async (method, path, body) => {
+    const headers: Record<string, string> = { Authorization: `Bearer ${token}` }
     if (body !== undefined) headers['Content-Type'] = 'application/json'
-    const response = await this.fetchFn(this.url(path), {
+    const response = await fetchFn(base + path, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       referrerPolicy: 'no-referrer',
     })
-    const text = await response.text()
-    const json: unknown = text ? safeJson(text) : null
     if (!response.ok) {
-      const err = (json ?? {}) as { error?: string; detail?: string }
+      const text = await response.text()
+      const err = (safeJson(text) ?? {}) as { error?: string; detail?: string }
       throw new ApiError(response.status, err.error ?? 'http_error', err.detail ?? text)
     }
-    return json as T
+    return response
+  }
+}
+
+export class SessionApi {
+  private readonly call: ReturnType<typeof sessionCaller>
+
+  constructor(
+    readonly origin: string,
+    readonly sessionId: string,
+    token: string,
+    fetchFn: Fetch = defaultFetch,
+  ) {
+    this.call = sessionCaller(origin, sessionId, token, fetchFn)
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const text = await (await this.call(method, path, body)).text()
+    return (text ? safeJson(text) : null) as T
   }
 
   info(): Promise<SessionInfo> {
@@ -88,12 +106,7 @@ export class SessionApi {
    * a header rather than `?token=` in a link, so that it stays out of URLs and access logs.
    */
   async notebookFile(): Promise<Blob> {
-    const response = await this.fetchFn(`${this.url('/notebook')}?download=1`, {
-      headers: { Authorization: `Bearer ${this.token}` },
-      referrerPolicy: 'no-referrer',
-    })
-    if (!response.ok) throw new ApiError(response.status, 'http_error', await response.text())
-    return response.blob()
+    return (await this.call('GET', '/notebook?download=1')).blob()
   }
 }
 

@@ -1,5 +1,5 @@
 /** The recording endpoints of one session (on a hub or on `collabd replay`). `fetch` is injected. */
-import { ApiError } from '../model/api'
+import { type Fetch, sessionCaller } from '../model/api'
 import type { Summary } from './model'
 
 export interface WindowEntry {
@@ -31,40 +31,16 @@ export interface Forked {
   view_url: string
 }
 
-type Fetch = (input: string, init?: RequestInit) => Promise<Response>
-
 export class RecordingApi {
+  private readonly call: ReturnType<typeof sessionCaller>
+
   constructor(
     readonly origin: string,
     readonly sessionId: string,
-    private readonly token: string,
-    private readonly fetchFn: Fetch = (input, init) => fetch(input, init),
-  ) {}
-
-  private url(path: string): string {
-    return `${this.origin}/api/sessions/${encodeURIComponent(this.sessionId)}${path}`
-  }
-
-  private async call(method: string, path: string, body?: unknown): Promise<Response> {
-    const headers: Record<string, string> = { Authorization: `Bearer ${this.token}` }
-    if (body !== undefined) headers['Content-Type'] = 'application/json'
-    const response = await this.fetchFn(this.url(path), {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      referrerPolicy: 'no-referrer',
-    })
-    if (!response.ok) {
-      const text = await response.text()
-      let err: { error?: string; detail?: string } = {}
-      try {
-        err = JSON.parse(text) as typeof err
-      } catch {
-        // not JSON: keep the text as the detail
-      }
-      throw new ApiError(response.status, err.error ?? 'http_error', err.detail ?? text)
-    }
-    return response
+    token: string,
+    fetchFn: Fetch = (input, init) => fetch(input, init),
+  ) {
+    this.call = sessionCaller(origin, sessionId, token, fetchFn)
   }
 
   async summary(): Promise<Summary> {
