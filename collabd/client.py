@@ -235,7 +235,9 @@ class NotebookClient:
             text += source
 
     def insert_text(self, cell_id: str, index: int, chars: str) -> None:
-        self.text(cell_id).insert(index, chars)
+        """Insert at `index` counted in characters (pycrdt itself counts UTF-8 bytes)."""
+        source = self.source(cell_id)
+        self.text(cell_id).insert(len(source[:index].encode()), chars)
 
     def insert_cell(self, index: int, source: str = "", cell_type: str = "code") -> str:
         cell: dict[str, Any] = {"cell_type": cell_type, "source": source, "metadata": {}}
