@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -25,6 +25,27 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-cache",
 }
+
+
+# The document each kernel HTML output runs in (the page posts the HTML in, /static/frame.js writes
+# it). Its own CSP lets that HTML's scripts run, inline or from anywhere, as in Jupyter; its CSP
+# sandbox (as the iframe's) keeps its origin opaque: no way to the page, its storage or token.
+FRAME_HEADERS = {
+    "Content-Security-Policy": (
+        "sandbox allow-scripts allow-popups; default-src 'self' data: blob: https:; "
+        "script-src 'self' 'unsafe-inline' 'unsafe-eval' data: blob: https:; "
+        "style-src 'self' 'unsafe-inline' data: blob: https:; object-src 'none'; "
+        "frame-ancestors 'self'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-cache",
+}
+FRAME = '<!doctype html><meta charset="utf-8"><script src="/static/frame.js"></script>'
+
+
+async def frame(request: Request) -> Response:
+    return HTMLResponse(FRAME, headers=FRAME_HEADERS)
 
 
 async def page(request: Request) -> Response:
@@ -48,6 +69,7 @@ async def health(request: Request) -> Response:
 routes = [
     Route("/s/{session_id}", page),
     Route("/s/{session_id}/replay", page),
+    Route("/frame", frame),
     Route("/api/health", health),
     Mount("/static", app=StaticFiles(directory=STATIC, check_dir=False), name="static"),
 ]

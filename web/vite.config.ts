@@ -15,6 +15,7 @@ export default defineConfig({
     // `npm run dev` against a running hub: open /s/{id}#token=... on the dev server.
     proxy: {
       '/api': hub,
+      '/frame': hub,
       '/ws': { target: hub.replace(/^http/, 'ws'), ws: true },
     },
   },

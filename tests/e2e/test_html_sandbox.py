@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import urllib.request
 from typing import Any
 
 import nbformat
@@ -10,6 +11,8 @@ from playwright.sync_api import expect
 
 from .conftest import WAIT_MS, code, markdown, wait_until
 
+# Its scripts run (in their frame) and catch what the sandbox throws at them, so that any page
+# error left is the page's own.
 ATTACK = """
 <p id="probe">html output</p>
 <div style="height: 150px; background: #eef">a tall block</div>
@@ -19,9 +22,9 @@ ATTACK = """
   try { localStorage.setItem('pwned', '1'); } catch (e) {}
   try { parent.localStorage.setItem('pwned', '1'); } catch (e) {}
   try { parent.postMessage({collabdFrameHeight: 99999}, '*'); } catch (e) {}
-  try { fetch('/api/sessions', {credentials: 'include'}); } catch (e) {}
+  fetch('/api/sessions', {credentials: 'include'}).catch(function () {});
 </script>
-<img src="x" onerror="parent.document.title='pwned-img'">
+<img src="x" onerror="try { parent.document.title='pwned-img' } catch (e) {}">
 """
 
 SVG = (
@@ -62,7 +65,7 @@ def test_html_output_is_sandboxed(notebook_session: Any, join: Any) -> None:
     expect(frame_el).to_have_count(1)
     sandbox = frame_el.get_attribute("sandbox") or ""
     assert "allow-same-origin" not in sandbox
-    assert frame_el.get_attribute("src") is None
+    assert frame_el.get_attribute("src") == "/frame"
     # The HTML is shown (inside the frame) ...
     expect(
         page.frame_locator(".cells > .cell >> nth=1 >> iframe.output-html").locator("#probe")
@@ -78,7 +81,7 @@ def test_html_output_is_sandboxed(notebook_session: Any, join: Any) -> None:
     assert "pwned" not in page.locator("body").inner_text()
     assert page.locator(".cell-rendered img[onerror]").count() == 0
     assert page.locator(".cell-rendered script").count() == 0
-    # The frame fits its content (the page's own reporter script), within a cap.
+    # The frame fits its content (the frame document's reporter script), within a cap.
     wait_until(
         lambda: frame_el.evaluate("f => f.getBoundingClientRect().height") > 150,
         "frame sized to content",
@@ -86,4 +89,73 @@ def test_html_output_is_sandboxed(notebook_session: Any, join: Any) -> None:
     height = frame_el.evaluate("f => f.getBoundingClientRect().height")
     assert height <= 1200, "a frame may not size itself beyond the cap"
     ada.screenshot("html-sandbox")
+    ada.assert_no_page_errors()
+
+
+# Loads a "library" from elsewhere (a data: URL standing in for a CDN), then uses it, as Plotly's
+# output does; then probes what it can reach and writes what it got into its own document.
+SCRIPTED = """
+<div id="ran">not run</div>
+<div id="lib"></div><div id="eval"></div><div id="origin"></div>
+<div id="parent-doc"></div><div id="parent-storage"></div><div id="storage"></div>
+<script src="data:text/javascript,window.fakePlot=function(id){
+  document.getElementById(id).textContent='plotted'}"></script>
+<script>
+  document.getElementById('ran').textContent = 'ran';
+  function probe(id, f) {
+    var got;
+    try { got = 'got:' + String(f()); } catch (e) { got = 'blocked:' + e.name; }
+    document.getElementById(id).textContent = got;
+  }
+  fakePlot('lib');
+  probe('eval', function () { return eval('6 * 7'); });
+  probe('origin', function () { return self.origin; });
+  probe('parent-doc', function () { return parent.document.title; });
+  probe('parent-storage', function () { return parent.localStorage.getItem('collabd.name'); });
+  probe('storage', function () { return localStorage.getItem('collabd.name'); });
+</script>
+"""
+
+
+def test_html_output_scripts_run_in_their_frame_only(
+    notebook_session: Any, join: Any, hub: Any
+) -> None:
+    out = nbformat.v4.new_output
+    session = notebook_session(
+        [code("fig.show()", outputs=[out("display_data", data={"text/html": SCRIPTED})])]
+    )
+    ada = join(session["edit_url"], "Ada")
+    frame_el = ada.cell(0).locator("iframe.output-html")
+    expect(frame_el).to_have_count(1)
+    assert "allow-same-origin" not in (frame_el.get_attribute("sandbox") or "")
+    inside = ada.page.frame_locator(".cells > .cell >> nth=0 >> iframe.output-html")
+    # Its scripts run, in order (the external one first), eval included ...
+    expect(inside.locator("#ran")).to_have_text("ran", timeout=WAIT_MS)
+    expect(inside.locator("#lib")).to_have_text("plotted")
+    expect(inside.locator("#eval")).to_have_text("got:42")
+    # ... in an opaque origin: not the page, not its storage (where the name 'Ada' is).
+    expect(inside.locator("#origin")).to_have_text("got:null")
+    expect(inside.locator("#parent-doc")).to_have_text(re.compile(r"^blocked:"))
+    expect(inside.locator("#parent-storage")).to_have_text(re.compile(r"^blocked:"))
+    expect(inside.locator("#storage")).to_have_text(re.compile(r"^blocked:"))
+    assert ada.page.evaluate("() => localStorage.getItem('collabd.name')") == "Ada"
+    assert ada.page.title() == "nb.ipynb — collabd"
+    # The frame document: its own relaxed CSP, sandboxed even if opened on its own, no referrer.
+    with urllib.request.urlopen(f"{hub.base}/frame", timeout=30) as resp:
+        csp = resp.headers["Content-Security-Policy"]
+        assert resp.headers["Referrer-Policy"] == "no-referrer"
+        body = resp.read().decode()
+    assert "sandbox allow-scripts allow-popups;" in csp and "allow-same-origin" not in csp
+    assert "'unsafe-inline'" in csp and "'unsafe-eval'" in csp
+    assert "token" not in body
+    wait_until(
+        lambda: frame_el.evaluate("f => f.getBoundingClientRect().height") > 60,
+        "frame sized to content",
+    )
+    # A frame moved in the DOM reloads: the page posts its HTML in again.
+    inside.locator("#ran").evaluate("e => { e.textContent = 'stale' }")
+    frame_el.evaluate("f => { const p = f.parentElement; f.remove(); p.append(f) }")
+    expect(inside.locator("#ran")).to_have_text("ran")
+    expect(inside.locator("#lib")).to_have_text("plotted")
+    ada.screenshot("html-scripts")
     ada.assert_no_page_errors()

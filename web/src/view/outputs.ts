@@ -1,11 +1,12 @@
 /**
  * Outputs as DOM. Text goes in as text (ANSI colours through ansi_up, which escapes HTML);
- * markdown is sanitized; HTML from the kernel runs only inside a sandboxed frame with an opaque
- * origin (no allow-same-origin), so its script can reach neither this page nor the token.
+ * markdown is sanitized; HTML from the kernel, scripts included, runs only inside a sandboxed frame
+ * with an opaque origin (htmlFrame.ts), so it can reach neither this page nor the token.
  */
 import { AnsiUp } from 'ansi_up'
 import { mergeStreams, type OutputPlan, planOutput, shouldCollapse } from '../model/outputs'
 import { h } from './dom'
+import { htmlFrame } from './htmlFrame'
 import { markdownToHtml } from './markdown'
 
 const ansi = new AnsiUp()
@@ -15,51 +16,6 @@ function ansiPre(text: string, className: string): HTMLElement {
   const pre = h('pre', { class: className })
   pre.innerHTML = ansi.ansi_to_html(text)
   return pre
-}
-
-/**
- * Reports the document's height to the page so the frame fits its content. Loaded from a file:
- * the frame inherits the page's CSP, which allows scripts from the hub only.
- */
-function framePrelude(): string {
-  const reporter = `${location.origin}${import.meta.env.BASE_URL}frame-height.js`
-  return (
-    '<!doctype html><meta charset="utf-8"><style>html,body{margin:0;font:14px/1.4 system-ui,sans-serif}' +
-    'table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:2px 6px}</style>' +
-    `<script src="${reporter}"></script>`
-  )
-}
-
-export const MAX_FRAME_HEIGHT = 1200
-
-function htmlFrame(html: string): HTMLIFrameElement {
-  const frame = h('iframe', {
-    class: 'output-html',
-    sandbox: 'allow-scripts',
-    referrerpolicy: 'no-referrer',
-    title: 'HTML output',
-  })
-  frame.srcdoc = framePrelude() + html
-  return frame
-}
-
-let listening = false
-
-/** One listener for all frames; a message counts only if it comes from one of our output frames. */
-function listenForFrameHeights(): void {
-  if (listening) return
-  listening = true
-  window.addEventListener('message', (event) => {
-    const data: unknown = event.data
-    if (typeof data !== 'object' || data === null) return
-    const height = (data as { collabdFrameHeight?: unknown }).collabdFrameHeight
-    if (typeof height !== 'number' || !Number.isFinite(height)) return
-    for (const frame of document.querySelectorAll<HTMLIFrameElement>('iframe.output-html')) {
-      if (frame.contentWindow === event.source) {
-        frame.style.height = `${Math.min(Math.max(height, 20), MAX_FRAME_HEIGHT)}px`
-      }
-    }
-  })
 }
 
 export function renderPlan(plan: OutputPlan): HTMLElement {
@@ -86,7 +42,6 @@ export function renderPlan(plan: OutputPlan): HTMLElement {
         height: plan.height ?? undefined,
       })
     case 'html':
-      listenForFrameHeights()
       return htmlFrame(plan.html)
     case 'empty':
       return h('div', { class: 'output-empty' })

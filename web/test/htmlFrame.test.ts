@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest'
+import { FRAME_SANDBOX, FRAME_URL, frameHeight, MAX_FRAME_HEIGHT, MIN_FRAME_HEIGHT } from '../src/view/htmlFrame'
+
+describe('HTML output frames', () => {
+  it('load the hub frame document with scripts but never the page origin', () => {
+    expect(FRAME_URL).toBe('/frame')
+    expect(FRAME_SANDBOX.split(' ').sort()).toEqual(['allow-popups', 'allow-scripts'])
+    expect(FRAME_SANDBOX).not.toContain('allow-same-origin')
+  })
+
+  it('take height reports, clamped, and ignore anything else', () => {
+    expect(frameHeight({ collabdFrameHeight: 240 })).toBe(240)
+    expect(frameHeight({ collabdFrameHeight: 99999 })).toBe(MAX_FRAME_HEIGHT)
+    expect(frameHeight({ collabdFrameHeight: -5 })).toBe(MIN_FRAME_HEIGHT)
+    for (const bad of [null, 'x', 240, {}, { collabdFrameHeight: '240' }, { collabdFrameHeight: NaN }, { collabdFrameHeight: Infinity }]) {
+      expect(frameHeight(bad)).toBeNull()
+    }
+  })
+})
