@@ -203,3 +203,146 @@ def test_replay_page_shows_the_session_as_it_was(
     finally:
         served.stop()
     assert (SCREENSHOTS / "replay-4-end.png").is_file()
+
+
+# --- rebuilt views release what they held; an open page follows a live session ---
+
+
+async def _edits(edit_url: str, name: str, texts: list[str], pause: float = 0.4) -> float:
+    """`name` joins, appends each text to the first cell (one at a time), leaves; returns when the
+    last edit was made (Unix s)."""
+    async with NotebookClient.from_link(edit_url, name=name) as who:
+        first = who.cell_ids()[0]
+        await who.set_presence(cell=first)
+        for text in texts:
+            who.insert_text(first, len(who.source(first)), text)
+            await asyncio.sleep(pause)
+        made = time.time()
+        await asyncio.sleep(0.5)
+    return made
+
+
+def _play(coro: Any) -> Any:
+    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds this thread's event loop
+        return pool.submit(asyncio.run, coro).result()
+
+
+class _Heap:
+    """Counts through the DevTools protocol: live CodeMirror editors in the page's heap (after a
+    garbage collection) and the listeners on `document`. Every handle is released after each count:
+    a handle held by the protocol would itself keep the objects alive."""
+
+    GROUP = "leak-check"
+
+    def __init__(self, page: Page) -> None:
+        self.cdp = page.context.new_cdp_session(page)
+
+    def _handle(self, expression: str) -> str:
+        found = self.cdp.send(
+            "Runtime.evaluate", {"expression": expression, "objectGroup": self.GROUP}
+        )
+        object_id = found["result"].get("objectId")
+        assert object_id, found
+        return str(object_id)
+
+    def editors(self) -> int:
+        # EditorView is bundled, not global: reach its prototype through a mounted editor.
+        proto = self._handle(
+            "Object.getPrototypeOf(document.querySelector('.cm-content').cmTile.root.view)"
+        )
+        self.cdp.send("HeapProfiler.collectGarbage")
+        objects = self.cdp.send(
+            "Runtime.queryObjects", {"prototypeObjectId": proto, "objectGroup": self.GROUP}
+        )
+        length = self.cdp.send(
+            "Runtime.callFunctionOn",
+            {
+                "objectId": objects["objects"]["objectId"],
+                "functionDeclaration": "function () { return this.length }",
+                "returnByValue": True,
+            },
+        )
+        self.cdp.send("Runtime.releaseObjectGroup", {"objectGroup": self.GROUP})
+        return int(length["result"]["value"])
+
+    def document_listeners(self, kind: str) -> int:
+        found = self.cdp.send(
+            "DOMDebugger.getEventListeners", {"objectId": self._handle("document")}
+        )
+        self.cdp.send("Runtime.releaseObjectGroup", {"objectGroup": self.GROUP})
+        return sum(1 for listener in found["listeners"] if listener["type"] == kind)
+
+
+def test_backward_seeks_release_the_old_views(notebook_session: Any, join: Any, hub: Any) -> None:
+    session = notebook_session(["a = 1", "b = 2", "c = 3", "# notes"], name="seeks.ipynb")
+    _play(_edits(session["edit_url"], "Ada", ["\nx = 1", "\ny = 2", "\nz = 3"]))
+    viewer: Participant = join(
+        f"{hub.base}/s/{session['id']}/replay#token={session['view_token']}", None
+    )
+    page = viewer.page
+    start, end = page.evaluate(
+        "() => [window.collabd.replay.summary.start, window.collabd.replay.summary.end]"
+    )
+    heap = _Heap(page)
+
+    def back_and_forth() -> None:
+        _seek(page, end)
+        _seek(page, start)  # backwards: a new document, a new view
+        expect(_cells(page)).to_have_count(4)
+        expect(page.locator(".cells .cm-editor")).to_have_count(4)
+
+    back_and_forth()
+    after_one = (
+        page.locator(".cm-editor").count(),
+        heap.editors(),
+        heap.document_listeners("keydown"),
+    )
+    for _ in range(8):
+        back_and_forth()
+    after_many = (
+        page.locator(".cm-editor").count(),
+        heap.editors(),
+        heap.document_listeners("keydown"),
+    )
+    print(f"(DOM editors, live editors, document keydown listeners): {after_one} -> {after_many}")
+    assert after_one[1] >= 4
+    assert after_many == after_one
+    _seek(page, end)
+    expect(_cells(page).nth(0)).to_contain_text("z = 3")
+    viewer.screenshot("replay-7-after-many-seeks")
+    viewer.assert_no_page_errors()
+
+
+def test_open_page_follows_the_live_session(notebook_session: Any, join: Any, hub: Any) -> None:
+    session = notebook_session(["a = 1"], name="live.ipynb")
+    _play(_edits(session["edit_url"], "Ada", ["\nb = 2"]))
+    viewer: Participant = join(
+        f"{hub.base}/s/{session['id']}/replay#token={session['view_token']}", None
+    )
+    page = viewer.page
+    expect(page.locator(".replay-live")).to_be_visible()
+    page.locator(".replay-live").click()  # to the end: from here on the page follows
+    page.wait_for_function("() => document.body.dataset.replayLive === 'true'")
+    expect(_cells(page).nth(0)).to_contain_text("b = 2")
+    opened_end = float(page.evaluate("() => window.collabd.replay.summary.end"))
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+
+    made = _play(_edits(session["edit_url"], "Dan", ["\ndan = 4"]))
+    assert made > opened_end
+    # on the timeline: Dan's row, an end past the edit; the playhead stayed at the (new) end
+    expect(page.locator(".replay-row[data-name='Dan']")).to_have_count(1)
+    page.wait_for_function("(t) => window.collabd.replay.summary.end >= t", arg=made)
+    expect(_cells(page).nth(0)).to_contain_text("dan = 4")
+    page.wait_for_function(
+        "() => document.body.dataset.replayLive === 'true'"
+        " && Number(document.body.dataset.replayShown) === window.collabd.replay.summary.end"
+    )
+    viewer.screenshot("replay-8-following-live")
+
+    # cheap: no reload, and every poll asks only for what follows the last entry it has
+    polls = [u for u in requests if "/recording/events" in u and "updates=1" in u]
+    assert polls, requests
+    assert all("after_seq=" in u for u in polls), polls
+    assert not any(u.split("#")[0].endswith("/replay") for u in requests), requests
+    viewer.assert_no_page_errors()

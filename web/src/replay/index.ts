@@ -2,7 +2,9 @@
  * The playback page at /s/{id}/replay#token=...: the notebook as it was (the live page's
  * NotebookView, read-only, on a replayed session), who was there and where, a timeline with each
  * participant's activity and the runs, play / pause at 1x–16x skipping idle stretches, jump to a
- * run, download the .ipynb as of the moment shown, and "start a new session from here".
+ * run, download the .ipynb as of the moment shown, and "start a new session from here". A hub's
+ * session keeps growing while the page is open: the page polls for what follows (tail.ts) and a
+ * playhead at the end stays at the end ("Live").
  */
 import '../view/styles.css'
 import './replay.css'
@@ -12,9 +14,10 @@ import type { Participant } from '../model/presence'
 import type { NotebookSession } from '../model/session'
 import { h } from '../view/dom'
 import { NotebookView } from '../view/notebook'
+import { atEnd, canGrow, extendSummary, followEnd, mergeSummary } from './live'
 import {
   advance,
-  bars,
+  barsOver,
   busiest,
   clamp,
   type Clock,
@@ -31,7 +34,8 @@ import {
   type Summary,
 } from './model'
 import { ReplayDoc } from './player'
-import { RecordingApi } from './source'
+import { RecordingApi, type WindowEntry } from './source'
+import { LiveTail } from './tail'
 
 export interface ReplayRoute {
   sessionId: string
@@ -86,6 +90,7 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
   // --- notebook ---
   const column = h('div', { class: 'notebook-column' })
   let view: NotebookView | null = null
+  let awarenessOf: NotebookSession['awareness'] | null = null
   const people = h('ul', { class: 'participants-list' })
   const refreshPeople = (): void => {
     const states = doc.session.awareness.getStates() as Map<number, Record<string, unknown>>
@@ -101,7 +106,10 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
     if (!here.length) people.append(h('li', { class: 'panel-empty' }, 'Nobody'))
   }
   const mountView = (session: NotebookSession): void => {
-    view?.el.remove()
+    // The old view goes with everything it holds: editors, observers, its key listener.
+    view?.destroy()
+    awarenessOf?.off('change', refreshPeople)
+    awarenessOf = session.awareness
     view = new NotebookView({
       session,
       api,
@@ -135,6 +143,11 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
     type: 'range', class: 'replay-slider', 'aria-label': 'Moment',
     min: String(summary.start), max: String(summary.end), step: 'any', value: String(summary.start),
   })
+  const live = canGrow(summary)
+  const liveButton = h('button', {
+    type: 'button', class: 'replay-live', hidden: !live, title: 'Follow the session as it goes on',
+    onclick: () => { setPlaying(false); void seek(summary.end) },
+  }, 'Go live')
   slider.addEventListener('input', () => void seek(Number(slider.value)))
 
   const download = async (): Promise<void> => {
@@ -174,11 +187,11 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
     h('label', { class: 'replay-option' }, skip, ' Skip idle'),
     slider,
     timeLabel,
+    liveButton,
   )
 
   // --- timeline ---
   const playhead = h('div', { class: 'replay-playhead' })
-  const most = busiest(summary)
   const track = (cls: string, ...children: HTMLElement[]): HTMLElement => {
     const el = h('div', { class: `replay-track ${cls}` }, ...children)
     el.addEventListener('click', (e) => {
@@ -187,35 +200,51 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
     })
     return el
   }
-  const rows = summary.participants.map((p) => {
-    const color = p.color ?? userFor(p.name).color
-    return h('div', { class: 'replay-row', 'data-name': p.name },
-      h('span', { class: 'replay-row-label', title: `${p.updates} edits, ${p.runs} runs` },
-        h('span', { class: 'participant-dot', style: `background:${color}` }), p.name),
-      track('replay-activity', ...bars(p.activity, summary.activity.buckets, most).map((b) =>
-        h('span', { class: 'replay-bar', style: `left:${b.left * 100}%;width:max(2px,${b.width * 100}%);height:${b.height * 100}%;background:${color}` }))))
-  })
-  const markers = summary.runs.map((run, i) =>
-    h('button', {
-      type: 'button', class: `replay-run-marker status-${run.status}`, 'data-run': String(i),
-      style: `left:${fraction(runMoment(run), summary) * 100}%`,
-      title: runLabel(run, null), 'aria-label': `Jump to run: ${runLabel(run, null)}`,
-      onclick: (e: Event) => { e.stopPropagation(); void jumpToRun(i) },
-    }))
-  const timeline = h('div', { class: 'replay-timeline', 'aria-label': 'Timeline' },
-    ...rows,
-    h('div', { class: 'replay-row' }, h('span', { class: 'replay-row-label' }, 'Runs'), track('replay-runs', ...markers)),
-    h('div', { class: 'replay-playhead-lane' }, playhead),
-  )
+  const timeline = h('div', { class: 'replay-timeline', 'aria-label': 'Timeline' })
+  /** Rows and markers for the summary as it stands (a live recording redraws as it grows). */
+  const drawTimeline = (): void => {
+    const most = busiest(summary)
+    const span = summary.end - summary.start
+    const rows = summary.participants.map((p) => {
+      const color = p.color ?? userFor(p.name).color
+      return h('div', { class: 'replay-row', 'data-name': p.name },
+        h('span', { class: 'replay-row-label', title: `${p.updates} edits, ${p.runs} runs` },
+          h('span', { class: 'participant-dot', style: `background:${color}` }), p.name),
+        track('replay-activity', ...barsOver(p.activity, summary.activity.bucket_s, span, most).map((b) =>
+          h('span', { class: 'replay-bar', style: `left:${b.left * 100}%;width:max(2px,${b.width * 100}%);height:${b.height * 100}%;background:${color}` }))))
+    })
+    const markers = summary.runs.map((run, i) =>
+      h('button', {
+        type: 'button', class: `replay-run-marker status-${run.status}`, 'data-run': String(i),
+        style: `left:${fraction(runMoment(run), summary) * 100}%`,
+        title: runLabel(run, null), 'aria-label': `Jump to run: ${runLabel(run, null)}`,
+        onclick: (e: Event) => { e.stopPropagation(); void jumpToRun(i) },
+      }))
+    timeline.replaceChildren(
+      ...rows,
+      h('div', { class: 'replay-row' }, h('span', { class: 'replay-row-label' }, 'Runs'), track('replay-runs', ...markers)),
+      h('div', { class: 'replay-playhead-lane' }, playhead),
+    )
+    slider.max = String(summary.end)
+  }
+  drawTimeline()
 
   // --- side panels ---
   const runList = h('ol', { class: 'replay-run-list' })
   const search = h('input', { type: 'search', class: 'runs-search', placeholder: 'Search code and output', 'aria-label': 'Search runs' })
   const status = h('select', { class: 'runs-status', 'aria-label': 'Status' },
     ...['', 'ok', 'error', 'cancelled'].map((s) => h('option', { value: s }, s || 'any status')))
-  const person = h('select', { class: 'runs-by', 'aria-label': 'Person' },
-    h('option', { value: '' }, 'anyone'),
-    ...[...new Set(summary.runs.map((r) => r.by.name).filter(Boolean))].map((n) => h('option', { value: n }, n)))
+  const person = h('select', { class: 'runs-by', 'aria-label': 'Person' })
+  const runsTitle = h('h2', {})
+  const fillPeople = (): void => {
+    const chosen = person.value
+    person.replaceChildren(h('option', { value: '' }, 'anyone'),
+      ...[...new Set(summary.runs.map((r) => r.by.name).filter(Boolean))].map((n) => h('option', { value: n }, n)))
+    person.value = chosen
+    if (person.value !== chosen) person.value = ''
+    runsTitle.textContent = `Runs (${summary.runs.length})`
+  }
+  fillPeople()
   const showRuns = (): void => {
     const found = filterRuns(summary.runs, { text: search.value, status: status.value, by: person.value })
     runList.replaceChildren(...found.map((run) => {
@@ -244,7 +273,7 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
   }
   const sidebar = h('aside', { class: 'sidebar' },
     h('section', { class: 'panel', 'aria-label': 'Participants' }, h('h2', {}, 'Here at this moment'), people),
-    h('section', { class: 'panel runs-panel', 'aria-label': 'Runs' }, h('h2', {}, `Runs (${summary.runs.length})`),
+    h('section', { class: 'panel runs-panel', 'aria-label': 'Runs' }, runsTitle,
       h('div', { class: 'runs-filters' }, search, status, person),
       runList,
       h('div', { class: 'runs-export' }, 'Export: ',
@@ -263,6 +292,10 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
     playhead.style.left = `${fraction(t, summary) * 100}%`
     timeLabel.textContent = `${formatOffset(t - summary.start)} / ${formatOffset(summary.duration)} · ${formatMoment(t)}`
     playButton.textContent = clock.playing ? 'Pause' : 'Play'
+    const following = live && !clock.playing && atEnd(t, summary.end)
+    liveButton.textContent = following ? '● Live' : 'Go live'
+    liveButton.classList.toggle('following', following)
+    document.body.dataset.replayLive = String(following)
     document.body.dataset.replayShown = String(t)
     document.body.dataset.replayPlaying = String(clock.playing)
     view?.reconcile() // new cells get their views now, so presence lands on them
@@ -300,11 +333,43 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
     clock = { ...clock, playing }
     show()
   }
+  // --- following a live session ---
+  const grew = async (entries: WindowEntry[], end: number): Promise<void> => {
+    const oldEnd = summary.end
+    summary = extendSummary(summary, end, entries.every((e) => e.kind === 'awareness'))
+    await doc.grow(entries, summary.end)
+    drawTimeline()
+    const target = followEnd(clock.position, clock.playing, oldEnd, summary.end)
+    if (target !== null) await seek(target)
+    else show()
+  }
+  const tail = live
+    ? new LiveTail(rec, {
+      grew,
+      summary: (fresh) => {
+        summary = mergeSummary(fresh, summary.end)
+        drawTimeline()
+        fillPeople()
+        showRuns()
+        show()
+      },
+    }, summary, {
+      nowMs: () => Date.now(),
+      setTimer: (fn, ms) => setTimeout(fn, ms),
+      clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+      hidden: () => document.hidden,
+    })
+    : null
+
   // For tests and debugging: the player, never the token.
   ;(window as unknown as { collabd: unknown }).collabd = {
-    replay: { seek, summary, play: () => setPlaying(true), pause: () => setPlaying(false), get clock() { return clock } },
+    replay: {
+      seek, get summary() { return summary }, play: () => setPlaying(true), pause: () => setPlaying(false),
+      get clock() { return clock },
+    },
   }
   await seek(summary.start)
   requestAnimationFrame(frame)
+  tail?.start()
   document.body.dataset.ready = 'true'
 }

@@ -109,6 +109,19 @@ export function bars(activity: [number, number][], buckets: number, busiest: num
   }))
 }
 
+/**
+ * The same bars placed by time (`bucketS` seconds each over a span of `span` seconds), so they
+ * stay where they were while a live recording's end moves on between summaries.
+ */
+export function barsOver(activity: [number, number][], bucketS: number, span: number, busiest: number): Bar[] {
+  if (span <= 0) return []
+  return activity.map(([bucket, count]) => ({
+    left: Math.min(1, (bucket * bucketS) / span),
+    width: Math.min(1, bucketS / span),
+    height: busiest > 0 ? Math.max(0.15, count / busiest) : 0,
+  }))
+}
+
 export function busiest(summary: Pick<Summary, 'participants'>): number {
   let most = 0
   for (const p of summary.participants) for (const [, n] of p.activity) most = Math.max(most, n)

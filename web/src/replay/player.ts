@@ -57,7 +57,7 @@ export class ReplayDoc {
 
   constructor(
     private readonly api: RecordingApi,
-    private readonly end: number,
+    private end: number,
   ) {
     this.session = replaySession(api.sessionId)
   }
@@ -88,6 +88,26 @@ export class ReplayDoc {
       this.applyUntil(t)
     }
     this.position = t
+  }
+
+  /**
+   * The recording grew (a live session): `entries` are what was logged after the end known so far,
+   * up to `end`. A window reaching the old end takes them in, so following the end costs no fetch;
+   * any other window fetches them when playback gets there.
+   */
+  grow(entries: WindowEntry[], end: number): Promise<void> {
+    this.chain = this.chain.then(() => {
+      if (end <= this.end) return
+      const w = this.window
+      if (w && w.to >= this.end) {
+        // Held entries are in log order; anything at or before the last one is already there.
+        const last = w.entries.length ? w.entries[w.entries.length - 1].seq : this.lastSeq
+        w.entries.push(...entries.filter((e) => e.seq > last && e.ts <= end))
+        w.to = end
+      }
+      this.end = end
+    })
+    return this.chain
   }
 
   /** Fetch what follows the entries held, without a new base: the view carries on. */

@@ -54,6 +54,12 @@ export class RecordingApi {
     return (await (await this.call('GET', path)).json()) as PlaybackWindow
   }
 
+  /** The last log seq at or before `t` (0 if none): where a live tail starts. Entries without bytes. */
+  async lastSeqAt(t: number): Promise<number> {
+    const found = (await (await this.call('GET', `/recording/events?from=${t}&to=${t}`)).json()) as { events?: { seq: number }[] }
+    return (found.events ?? []).reduce((most, e) => Math.max(most, e.seq), 0)
+  }
+
   async notebookAt(t: number): Promise<Blob> {
     return (await this.call('GET', `/recording/notebook?t=${t}&download=1`)).blob()
   }

@@ -50,7 +50,15 @@ export class NotebookView implements CellContext {
   private queue: QueueEntry[] = []
   private input: InputRequest | null = null
   private readonly lazy: IntersectionObserver
-  private readonly scheduleReconcile = frameScheduler(() => this.reconcile())
+  private readonly scheduleReconcile = frameScheduler(() => {
+    if (!this.destroyed) this.reconcile()
+  })
+  private readonly onCellsChanged = (_: unknown, change: { cellsChange?: unknown }): void => {
+    if (change.cellsChange) this.scheduleReconcile()
+  }
+  private readonly onStateChanged = (): void => this.refreshState()
+  private readonly onDocumentKey = (e: KeyboardEvent): void => this.onKeyDown(e)
+  private destroyed = false
   readonly readOnly: boolean
 
   constructor(private readonly options: NotebookViewOptions) {
@@ -75,16 +83,27 @@ export class NotebookView implements CellContext {
         else view?.release()
       }
     }, { rootMargin: '800px 0px' })
-    const nb = options.session.notebook
-    nb.changed.connect((_, change) => {
-      if (change.cellsChange) this.scheduleReconcile()
-    })
-    options.session.ystate.observe(() => this.refreshState())
-    document.addEventListener('keydown', (e) => this.onKeyDown(e))
+    options.session.notebook.changed.connect(this.onCellsChanged)
+    options.session.ystate.observe(this.onStateChanged)
+    document.addEventListener('keydown', this.onDocumentKey)
     this.el.addEventListener('focusout', (e) => {
       const next = e.relatedTarget as HTMLElement | null
       if (!next?.closest('.cm-editor')) this.el.classList.remove('edit-mode')
     })
+  }
+
+  /** Releases everything this view created (editors, observers, the page-wide key listener). */
+  destroy(): void {
+    if (this.destroyed) return
+    this.destroyed = true
+    document.removeEventListener('keydown', this.onDocumentKey)
+    this.options.session.notebook.changed.disconnect(this.onCellsChanged)
+    this.options.session.ystate.unobserve(this.onStateChanged)
+    this.lazy.disconnect()
+    for (const view of this.views.values()) view.destroy()
+    this.views.clear()
+    this.byId.clear()
+    this.el.remove()
   }
 
   get awareness(): CellContext['awareness'] {
