@@ -63,7 +63,7 @@ async def page(request: Request) -> Response:
 
 async def health(request: Request) -> Response:
     hub = request.app.state.hub
-    return JSONResponse({"ok": True, "version": __version__, "rooms": len(hub._rooms)})
+    return JSONResponse({"ok": True, "version": __version__, "rooms": hub.room_count})
 
 
 routes = [

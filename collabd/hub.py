@@ -111,6 +111,10 @@ class Hub:
 
     # rooms
 
+    @property
+    def room_count(self) -> int:
+        return len(self._rooms)
+
     def loaded(self, session_id: str) -> LiveRoom | None:
         return self._rooms.get(session_id)
 
@@ -152,7 +156,7 @@ class Hub:
             settings=self.settings,
             run_io=self.run_io,
             last_seq=tail[-1].seq if tail else after,
-            snapshot_seq=after,
+            since_snapshot=len(tail),
         )
         live.attachments["last_change_ts"] = (
             tail[-1].ts if tail else (snapshot.ts if snapshot else 0.0)

@@ -40,7 +40,7 @@ class LiveRoom:
         settings: Settings,
         run_io: RunIO,
         last_seq: int,
-        snapshot_seq: int,
+        since_snapshot: int = 0,
     ) -> None:
         self.id = session_id
         self.room = Room(doc)
@@ -55,8 +55,7 @@ class LiveRoom:
         self._flush_lock = asyncio.Lock()  # batches are stored and sent one after another
         self._flusher: asyncio.Task[None] | None = None
         self._last_seq = last_seq
-        self._snapshot_seq = snapshot_seq
-        self._since_snapshot = 0
+        self._since_snapshot = since_snapshot  # updates in the log after the newest snapshot
         self._presence_at: dict[str, float] = {}
         self._presence_pending: dict[str, NewEntry] = {}  # the latest throttled state per origin
         self._presence_timers: dict[str, asyncio.TimerHandle] = {}
@@ -192,7 +191,7 @@ class LiveRoom:
         except Exception:
             log.exception("room %s: snapshot at seq %s failed", self.id, snapshot.seq)
             return
-        self._snapshot_seq, self._since_snapshot = snapshot.seq, 0
+        self._since_snapshot = 0
 
     def _entries_for(self, batch: list[Action]) -> list[NewEntry]:
         now = time.time()

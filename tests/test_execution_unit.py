@@ -109,9 +109,7 @@ async def make_session(
     ]
     notebook.load_into(doc, nb)
     settings = Settings(token="t", root=tmp_path, data=tmp_path, stream_flush_s=0.1, **settings_)
-    live = LiveRoom(
-        "s", doc, store=MemoryStore(), settings=settings, run_io=run_io, last_seq=0, snapshot_seq=0
-    )
+    live = LiveRoom("s", doc, store=MemoryStore(), settings=settings, run_io=run_io, last_seq=0)
     live.start()
 
     def factory(name: str, cwd: Path) -> FakeKernel:

@@ -311,9 +311,7 @@ async def test_presence_throttle_keeps_the_last_state_of_a_burst() -> None:
     async def run_io(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
 
-    live = LiveRoom(
-        ROOM, Doc(), store=store, settings=settings, run_io=run_io, last_seq=0, snapshot_seq=0
-    )
+    live = LiveRoom(ROOM, Doc(), store=store, settings=settings, run_io=run_io, last_seq=0)
     live.start()
     states = [_awareness_update(7, {"user": {"name": "ada"}, "cell": str(i)}) for i in range(5)]
     for update in states:
