@@ -6,7 +6,7 @@ import hmac
 import secrets
 from enum import StrEnum
 
-from .store import SessionRecord
+from collabd.store import SessionRecord
 
 
 class Access(StrEnum):

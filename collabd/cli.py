@@ -14,12 +14,12 @@ from pathlib import Path
 
 import uvicorn
 
-from . import __version__, auth
-from .app import create_app
-from .auth import Access
-from .httpapi import links
-from .hub import Hub
-from .settings import Settings
+from collabd import __version__, auth
+from collabd.api.app import create_app
+from collabd.api.common import links
+from collabd.auth import Access
+from collabd.hub import Hub
+from collabd.settings import Settings
 
 log = logging.getLogger("collabd")
 
@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "open":
         return open_notebook(args)
     if args.command == "replay":
-        from .replay_server import serve as serve_replay
+        from collabd.recording.replay import serve as serve_replay
 
         return serve_replay(
             args.file, host=args.host, port=args.port, token=args.token, log_level=args.log_level

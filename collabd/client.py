@@ -26,8 +26,8 @@ from pycrdt import Array, Awareness, Doc, Map, Text, TransactionEvent
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from . import protocol
-from .protocol import Kind
+from collabd.sync import protocol
+from collabd.sync.protocol import Kind
 
 
 class ClientError(RuntimeError):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .liveroom import LiveRoom
-    from .store import SessionRecord
+    from collabd.store import SessionRecord
+    from collabd.sync.liveroom import LiveRoom
 
 
 class Extension:

@@ -19,11 +19,11 @@ from typing import Any, TypeVar
 
 from pycrdt import Doc, merge_updates
 
-from . import auth, notebook, paths
-from .extension import Extension
-from .liveroom import LiveRoom
-from .settings import Settings
-from .store import SessionRecord, Store
+from collabd import auth, notebook, paths
+from collabd.extension import Extension
+from collabd.settings import Settings
+from collabd.store import SessionRecord, Store
+from collabd.sync.liveroom import LiveRoom
 
 log = logging.getLogger("collabd.hub")
 T = TypeVar("T")

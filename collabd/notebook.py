@@ -14,7 +14,7 @@ import nbformat
 from jupyter_ydoc import YNotebook
 from pycrdt import Array, Doc, Map, Text
 
-from . import textmerge
+from collabd.disk import textmerge
 
 NotebookJSON = dict[str, Any]
 

@@ -12,12 +12,12 @@ import pytest
 from pycrdt import Doc
 
 from collabd import notebook
-from collabd.execution import SessionKernel
-from collabd.kernels import KernelMessage
-from collabd.liveroom import LiveRoom
-from collabd.runqueue import RunRequest
+from collabd.kernel.execution import SessionKernel
+from collabd.kernel.local import KernelMessage
+from collabd.kernel.queue import RunRequest
 from collabd.settings import Settings
 from collabd.store.memory import MemoryStore
+from collabd.sync.liveroom import LiveRoom
 
 Script = Callable[["FakeKernel", str], list[KernelMessage]]
 
@@ -177,7 +177,7 @@ async def test_death_reports_cancels_and_restarts(tmp_path: Path) -> None:
 
 
 async def test_submit_checks_cells(tmp_path: Path) -> None:
-    from collabd.execution import ExecutionError
+    from collabd.kernel.execution import ExecutionError
 
     live, session = await make_session(tmp_path, [])
     with pytest.raises(ExecutionError) as err:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from pycrdt import Doc
 
-from collabd import kernelstate, notebook
+from collabd import notebook
+from collabd.kernel import docstate as kernelstate
 
 
 def make_doc() -> Doc[Any]:

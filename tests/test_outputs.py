@@ -8,8 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pycrdt import Doc, Text
 
-from collabd import notebook, outputs
-from collabd.outputs import CellOutputs, Displays, Pending
+from collabd import notebook
+from collabd.kernel import outputs
+from collabd.kernel.outputs import CellOutputs, Displays, Pending
 
 
 def make_doc(*cell_ids: str) -> Doc[Any]:

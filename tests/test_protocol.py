@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collabd import protocol
-from collabd.protocol import Kind, ProtocolError
+from collabd.sync import protocol
+from collabd.sync.protocol import Kind, ProtocolError
 
 
 @pytest.mark.parametrize(

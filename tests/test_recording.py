@@ -15,13 +15,16 @@ import pytest
 from jupyter_ydoc import YNotebook
 from pycrdt import Awareness, Doc, Text, TransactionEvent
 
-from collabd import notebook, recording, retention, runs
-from collabd.liveroom import LiveRoom
-from collabd.recording_file import NotARecording, export, open_recording
-from collabd.room import Relay
+from collabd import notebook
+from collabd.recording import history as runs
+from collabd.recording import reader as recording
+from collabd.recording import retention
+from collabd.recording.file import NotARecording, export, open_recording
 from collabd.settings import Settings
 from collabd.store import MemoryStore, NewEntry, SessionRecord, SQLiteStore, Store
 from collabd.store.base import AWARENESS, EVENT, UPDATE
+from collabd.sync.liveroom import LiveRoom
+from collabd.sync.room import Relay
 
 ROOM = "r1"
 T0 = 1_700_000_000.0

@@ -10,9 +10,10 @@ from typing import Any
 from jupyter_ydoc import YNotebook
 from pycrdt import Awareness, Doc, Text
 
-from collabd import notebook, protocol
-from collabd.protocol import Kind
-from collabd.room import (
+from collabd import notebook
+from collabd.sync import protocol
+from collabd.sync.protocol import Kind
+from collabd.sync.room import (
     CLOSE_BAD_UPDATE,
     CLOSE_MALFORMED,
     Action,

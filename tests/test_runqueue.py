@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collabd.runqueue import QueueError, RequestState, RunQueue, RunRequest, Status
+from collabd.kernel.queue import QueueError, RequestState, RunQueue, RunRequest, Status
 
 
 def req(

@@ -12,9 +12,9 @@ from jupyter_ydoc import YNotebook
 from pycrdt import Doc
 
 from collabd import auth, notebook, paths
-from collabd.limits import TokenBucket
 from collabd.settings import Settings
 from collabd.store import SessionRecord
+from collabd.sync.limits import TokenBucket
 
 
 @pytest.mark.parametrize(
@@ -146,7 +146,7 @@ def _apply(text: str, edits: list[Any]) -> str:
     ],
 )
 def test_three_way_text_merge(base: str, ours: str, theirs: str, merged: str) -> None:
-    from collabd.textmerge import merge
+    from collabd.disk.textmerge import merge
 
     assert _apply(ours, merge(base, ours, theirs)) == merged
 

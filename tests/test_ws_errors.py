@@ -9,8 +9,8 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from collabd import protocol
 from collabd.client import NotebookClient
+from collabd.sync import protocol
 
 from .conftest import HubProcess
 

@@ -24,9 +24,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from collabd import diskfile
 from collabd import hub as hubmod
 from collabd.cli import main
+from collabd.disk import sync as diskfile
 
 PATCHES = set(filter(None, os.environ.get("PATCHES", "").split(",")))
 

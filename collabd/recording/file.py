@@ -15,10 +15,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
-from .recording import ALL_KINDS
-from .store import SessionRecord, SQLiteStore, Store
-from .store.sqlite import SCHEMA
+from collabd import __version__
+from collabd.recording.reader import ALL_KINDS
+from collabd.store import SessionRecord, SQLiteStore, Store
+from collabd.store.sqlite import SCHEMA
 
 FORMAT = "collabd-recording"
 VERSION = 1

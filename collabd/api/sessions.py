@@ -6,11 +6,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import notebook
-from .auth import Access
-from .httpapi import ApiError, hub_of, json_body, links, require_admin, session_access
-from .hub import NotANotebook
-from .paths import BadPath
+from collabd import notebook
+from collabd.api.common import ApiError, hub_of, json_body, links, require_admin, session_access
+from collabd.auth import Access
+from collabd.hub import NotANotebook
+from collabd.paths import BadPath
 
 
 async def create_session(request: Request) -> Response:

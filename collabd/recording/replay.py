@@ -16,10 +16,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from . import __version__, api_recording, api_web, auth
-from .api_recording import ReplaySource, source_of
-from .httpapi import ApiError
-from .recording_file import Recording, open_recording
+from collabd import __version__, auth
+from collabd.api import recording as api_recording
+from collabd.api import web as api_web
+from collabd.api.common import ApiError
+from collabd.api.recording import ReplaySource, source_of
+from collabd.recording.file import Recording, open_recording
 
 
 async def _info(request: Request) -> Response:

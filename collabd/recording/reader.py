@@ -19,10 +19,10 @@ from typing import Any
 
 from pycrdt import Decoder, Doc, merge_updates
 
-from . import notebook
-from .runs import Run, runs_from_events
-from .store import LogEntry, Snapshot, Store
-from .store.base import AWARENESS, EVENT, UPDATE, EntryInfo
+from collabd import notebook
+from collabd.recording.history import Run, runs_from_events
+from collabd.store import LogEntry, Snapshot, Store
+from collabd.store.base import AWARENESS, EVENT, UPDATE, EntryInfo
 
 ALL_KINDS = (UPDATE, AWARENESS, EVENT)
 # Yjs clients renew their presence every 15 s and drop a state not renewed for 30 s: a state

@@ -8,9 +8,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .execution import Execution, ExecutionError, SessionKernel
-from .httpapi import ApiError, hub_of, json_body, session_access
-from .runqueue import QueueError
+from collabd.api.common import ApiError, hub_of, json_body, session_access
+from collabd.kernel.execution import Execution, ExecutionError, SessionKernel
+from collabd.kernel.queue import QueueError
 
 MAX_NAME = 200
 MAX_CELLS = 10_000

@@ -21,12 +21,22 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from . import auth, notebook, paths, recording, runs
-from .auth import Access
-from .httpapi import ApiError, hub_of, json_body, links, require_admin, session_access, token_of
-from .recording_file import export
-from .retention import Retention, policy_of
-from .store import SessionRecord, Store
+from collabd import auth, notebook, paths
+from collabd.api.common import (
+    ApiError,
+    hub_of,
+    json_body,
+    links,
+    require_admin,
+    session_access,
+    token_of,
+)
+from collabd.auth import Access
+from collabd.recording import history as runs
+from collabd.recording import reader as recording
+from collabd.recording.file import export
+from collabd.recording.retention import Retention, policy_of
+from collabd.store import SessionRecord, Store
 
 RunIO = Callable[..., Awaitable[Any]]
 
@@ -179,7 +189,7 @@ async def get_export(request: Request) -> Response:
     stem = source.record.path.rsplit("/", 1)[-1].removesuffix(".ipynb").replace('"', "")
     return FileResponse(
         dest,
-        media_type="application/vnd.collabd.recording+sqlite3",
+        media_type="application/vnd.collabd.recording.reader+sqlite3",
         filename=f"{stem}.collabd",
         background=BackgroundTask(_remove, workdir),
     )

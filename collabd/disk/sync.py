@@ -18,11 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import notebook
-from .extension import Extension
-from .liveroom import LiveRoom
-from .room import Publish
-from .store import SessionRecord
+from collabd import notebook
+from collabd.extension import Extension
+from collabd.store import SessionRecord
+from collabd.sync.liveroom import LiveRoom
+from collabd.sync.room import Publish
 
 log = logging.getLogger("collabd.disk")
 

@@ -17,14 +17,14 @@ from typing import Any
 
 from pycrdt import Doc, merge_updates
 
-from . import protocol
-from .peer import Peer
-from .room import Action, Close, PeerId, Publish, Relay, Reply, Role, Room
-from .settings import Settings
-from .store import NewEntry, Snapshot, Store
-from .store.base import AWARENESS, EVENT, UPDATE
+from collabd.settings import Settings
+from collabd.store import NewEntry, Snapshot, Store
+from collabd.store.base import AWARENESS, EVENT, UPDATE
+from collabd.sync import protocol
+from collabd.sync.peer import Peer
+from collabd.sync.room import Action, Close, PeerId, Publish, Relay, Reply, Role, Room
 
-log = logging.getLogger("collabd.room")
+log = logging.getLogger("collabd.sync.room")
 
 RunIO = Callable[..., Awaitable[Any]]
 Listener = Callable[[list[Publish]], None]

@@ -8,9 +8,9 @@ from typing import Any
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse
 
-from .auth import Access, access_for, can_edit
-from .hub import Hub
-from .store import SessionRecord
+from collabd.auth import Access, access_for, can_edit
+from collabd.hub import Hub
+from collabd.store import SessionRecord
 
 MAX_JSON_BODY = 1024 * 1024
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .store import LogEntry
+from collabd.store import LogEntry
 
 STATUSES = ("ok", "error", "cancelled")
 CSV_COLUMNS = (

@@ -19,7 +19,7 @@ from typing import Any
 
 from pycrdt import Array, Doc, Map, Text
 
-from .notebook import find_cell
+from collabd.notebook import find_cell
 
 Content = dict[str, Any]
 OUTPUT_TYPES = frozenset({"stream", "display_data", "execute_result", "error"})

@@ -14,9 +14,9 @@ from typing import Any
 
 from pycrdt import Doc
 
-from . import kernelstate
-from .liveroom import LiveRoom
-from .runqueue import RunQueue, RunRequest
+from collabd.kernel import docstate as kernelstate
+from collabd.kernel.queue import RunQueue, RunRequest
+from collabd.sync.liveroom import LiveRoom
 
 ORIGIN = "kernel"
 Edit = Callable[[Doc[Any]], None]

@@ -16,17 +16,17 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import recording
-from .extension import Extension
-from .store import Snapshot, Store
-from .store.base import EntryInfo
+from collabd.extension import Extension
+from collabd.recording import reader as recording
+from collabd.store import Snapshot, Store
+from collabd.store.base import EntryInfo
 
 if TYPE_CHECKING:
-    from .hub import Hub
-    from .liveroom import LiveRoom
-    from .store import SessionRecord
+    from collabd.hub import Hub
+    from collabd.store import SessionRecord
+    from collabd.sync.liveroom import LiveRoom
 
-log = logging.getLogger("collabd.retention")
+log = logging.getLogger("collabd.recording.retention")
 MAINTENANCE_EVERY_S = 600.0
 DAY = 86400.0
 

@@ -17,15 +17,16 @@ from typing import Any
 
 from pycrdt import Doc
 
-from . import kernelstate, outputs
-from .kernellife import KernelDied, KernelLife
-from .kernels import Kernel, KernelMessage
-from .notebook import find_cell
-from .outputs import CellOutputs, Displays, Pending
-from .queueview import Edit, QueueView, queued_event
-from .runqueue import RunRequest, Status
+from collabd.kernel import docstate as kernelstate
+from collabd.kernel import outputs
+from collabd.kernel.life import KernelDied, KernelLife
+from collabd.kernel.local import Kernel, KernelMessage
+from collabd.kernel.outputs import CellOutputs, Displays, Pending
+from collabd.kernel.queue import RunRequest, Status
+from collabd.kernel.queueview import Edit, QueueView, queued_event
+from collabd.notebook import find_cell
 
-log = logging.getLogger("collabd.execution")
+log = logging.getLogger("collabd.kernel.execution")
 
 REPLY_GRACE_S = 5.0  # wait this long for execute_reply after the kernel went idle
 

@@ -9,7 +9,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from . import __version__
+from collabd import __version__
 
 STATIC = Path(__file__).parent / "static"
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from pycrdt import Doc, Map
 
-from .notebook import cells, find_cell, state
-from .runqueue import RunRequest
+from collabd.kernel.queue import RunRequest
+from collabd.notebook import cells, find_cell, state
 
 KERNEL_STATUSES = ("starting", "idle", "busy", "restarting", "dead")
 # Which kernel status may follow which (None: no kernel yet in this room).

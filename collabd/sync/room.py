@@ -14,8 +14,8 @@ from typing import Any
 
 from pycrdt import Awareness, Decoder, Doc, TransactionEvent, merge_updates
 
-from . import protocol
-from .protocol import Kind, ProtocolError
+from collabd.sync import protocol
+from collabd.sync.protocol import Kind, ProtocolError
 
 PeerId = int
 EMPTY_UPDATE = b"\x00\x00"

@@ -15,12 +15,12 @@ from pathlib import Path
 
 from pycrdt import Map
 
-from . import kernelstate
-from .kernels import DEFAULT_KERNEL, Kernel, KernelFactory, KernelStartError
-from .liveroom import LiveRoom
-from .queueview import Edit, QueueView
+from collabd.kernel import docstate as kernelstate
+from collabd.kernel.local import DEFAULT_KERNEL, Kernel, KernelFactory, KernelStartError
+from collabd.kernel.queueview import Edit, QueueView
+from collabd.sync.liveroom import LiveRoom
 
-log = logging.getLogger("collabd.execution")
+log = logging.getLogger("collabd.kernel.execution")
 
 
 class KernelDied(Exception):

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
-log = logging.getLogger("collabd.kernels")
+log = logging.getLogger("collabd.kernel.local")
 
 DEFAULT_KERNEL = "python3"
 READY_TIMEOUT_S = 60.0

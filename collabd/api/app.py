@@ -12,16 +12,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from . import api_kernel, api_recording, api_sessions, api_web, api_ws
-from .diskfile import DiskSync
-from .execution import Execution
-from .extension import Extension
-from .httpapi import ApiError
-from .hub import Hub
-from .retention import Retention
-from .settings import Settings
-from .store import SQLiteStore, Store
-from .wspeer import KeepRawSend
+from collabd.api import kernel as api_kernel
+from collabd.api import recording as api_recording
+from collabd.api import sessions as api_sessions
+from collabd.api import web as api_web
+from collabd.api import ws as api_ws
+from collabd.api.common import ApiError
+from collabd.disk.sync import DiskSync
+from collabd.extension import Extension
+from collabd.hub import Hub
+from collabd.kernel.execution import Execution
+from collabd.recording.retention import Retention
+from collabd.settings import Settings
+from collabd.store import SQLiteStore, Store
+from collabd.sync.wspeer import KeepRawSend
 
 log = logging.getLogger("collabd")
 

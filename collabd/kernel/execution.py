@@ -21,24 +21,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import kernelstate
-from .cellrun import Runner
-from .extension import Extension
-from .kernellife import KernelDied, KernelLife
-from .kernels import JupyterKernel, Kernel, KernelFactory
-from .liveroom import LiveRoom
-from .notebook import cell_source, find_cell
-from .outputs import Displays
-from .queueview import QueueView
-from .runqueue import RunQueue, RunRequest
-from .store import SessionRecord
+from collabd.extension import Extension
+from collabd.kernel import docstate as kernelstate
+from collabd.kernel.cellrun import Runner
+from collabd.kernel.life import KernelDied, KernelLife
+from collabd.kernel.local import JupyterKernel, Kernel, KernelFactory
+from collabd.kernel.outputs import Displays
+from collabd.kernel.queue import RunQueue, RunRequest
+from collabd.kernel.queueview import QueueView
+from collabd.notebook import cell_source, find_cell
+from collabd.store import SessionRecord
+from collabd.sync.liveroom import LiveRoom
 
 if TYPE_CHECKING:
-    from .hub import Hub
+    from collabd.hub import Hub
 
 __all__ = ["Execution", "ExecutionError", "KernelDied", "SessionKernel"]
 
-log = logging.getLogger("collabd.execution")
+log = logging.getLogger("collabd.kernel.execution")
 
 LIVENESS_POLL_S = 2.0  # how often an idle kernel is checked for having died
 

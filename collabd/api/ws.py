@@ -14,12 +14,12 @@ from urllib.parse import urlsplit
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from .auth import can_edit
-from .httpapi import ApiError, hub_of, session_access
-from .limits import TokenBucket
-from .room import Role
-from .settings import Settings
-from .wspeer import WebSocketPeer
+from collabd.api.common import ApiError, hub_of, session_access
+from collabd.auth import can_edit
+from collabd.settings import Settings
+from collabd.sync.limits import TokenBucket
+from collabd.sync.room import Role
+from collabd.sync.wspeer import WebSocketPeer
 
 log = logging.getLogger("collabd.ws")
 
