@@ -167,11 +167,6 @@ class NotebookClient:
             with contextlib.suppress(ConnectionClosed):
                 await self._ws.send(data)
 
-    async def send_raw(self, data: bytes | str) -> None:
-        """Send any frame as is (for tests of what the hub does with bad input)."""
-        assert self._ws is not None
-        await self._ws.send(data)
-
     async def _send_presence(self) -> None:
         update = self.awareness.encode_awareness_update([self.client_id])
         await self._send(protocol.awareness(update))

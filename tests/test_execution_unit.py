@@ -12,8 +12,8 @@ import pytest
 from pycrdt import Doc
 
 from collabd import notebook
+from collabd.kernel.base import KernelMessage
 from collabd.kernel.execution import SessionKernel
-from collabd.kernel.local import KernelMessage
 from collabd.kernel.queue import RunRequest
 from collabd.settings import Settings
 from collabd.store.memory import MemoryStore
@@ -55,9 +55,6 @@ class FakeKernel:
         raise AssertionError("not used")
 
     async def interrupt(self) -> None:
-        pass
-
-    async def restart(self) -> None:
         pass
 
     async def shutdown(self) -> None:

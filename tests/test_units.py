@@ -12,6 +12,7 @@ from jupyter_ydoc import YNotebook
 from pycrdt import Doc
 
 from collabd import auth, notebook, paths
+from collabd.disk.merge import merge_outside
 from collabd.settings import Settings
 from collabd.store import SessionRecord
 from collabd.sync.limits import TokenBucket
@@ -86,7 +87,7 @@ def test_merge_outside_keeps_concurrent_typing_in_the_same_cell() -> None:
     outside["cells"][0]["source"] = "line one\nline 2\nline three"
     ycell = notebook.cells(doc)[0]
     ycell["source"].insert(0, "# mine 🙂\n")  # typed live meanwhile
-    notebook.merge_outside(doc, outside, base)
+    merge_outside(doc, outside, base)
     assert notebook.cell_source(ycell) == "# mine 🙂\nline one\nline 2\nline three"
 
 
@@ -98,7 +99,7 @@ def test_merge_outside_keeps_cells_added_live() -> None:
     outside = copy.deepcopy(base)
     outside["cells"].append(dict(nbformat.v4.new_markdown_cell("disk")))
     del outside["cells"][0]
-    notebook.merge_outside(doc, outside, base)
+    merge_outside(doc, outside, base)
     assert [c["source"] for c in notebook.to_json(doc)["cells"]] == ["live", "b", "disk"]
 
 
@@ -111,7 +112,7 @@ def test_merge_outside_adds_removes_and_reorders_cells() -> None:
         outside["cells"][0],
         dict(nbformat.v4.new_markdown_cell("new")),
     ]
-    notebook.merge_outside(doc, outside)
+    merge_outside(doc, outside)
     merged = notebook.to_json(doc)
     assert [x["source"] for x in merged["cells"]] == ["c", "a", "new"]
     assert [x["id"] for x in merged["cells"][:2]] == [

@@ -18,7 +18,7 @@ from collabd.api import sessions as api_sessions
 from collabd.api import web as api_web
 from collabd.api import ws as api_ws
 from collabd.api.common import ApiError
-from collabd.disk.sync import DiskSync
+from collabd.disk.disksync import DiskSync
 from collabd.extension import Extension
 from collabd.hub import Hub
 from collabd.kernel.execution import Execution

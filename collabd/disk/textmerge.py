@@ -12,7 +12,7 @@ from difflib import SequenceMatcher
 
 
 @dataclass(frozen=True, slots=True)
-class Edit:
+class TextEdit:
     """Replace `length` characters of `ours` at `index` with `text`."""
 
     index: int
@@ -20,7 +20,7 @@ class Edit:
     text: str
 
 
-def merge(base: str, ours: str, theirs: str) -> list[Edit]:
+def merge(base: str, ours: str, theirs: str) -> list[TextEdit]:
     """Edits to make to `ours`, in descending index order (apply them one after another)."""
     if theirs == base:
         return []
@@ -31,7 +31,7 @@ def merge(base: str, ours: str, theirs: str) -> list[Edit]:
             continue
         start = _to_ours(ours_map, i1)
         end = max(start, _to_ours(ours_map, i2))
-        edits.append(Edit(start, end - start, theirs[j1:j2]))
+        edits.append(TextEdit(start, end - start, theirs[j1:j2]))
     return sorted(edits, key=lambda e: e.index, reverse=True)
 
 

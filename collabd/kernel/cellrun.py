@@ -19,11 +19,11 @@ from pycrdt import Doc
 
 from collabd.kernel import docstate as kernelstate
 from collabd.kernel import outputs
+from collabd.kernel.base import Kernel, KernelMessage
 from collabd.kernel.life import KernelDied, KernelLife
-from collabd.kernel.local import Kernel, KernelMessage
 from collabd.kernel.outputs import CellOutputs, Displays, Pending
 from collabd.kernel.queue import RunRequest, Status
-from collabd.kernel.queueview import Edit, QueueView, queued_event
+from collabd.kernel.queueview import DocEdit, QueueView, queued_event
 from collabd.notebook import find_cell
 
 log = logging.getLogger("collabd.kernel.execution")
@@ -32,7 +32,7 @@ REPLY_GRACE_S = 5.0  # wait this long for execute_reply after the kernel went id
 
 
 @dataclass
-class Run:
+class CellRun:
     request: RunRequest
     out: CellOutputs
     started: float = field(default_factory=time.time)
@@ -48,7 +48,7 @@ class Run:
     interrupt_pending: bool = False
     idle_at: float | None = None
     replied: bool = False
-    begin: tuple[Edit, ...] = ()  # the start of the run, not yet written
+    begin: tuple[DocEdit, ...] = ()  # the start of the run, not yet written
     finished: bool = False
 
 
@@ -62,12 +62,12 @@ class Runner:
         self.live = view.live
         self.settings = view.live.settings
         self.displays = Displays()
-        self.current: Run | None = None
+        self.current: CellRun | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def run(self, request: RunRequest) -> KernelDied | None:
         """Carry out `request` to its end; say so if the kernel died meanwhile."""
-        run = Run(request, CellOutputs(request.cell_id, self.settings.output_limit_bytes))
+        run = CellRun(request, CellOutputs(request.cell_id, self.settings.output_limit_bytes))
         self.current = run
         task = asyncio.create_task(self._execute(run), name=f"run:{request.request_id}")
         self._task = task
@@ -96,7 +96,7 @@ class Runner:
         else:
             await kernel.interrupt()
 
-    async def _execute(self, run: Run) -> None:
+    async def _execute(self, run: CellRun) -> None:
         request, kernel = run.request, self.life.kernel
         self.life.touch()
         if kernel is None or find_cell(self.live.doc, request.cell_id) is None:
@@ -122,7 +122,7 @@ class Runner:
 
     # the kernel's messages
 
-    async def _collect(self, kernel: Kernel, run: Run, msg_id: str, pending: Pending) -> Status:
+    async def _collect(self, kernel: Kernel, run: CellRun, msg_id: str, pending: Pending) -> Status:
         """Take the run's messages until the kernel is idle again and has replied."""
         while run.idle_at is None or not run.replied:
             message = await kernel.receive(self._wait_time(run, pending))
@@ -142,7 +142,7 @@ class Runner:
         return Status.ERROR if run.failed else Status.OK
 
     async def _on_message(
-        self, kernel: Kernel, run: Run, message: KernelMessage, pending: Pending
+        self, kernel: Kernel, run: CellRun, message: KernelMessage, pending: Pending
     ) -> None:
         kind, content = message.msg_type, message.content
         if message.channel == "shell" and kind == "execute_reply":
@@ -168,7 +168,7 @@ class Runner:
                 run.execution_count = content.get("execution_count")
             pending.add(kind, content)
 
-    async def _begun_in_kernel(self, kernel: Kernel, run: Run) -> None:
+    async def _begun_in_kernel(self, kernel: Kernel, run: CellRun) -> None:
         """The kernel took the request. An interrupt asked for before this point waited here:
         ipykernel ignores SIGINT between requests, so sending it earlier could be lost."""
         run.in_kernel = True
@@ -176,7 +176,7 @@ class Runner:
             run.interrupt_pending = False
             await kernel.interrupt()
 
-    def _wait_time(self, run: Run, pending: Pending) -> float:
+    def _wait_time(self, run: CellRun, pending: Pending) -> float:
         wait = 1.0
         if pending or run.begin:
             wait = run.flushed_at + self.settings.stream_flush_s - time.monotonic()
@@ -186,7 +186,7 @@ class Runner:
 
     # input()
 
-    def _ask_input(self, run: Run, content: dict[str, Any]) -> None:
+    def _ask_input(self, run: CellRun, content: dict[str, Any]) -> None:
         request = run.request
         run.input_prompt = {
             "request_id": request.request_id,
@@ -200,7 +200,7 @@ class Runner:
         prompt = run.input_prompt
         self.view.edit(lambda doc: kernelstate.set_input_request(doc, prompt))
 
-    def answer_input(self, kernel: Kernel, run: Run, value: str) -> None:
+    def answer_input(self, kernel: Kernel, run: CellRun, value: str) -> None:
         """Send the answer to the prompt `run` shows, and echo it in the cell."""
         prompt = run.input_prompt or {}
         kernel.answer_input(value)
@@ -214,7 +214,7 @@ class Runner:
 
         self.view.edit(edit)
 
-    async def _input_timed_out(self, kernel: Kernel, run: Run, pending: Pending) -> None:
+    async def _input_timed_out(self, kernel: Kernel, run: CellRun, pending: Pending) -> None:
         run.input_prompt = run.input_deadline = None
         run.input_timed_out = run.failed = True
         limit = self.settings.input_timeout_s
@@ -230,7 +230,7 @@ class Runner:
 
     # writing the run into the document
 
-    def _flush(self, run: Run, pending: Pending, *then: Edit) -> None:
+    def _flush(self, run: CellRun, pending: Pending, *then: DocEdit) -> None:
         items = pending.take()
         begin, run.begin = run.begin, ()
 
@@ -241,7 +241,7 @@ class Runner:
         self.view.edit(*begin, write, *then)
         run.flushed_at = time.monotonic()
 
-    def _begin(self, run: Run) -> None:
+    def _begin(self, run: CellRun) -> None:
         """The run's start (outputs cleared, cell and kernel busy) goes out with its first
         flush, at most `stream_flush_s` later: a quick cell costs one update, not two."""
         cell_id = run.request.cell_id
@@ -253,7 +253,7 @@ class Runner:
         run.begin = (self.life.status_edit("busy"), edit)
         run.flushed_at = time.monotonic()
 
-    def _finish(self, run: Run, status: Status, reason: str, pending: Pending) -> None:
+    def _finish(self, run: CellRun, status: Status, reason: str, pending: Pending) -> None:
         run.finished = True
         request, ended = run.request, time.time()
         if run.died is not None:
@@ -279,7 +279,7 @@ class Runner:
             kernelstate.set_cell_state(doc, request.cell_id, self.view.cell_state(request.cell_id))
 
         run.input_prompt = None
-        edits: list[Edit] = [edit]
+        edits: list[DocEdit] = [edit]
         if not self.queue.has_queued() and run.died is None and self.life.status == "busy":
             edits.append(self.life.status_edit("idle"))
         self._flush(run, pending, *edits)

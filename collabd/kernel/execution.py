@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from collabd.extension import Extension
 from collabd.kernel import docstate as kernelstate
+from collabd.kernel.base import Kernel, KernelFactory
 from collabd.kernel.cellrun import Runner
 from collabd.kernel.life import KernelDied, KernelLife
-from collabd.kernel.local import JupyterKernel, Kernel, KernelFactory
+from collabd.kernel.local import JupyterKernel
 from collabd.kernel.outputs import Displays
 from collabd.kernel.queue import RunQueue, RunRequest
 from collabd.kernel.queueview import QueueView

@@ -16,8 +16,8 @@ from pathlib import Path
 from pycrdt import Map
 
 from collabd.kernel import docstate as kernelstate
-from collabd.kernel.local import DEFAULT_KERNEL, Kernel, KernelFactory, KernelStartError
-from collabd.kernel.queueview import Edit, QueueView
+from collabd.kernel.base import DEFAULT_KERNEL, Kernel, KernelFactory, KernelStartError
+from collabd.kernel.queueview import DocEdit, QueueView
 from collabd.sync.liveroom import LiveRoom
 
 log = logging.getLogger("collabd.kernel.execution")
@@ -57,7 +57,7 @@ class KernelLife:
     def set_status(self, status: str, reason: str = "") -> None:
         self.view.edit(self.status_edit(status, reason))
 
-    def status_edit(self, status: str, reason: str = "") -> Edit:
+    def status_edit(self, status: str, reason: str = "") -> DocEdit:
         """Move to `status` (recorded unless it is only idle <-> busy); the edit shows it."""
         previous, self.status, name = self.status, status, self._name
         if not kernelstate.may_follow(previous, status):

@@ -1,9 +1,7 @@
-"""The one module that talks to kernels: jupyter_client behind a small interface.
+"""A kernel beside the hub: `collabd.kernel.base.Kernel` over jupyter_client's async manager.
 
-`Kernel` is what the execution layer needs: start, send code, receive messages from every
-channel through one inbox, answer input(), interrupt, restart, shut down, and say whether the
-process still lives. `JupyterKernel` does it with jupyter_client's async manager and client; a
-fake can stand in for it in unit tests (integration tests use a real ipykernel).
+The only module that imports jupyter_client's kernel manager; a fake can stand in for it in unit
+tests (integration tests use a real ipykernel).
 """
 
 from __future__ import annotations
@@ -13,63 +11,21 @@ import contextlib
 import logging
 import os
 import queue
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
+from collabd.kernel.base import KernelMessage, KernelStartError
+
 log = logging.getLogger("collabd.kernel.local")
 
-DEFAULT_KERNEL = "python3"
 READY_TIMEOUT_S = 60.0
 SHUTDOWN_WAIT_S = 3.0
 # Kernels run user code that may take a whole core (a flood of output, a tight loop); a lower
 # priority keeps the hub, which serves every participant of every session, responsive.
 KERNEL_NICENESS = 5
-
-
-class KernelStartError(RuntimeError):
-    """The kernel could not be started (no such kernelspec, it crashed, it never answered)."""
-
-
-@dataclass(frozen=True, slots=True)
-class KernelMessage:
-    channel: str  # "iopub", "shell" or "stdin"
-    msg_type: str
-    parent_id: str | None
-    content: dict[str, Any]
-
-
-class Kernel(Protocol):
-    name: str
-
-    async def start(self) -> None: ...
-
-    async def execute(self, code: str) -> str:
-        """Send code (stdin allowed, errors do not abort later requests); return the msg id."""
-        ...
-
-    async def receive(self, timeout: float) -> KernelMessage | None:
-        """The next message from any channel, or None after `timeout` seconds."""
-        ...
-
-    def answer_input(self, value: str) -> None: ...
-
-    async def interrupt(self) -> None: ...
-
-    async def restart(self) -> None: ...
-
-    async def shutdown(self) -> None: ...
-
-    async def exit_code(self) -> int | None:
-        """None while the kernel process lives, else how it ended."""
-        ...
-
-
-KernelFactory = Callable[[str, Path], Kernel]
 
 
 def kernel_names() -> list[str]:
@@ -133,10 +89,6 @@ class JupyterKernel:
     async def interrupt(self) -> None:
         if self._km is not None:
             await self._km.interrupt_kernel()
-
-    async def restart(self) -> None:
-        await self.shutdown()
-        await self.start()
 
     async def shutdown(self) -> None:
         """Stop the kernel for good; safe to call twice or on a dead kernel."""

@@ -19,7 +19,7 @@ from collabd.kernel.queue import RunQueue, RunRequest
 from collabd.sync.liveroom import LiveRoom
 
 ORIGIN = "kernel"
-Edit = Callable[[Doc[Any]], None]
+DocEdit = Callable[[Doc[Any]], None]
 
 
 def queued_event(r: RunRequest) -> dict[str, Any]:
@@ -38,7 +38,7 @@ class QueueView:
         self.live = live
         self.queue = queue
 
-    def edit(self, *edits: Edit) -> None:
+    def edit(self, *edits: DocEdit) -> None:
         """Apply edits in one transaction, published as one update."""
         if self.live.closed:
             return

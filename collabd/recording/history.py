@@ -24,7 +24,7 @@ CSV_COLUMNS = (
 
 
 @dataclass(frozen=True, slots=True)
-class Run:
+class RunRecord:
     seq: int
     request_id: str
     batch_id: str | None
@@ -62,11 +62,11 @@ def _int(value: Any) -> int | None:
     return int(value) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def run_from_event(seq: int, data: dict[str, Any]) -> Run:
+def run_from_event(seq: int, data: dict[str, Any]) -> RunRecord:
     by = data.get("by") if isinstance(data.get("by"), dict) else {}
     assert isinstance(by, dict)
     outputs = data.get("outputs", "")
-    return Run(
+    return RunRecord(
         seq=seq,
         request_id=str(data.get("request_id", "")),
         batch_id=str(data["batch_id"]) if data.get("batch_id") else None,
@@ -84,7 +84,7 @@ def run_from_event(seq: int, data: dict[str, Any]) -> Run:
     )
 
 
-def runs_from_events(entries: Iterable[LogEntry]) -> list[Run]:
+def runs_from_events(entries: Iterable[LogEntry]) -> list[RunRecord]:
     """The runs among event entries, in the order they ended."""
     found = []
     for entry in entries:
@@ -125,7 +125,7 @@ class RunQuery:
             until=time("until"),
         )
 
-    def matches(self, run: Run) -> bool:
+    def matches(self, run: RunRecord) -> bool:
         return all(
             (
                 not self.cell_id or run.cell_id == self.cell_id,
@@ -138,26 +138,26 @@ class RunQuery:
         )
 
 
-def _by_matches(by: str, run: Run) -> bool:
+def _by_matches(by: str, run: RunRecord) -> bool:
     if by.isdigit() and run.by_client == int(by):
         return True
     return run.by_name.casefold() == by.casefold()
 
 
-def _text_matches(text: str, run: Run) -> bool:
+def _text_matches(text: str, run: RunRecord) -> bool:
     needle = text.casefold()
     return needle in run.code.casefold() or needle in run.outputs.casefold()
 
 
-def search(runs: Iterable[Run], query: RunQuery) -> list[Run]:
+def search(runs: Iterable[RunRecord], query: RunQuery) -> list[RunRecord]:
     return [run for run in runs if query.matches(run)]
 
 
-def to_json_text(runs: Iterable[Run]) -> str:
+def to_json_text(runs: Iterable[RunRecord]) -> str:
     return json.dumps([run.to_json() for run in runs], indent=1)
 
 
-def to_csv(runs: Iterable[Run]) -> str:
+def to_csv(runs: Iterable[RunRecord]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)

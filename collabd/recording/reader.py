@@ -20,7 +20,7 @@ from typing import Any
 from pycrdt import Decoder, Doc, merge_updates
 
 from collabd import notebook
-from collabd.recording.history import Run, runs_from_events
+from collabd.recording.history import RunRecord, runs_from_events
 from collabd.store import LogEntry, Snapshot, Store
 from collabd.store.base import AWARENESS, EVENT, UPDATE, EntryInfo
 
@@ -260,7 +260,7 @@ def playback_window(
 # summary
 
 
-def runs(store: Store, room: str) -> list[Run]:
+def runs(store: Store, room: str) -> list[RunRecord]:
     return runs_from_events(store.entries(room, kinds=(EVENT,)))
 
 
@@ -289,7 +289,9 @@ def summary(store: Store, room: str) -> dict[str, Any]:
     }
 
 
-def _counts(store: Store, room: str, index: list[EntryInfo], runs: list[Run]) -> dict[str, Any]:
+def _counts(
+    store: Store, room: str, index: list[EntryInfo], runs: list[RunRecord]
+) -> dict[str, Any]:
     by_kind: dict[str, int] = {}
     by_origin: dict[str, int] = {}
     for e in index:
@@ -327,7 +329,7 @@ def _participants(
     room: str,
     index: list[EntryInfo],
     events: list[LogEntry],
-    run_list: list[Run],
+    run_list: list[RunRecord],
 ) -> list[dict[str, Any]]:
     """Everyone who joined, by name (a reconnect under the same name is the same person)."""
     peers: dict[str, dict[str, Any]] = {}
@@ -363,7 +365,7 @@ def _participants(
 
 
 def _by_name(
-    peers: dict[str, dict[str, Any]], updates: dict[str, int], run_list: list[Run]
+    peers: dict[str, dict[str, Any]], updates: dict[str, int], run_list: list[RunRecord]
 ) -> list[dict[str, Any]]:
     people: dict[str, dict[str, Any]] = {}
     for origin, info in peers.items():

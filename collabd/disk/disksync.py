@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from collabd import notebook
+from collabd.disk import merge
 from collabd.extension import Extension
 from collabd.store import SessionRecord
 from collabd.sync.liveroom import LiveRoom
@@ -152,7 +153,7 @@ class DiskSync(Extension):
         base = _parsed(state.written)
         state.written = text  # the file now holds this: the base of the next merge
         log.info("room %s: merging an outside change to %s", live.id, state.path)
-        live.change("disk", lambda doc: notebook.merge_outside(doc, outside, base))
+        live.change("disk", lambda doc: merge.merge_outside(doc, outside, base))
         live.record_event("disk_merge", {"path": state.path.name})
         await live.flush()
 

@@ -1,0 +1,54 @@
+"""The kernel seam: what the execution layer needs of a kernel, wherever it runs.
+
+Start, send code, receive messages from every channel through one inbox, answer input(),
+interrupt, shut down, and say whether the process still lives. `collabd.kernel.local` does it with
+jupyter_client beside the hub; a kernel on another machine plugs in here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+DEFAULT_KERNEL = "python3"
+
+
+class KernelStartError(RuntimeError):
+    """The kernel could not be started (no such kernelspec, it crashed, it never answered)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KernelMessage:
+    channel: str  # "iopub", "shell" or "stdin"
+    msg_type: str
+    parent_id: str | None
+    content: dict[str, Any]
+
+
+class Kernel(Protocol):
+    name: str
+
+    async def start(self) -> None: ...
+
+    async def execute(self, code: str) -> str:
+        """Send code (stdin allowed, errors do not abort later requests); return the msg id."""
+        ...
+
+    async def receive(self, timeout: float) -> KernelMessage | None:
+        """The next message from any channel, or None after `timeout` seconds."""
+        ...
+
+    def answer_input(self, value: str) -> None: ...
+
+    async def interrupt(self) -> None: ...
+
+    async def shutdown(self) -> None: ...
+
+    async def exit_code(self) -> int | None:
+        """None while the kernel process lives, else how it ended."""
+        ...
+
+
+KernelFactory = Callable[[str, Path], Kernel]
