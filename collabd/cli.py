@@ -1,4 +1,4 @@
-"""The command line: `collabd serve`, `collabd open PATH.ipynb`."""
+"""The command line: `collabd serve`, `collabd open PATH.ipynb`, `collabd replay FILE`."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from pathlib import Path
 import uvicorn
 
 from collabd import __version__, auth
-from collabd.api.app import create_app
-from collabd.api.common import links
+from collabd.api.app import create_app, create_replay_app
+from collabd.api.links import links
 from collabd.auth import Access
 from collabd.hub import Hub
+from collabd.recording.file import open_recording
 from collabd.settings import Settings
 
 log = logging.getLogger("collabd")
@@ -121,12 +122,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "open":
         return open_notebook(args)
     if args.command == "replay":
-        from collabd.recording.replay import serve as serve_replay
-
-        return serve_replay(
-            args.file, host=args.host, port=args.port, token=args.token, log_level=args.log_level
-        )
+        return replay(args.file, host=args.host, port=args.port, token=args.token,
+                      log_level=args.log_level)  # fmt: skip
     return 2
+
+
+def replay(path: Path, *, host: str, port: int, token: str | None, log_level: str) -> int:
+    """Serve an exported recording on its own, read-only, with its playback page."""
+    file = open_recording(path)
+    token = token or auth.new_token()
+    app = create_replay_app(file, token)
+    session = file.session
+    print(f"collabd {__version__} replaying {path} ({session.path})", flush=True)
+    print(f"  replay link: http://{host}:{port}/s/{session.id}/replay#token={token}", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, lifespan="on")
+    return 0
 
 
 def serve(

@@ -8,7 +8,6 @@ restart, holding the old document, finds the same items and duplicates nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import time
@@ -20,13 +19,14 @@ from typing import Any, TypeVar
 from pycrdt import Doc, merge_updates
 
 from collabd import auth, notebook, paths
-from collabd.extension import Extension
+from collabd.extension import Extension, Hooks, RoomLoad
 from collabd.settings import Settings
 from collabd.store import SessionRecord, Store
 from collabd.sync.liveroom import LiveRoom
 
 log = logging.getLogger("collabd.hub")
 T = TypeVar("T")
+E = TypeVar("E", bound=Extension)
 
 
 class NotANotebook(ValueError):
@@ -42,7 +42,7 @@ class Hub:
         self.settings = settings
         self.admin_token: str = settings.token
         self.store = store
-        self.extensions = list(extensions)
+        self.hooks = Hooks(extensions)
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collabd-store")
         self._rooms: dict[str, LiveRoom] = {}
         self._sessions: dict[str, SessionRecord] = {}
@@ -61,10 +61,15 @@ class Hub:
             await asyncio.gather(self._janitor, return_exceptions=True)
         for session_id in list(self._rooms):
             await self._unload(session_id)
-        for extension in self.extensions:
-            await extension.on_stop()
-        await self.run_io(self.store.close)
-        self._io.shutdown(wait=True)
+        try:
+            await self.hooks.stop()
+        finally:
+            await self.run_io(self.store.close)
+            self._io.shutdown(wait=True)
+
+    def extension(self, kind: type[E]) -> E:
+        """This hub's extension of that type; LookupError if it has none."""
+        return self.hooks.find(kind)
 
     async def run_io(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run blocking store or file work on the one I/O thread, in submission order."""
@@ -157,18 +162,19 @@ class Hub:
             run_io=self.run_io,
             last_seq=tail[-1].seq if tail else after,
             since_snapshot=len(tail),
-        )
-        live.attachments["last_change_ts"] = (
-            tail[-1].ts if tail else (snapshot.ts if snapshot else 0.0)
+            observer=self.hooks,
         )
         live.start()
-        if not updates:
-            nb = await self.run_io(_read_notebook, self.notebook_path(record))
-            live.change("import", lambda d: notebook.load_into(d, nb))
-            live.attachments["imported_from_disk"] = True
-            await live.flush()
-        for extension in self.extensions:
-            await extension.on_load(live, record)
+        try:
+            if not updates:
+                nb = await self.run_io(_read_notebook, self.notebook_path(record))
+                live.change("import", lambda d: notebook.load_into(d, nb))
+                await live.flush()
+            last_change = tail[-1].ts if tail else (snapshot.ts if snapshot else 0.0)
+            await self.hooks.load(RoomLoad(live, record, not updates, last_change))
+        except BaseException:
+            await live.close()
+            raise
         log.info(
             "room %s loaded (%d log entries after snapshot) in %.1f ms",
             record.id,
@@ -181,12 +187,10 @@ class Hub:
         live = self._rooms.pop(session_id, None)
         if live is None:
             return
-        for extension in self.extensions:
-            try:
-                await extension.on_unload(live)
-            except Exception:
-                log.exception("room %s: extension %r failed to unload", session_id, extension)
-        await live.close()
+        try:
+            await self.hooks.unload(live)
+        finally:
+            await live.close()
         log.info("room %s unloaded", session_id)
 
     async def _unload_idle_forever(self) -> None:
@@ -197,9 +201,11 @@ class Hub:
                 idle = live.idle_since is not None and (
                     now - live.idle_since >= self.settings.room_idle_unload_s
                 )
-                if idle and not any(e.busy(live) for e in self.extensions):
-                    with contextlib.suppress(Exception):
+                if idle and not self.hooks.busy(live):
+                    try:
                         await self._unload(session_id)
+                    except Exception:
+                        log.exception("room %s: unloading the idle room failed", session_id)
 
 
 def _ensure_notebook_file(full: Path) -> None:

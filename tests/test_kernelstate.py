@@ -9,7 +9,7 @@ import pytest
 from pycrdt import Doc
 
 from collabd import notebook
-from collabd.kernel import docstate as kernelstate
+from collabd.kernel import docstate
 
 
 def make_doc() -> Doc[Any]:
@@ -22,23 +22,23 @@ def make_doc() -> Doc[Any]:
 
 def test_kernel_status_transitions() -> None:
     path = [None, "starting", "idle", "busy", "busy", "idle", "dead", "restarting", "idle"]
-    assert all(kernelstate.may_follow(a, b) for a, b in itertools.pairwise(path))
-    assert not kernelstate.may_follow("idle", "starting")
-    assert not kernelstate.may_follow("starting", "busy")
+    assert all(docstate.may_follow(a, b) for a, b in itertools.pairwise(path))
+    assert not docstate.may_follow("idle", "starting")
+    assert not docstate.may_follow("starting", "busy")
     with pytest.raises(ValueError):
-        kernelstate.set_kernel(make_doc(), "sleeping", "python3")
+        docstate.set_kernel(make_doc(), "sleeping", "python3")
 
 
 def test_reset_clears_what_a_previous_process_left() -> None:
     doc = make_doc()
     with doc.transaction():
-        kernelstate.set_kernel(doc, "busy", "python3")
-        kernelstate.set_input_request(doc, {"request_id": "r"})
-        kernelstate.set_cell_state(doc, "c", "running")
-        kernelstate.set_last_run(doc, "c", {"status": "ok"})
+        docstate.set_kernel(doc, "busy", "python3")
+        docstate.set_input_request(doc, {"request_id": "r"})
+        docstate.set_cell_state(doc, "c", "running")
+        docstate.set_last_run(doc, "c", {"status": "ok"})
         notebook.state(doc)["queue"] = [{"request_id": "r"}]
     with doc.transaction():
-        kernelstate.reset(doc)
+        docstate.reset(doc)
     state = notebook.state(doc).to_py() or {}
     assert state["queue"] == [] and state["input_request"] is None
     assert state["kernel"]["status"] == "dead" and "restarted" in state["kernel"]["reason"]

@@ -16,9 +16,7 @@ from jupyter_ydoc import YNotebook
 from pycrdt import Awareness, Doc, Text, TransactionEvent
 
 from collabd import notebook
-from collabd.recording import history as runs
-from collabd.recording import reader as recording
-from collabd.recording import retention
+from collabd.recording import history, reader, retention
 from collabd.recording.file import NotARecording, export, open_recording
 from collabd.settings import Settings
 from collabd.store import MemoryStore, NewEntry, SessionRecord, SQLiteStore, Store
@@ -90,17 +88,17 @@ def test_notebook_at_any_moment_is_what_it_was(store: Store) -> None:
     author = Author(store, seed=1)
     for _ in range(120):
         author.edit()
-    added = recording.backfill_snapshots(store, ROOM, every=10)
+    added = reader.backfill_snapshots(store, ROOM, every=10)
     assert added >= 10
-    assert recording.backfill_snapshots(store, ROOM, every=10) == 0
+    assert reader.backfill_snapshots(store, ROOM, every=10) == 0
     for ts, expected in author.history[::7] + author.history[-2:]:
-        state = recording.doc_at(store, ROOM, ts)
-        assert recording.notebook_of(state.doc()) == expected
+        state = reader.doc_at(store, ROOM, ts)
+        assert reader.notebook_of(state.doc()) == expected
         assert state.replayed <= 10  # bounded by the snapshot spacing
         between = ts + 0.01  # before the next edit
-        assert recording.notebook_at(store, ROOM, between) == expected
-    with pytest.raises(recording.BeforeStart):
-        recording.doc_at(store, ROOM, T0)
+        assert reader.notebook_at(store, ROOM, between) == expected
+    with pytest.raises(reader.BeforeStart):
+        reader.doc_at(store, ROOM, T0)
 
 
 def test_events_and_playback_window(store: Store) -> None:
@@ -111,10 +109,10 @@ def test_events_and_playback_window(store: Store) -> None:
     for _ in range(10):
         author.edit()
     start, end = author.history[5][0], author.history[15][0]
-    events = recording.events_between(store, ROOM, start, end)
+    events = reader.events_between(store, ROOM, start, end)
     assert [e["kind"] for e in events].count("join") == 1
     assert all(start <= e["ts"] <= end and "update" not in e for e in events)
-    window = recording.playback_window(store, ROOM, start, end)
+    window = reader.playback_window(store, ROOM, start, end)
     doc: Doc[Any] = Doc()
     doc.apply_update(base64.b64decode(window["base"]["state"]))
     assert notebook.to_json(doc) == author.history[5][1]
@@ -122,7 +120,7 @@ def test_events_and_playback_window(store: Store) -> None:
         if entry["kind"] == UPDATE:
             doc.apply_update(base64.b64decode(entry["update"]))
     assert notebook.to_json(doc) == author.history[15][1]
-    going_on = recording.playback_window(store, ROOM, start, end, after_seq=window["base"]["seq"])
+    going_on = reader.playback_window(store, ROOM, start, end, after_seq=window["base"]["seq"])
     assert going_on["base"] is None and going_on["entries"] == window["entries"]
 
 
@@ -141,17 +139,17 @@ def test_presence_at_keeps_the_last_state_per_client(store: Store) -> None:
     put(T0 + 2, 2, 22, {"user": {"name": "bob"}, "cell": "b"})
     put(T0 + 3, 1, 11, {"user": {"name": "ada"}, "cell": "c"})
     store.append(ROOM, [NewEntry(T0 + 4, EVENT, "leave", b'{"type":"leave","peer":2}')])
-    assert recording.presence_at(store, ROOM, T0 + 2.5) == {
+    assert reader.presence_at(store, ROOM, T0 + 2.5) == {
         11: {"user": {"name": "ada"}, "cell": "a"},
         22: {"user": {"name": "bob"}, "cell": "b"},
     }
-    assert recording.presence_at(store, ROOM, T0 + 5) == {
+    assert reader.presence_at(store, ROOM, T0 + 5) == {
         11: {"user": {"name": "ada"}, "cell": "c"}
     }
     put(T0 + 6, 1, 11, None)
-    assert recording.presence_at(store, ROOM, T0 + 6) == {}
+    assert reader.presence_at(store, ROOM, T0 + 6) == {}
     # a state older than the window is one nobody saw any more
-    assert recording.presence_at(store, ROOM, T0 + 3 + recording.PRESENCE_WINDOW_S + 1) == {}
+    assert reader.presence_at(store, ROOM, T0 + 3 + reader.PRESENCE_WINDOW_S + 1) == {}
 
 
 def _run(t: float, cell: str, by: tuple[str, int], status: str, code: str, out: str) -> NewEntry:
@@ -189,7 +187,7 @@ def test_summary_participants_counts_and_runs(store: Store) -> None:
             NewEntry(author.t + 3, EVENT, "leave", b'{"type":"leave","peer":2}'),
         ],
     )
-    summary = recording.summary(store, ROOM)
+    summary = reader.summary(store, ROOM)
     assert summary["start"] == T0 + 0.5 or summary["start"] <= author.history[0][0]
     assert summary["end"] == author.t + 3
     names = {p["name"]: p for p in summary["participants"]}
@@ -201,7 +199,7 @@ def test_summary_participants_counts_and_runs(store: Store) -> None:
     counts = summary["counts"]
     assert counts["updates"] == 31 and counts["runs"] == 2 and counts["presence"] == 2
     assert [r["cell_id"] for r in summary["runs"]] == ["c1", "c2"]
-    assert all(b - a > recording.IDLE_GAP_S for a, b in summary["idle"])
+    assert all(b - a > reader.IDLE_GAP_S for a, b in summary["idle"])
 
 
 def test_run_search_and_export(store: Store) -> None:
@@ -214,20 +212,20 @@ def test_run_search_and_export(store: Store) -> None:
             NewEntry(T0 + 4, EVENT, "kernel", b'{"type":"kernel","status":"idle"}'),
         ],
     )
-    found = recording.runs(store, ROOM)
+    found = reader.runs(store, ROOM)
     assert len(found) == 3
-    q = runs.RunQuery
-    assert [r.status for r in runs.search(found, q(cell_id="c1"))] == ["ok", "error"]
-    assert [r.by_name for r in runs.search(found, q(by="ada"))] == ["Ada"]
-    assert [r.by_name for r in runs.search(found, q(by="22"))] == ["bob", "bob"]
-    assert [r.cell_id for r in runs.search(found, q(text="DIVERGED"))] == ["c1"]
-    assert [r.cell_id for r in runs.search(found, q(text="sleep"))] == ["c2"]
-    assert runs.search(found, q(status="ok", by="bob")) == []
-    assert runs.search(found, q.from_params({"since": str(T0 + 2.6)}))[0].cell_id == "c2"
-    rows = runs.to_csv(found).splitlines()
+    q = history.RunQuery
+    assert [r.status for r in history.search(found, q(cell_id="c1"))] == ["ok", "error"]
+    assert [r.by_name for r in history.search(found, q(by="ada"))] == ["Ada"]
+    assert [r.by_name for r in history.search(found, q(by="22"))] == ["bob", "bob"]
+    assert [r.cell_id for r in history.search(found, q(text="DIVERGED"))] == ["c1"]
+    assert [r.cell_id for r in history.search(found, q(text="sleep"))] == ["c2"]
+    assert history.search(found, q(status="ok", by="bob")) == []
+    assert history.search(found, q.from_params({"since": str(T0 + 2.6)}))[0].cell_id == "c2"
+    rows = history.to_csv(found).splitlines()
     assert rows[0].split(",")[:4] == ["seq", "request_id", "batch_id", "cell_id"]
     assert len(rows) == 1 + 3 + 1  # header, runs, one code with a newline (quoted)
-    as_json = json.loads(runs.to_json_text(found))
+    as_json = json.loads(history.to_json_text(found))
     assert as_json[1]["by"] == {"name": "bob", "client_id": 22}
     assert as_json[0]["duration"] == pytest.approx(0.4)
 
@@ -236,20 +234,20 @@ def test_retention_trims_yet_keeps_playback_exact(store: Store) -> None:
     author = Author(store, seed=4)
     for _ in range(80):
         author.edit()
-    recording.backfill_snapshots(store, ROOM, every=10)
+    reader.backfill_snapshots(store, ROOM, every=10)
     before = store.storage_bytes(ROOM)
     limit = before // 2
     result = retention.trim(store, ROOM, retention.Policy(max_bytes=limit), now=author.t)
     assert result["dropped"] > 0
     assert store.storage_bytes(ROOM) <= limit
-    start = recording.start_of(store, ROOM)
+    start = reader.start_of(store, ROOM)
     assert start is not None and start > author.history[0][0]
     kept = [(ts, nb) for ts, nb in author.history if ts >= start]
     assert len(kept) >= 5
     for ts, expected in kept:
-        assert recording.notebook_at(store, ROOM, ts) == expected
-    with pytest.raises(recording.BeforeStart):
-        recording.notebook_at(store, ROOM, start - 0.001)
+        assert reader.notebook_at(store, ROOM, ts) == expected
+    with pytest.raises(reader.BeforeStart):
+        reader.notebook_at(store, ROOM, start - 0.001)
     # loading the room (newest snapshot + the log after it) still gives the notebook
     snap = store.latest_snapshot(ROOM)
     assert snap is not None
@@ -265,15 +263,15 @@ def test_retention_by_age(store: Store) -> None:
     for _ in range(40):
         author.edit()
     assert retention.trim(store, ROOM, retention.Policy(max_age_s=1), now=author.t)["dropped"] == 0
-    recording.backfill_snapshots(store, ROOM, every=10)  # no snapshot, no trim (see below)
+    reader.backfill_snapshots(store, ROOM, every=10)  # no snapshot, no trim (see below)
     newest = store.latest_snapshot(ROOM)
     middle = author.history[20][0]
     days = (author.t - middle) / retention.DAY
     retention.trim(store, ROOM, retention.policy_of(days, 0), now=author.t)
-    start = recording.start_of(store, ROOM)
+    start = reader.start_of(store, ROOM)
     assert start is not None and author.history[19][0] <= start < middle
     for ts, expected in author.history[20:]:
-        assert recording.notebook_at(store, ROOM, ts) == expected
+        assert reader.notebook_at(store, ROOM, ts) == expected
     assert retention.trim(store, ROOM, retention.Policy(), now=author.t)["dropped"] == 0
     # Everything is "too old", yet the cut stops at the newest snapshot: a room that is loading
     # right now (newest snapshot, then the log after it) reads both unchanged.
@@ -288,7 +286,7 @@ def test_export_file_reads_back_the_same(store: Store, tmp_path: Path) -> None:
     for _ in range(40):
         author.edit()
     author.event("run", {"cell_id": "c", "status": "ok", "code": "1", "by": {"name": "a"}})
-    recording.backfill_snapshots(store, ROOM, every=8)
+    reader.backfill_snapshots(store, ROOM, every=8)
     record = store.get_session(ROOM)
     assert record is not None
     facts = export(store, record, tmp_path / "x.collabd")
@@ -297,8 +295,8 @@ def test_export_file_reads_back_the_same(store: Store, tmp_path: Path) -> None:
     try:
         assert opened.session.id == ROOM and opened.session.edit_token == ""
         for ts, expected in author.history[::5]:
-            assert recording.notebook_at(opened.store, ROOM, ts) == expected
-        assert len(recording.runs(opened.store, ROOM)) == 1
+            assert reader.notebook_at(opened.store, ROOM, ts) == expected
+        assert len(reader.runs(opened.store, ROOM)) == 1
         assert opened.store.snapshot_index(ROOM) == store.snapshot_index(ROOM)
     finally:
         opened.close()

@@ -1,40 +1,40 @@
-"""The ASGI application: routes from each API module around one hub."""
+"""The two ASGI apps, built from the same named routers and one errors module.
+
+The live app serves a hub: sessions, kernel, recording (read and write), the websocket, pages and
+assets. The replay app (`collabd replay FILE`) serves one exported recording read-only: the
+recording's read routes, the session it holds, the playback page and the same assets (so HTML
+outputs render there as they do live).
+"""
 
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute
 
-from collabd.api import kernel as api_kernel
-from collabd.api import recording as api_recording
-from collabd.api import sessions as api_sessions
-from collabd.api import web as api_web
-from collabd.api import ws as api_ws
-from collabd.api.common import ApiError
+from collabd.api import health, kernel, recording, replay, sessions, web, ws
+from collabd.api.errors import HANDLERS
+from collabd.api.sources import LiveSources, ReplaySources
 from collabd.disk.disksync import DiskSync
 from collabd.extension import Extension
 from collabd.hub import Hub
 from collabd.kernel.execution import Execution
+from collabd.recording.file import Recording
 from collabd.recording.retention import Retention
 from collabd.settings import Settings
 from collabd.store import SQLiteStore, Store
 from collabd.sync.wspeer import KeepRawSend
-
-log = logging.getLogger("collabd")
 
 
 def build_hub(settings: Settings, store: Store | None = None) -> Hub:
     """The hub with the default extensions, in the order their hooks run."""
     store = store if store is not None else SQLiteStore(settings.db_path)
     hub = Hub(settings, store)
-    hub.extensions.extend(default_extensions(hub))
+    hub.hooks.add(*default_extensions(hub))
     return hub
 
 
@@ -42,43 +42,65 @@ def default_extensions(hub: Hub) -> list[Extension]:
     return [DiskSync(hub.notebook_path), Retention(hub), Execution(hub)]
 
 
-def api_routes() -> list[BaseRoute]:
+def live_routes() -> list[BaseRoute]:
     return [
-        *api_sessions.routes,
-        *api_recording.routes,
-        *api_kernel.routes,
-        *api_ws.routes,
-        *api_web.routes,
+        *sessions.routes,
+        *recording.read_routes,
+        *recording.write_routes,
+        *kernel.routes,
+        *ws.routes,
+        *health.routes,
+        *web.live_pages,
+        *web.replay_pages,
+        *web.assets,
     ]
 
 
-async def _api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return exc.response()
-
-
-async def _not_found(request: Request, exc: Exception) -> Response:
-    return JSONResponse({"error": "not_found", "detail": f"no route for {request.url.path}"}, 404)
+def replay_routes() -> list[BaseRoute]:
+    return [
+        *replay.routes,
+        *recording.read_routes,
+        *health.routes,
+        *web.replay_pages,
+        *web.assets,
+    ]
 
 
 def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
     if not settings.token:
         raise ValueError("settings.token (the admin token) must be set")
-    hub = hub if hub is not None else build_hub(settings)
+    live = hub if hub is not None else build_hub(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await hub.start()
+        await live.start()
         try:
             yield
         finally:
-            await hub.stop()
+            await live.stop()
 
     app = Starlette(
-        routes=api_routes(),
+        routes=live_routes(),
         middleware=[Middleware(KeepRawSend)],
         lifespan=lifespan,
-        exception_handlers={ApiError: _api_error, 404: _not_found},
+        exception_handlers=HANDLERS,
     )
-    app.state.hub = hub
+    app.state.hub = live
+    app.state.recordings = LiveSources()
+    app.state.health = lambda: {"rooms": live.room_count}
+    return app
+
+
+def create_replay_app(file: Recording, token: str) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            file.close()
+
+    app = Starlette(routes=replay_routes(), lifespan=lifespan, exception_handlers=HANDLERS)
+    app.state.recordings = ReplaySources(file.store, file.session, token)
+    fields: dict[str, Any] = {"replay": True}
+    app.state.health = lambda: fields
     return app

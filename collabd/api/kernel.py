@@ -8,9 +8,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from collabd.api.common import ApiError, hub_of, json_body, session_access
-from collabd.kernel.execution import Execution, ExecutionError, SessionKernel
+from collabd.api.access import hub_of, session_access
+from collabd.api.body import json_body
+from collabd.api.errors import ApiError
+from collabd.kernel.execution import Execution
 from collabd.kernel.queue import QueueError
+from collabd.kernel.session import ExecutionError, SessionKernel
 
 MAX_NAME = 200
 MAX_CELLS = 10_000
@@ -34,9 +37,10 @@ async def _session(request: Request) -> SessionKernel:
     """The caller's session kernel, after checking its token may change things."""
     record, _ = await session_access(request, edit=True)
     hub = hub_of(request)
-    execution = next((e for e in hub.extensions if isinstance(e, Execution)), None)
-    if execution is None:
-        raise ApiError(409, "no_kernels", "this hub runs no kernels")
+    try:
+        execution = hub.extension(Execution)
+    except LookupError:
+        raise ApiError(409, "no_kernels", "this hub runs no kernels") from None
     live = await hub.room(record)
     try:
         return execution.session(live)

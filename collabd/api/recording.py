@@ -1,83 +1,36 @@
 """The recording over HTTP: summary, the notebook at a moment, events for a player, the run
 history, the export file, and "start a new session from here".
 
-Every read works with an edit or a view token, on a live hub and on `collabd replay` (which puts
-a `ReplaySource` in `app.state.replay`); forking needs an edit token and a live hub.
+`read_routes` work with an edit or a view token, on a live hub and on `collabd replay` alike (they
+read through `app.state.recordings`); `write_routes` (fork, retention) are a live hub's only.
 """
 
 from __future__ import annotations
 
-import asyncio
 import math
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from collabd import auth, notebook, paths
-from collabd.api.common import (
-    ApiError,
-    hub_of,
-    json_body,
-    links,
-    require_admin,
-    session_access,
-    token_of,
-)
+from collabd import notebook, paths
+from collabd.api.access import hub_of, require_admin, session_access
+from collabd.api.body import json_body
+from collabd.api.errors import ApiError
+from collabd.api.links import links
+from collabd.api.sources import Source, sources_of
 from collabd.auth import Access
-from collabd.recording import history as runs
-from collabd.recording import reader as recording
+from collabd.recording import history, reader
 from collabd.recording.file import export
 from collabd.recording.retention import Retention, policy_of
-from collabd.store import SessionRecord, Store
-
-RunIO = Callable[..., Awaitable[Any]]
-
-
-@dataclass(frozen=True, slots=True)
-class ReplaySource:
-    """What `collabd replay` serves: one recorded session, read-only, behind one token."""
-
-    store: Store
-    session: SessionRecord
-    token: str
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    store: Store
-    record: SessionRecord
-    run_io: RunIO
-    replay: bool
-
-
-async def _to_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return await asyncio.to_thread(fn, *args, **kwargs)
 
 
 async def source_of(request: Request) -> Source:
-    """The recording the request names, once its token is checked (edit or view)."""
-    replay: ReplaySource | None = getattr(request.app.state, "replay", None)
-    if replay is not None:
-        if request.path_params["session_id"] != replay.session.id:
-            raise ApiError(404, "not_found", "no such session")
-        if not auth.same(token_of(request), replay.token):
-            raise ApiError(401, "unauthorized", "the token is not valid for this recording")
-        return Source(replay.store, replay.session, _to_thread, True)
-    record, _ = await session_access(request)
-    hub = hub_of(request)
-    live = hub.loaded(record.id) or await hub.room(record)  # a new session's import is logged
-    await live.flush()  # what was shown to anyone is in the recording
-    # Reads of history run on their own thread (the store locks each query), so a long summary
-    # never holds up the one I/O thread that live edits are written through.
-    return Source(hub.store, record, _to_thread, False)
+    return await sources_of(request).source(request)
 
 
 def _time(request: Request, key: str, default: float | None = None) -> float:
@@ -98,9 +51,9 @@ def _time(request: Request, key: str, default: float | None = None) -> float:
 async def _notebook_at(source: Source, t: float) -> notebook.NotebookJSON:
     try:
         nb: notebook.NotebookJSON = await source.run_io(
-            recording.notebook_at, source.store, source.record.id, t
+            reader.notebook_at, source.store, source.record.id, t
         )
-    except recording.BeforeStart as exc:
+    except reader.BeforeStart as exc:
         raise ApiError(422, "before_start", str(exc)) from None
     return nb
 
@@ -116,7 +69,7 @@ def moment_name(path: str, t: float) -> str:
 
 async def get_summary(request: Request) -> Response:
     source = await source_of(request)
-    result = await source.run_io(recording.summary, source.store, source.record.id)
+    result = await source.run_io(reader.summary, source.store, source.record.id)
     result["session"] = {"id": source.record.id, "path": source.record.path}
     result["replay"] = source.replay
     return JSONResponse(result, headers={"Cache-Control": "no-store"})
@@ -144,32 +97,32 @@ async def get_events(request: Request) -> Response:
             raise ApiError(400, "bad_request", "?after_seq= must be a log seq")
         try:
             window = await source.run_io(
-                recording.playback_window,
+                reader.playback_window,
                 source.store,
                 room,
                 start,
                 end,
                 after_seq=int(after) if after is not None else None,
             )
-        except recording.BeforeStart as exc:
+        except reader.BeforeStart as exc:
             raise ApiError(422, "before_start", str(exc)) from None
         return JSONResponse(window, headers={"Cache-Control": "no-store"})
-    events = await source.run_io(recording.events_between, source.store, room, start, end)
+    events = await source.run_io(reader.events_between, source.store, room, start, end)
     return JSONResponse({"from": start, "to": end, "events": events})
 
 
 async def get_runs(request: Request) -> Response:
     source = await source_of(request)
     try:
-        query = runs.RunQuery.from_params(dict(request.query_params))
+        query = history.RunQuery.from_params(dict(request.query_params))
     except ValueError as exc:
         raise ApiError(400, "bad_request", f"bad filter: {exc}") from None
-    found = runs.search(await source.run_io(recording.runs, source.store, source.record.id), query)
+    found = history.search(await source.run_io(reader.runs, source.store, source.record.id), query)
     fmt = request.query_params.get("format", "json")
     stem = source.record.path.rsplit("/", 1)[-1].removesuffix(".ipynb").replace('"', "")
     if fmt == "csv":
         return Response(
-            runs.to_csv(found),
+            history.to_csv(found),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{stem}-runs.csv"'},
         )
@@ -178,7 +131,7 @@ async def get_runs(request: Request) -> Response:
     headers = {}
     if request.query_params.get("download"):
         headers["Content-Disposition"] = f'attachment; filename="{stem}-runs.json"'
-    return Response(runs.to_json_text(found), media_type="application/json", headers=headers)
+    return Response(history.to_json_text(found), media_type="application/json", headers=headers)
 
 
 async def get_export(request: Request) -> Response:
@@ -189,7 +142,7 @@ async def get_export(request: Request) -> Response:
     stem = source.record.path.rsplit("/", 1)[-1].removesuffix(".ipynb").replace('"', "")
     return FileResponse(
         dest,
-        media_type="application/vnd.collabd.recording.reader+sqlite3",
+        media_type="application/vnd.collabd.recording+sqlite3",
         filename=f"{stem}.collabd",
         background=BackgroundTask(_remove, workdir),
     )
@@ -202,8 +155,6 @@ def _remove(workdir: Path) -> None:
 
 
 async def fork(request: Request) -> Response:
-    if getattr(request.app.state, "replay", None) is not None:
-        raise ApiError(403, "forbidden", "a replayed recording is read-only")
     record, _ = await session_access(request, edit=True)
     body = await json_body(request)
     t = body.get("t")
@@ -244,7 +195,10 @@ async def run_retention(request: Request) -> Response:
     require_admin(request)
     body = await json_body(request)
     hub = hub_of(request)
-    ext = next((e for e in hub.extensions if isinstance(e, Retention)), None) or Retention(hub)
+    try:
+        retention = hub.extension(Retention)
+    except LookupError:
+        raise ApiError(409, "no_retention", "this hub keeps no retention") from None
     policy = None
     if "days" in body or "bytes" in body:
         try:
@@ -253,15 +207,17 @@ async def run_retention(request: Request) -> Response:
             raise ApiError(400, "bad_request", "days and bytes must be numbers") from None
     session = body.get("session")
     rooms = [str(session)] if session else None
-    return JSONResponse({"rooms": await ext.run(policy, rooms)})
+    return JSONResponse({"rooms": await retention.run(policy, rooms)})
 
 
-routes = [
+read_routes = [
     Route("/api/sessions/{session_id}/recording", get_summary, methods=["GET"]),
     Route("/api/sessions/{session_id}/recording/notebook", get_notebook, methods=["GET"]),
     Route("/api/sessions/{session_id}/recording/events", get_events, methods=["GET"]),
     Route("/api/sessions/{session_id}/recording/export", get_export, methods=["GET"]),
     Route("/api/sessions/{session_id}/runs", get_runs, methods=["GET"]),
+]
+write_routes = [
     Route("/api/sessions/{session_id}/fork", fork, methods=["POST"]),
     Route("/api/retention", run_retention, methods=["POST"]),
 ]

@@ -7,7 +7,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from collabd import notebook
-from collabd.api.common import ApiError, hub_of, json_body, links, require_admin, session_access
+from collabd.api.access import hub_of, require_admin, session_access
+from collabd.api.body import json_body
+from collabd.api.errors import ApiError
+from collabd.api.links import links
 from collabd.auth import Access
 from collabd.hub import NotANotebook
 from collabd.paths import BadPath

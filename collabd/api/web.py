@@ -9,8 +9,6 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from collabd import __version__
-
 STATIC = Path(__file__).parent / "static"
 
 # Kernel HTML is shown in sandboxed iframes; the page itself runs only its own scripts.
@@ -61,15 +59,9 @@ async def page(request: Request) -> Response:
     return FileResponse(index, headers=PAGE_HEADERS)
 
 
-async def health(request: Request) -> Response:
-    hub = request.app.state.hub
-    return JSONResponse({"ok": True, "version": __version__, "rooms": hub.room_count})
-
-
-routes = [
-    Route("/s/{session_id}", page),
-    Route("/s/{session_id}/replay", page),
+live_pages = [Route("/s/{session_id}", page)]
+replay_pages = [Route("/s/{session_id}/replay", page)]
+assets = [
     Route("/frame", frame),
-    Route("/api/health", health),
     Mount("/static", app=StaticFiles(directory=STATIC, check_dir=False), name="static"),
 ]

@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from collabd.api.common import ApiError, hub_of, session_access
+from collabd.api.access import hub_of, session_access
+from collabd.api.errors import ApiError
 from collabd.auth import can_edit
 from collabd.settings import Settings
 from collabd.sync.limits import TokenBucket

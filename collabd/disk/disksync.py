@@ -20,7 +20,7 @@ from pathlib import Path
 
 from collabd import notebook
 from collabd.disk import merge
-from collabd.extension import Extension
+from collabd.extension import Extension, RoomLoad
 from collabd.store import SessionRecord
 from collabd.sync.liveroom import LiveRoom
 from collabd.sync.room import Publish
@@ -44,16 +44,22 @@ class _State:
 class DiskSync(Extension):
     def __init__(self, notebook_path: Callable[[SessionRecord], Path]) -> None:
         self._path_of = notebook_path
+        self._states: dict[str, _State] = {}  # room id -> its file's state
 
-    async def on_load(self, live: LiveRoom, record: SessionRecord) -> None:
-        state = _State(self._path_of(record), wake=asyncio.Event())
-        live.attachments["disk"] = state
-        await self._reconcile_on_load(live, state)
-        live.on_publish(lambda publishes: self._dirty(state, publishes))
+    async def on_load(self, load: RoomLoad) -> None:
+        live = load.live
+        state = _State(self._path_of(load.record), wake=asyncio.Event())
+        await self._reconcile_on_load(load, state)
+        self._states[live.id] = state
         state.task = asyncio.create_task(self._run(live, state), name=f"disk:{live.id}")
 
+    def on_change(self, live: LiveRoom, publishes: list[Publish]) -> None:
+        state = self._states.get(live.id)
+        if state is not None:
+            self._dirty(state)
+
     async def on_unload(self, live: LiveRoom) -> None:
-        state: _State | None = live.attachments.get("disk")
+        state = self._states.pop(live.id, None)
         if state is None:
             return
         if state.task:
@@ -64,14 +70,16 @@ class DiskSync(Extension):
         await self._save(live, state)
 
     async def save_now(self, live: LiveRoom) -> None:
-        state: _State | None = live.attachments.get("disk")
+        """Write the notebook now (Ctrl-S), after merging any outside change to the file."""
+        state = self._states.get(live.id)
         if state is not None:
+            await live.flush()
             await self._merge_outside(live, state)
             await self._save(live, state)
 
     # the loop
 
-    def _dirty(self, state: _State, publishes: list[Publish]) -> None:
+    def _dirty(self, state: _State) -> None:
         now = time.monotonic()
         state.last_dirty = now
         if state.first_dirty is None:
@@ -112,17 +120,18 @@ class DiskSync(Extension):
 
     # both directions
 
-    async def _reconcile_on_load(self, live: LiveRoom, state: _State) -> None:
+    async def _reconcile_on_load(self, load: RoomLoad, state: _State) -> None:
         """After a restart the file may be stale (hub killed before a save) or edited meanwhile."""
+        live = load.live
         found = await asyncio.to_thread(_read, state.path)
         if found is None:
             state.first_dirty = state.last_dirty = time.monotonic()
             return
         text, stat = found
-        if live.attachments.get("imported_from_disk") or _same(text, live):
+        if load.imported_from_disk or _same(text, live):
             state.stat, state.written = stat, text  # the room holds exactly this file
             return
-        if stat[0] / 1e9 > live.attachments.get("last_change_ts", 0.0):
+        if stat[0] / 1e9 > load.last_change_ts:
             await self._merge_text(live, state, text, stat)  # edited while we were away
         else:
             state.stat = stat

@@ -17,8 +17,7 @@ from typing import Any
 
 from pycrdt import Doc
 
-from collabd.kernel import docstate as kernelstate
-from collabd.kernel import outputs
+from collabd.kernel import docstate, outputs
 from collabd.kernel.base import Kernel, KernelMessage
 from collabd.kernel.life import KernelDied, KernelLife
 from collabd.kernel.outputs import CellOutputs, Displays, Pending
@@ -198,7 +197,7 @@ class Runner:
         }
         run.input_deadline = time.monotonic() + self.settings.input_timeout_s
         prompt = run.input_prompt
-        self.view.edit(lambda doc: kernelstate.set_input_request(doc, prompt))
+        self.view.edit(lambda doc: docstate.set_input_request(doc, prompt))
 
     def answer_input(self, kernel: Kernel, run: CellRun, value: str) -> None:
         """Send the answer to the prompt `run` shows, and echo it in the cell."""
@@ -210,7 +209,7 @@ class Runner:
 
         def edit(doc: Doc[Any]) -> None:
             outputs.apply(doc, "stream", echo, run.out, self.displays)
-            kernelstate.set_input_request(doc, None)
+            docstate.set_input_request(doc, None)
 
         self.view.edit(edit)
 
@@ -223,7 +222,7 @@ class Runner:
 
         def edit(doc: Doc[Any]) -> None:
             outputs.add_error(doc, run.out, "InputTimeout", evalue)
-            kernelstate.set_input_request(doc, None)
+            docstate.set_input_request(doc, None)
 
         self.view.edit(edit)
         await kernel.interrupt()
@@ -272,11 +271,11 @@ class Runner:
                 outputs.add_error(doc, run.out, "KernelDied", self.life.death_text(run.died))
             elif status is Status.CANCELLED:
                 outputs.add_error(doc, run.out, "RunCancelled", reason)
-            kernelstate.set_last_run(doc, request.cell_id, last_run)
+            docstate.set_last_run(doc, request.cell_id, last_run)
             if run.input_prompt is not None:
-                kernelstate.set_input_request(doc, None)
+                docstate.set_input_request(doc, None)
             self.view.show_cancelled(doc, rest)
-            kernelstate.set_cell_state(doc, request.cell_id, self.view.cell_state(request.cell_id))
+            docstate.set_cell_state(doc, request.cell_id, self.view.cell_state(request.cell_id))
 
         run.input_prompt = None
         edits: list[DocEdit] = [edit]

@@ -2,20 +2,19 @@
 
 States: starting -> idle <-> busy; restarting -> idle; any -> dead (it died, could not start,
 was shut down when idle). Every transition goes through `status_edit`, which checks it against
-`kernelstate.may_follow`. Start, restart, death and shutdown hold `lock`, one at a time.
+`docstate.may_follow`. Start, restart, death and shutdown hold `lock`, one at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from pathlib import Path
 
 from pycrdt import Map
 
-from collabd.kernel import docstate as kernelstate
+from collabd.kernel import docstate
 from collabd.kernel.base import DEFAULT_KERNEL, Kernel, KernelFactory, KernelStartError
 from collabd.kernel.queueview import DocEdit, QueueView
 from collabd.sync.liveroom import LiveRoom
@@ -60,13 +59,13 @@ class KernelLife:
     def status_edit(self, status: str, reason: str = "") -> DocEdit:
         """Move to `status` (recorded unless it is only idle <-> busy); the edit shows it."""
         previous, self.status, name = self.status, status, self._name
-        if not kernelstate.may_follow(previous, status):
+        if not docstate.may_follow(previous, status):
             log.error(
                 "room %s: kernel status %s -> %s is not expected", self.live.id, previous, status
             )
         if {previous, status} != {"idle", "busy"}:
             self.live.record_event("kernel", {"status": status, "name": name, "reason": reason})
-        return lambda doc: kernelstate.set_kernel(doc, status, name, reason)
+        return lambda doc: docstate.set_kernel(doc, status, name, reason)
 
     # start and restart
 
@@ -87,8 +86,10 @@ class KernelLife:
             await kernel.start()
         except Exception as exc:
             self.kernel = None
-            with contextlib.suppress(Exception):
+            try:
                 await kernel.shutdown()
+            except Exception:
+                log.exception("room %s: shutting down a kernel that failed to start", self.live.id)
             reason = str(exc) if isinstance(exc, KernelStartError) else repr(exc)
             self.set_status("dead", reason)
             self.view.cancel_queued(f"the kernel could not start: {reason}", "kernel_died")
@@ -105,7 +106,7 @@ class KernelLife:
         """Shut the kernel down and start afresh; the caller holds `lock` and stopped the run."""
         old, self.kernel = self.kernel, None
         self.set_status("restarting", reason)
-        self.view.edit(lambda doc: kernelstate.set_last_event(doc, "restart", reason))
+        self.view.edit(lambda doc: docstate.set_last_event(doc, "restart", reason))
         if old is not None:
             await old.shutdown()
         await self.start_locked("restarting")
@@ -126,7 +127,7 @@ class KernelLife:
                 return  # restarted or closed meanwhile: that kernel is already gone
             kernel, self.kernel = self.kernel, None
             self.set_status("dead", reason)
-            self.view.edit(lambda doc: kernelstate.set_last_event(doc, "kernel_died", reason))
+            self.view.edit(lambda doc: docstate.set_last_event(doc, "kernel_died", reason))
             self.view.cancel_queued(f"the kernel died ({died})", "kernel_died")
             if kernel is not None:
                 await kernel.shutdown()

@@ -14,7 +14,7 @@ from typing import Any
 
 from pycrdt import Doc
 
-from collabd.kernel import docstate as kernelstate
+from collabd.kernel import docstate
 from collabd.kernel.queue import RunQueue, RunRequest
 from collabd.sync.liveroom import LiveRoom
 
@@ -57,15 +57,15 @@ class QueueView:
             self.live.record_event("run_queued", queued_event(r))
 
     def show_queue(self, doc: Doc[Any], cell_ids: Sequence[str]) -> None:
-        kernelstate.set_queue(doc, self.queue.planned())
+        docstate.set_queue(doc, self.queue.planned())
         for cell_id in cell_ids:
-            kernelstate.set_cell_state(doc, cell_id, self.cell_state(cell_id))
+            docstate.set_cell_state(doc, cell_id, self.cell_state(cell_id))
 
     def show_cancelled(self, doc: Doc[Any], cancelled: Sequence[RunRequest]) -> None:
         now = time.time()
         for r in cancelled:
             last_run = {"by": dict(r.by), "started": None, "ended": now, "status": "cancelled"}
-            kernelstate.set_last_run(doc, r.cell_id, {**last_run, "execution_count": None})
+            docstate.set_last_run(doc, r.cell_id, {**last_run, "execution_count": None})
         self.show_queue(doc, [r.cell_id for r in cancelled])
 
     def cell_state(self, cell_id: str) -> str:
@@ -76,7 +76,7 @@ class QueueView:
 
     def event_cancelled(self, cancelled: Sequence[RunRequest], kind: str, detail: str) -> None:
         """Say why in `state.last_event` and record each cancelled request as a run."""
-        self.edit(lambda doc: kernelstate.set_last_event(doc, kind, detail))
+        self.edit(lambda doc: docstate.set_last_event(doc, kind, detail))
         for r in cancelled:
             data = queued_event(r)
             data.update(status="cancelled", reason=r.reason, started=None, ended=time.time())

@@ -3,28 +3,25 @@
 A trim at log seq `cut` writes a snapshot of the document as of `cut` (timestamped with the last
 entry it replaces) and drops everything up to it in the same transaction, so the kept recording
 starts at that moment and a seek anywhere after it gives exactly what it gave before. The same
-maintenance pass adds missing snapshots (`recording.backfill_snapshots`) so seeks stay bounded.
+maintenance pass adds missing snapshots (`reader.backfill_snapshots`) so seeks stay bounded.
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from collabd.extension import Extension
-from collabd.recording import reader as recording
+from collabd.extension import Extension, RoomLoad
+from collabd.recording import reader
 from collabd.store import Snapshot, Store
 from collabd.store.base import EntryInfo
 
 if TYPE_CHECKING:
     from collabd.hub import Hub
-    from collabd.store import SessionRecord
-    from collabd.sync.liveroom import LiveRoom
 
 log = logging.getLogger("collabd.recording.retention")
 MAINTENANCE_EVERY_S = 600.0
@@ -86,13 +83,13 @@ def trim(store: Store, room: str, policy: Policy, now: float | None = None) -> d
     newest = store.latest_snapshot(room)
     if newest is None:
         return {"room": room, "dropped": 0}
-    index = store.entry_index(room, kinds=recording.ALL_KINDS)
+    index = store.entry_index(room, kinds=reader.ALL_KINDS)
     snaps = [seq for seq, _ in store.snapshot_index(room)]
     now = time.time() if now is None else now
     cut = cut_point(index, policy, now, len(newest.state), snaps, newest.seq)
     if cut is None:
         return {"room": room, "dropped": 0}
-    state = recording.doc_at_seq(store, room, cut)
+    state = reader.doc_at_seq(store, room, cut)
     ts = next(e.ts for e in index if e.seq == cut)
     dropped = store.trim(room, Snapshot(cut, max(ts, state.ts), state.state()))
     log.info("room %s: retention dropped %d entries up to seq %d", room, dropped, cut)
@@ -100,7 +97,7 @@ def trim(store: Store, room: str, policy: Policy, now: float | None = None) -> d
 
 
 def maintain(store: Store, room: str, policy: Policy, snapshot_every: int) -> dict[str, Any]:
-    added = recording.backfill_snapshots(store, room, snapshot_every)
+    added = reader.backfill_snapshots(store, room, snapshot_every)
     result = trim(store, room, policy) if policy.active else {"room": room, "dropped": 0}
     result["snapshots_added"] = added
     return result
@@ -118,7 +115,7 @@ class Retention(Extension):
         self._task: asyncio.Task[None] | None = None
         self._done_at: dict[str, int] = {}  # room -> entry count at its last pass
 
-    async def on_load(self, live: LiveRoom, record: SessionRecord) -> None:
+    async def on_load(self, load: RoomLoad) -> None:
         if self._task is None:
             self._task = asyncio.create_task(self._forever(), name="retention")
 
@@ -151,14 +148,16 @@ class Retention(Extension):
     async def _forever(self) -> None:
         while True:
             await asyncio.sleep(MAINTENANCE_EVERY_S)
-            with contextlib.suppress(Exception):
+            try:
                 await self.run(rooms=await self._changed_rooms())
+            except Exception:
+                log.exception("retention: the maintenance pass failed; trying again later")
 
     async def _changed_rooms(self) -> list[str]:
         changed = []
         for record in await self.hub.sessions():
             count = await self.hub.run_io(
-                self.hub.store.count, record.id, kinds=recording.ALL_KINDS
+                self.hub.store.count, record.id, kinds=reader.ALL_KINDS
             )
             if self._done_at.get(record.id) != count:
                 self._done_at[record.id] = count

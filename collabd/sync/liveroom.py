@@ -13,21 +13,32 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from pycrdt import Doc, merge_updates
 
 from collabd.settings import Settings
 from collabd.store import NewEntry, Snapshot, Store
 from collabd.store.base import AWARENESS, EVENT, UPDATE
+from collabd.store.cadence import SnapshotCadence
 from collabd.sync import protocol
 from collabd.sync.peer import Peer
 from collabd.sync.room import Action, Close, PeerId, Publish, Relay, Reply, Role, Room
+from collabd.sync.wire import Close as CloseCode
 
 log = logging.getLogger("collabd.sync.room")
 
 RunIO = Callable[..., Awaitable[Any]]
-Listener = Callable[[list[Publish]], None]
+
+
+class RoomObserver(Protocol):
+    """Told of what happens in a room (the hub's extension hooks: `collabd.extension.Hooks`)."""
+
+    def change(self, live: LiveRoom, publishes: list[Publish]) -> None: ...
+
+    def join(self, live: LiveRoom, peer: PeerId, role: Role) -> None: ...
+
+    def leave(self, live: LiveRoom, peer: PeerId) -> None: ...
 
 
 class LiveRoom:
@@ -41,11 +52,11 @@ class LiveRoom:
         run_io: RunIO,
         last_seq: int,
         since_snapshot: int = 0,
+        observer: RoomObserver | None = None,
     ) -> None:
         self.id = session_id
         self.room = Room(doc)
         self.settings = settings
-        self.attachments: dict[str, Any] = {}  # per-room state of extensions (kernel, disk, …)
         self._store = store
         self._run_io = run_io
         self._peers: dict[PeerId, Peer] = {}
@@ -55,11 +66,11 @@ class LiveRoom:
         self._flush_lock = asyncio.Lock()  # batches are stored and sent one after another
         self._flusher: asyncio.Task[None] | None = None
         self._last_seq = last_seq
-        self._since_snapshot = since_snapshot  # updates in the log after the newest snapshot
+        self._cadence = SnapshotCadence(settings.snapshot_every, since_snapshot)
         self._presence_at: dict[str, float] = {}
         self._presence_pending: dict[str, NewEntry] = {}  # the latest throttled state per origin
         self._presence_timers: dict[str, asyncio.TimerHandle] = {}
-        self._listeners: list[Listener] = []
+        self._observer = observer
         self.idle_since: float | None = time.monotonic()
         self.closed = False
 
@@ -78,7 +89,7 @@ class LiveRoom:
         """Write what is pending and stop; peers are closed with 1001 (going away)."""
         self.closed = True
         for peer in list(self._peers.values()):
-            peer.close(1001, "the hub is shutting down")
+            peer.close(CloseCode.GOING_AWAY, "the hub is shutting down")
         for origin in list(self._presence_timers):
             self._presence_timers.pop(origin).cancel()
             self._presence_due(origin)
@@ -87,10 +98,6 @@ class LiveRoom:
             self._flusher.cancel()
             await asyncio.gather(self._flusher, return_exceptions=True)
 
-    def on_publish(self, listener: Listener) -> None:
-        """Call `listener` with each batch of document updates once it is stored and sent."""
-        self._listeners.append(listener)
-
     # peers
 
     def connect(self, peer: Peer, role: Role, user: dict[str, Any] | None = None) -> None:
@@ -98,12 +105,16 @@ class LiveRoom:
         self.idle_since = None
         self.record_event("join", {"peer": peer.id, "role": str(role), **(user or {})})
         self.dispatch(self.room.join(peer.id, role))
+        if self._observer is not None:
+            self._observer.join(self, peer.id, role)
 
     def disconnect(self, peer_id: PeerId) -> None:
         if self._peers.pop(peer_id, None) is None:
             return
         self.record_event("leave", {"peer": peer_id})
         self.dispatch(self.room.leave(peer_id))
+        if self._observer is not None:
+            self._observer.leave(self, peer_id)
         if not self._peers:
             self.idle_since = time.monotonic()
 
@@ -169,7 +180,7 @@ class LiveRoom:
         entries = events + self._entries_for(batch)
         snapshot_state = None
         updates = sum(1 for a in batch if isinstance(a, Publish))
-        if self._since_snapshot + updates >= self.settings.snapshot_every:
+        if self._cadence.due(updates):
             snapshot_state = self.doc.get_update()  # exactly the state after this batch
         if entries:
             try:
@@ -178,7 +189,7 @@ class LiveRoom:
                 self._outbox[:0] = batch  # keep order; nothing was sent
                 self._events[:0] = events
                 raise
-        self._since_snapshot += updates
+        self._cadence.logged(updates)
         self._send(batch)
         if snapshot_state is not None:
             await self._snapshot(snapshot_state)
@@ -191,7 +202,7 @@ class LiveRoom:
         except Exception:
             log.exception("room %s: snapshot at seq %s failed", self.id, snapshot.seq)
             return
-        self._since_snapshot = 0
+        self._cadence.taken()
 
     def _entries_for(self, batch: list[Action]) -> list[NewEntry]:
         now = time.time()
@@ -258,8 +269,8 @@ class LiveRoom:
             senders = {p.sender for p in publishes}
             sender = senders.pop() if len(senders) == 1 else None
         self._broadcast(protocol.update(update), sender)
-        for listener in self._listeners:
-            listener(publishes)
+        if self._observer is not None:
+            self._observer.change(self, publishes)
 
     def _broadcast(self, frame: bytes, exclude: PeerId | None) -> None:
         for peer_id, peer in list(self._peers.items()):

@@ -1,0 +1,73 @@
+"""Where the recording endpoints read from: a live hub's store, or one exported file.
+
+Each app puts its `RecordingSources` in `app.state.recordings`; the recording router asks it for
+the session a request names (after checking the token) and never knows which app it serves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from starlette.requests import Request
+
+from collabd import auth
+from collabd.api.access import hub_of, session_access, token_of
+from collabd.api.errors import ApiError
+from collabd.store import SessionRecord, Store
+
+RunIO = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    store: Store
+    record: SessionRecord
+    run_io: RunIO
+    replay: bool
+
+
+class RecordingSources(Protocol):
+    async def source(self, request: Request) -> Source:
+        """The recording the request names, once its token is checked (edit or view)."""
+        ...
+
+
+async def _to_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+class LiveSources:
+    """Recordings of a live hub's sessions."""
+
+    async def source(self, request: Request) -> Source:
+        record, _ = await session_access(request)
+        hub = hub_of(request)
+        live = hub.loaded(record.id) or await hub.room(record)  # a new session's import is logged
+        await live.flush()  # what was shown to anyone is in the recording
+        # Reads of history run on their own thread (the store locks each query), so a long
+        # summary never holds up the one I/O thread that live edits are written through.
+        return Source(hub.store, record, _to_thread, False)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaySources:
+    """What `collabd replay` serves: one recorded session, read-only, behind one token."""
+
+    store: Store
+    session: SessionRecord
+    token: str
+
+    async def source(self, request: Request) -> Source:
+        if request.path_params["session_id"] != self.session.id:
+            raise ApiError(404, "not_found", "no such session")
+        if not auth.same(token_of(request), self.token):
+            raise ApiError(401, "unauthorized", "the token is not valid for this recording")
+        return Source(self.store, self.session, _to_thread, True)
+
+
+def sources_of(request: Request) -> RecordingSources:
+    sources: RecordingSources = request.app.state.recordings
+    return sources

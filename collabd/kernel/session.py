@@ -1,0 +1,188 @@
+"""One session's shared kernel: the run queue carried out, outputs written by the hub.
+
+A session kernel owns one worker task that takes requests from the queue one at a time, starts
+the kernel when the first request needs it, and has each request carried out; outputs are
+written into the shared document through `live.change("kernel", ...)`, so they never depend on a
+browser.
+
+The parts, one concept each: `cellrun` carries out one run (code sent, messages collected,
+input()), `kernellife` the kernel's life and its status transitions, `queueview` the queue as
+everyone sees it in the document and the recording.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from collabd.kernel import docstate
+from collabd.kernel.base import Kernel, KernelFactory
+from collabd.kernel.cellrun import Runner
+from collabd.kernel.life import KernelDied, KernelLife
+from collabd.kernel.outputs import Displays
+from collabd.kernel.queue import RunQueue, RunRequest
+from collabd.kernel.queueview import QueueView
+from collabd.notebook import cell_source, find_cell
+from collabd.sync.liveroom import LiveRoom
+
+__all__ = ["ExecutionError", "KernelDied", "SessionKernel"]
+
+log = logging.getLogger("collabd.kernel.execution")
+
+LIVENESS_POLL_S = 2.0  # how often an idle kernel is checked for having died
+
+
+class ExecutionError(Exception):
+    """A request the session cannot carry out; `code` names why (the HTTP edge maps it)."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code, self.detail = code, detail
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def who(by: dict[str, Any]) -> str:
+    return str(by.get("name") or "someone")
+
+
+class SessionKernel:
+    def __init__(self, live: LiveRoom, *, cwd: Path, factory: KernelFactory) -> None:
+        self.live = live
+        self.settings = live.settings
+        self.queue = RunQueue(self.settings.queue_order)
+        self._view = QueueView(live, self.queue)
+        self._life = KernelLife(live, self._view, cwd=cwd, factory=factory)
+        self._runner = Runner(self._life, self._view)
+        self._wake = asyncio.Event()
+        self._worker: asyncio.Task[None] | None = None
+
+    @property
+    def kernel(self) -> Kernel | None:
+        return self._life.kernel
+
+    @property
+    def status(self) -> str | None:
+        return self._life.status
+
+    @property
+    def displays(self) -> Displays:
+        return self._runner.displays
+
+    @property
+    def busy(self) -> bool:
+        return self.kernel is not None or len(self.queue) > 0
+
+    def start(self, *, with_kernel: bool = False) -> None:
+        self._view.edit(docstate.reset)
+        self._worker = asyncio.create_task(self._work(with_kernel), name=f"kernel:{self.live.id}")
+
+    # requests from participants
+
+    def submit(self, cell_ids: Sequence[str], by: dict[str, Any]) -> list[RunRequest]:
+        """Queue cells to run with the source they have now; a list is one batch."""
+        if self._life.closing:
+            raise ExecutionError("closing", "the session is closing")
+        if len(self.queue) + len(cell_ids) > self.settings.max_queue_length:
+            detail = f"the run queue is full ({self.settings.max_queue_length} requests)"
+            raise ExecutionError("queue_full", detail)
+        batch_id = new_id() if len(cell_ids) > 1 else None
+        now = time.time()
+        requests = []
+        for cell_id in cell_ids:
+            found = find_cell(self.live.doc, cell_id)
+            if found is None:
+                detail = f"no cell with id {cell_id!r} in this notebook"
+                raise ExecutionError("unknown_cell", detail)
+            if found[1].get("cell_type") != "code":
+                raise ExecutionError("not_code", f"cell {cell_id!r} is not a code cell")
+            code = cell_source(found[1])
+            requests.append(RunRequest(new_id(), cell_id, code, dict(by), now, batch_id))
+        self.queue.add(requests)
+        self._life.touch()
+        self._view.queued(requests)
+        self._wake.set()
+        return requests
+
+    def cancel(self, request_id: str, by: dict[str, Any]) -> RunRequest:
+        request = self.queue.cancel(request_id, f"cancelled by {who(by)}")
+        self._view.edit(lambda doc: self._view.show_cancelled(doc, [request]))
+        self._view.event_cancelled([request], "cancelled", f"{who(by)} cancelled a queued run")
+        return request
+
+    async def interrupt(self, by: dict[str, Any]) -> None:
+        kernel = self.kernel
+        if kernel is None or self.status not in ("idle", "busy"):
+            raise ExecutionError("no_kernel", "no kernel is running in this session")
+        await self._runner.interrupt(kernel)
+        detail = f"{who(by)} interrupted the kernel"
+        self._view.edit(lambda doc: docstate.set_last_event(doc, "interrupted", detail))
+        self.live.record_event("kernel", {"status": self.status, "reason": detail})
+
+    async def restart(self, by: dict[str, Any]) -> None:
+        """Cancel the queue and the running cell, then start the kernel afresh."""
+        reason = f"{who(by)} restarted the kernel"
+        async with self._life.lock:  # the worker waits for it before it runs anything
+            self._view.cancel_queued(reason, "restart")
+            await self._runner.stop(reason)
+            await self._life.restart_locked(reason)
+
+    def answer_input(self, request_id: str, value: str) -> None:
+        run, kernel = self._runner.current, self.kernel
+        if run is None or run.input_prompt is None or kernel is None:
+            raise ExecutionError("no_input", "nothing in this session is waiting for input")
+        if run.request.request_id != request_id:
+            raise ExecutionError("no_input", f"request {request_id} is not waiting for input")
+        self._runner.answer_input(kernel, run, value)
+
+    async def close(self, reason: str) -> None:
+        """Stop everything this session runs; the kernel is always shut down."""
+        self._life.closing = True
+        self._view.cancel_queued(reason, "cancelled")
+        await self._runner.stop(reason)
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+        await self._life.close(reason)
+
+    # the worker
+
+    async def _work(self, with_kernel: bool) -> None:
+        if with_kernel:
+            try:
+                await self._life.ensure()
+            except Exception:
+                log.exception("room %s: starting the kernel with the session failed", self.live.id)
+        while not self._life.closing:
+            try:
+                if not self.queue.has_queued():
+                    await self._idle()
+                elif await self._life.ensure():
+                    await self._run_next()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("room %s: the kernel worker failed; carrying on", self.live.id)
+                await asyncio.sleep(1.0)
+
+    async def _idle(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), LIVENESS_POLL_S)
+        self._wake.clear()
+        await self._life.check_idle()
+
+    async def _run_next(self) -> None:
+        request = self.queue.next()
+        if request is None:
+            return
+        died = await self._runner.run(request)
+        if died is not None:
+            await self._life.on_death(died)
