@@ -28,6 +28,7 @@ from websockets.exceptions import ConnectionClosed
 
 from collabd.sync import protocol
 from collabd.sync.protocol import Kind
+from collabd.sync.wire import Close
 
 
 class ClientError(RuntimeError):
@@ -112,13 +113,22 @@ class NotebookClient:
         )
         waiter.cancel()
         if not self._synced.is_set():
-            raise ClientError(
-                0, "not_synced", f"closed {self.close_code} {self.close_reason}".strip()
-            )
+            raise ClientError(0, "not_synced", f"closed {self.closed_because}".strip())
 
     def _reader_task(self) -> asyncio.Task[None]:
         assert self._reader is not None
         return self._reader
+
+    @property
+    def closed_because(self) -> str:
+        """The hub's close code, by its name in the wire constants, and its reason."""
+        if self.close_code is None:
+            return ""
+        try:
+            name = Close(self.close_code).name
+        except ValueError:
+            name = "?"
+        return f"{self.close_code} ({name}) {self.close_reason}"
 
     @property
     def connected(self) -> bool:

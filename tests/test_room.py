@@ -14,8 +14,6 @@ from collabd import notebook
 from collabd.sync import protocol
 from collabd.sync.protocol import Kind
 from collabd.sync.room import (
-    CLOSE_BAD_UPDATE,
-    CLOSE_MALFORMED,
     Action,
     Close,
     Publish,
@@ -164,7 +162,7 @@ def test_malformed_frame_closes_only_that_peer() -> None:
     net = Network(new_room("ok"))
     bad, good = net.join(1), net.join(2)
     actions = net.send(bad, b"\x00\x02\x09ab")
-    assert actions == [Close(1, CLOSE_MALFORMED, actions[0].reason)]  # type: ignore[union-attr]
+    assert actions == [Close(1, 4400, actions[0].reason)]  # type: ignore[union-attr]
     net.edit(good, insert(2, "!"))
     assert text(net.room.doc) == "ok!"
 
@@ -173,7 +171,7 @@ def test_update_that_cannot_be_applied_is_refused() -> None:
     net = Network(new_room("ok"))
     bad = net.join(1)
     actions = net.send(bad, protocol.update(b"\x05\xff\xff\xff"))
-    assert isinstance(actions[0], Close) and actions[0].code == CLOSE_BAD_UPDATE
+    assert isinstance(actions[0], Close) and actions[0].code == 4422
     assert net.log == [] and text(net.room.doc) == "ok"
 
 

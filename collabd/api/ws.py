@@ -20,20 +20,13 @@ from collabd.auth import can_edit
 from collabd.settings import Settings
 from collabd.sync.limits import TokenBucket
 from collabd.sync.room import Role
+from collabd.sync.wire import Close
 from collabd.sync.wspeer import WebSocketPeer
 
 log = logging.getLogger("collabd.ws")
 
-CLOSE_TOO_BIG = 1009
-CLOSE_BAD_FRAME = 4400
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_FORBIDDEN = 4403
-CLOSE_NOT_FOUND = 4404
-CLOSE_RATE = 4429
-CLOSE_FULL = 4409
-CLOSE_UNAVAILABLE = 1011
 
-_STATUS_TO_CLOSE = {401: CLOSE_UNAUTHORIZED, 403: CLOSE_FORBIDDEN, 404: CLOSE_NOT_FOUND}
+_STATUS_TO_CLOSE = {401: Close.UNAUTHORIZED, 403: Close.FORBIDDEN, 404: Close.NOT_FOUND}
 _peer_ids = itertools.count(1)
 
 
@@ -56,22 +49,22 @@ async def join(websocket: WebSocket) -> None:
     settings = hub.settings
     if not origin_allowed(settings, websocket.headers.get("origin"), websocket.headers.get("host")):
         log.warning("refused websocket from origin %s", websocket.headers.get("origin"))
-        return await refuse(websocket, CLOSE_FORBIDDEN, "origin not allowed")
+        return await refuse(websocket, Close.FORBIDDEN, "origin not allowed")
     try:
         record, access = await session_access(websocket)
     except ApiError as exc:
         return await refuse(
-            websocket, _STATUS_TO_CLOSE.get(exc.status, CLOSE_FORBIDDEN), exc.detail
+            websocket, _STATUS_TO_CLOSE.get(exc.status, Close.FORBIDDEN), exc.detail
         )
     try:
         live = await hub.room(record)
     except Exception as exc:
         log.exception("session %s: the room could not be loaded", record.id)
         return await refuse(
-            websocket, CLOSE_UNAVAILABLE, f"the notebook could not be loaded: {exc}"[:120]
+            websocket, Close.UNAVAILABLE, f"the notebook could not be loaded: {exc}"[:120]
         )
     if live.peer_count >= settings.max_participants:
-        return await refuse(websocket, CLOSE_FULL, "the session is full")
+        return await refuse(websocket, Close.FULL, "the session is full")
     await websocket.accept()
     peer = WebSocketPeer(next(_peer_ids), websocket, settings.max_send_buffer_bytes)
     live.connect(peer, Role.EDIT if can_edit(access) else Role.VIEW, {"access": str(access)})
@@ -83,17 +76,17 @@ async def join(websocket: WebSocket) -> None:
                 break
             data = message.get("bytes")
             if data is None:
-                peer.close(CLOSE_BAD_FRAME, "y-websocket messages are binary frames")
+                peer.close(Close.BAD_FRAME, "y-websocket messages are binary frames")
             elif len(data) > settings.max_message_bytes:
-                peer.close(CLOSE_TOO_BIG, f"message over {settings.max_message_bytes} bytes")
+                peer.close(Close.TOO_BIG, f"message over {settings.max_message_bytes} bytes")
             elif not bucket.take(time.monotonic()):
-                peer.close(CLOSE_RATE, "too many messages: slow down")
+                peer.close(Close.RATE, "too many messages: slow down")
             else:
                 try:
                     live.receive(peer.id, data)
                 except Exception:  # a bug of ours: this peer goes, the room carries on
                     log.exception("session %s: peer %s: message not handled", record.id, peer.id)
-                    peer.close(CLOSE_UNAVAILABLE, "internal error handling your message")
+                    peer.close(Close.UNAVAILABLE, "internal error handling your message")
     except WebSocketDisconnect:
         pass
     finally:

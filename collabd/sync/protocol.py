@@ -13,17 +13,14 @@ from enum import IntEnum
 
 from pycrdt import (
     Decoder,
-    YMessageType,
-    YSyncMessageType,
     create_awareness_message,
     create_update_message,
     write_message,
     write_var_uint,
 )
 
-MESSAGE_AUTH = 2
-MESSAGE_QUERY_AWARENESS = 3
-AUTH_PERMISSION_DENIED = 0
+from collabd.sync.wire import AUTH_PERMISSION_DENIED, SyncStep
+from collabd.sync.wire import Message as MessageType
 
 
 class Kind(IntEnum):
@@ -52,15 +49,15 @@ def parse(frame: bytes) -> Message:
     try:
         decoder = Decoder(frame)
         msg_type = decoder.read_var_uint()
-        if msg_type == YMessageType.SYNC:
+        if msg_type == MessageType.SYNC:
             sync_type = decoder.read_var_uint()
             payload = _read_buffer(decoder)
-            return Message(_SYNC_KINDS[YSyncMessageType(sync_type)], payload)
-        if msg_type == YMessageType.AWARENESS:
+            return Message(_SYNC_KINDS[SyncStep(sync_type)], payload)
+        if msg_type == MessageType.AWARENESS:
             return Message(Kind.AWARENESS, _read_buffer(decoder))
-        if msg_type == MESSAGE_QUERY_AWARENESS:
+        if msg_type == MessageType.QUERY_AWARENESS:
             return Message(Kind.QUERY_AWARENESS, b"")
-        if msg_type == MESSAGE_AUTH:
+        if msg_type == MessageType.AUTH:
             return Message(Kind.AUTH, frame[1:])
     except (IndexError, KeyError, ValueError, RuntimeError) as exc:
         raise ProtocolError(f"malformed message: {exc!r}") from exc
@@ -68,9 +65,9 @@ def parse(frame: bytes) -> Message:
 
 
 _SYNC_KINDS = {
-    YSyncMessageType.SYNC_STEP1: Kind.SYNC_STEP1,
-    YSyncMessageType.SYNC_STEP2: Kind.SYNC_STEP2,
-    YSyncMessageType.SYNC_UPDATE: Kind.UPDATE,
+    SyncStep.STEP1: Kind.SYNC_STEP1,
+    SyncStep.STEP2: Kind.SYNC_STEP2,
+    SyncStep.UPDATE: Kind.UPDATE,
 }
 
 
@@ -82,8 +79,8 @@ def _read_buffer(decoder: Decoder) -> bytes:
     return decoder.stream[start : start + length]
 
 
-_STEP1_HEADER = bytes([YMessageType.SYNC, YSyncMessageType.SYNC_STEP1])
-_STEP2_HEADER = bytes([YMessageType.SYNC, YSyncMessageType.SYNC_STEP2])
+_STEP1_HEADER = bytes([MessageType.SYNC, SyncStep.STEP1])
+_STEP2_HEADER = bytes([MessageType.SYNC, SyncStep.STEP2])
 
 
 def sync_step1(state_vector: bytes) -> bytes:
@@ -105,7 +102,7 @@ def awareness(update: bytes) -> bytes:
 def permission_denied(reason: str) -> bytes:
     encoded = reason.encode()
     return (
-        write_var_uint(MESSAGE_AUTH)
+        write_var_uint(MessageType.AUTH)
         + write_var_uint(AUTH_PERMISSION_DENIED)
         + write_var_uint(len(encoded))
         + encoded

@@ -16,14 +16,13 @@ from pycrdt import Awareness, Decoder, Doc, TransactionEvent, merge_updates
 
 from collabd.sync import protocol
 from collabd.sync.protocol import Kind, ProtocolError
+from collabd.sync.wire import Close as CloseCode
 
 PeerId = int
 EMPTY_UPDATE = b"\x00\x00"
 EMPTY_STATE = b"\x00"  # the state vector of a client that holds nothing yet
 
 # Close codes a peer sees when its own input is refused (the 4xxx range is ours to define).
-CLOSE_MALFORMED = 4400
-CLOSE_BAD_UPDATE = 4422
 
 
 class Role(StrEnum):
@@ -124,7 +123,7 @@ class Room:
         try:
             message = protocol.parse(frame)
         except ProtocolError as exc:
-            return [Close(peer, CLOSE_MALFORMED, str(exc))]
+            return [Close(peer, CloseCode.BAD_FRAME, str(exc))]
         handler = _HANDLERS.get(message.kind)
         return handler(self, peer, info, message.payload) if handler else []
 
@@ -132,7 +131,7 @@ class Room:
         try:
             missing = self._missing(state_vector)
         except ValueError as exc:
-            return [Close(peer, CLOSE_MALFORMED, f"bad state vector: {exc}")]
+            return [Close(peer, CloseCode.BAD_FRAME, f"bad state vector: {exc}")]
         return [Reply(peer, protocol.sync_step2(missing))]
 
     def _missing(self, state_vector: bytes) -> bytes:
@@ -153,7 +152,7 @@ class Room:
         except BaseException as exc:
             if not _refused(exc):
                 raise
-            return [Close(peer, CLOSE_BAD_UPDATE, f"update cannot be applied: {exc}")]
+            return [Close(peer, CloseCode.BAD_UPDATE, f"update cannot be applied: {exc}")]
         return [Publish(update, f"peer:{peer}", peer)]
 
     def _on_awareness(self, peer: PeerId, info: _Peer, update: bytes) -> list[Action]:
@@ -161,7 +160,7 @@ class Room:
             client_ids = _awareness_clients(update)
             self.awareness.apply_awareness_update(update, f"peer:{peer}")
         except (ValueError, RuntimeError, IndexError) as exc:
-            return [Close(peer, CLOSE_MALFORMED, f"bad awareness update: {exc}")]
+            return [Close(peer, CloseCode.BAD_FRAME, f"bad awareness update: {exc}")]
         for client_id, alive in client_ids:
             if alive:
                 info.client_ids.add(client_id)

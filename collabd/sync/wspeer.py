@@ -20,9 +20,10 @@ from starlette.websockets import WebSocket
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
+from collabd.sync.wire import Close
+
 log = logging.getLogger("collabd.ws")
 
-CLOSE_TOO_SLOW = 4408
 
 
 class WebSocketPeer:
@@ -47,7 +48,7 @@ class WebSocketPeer:
                 return
             direct.transport.write(_encoded(data))
             if direct.transport.get_write_buffer_size() > self._max_buffer:
-                self.close(CLOSE_TOO_SLOW, "reading too slowly: send buffer limit reached")
+                self.close(Close.TOO_SLOW, "reading too slowly: send buffer limit reached")
             return
         self._queue.append(data)
         if self._writer is None or self._writer.done():
