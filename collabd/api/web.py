@@ -9,7 +9,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Respon
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-STATIC = Path(__file__).parent / "static"
+STATIC = Path(__file__).parent.parent / "static"
 
 # Kernel HTML is shown in sandboxed iframes; the page itself runs only its own scripts.
 PAGE_HEADERS = {
