@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -12,6 +14,7 @@ from collabd.api.body import json_body
 from collabd.api.errors import ApiError
 from collabd.api.links import links
 from collabd.auth import Access
+from collabd.disk.disksync import DiskSync
 from collabd.hub import NotANotebook
 from collabd.paths import BadPath
 
@@ -61,9 +64,23 @@ async def get_notebook(request: Request) -> Response:
     return Response(notebook.to_text(nb), media_type="application/x-ipynb+json", headers=headers)
 
 
+async def save(request: Request) -> Response:
+    """Write the .ipynb now (Ctrl-S), after merging any outside change to the file."""
+    record, _ = await session_access(request, edit=True)
+    hub = hub_of(request)
+    try:
+        disk = hub.extension(DiskSync)
+    except LookupError:
+        raise ApiError(409, "no_disk", "this hub does not keep notebooks on disk") from None
+    live = await hub.room(record)
+    await disk.save_now(live)
+    return JSONResponse({"path": record.path, "saved_at": time.time()})
+
+
 routes = [
     Route("/api/sessions", create_session, methods=["POST"]),
     Route("/api/sessions", list_sessions, methods=["GET"]),
     Route("/api/sessions/{session_id}", get_session, methods=["GET"]),
     Route("/api/sessions/{session_id}/notebook", get_notebook, methods=["GET"]),
+    Route("/api/sessions/{session_id}/save", save, methods=["POST"]),
 ]

@@ -1,6 +1,6 @@
 """The execution state every participant reads in the shared document (pure doc edits).
 
-Shapes are the public contract (DESIGN.md and the lead's additions): `state.kernel`,
+Shapes are the public contract (the README): `state.kernel`,
 `state.queue`, `state.input_request`, `state.last_event`, each code cell's `execution_state` and
 `metadata.collabd.last_run`. Values are plain JSON (stored as Yjs "any"), read with toJSON().
 Callers open the transaction.
