@@ -30,9 +30,10 @@ def open_store(database_url: str | None, sqlite_path: Path) -> Store:
     url = (database_url or "").strip()
     if not url:
         return SQLiteStore(sqlite_path)
-    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
-    if scheme in _POSTGRES_SCHEMES:
-        return PostgresStore(url)
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme.lower() in _POSTGRES_SCHEMES:
+        # Schemes are case-insensitive; libpq only takes them in lower case.
+        return PostgresStore(scheme.lower() + url[len(scheme) :])
     # Only the scheme is repeated: the rest of a URL may hold a password.
     given = f"scheme {scheme!r}" if scheme else "no scheme"
     raise ValueError(
