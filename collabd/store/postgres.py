@@ -25,6 +25,8 @@ Row = tuple[Any, ...]
 # One statement, so one round trip and one transaction: the upsert takes the room's counter row
 # (inserting it for a new room) and holds its lock until commit, so a concurrent append to the
 # same room waits and then numbers after this one; the entries take the seqs just reserved.
+# The arrays go in binary (%b): dumping them as text escapes every element, twice the time of
+# the whole call for a batch of 50.
 _APPEND = """
 WITH counter AS (
     INSERT INTO rooms AS r (room, last_seq) VALUES (%(room)s, %(n)s::bigint)
@@ -33,8 +35,8 @@ WITH counter AS (
 ), added AS (
     INSERT INTO log (room, seq, ts, kind, origin, data)
     SELECT %(room)s, counter.last_seq - %(n)s::bigint + e.n, e.ts, e.kind, e.origin, e.data
-    FROM counter, unnest(%(ts)s::float8[], %(kind)s::text[], %(origin)s::text[],
-                         %(data)s::bytea[]) WITH ORDINALITY AS e(ts, kind, origin, data, n)
+    FROM counter, unnest(%(ts)b::float8[], %(kind)b::text[], %(origin)b::text[],
+                         %(data)b::bytea[]) WITH ORDINALITY AS e(ts, kind, origin, data, n)
 )
 SELECT last_seq FROM counter
 """
