@@ -1,15 +1,42 @@
 """Where sessions, the update log and snapshots live: one interface, several backends."""
 
+from __future__ import annotations
+
+from pathlib import Path
+
 from .base import LogEntry, NewEntry, SessionRecord, Snapshot, Store
 from .memory import MemoryStore
+from .postgres import PostgresStore, StoreUnavailable
 from .sqlite import SQLiteStore
 
 __all__ = [
     "LogEntry",
     "MemoryStore",
     "NewEntry",
+    "PostgresStore",
     "SQLiteStore",
     "SessionRecord",
     "Snapshot",
     "Store",
+    "StoreUnavailable",
+    "open_store",
 ]
+
+_POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def open_store(database_url: str | None, sqlite_path: Path) -> Store:
+    """PostgreSQL for a postgresql:// (or postgres://) URL; the SQLite file when there is none."""
+    url = (database_url or "").strip()
+    if not url:
+        return SQLiteStore(sqlite_path)
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme.lower() in _POSTGRES_SCHEMES:
+        # Schemes are case-insensitive; libpq only takes them in lower case.
+        return PostgresStore(scheme.lower() + url[len(scheme) :])
+    # Only the scheme is repeated: the rest of a URL may hold a password.
+    given = f"scheme {scheme!r}" if scheme else "no scheme"
+    raise ValueError(
+        f"unsupported database URL ({given}): use postgresql://user@host:port/dbname"
+        " (or postgres://…), or no URL for the SQLite file"
+    )

@@ -18,6 +18,9 @@ class MemoryStore(Store):
 
     def add_session(self, record: SessionRecord) -> None:
         with self._lock:
+            # Refused like the databases' unique keys refuse it: one session per id and per path.
+            if record.id in self._sessions or self.session_for_path(record.path) is not None:
+                raise ValueError(f"a session with id {record.id} or path {record.path} exists")
             self._sessions[record.id] = record
 
     def get_session(self, session_id: str) -> SessionRecord | None:
@@ -63,7 +66,9 @@ class MemoryStore(Store):
 
     def add_snapshot(self, room: str, snapshot: Snapshot) -> None:
         with self._lock:
-            self._snapshots.setdefault(room, []).append(snapshot)
+            # A snapshot at a seq already held replaces it (INSERT OR REPLACE in SQLite).
+            kept = [s for s in self._snapshots.get(room, []) if s.seq != snapshot.seq]
+            self._snapshots[room] = [*kept, snapshot]
 
     def latest_snapshot(self, room: str, *, until_ts: float | None = None) -> Snapshot | None:
         found = [s for s in self._snapshots.get(room, []) if until_ts is None or s.ts <= until_ts]

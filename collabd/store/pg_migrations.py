@@ -1,0 +1,91 @@
+"""The PostgreSQL schema, as numbered migrations applied in order when a store opens.
+
+Migration N is MIGRATIONS[N - 1]. A released migration is never edited: a change is a new one
+appended here. Each is applied in the same transaction as its `schema_version` row, under a
+transaction-scoped advisory lock, so hubs starting together against one database apply every
+migration exactly once and a failed start leaves the schema as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import psycopg
+
+# Key of the advisory lock held while migrating (an arbitrary constant, "collabd" in ASCII).
+LOCK_KEY = 0x636F6C6C616264
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: sessions, the per-room seq counter, the log and snapshots. Timestamps are Unix seconds
+    # as double precision (as REAL in SQLite); seq is per room, assigned from rooms.last_seq.
+    """
+    CREATE TABLE IF NOT EXISTS sessions (
+        id TEXT PRIMARY KEY,
+        path TEXT NOT NULL UNIQUE,
+        edit_token TEXT NOT NULL,
+        view_token TEXT NOT NULL,
+        created DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS rooms (
+        room TEXT PRIMARY KEY,
+        last_seq BIGINT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS log (
+        room TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        ts DOUBLE PRECISION NOT NULL,
+        kind TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        data BYTEA NOT NULL,
+        PRIMARY KEY (room, seq)
+    );
+    CREATE INDEX IF NOT EXISTS log_room_ts ON log (room, ts);
+    CREATE TABLE IF NOT EXISTS snapshots (
+        room TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        ts DOUBLE PRECISION NOT NULL,
+        state BYTEA NOT NULL,
+        PRIMARY KEY (room, seq)
+    );
+    """,
+)
+
+_VERSION_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY,
+    applied DOUBLE PRECISION NOT NULL
+)
+"""
+
+
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer collabd than this one."""
+
+
+def migrate(conn: psycopg.Connection[Any]) -> list[int]:
+    """Bring the schema up to date; returns the versions this call applied."""
+    with conn.transaction():
+        # Taken before anything else: two hubs creating the tables at once would otherwise
+        # collide even with IF NOT EXISTS (it is not safe against concurrent creation).
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (LOCK_KEY,))
+        conn.execute(_VERSION_TABLE)
+        current = current_version(conn)
+        if current > len(MIGRATIONS):
+            raise SchemaTooNew(
+                f"the database schema is at version {current}, newer than the {len(MIGRATIONS)}"
+                " this collabd knows: upgrade collabd"
+            )
+        applied = list(range(current + 1, len(MIGRATIONS) + 1))
+        for version in applied:
+            conn.execute(MIGRATIONS[version - 1])  # several statements: no parameters allowed
+            conn.execute(
+                "INSERT INTO schema_version (version, applied) VALUES (%s, %s)",
+                (version, time.time()),
+            )
+    return applied
+
+
+def current_version(conn: psycopg.Connection[Any]) -> int:
+    row = conn.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,255 @@
+"""The shared store for a cluster of hubs: PostgreSQL through psycopg 3 and a connection pool.
+
+Same semantics as the SQLite store, with one difference that only adds a guarantee: seq is
+counted per room (1, 2, 3, … in each room, gap-free), from a counter row in `rooms`, where
+SQLite numbers all rooms' entries from one sequence. Every method is synchronous and takes a
+pooled connection for its duration, so the hub's writer thread and reader threads run side by
+side. Connections are in autocommit mode: a single statement is its own transaction, and methods
+that need several statements open one explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, LiteralString
+
+import psycopg
+from psycopg import conninfo
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from .base import UPDATE, EntryInfo, LogEntry, NewEntry, SessionRecord, Snapshot, Store
+from .pg_migrations import migrate
+
+Row = tuple[Any, ...]
+
+# One statement, so one round trip and one transaction: the upsert takes the room's counter row
+# (inserting it for a new room) and holds its lock until commit, so a concurrent append to the
+# same room waits and then numbers after this one; the entries take the seqs just reserved.
+# The arrays go in binary (%b): dumping them as text escapes every element, twice the time of
+# the whole call for a batch of 50.
+_APPEND = """
+WITH counter AS (
+    INSERT INTO rooms AS r (room, last_seq) VALUES (%(room)s, %(n)s::bigint)
+    ON CONFLICT (room) DO UPDATE SET last_seq = r.last_seq + EXCLUDED.last_seq
+    RETURNING last_seq
+), added AS (
+    INSERT INTO log (room, seq, ts, kind, origin, data)
+    SELECT %(room)s, counter.last_seq - %(n)s::bigint + e.n, e.ts, e.kind, e.origin, e.data
+    FROM counter, unnest(%(ts)b::float8[], %(kind)b::text[], %(origin)b::text[],
+                         %(data)b::bytea[]) WITH ORDINALITY AS e(ts, kind, origin, data, n)
+)
+SELECT last_seq FROM counter
+"""
+
+_SESSION_COLUMNS = "SELECT id, path, edit_token, view_token, created FROM sessions"
+_ENTRY_COLUMNS = "SELECT seq, ts, kind, origin, data FROM log"
+_UPSERT_SNAPSHOT = (
+    "INSERT INTO snapshots (room, seq, ts, state) VALUES (%s, %s, %s, %s)"
+    " ON CONFLICT (room, seq) DO UPDATE SET ts = EXCLUDED.ts, state = EXCLUDED.state"
+)
+
+
+class StoreUnavailable(RuntimeError):
+    """PostgreSQL could not be reached when the store opened."""
+
+
+class PostgresStore(Store):
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 8,
+        connect_timeout: float = 10.0,
+    ) -> None:
+        self.where = describe(url)
+        self._migrate(url, connect_timeout)
+        self._pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            kwargs={"autocommit": True},
+            open=False,
+            name="collabd-store",
+        )
+        try:
+            self._pool.open(wait=True, timeout=connect_timeout)
+        except PoolTimeout as exc:
+            self._pool.close()
+            raise StoreUnavailable(f"no connection to PostgreSQL at {self.where}") from exc
+
+    def _migrate(self, url: str, timeout: float) -> None:
+        # A direct connection rather than the pool's: an unreachable server fails here at once
+        # with libpq's reason, where the pool would retry in the background until its timeout.
+        try:
+            conn = psycopg.connect(url, autocommit=True, connect_timeout=max(1, round(timeout)))
+        except psycopg.OperationalError as exc:
+            raise StoreUnavailable(f"cannot reach PostgreSQL at {self.where}: {exc}") from exc
+        with conn:
+            migrate(conn)
+
+    def close(self) -> None:
+        self._pool.close()
+
+    # sessions
+
+    def add_session(self, record: SessionRecord) -> None:
+        self._execute(
+            "INSERT INTO sessions (id, path, edit_token, view_token, created)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (record.id, record.path, record.edit_token, record.view_token, record.created),
+        )
+
+    def get_session(self, session_id: str) -> SessionRecord | None:
+        row = self._one(_SESSION_COLUMNS + " WHERE id = %s", (session_id,))
+        return SessionRecord(*row) if row else None
+
+    def session_for_path(self, path: str) -> SessionRecord | None:
+        row = self._one(_SESSION_COLUMNS + " WHERE path = %s", (path,))
+        return SessionRecord(*row) if row else None
+
+    def sessions(self) -> list[SessionRecord]:
+        rows = self._all(_SESSION_COLUMNS + " ORDER BY created, id", ())
+        return [SessionRecord(*row) for row in rows]
+
+    # the log
+
+    def append(self, room: str, entries: Sequence[NewEntry]) -> int:
+        if not entries:
+            return self._last_seq(room)
+        row = self._one(
+            _APPEND,
+            {
+                "room": room,
+                "n": len(entries),
+                "ts": [float(e.ts) for e in entries],
+                "kind": [e.kind for e in entries],
+                "origin": [e.origin for e in entries],
+                "data": [bytes(e.data) for e in entries],
+            },
+        )
+        assert row is not None
+        return int(row[0])
+
+    def _last_seq(self, room: str) -> int:
+        row = self._one("SELECT last_seq FROM rooms WHERE room = %s", (room,))
+        return int(row[0]) if row else 0
+
+    def entries(
+        self,
+        room: str,
+        *,
+        after_seq: int = 0,
+        kinds: Iterable[str] = (UPDATE,),
+        until_ts: float | None = None,
+        from_ts: float | None = None,
+        limit: int | None = None,
+    ) -> list[LogEntry]:
+        # Conditions only when given (not `%s IS NULL OR …`), so the planner can use the ts index.
+        query = _ENTRY_COLUMNS + " WHERE room = %s AND seq > %s AND kind = ANY(%s::text[])"
+        args: list[object] = [room, after_seq, list(kinds)]
+        if until_ts is not None:
+            query += " AND ts <= %s"
+            args.append(float(until_ts))
+        if from_ts is not None:
+            query += " AND ts >= %s"
+            args.append(float(from_ts))
+        query += " ORDER BY seq"
+        if limit is not None:
+            query += " LIMIT %s"
+            args.append(limit)
+        return [LogEntry(*row) for row in self._all(query, args)]
+
+    def count(self, room: str, *, after_seq: int = 0, kinds: Iterable[str] = (UPDATE,)) -> int:
+        row = self._one(
+            "SELECT count(*) FROM log WHERE room = %s AND seq > %s AND kind = ANY(%s::text[])",
+            (room, after_seq, list(kinds)),
+        )
+        return int(row[0]) if row else 0
+
+    # snapshots
+
+    def add_snapshot(self, room: str, snapshot: Snapshot) -> None:
+        self._execute(_UPSERT_SNAPSHOT, (room, snapshot.seq, float(snapshot.ts), snapshot.state))
+
+    def latest_snapshot(self, room: str, *, until_ts: float | None = None) -> Snapshot | None:
+        query: LiteralString = "SELECT seq, ts, state FROM snapshots WHERE room = %s"
+        args: list[object] = [room]
+        if until_ts is not None:
+            query += " AND ts <= %s"
+            args.append(float(until_ts))
+        row = self._one(query + " ORDER BY seq DESC LIMIT 1", args)
+        return Snapshot(*row) if row else None
+
+    # recording: reading and retention
+
+    def snapshot_before(self, room: str, *, seq: int) -> Snapshot | None:
+        row = self._one(
+            "SELECT seq, ts, state FROM snapshots WHERE room = %s AND seq <= %s"
+            " ORDER BY seq DESC LIMIT 1",
+            (room, seq),
+        )
+        return Snapshot(*row) if row else None
+
+    def snapshot_index(self, room: str) -> list[tuple[int, float]]:
+        rows = self._all("SELECT seq, ts FROM snapshots WHERE room = %s ORDER BY seq", (room,))
+        return [(int(seq), float(ts)) for seq, ts in rows]
+
+    def entry_index(self, room: str, *, kinds: Iterable[str] = (UPDATE,)) -> list[EntryInfo]:
+        rows = self._all(
+            "SELECT seq, ts, kind, origin, octet_length(data) FROM log"
+            " WHERE room = %s AND kind = ANY(%s::text[]) ORDER BY seq",
+            (room, list(kinds)),
+        )
+        return [EntryInfo(*row) for row in rows]
+
+    def first_by_origin(self, room: str, *, kind: str) -> list[LogEntry]:
+        rows = self._all(
+            "SELECT * FROM ("
+            " SELECT DISTINCT ON (origin) seq, ts, kind, origin, data FROM log"
+            " WHERE room = %s AND kind = %s ORDER BY origin, seq) AS firsts"
+            " ORDER BY seq",
+            (room, kind),
+        )
+        return [LogEntry(*row) for row in rows]
+
+    def storage_bytes(self, room: str) -> int:
+        row = self._one(
+            "SELECT (SELECT coalesce(sum(octet_length(data)), 0) FROM log WHERE room = %s)"
+            " + (SELECT coalesce(sum(octet_length(state)), 0) FROM snapshots WHERE room = %s)",
+            (room, room),
+        )
+        return int(row[0]) if row else 0
+
+    def trim(self, room: str, start: Snapshot) -> int:
+        with self._pool.connection() as conn, conn.transaction():
+            conn.execute(_UPSERT_SNAPSHOT, (room, start.seq, float(start.ts), start.state))
+            gone = conn.execute(
+                "DELETE FROM log WHERE room = %s AND seq <= %s", (room, start.seq)
+            ).rowcount
+            conn.execute("DELETE FROM snapshots WHERE room = %s AND seq < %s", (room, start.seq))
+        return int(gone)
+
+    # one statement on a pooled connection; binary results, so bytea arrives without hex decoding
+
+    def _execute(self, query: LiteralString, args: Sequence[object] | dict[str, object]) -> None:
+        with self._pool.connection() as conn:
+            conn.execute(query, args)
+
+    def _one(self, query: LiteralString, args: Sequence[object] | dict[str, object]) -> Row | None:
+        with self._pool.connection() as conn:
+            return conn.execute(query, args, binary=True).fetchone()
+
+    def _all(self, query: LiteralString, args: Sequence[object]) -> list[Row]:
+        with self._pool.connection() as conn:
+            return conn.execute(query, args, binary=True).fetchall()
+
+
+def describe(url: str) -> str:
+    """host:port/dbname of a connection URL or string, without the password, for messages."""
+    try:
+        parts = conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "(an unparsable connection string)"
+    host = parts.get("host") or parts.get("hostaddr") or "localhost"
+    return f"{host}:{parts.get('port') or 5432}/{parts.get('dbname') or '(default)'}"
