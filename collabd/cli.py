@@ -54,6 +54,18 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="admin token for creating sessions (default: $COLLABD_TOKEN, else a new random"
         " one, printed)",
     )
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="postgresql://… store shared by the hubs of a cluster (default:"
+        " $COLLABD_DATABASE_URL, else SQLite in --data)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=None,
+        help="redis://… relay between the hubs of a cluster; needs --database-url (default:"
+        " $COLLABD_REDIS_URL, else this hub runs on its own)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -108,6 +120,8 @@ def settings_from(args: argparse.Namespace, root: Path) -> Settings:
     settings.root = root.resolve()
     settings.data = (args.data or (settings.root / ".collabd")).resolve()
     settings.token = args.token or os.environ.get("COLLABD_TOKEN") or None
+    settings.database_url = args.database_url or settings.database_url
+    settings.redis_url = args.redis_url or settings.redis_url
     return settings
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -19,6 +20,7 @@ from typing import Any, TypeVar
 from pycrdt import Doc, merge_updates
 
 from collabd import auth, notebook, paths
+from collabd.cluster.node import Cluster
 from collabd.extension import Extension, Hooks, RoomLoad
 from collabd.settings import Settings
 from collabd.store import SessionRecord, Store
@@ -35,7 +37,11 @@ class NotANotebook(ValueError):
 
 class Hub:
     def __init__(
-        self, settings: Settings, store: Store, extensions: Sequence[Extension] = ()
+        self,
+        settings: Settings,
+        store: Store,
+        extensions: Sequence[Extension] = (),
+        cluster: Cluster | None = None,
     ) -> None:
         if not settings.token:
             raise ValueError("the admin token must be set")
@@ -43,6 +49,8 @@ class Hub:
         self.admin_token: str = settings.token
         self.store = store
         self.hooks = Hooks(extensions)
+        self.cluster = cluster  # None: this hub is the only one
+        self._peer_ids = itertools.count(1)
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collabd-store")
         self._rooms: dict[str, LiveRoom] = {}
         self._sessions: dict[str, SessionRecord] = {}
@@ -53,6 +61,8 @@ class Hub:
     # lifecycle
 
     async def start(self) -> None:
+        if self.cluster is not None:
+            await self.cluster.start()
         self._janitor = asyncio.create_task(self._unload_idle_forever(), name="janitor")
 
     async def stop(self) -> None:
@@ -63,6 +73,8 @@ class Hub:
             await self._unload(session_id)
         try:
             await self.hooks.stop()
+            if self.cluster is not None:
+                await self.cluster.stop()
         finally:
             await self.run_io(self.store.close)
             self._io.shutdown(wait=True)
@@ -75,6 +87,17 @@ class Hub:
         """Run blocking store or file work on the one I/O thread, in submission order."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._io, functools.partial(fn, *args, **kwargs))
+
+    def next_peer_id(self) -> int:
+        """A connection's id in this hub's rooms, local or relayed from another hub."""
+        return next(self._peer_ids)
+
+    def health(self) -> dict[str, Any]:
+        """What `/api/health` says of this hub; `ok` is False while a service it needs is down."""
+        fields: dict[str, Any] = {"rooms": self.room_count}
+        if self.cluster is not None:
+            fields.update(self.cluster.health(), ok=self.cluster.healthy)
+        return fields
 
     # sessions
 
@@ -93,7 +116,14 @@ class Hub:
                 view_token=auth.new_token(),
                 created=time.time(),
             )
-            await self.run_io(self.store.add_session, record)
+            try:
+                await self.run_io(self.store.add_session, record)
+            except Exception:
+                # Another hub of the cluster created a session for this path at the same moment.
+                raced = await self.run_io(self.store.session_for_path, rel)
+                if raced is None:
+                    raise
+                return raced, False
         log.info("session %s created for %s", record.id, rel)
         if self.settings.kernel_start_with_session:
             await self.room(record)
@@ -147,6 +177,24 @@ class Hub:
 
     async def _load(self, record: SessionRecord) -> LiveRoom:
         started = time.perf_counter()
+        # In a cluster the room is claimed first, so the log read below holds everything the
+        # previous owner wrote: its token is stale from here on and the store refuses it.
+        token = await self.cluster.claim(record.id) if self.cluster is not None else None
+        try:
+            live = await self._build(record, token)
+        except BaseException:
+            if self.cluster is not None and token is not None:
+                await asyncio.to_thread(self.cluster.leases.release, record.id, token)
+            raise
+        log.info(
+            "room %s loaded (%d log entries after the snapshot) in %.1f ms",
+            record.id,
+            live.loaded_tail,
+            (time.perf_counter() - started) * 1000,
+        )
+        return live
+
+    async def _build(self, record: SessionRecord, token: int | None) -> LiveRoom:
         snapshot = await self.run_io(self.store.latest_snapshot, record.id)
         after = snapshot.seq if snapshot else 0
         tail = await self.run_io(self.store.entries, record.id, after_seq=after)
@@ -163,6 +211,7 @@ class Hub:
             last_seq=tail[-1].seq if tail else after,
             since_snapshot=len(tail),
             observer=self.hooks,
+            fence=token,
         )
         live.start()
         try:
@@ -172,15 +221,11 @@ class Hub:
                 await live.flush()
             last_change = tail[-1].ts if tail else (snapshot.ts if snapshot else 0.0)
             await self.hooks.load(RoomLoad(live, record, not updates, last_change))
+            if self.cluster is not None and token is not None:
+                await self.cluster.attach(live, token, self.next_peer_id, self._unload)
         except BaseException:
             await live.close()
             raise
-        log.info(
-            "room %s loaded (%d log entries after snapshot) in %.1f ms",
-            record.id,
-            len(tail),
-            (time.perf_counter() - started) * 1000,
-        )
         return live
 
     async def _unload(self, session_id: str) -> None:
@@ -191,6 +236,8 @@ class Hub:
             await self.hooks.unload(live)
         finally:
             await live.close()
+            if self.cluster is not None:
+                await self.cluster.detach(live)
         log.info("room %s unloaded", session_id)
 
     async def _unload_idle_forever(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,12 @@ class Settings:
     data: Path = field(default_factory=lambda: Path.cwd() / ".collabd")
     token: str | None = None
     public_url: str | None = None  # base URL for links when behind a proxy
+
+    # a cluster of hubs (all three unset: one hub on its own, SQLite in `data`)
+    database_url: str | None = None  # postgresql://… : the store every hub shares
+    redis_url: str | None = None  # redis://… : the relay between hubs (needs database_url)
+    node_url: str | None = None  # how the other hubs reach this one over HTTP
+    lease_ttl_s: float = 5.0  # a dead owner's rooms are taken over after this long
 
     # websocket limits
     allowed_origins: tuple[str, ...] = ()  # besides the server's own origin
@@ -59,6 +66,14 @@ class Settings:
     @property
     def db_path(self) -> Path:
         return self.data / "collabd.sqlite3"
+
+    @property
+    def internal_url(self) -> str:
+        """This hub's own address for the other hubs of a cluster (forwarded requests)."""
+        if self.node_url:
+            return self.node_url.rstrip("/")
+        host = self.host if self.host not in ("0.0.0.0", "::", "") else socket.gethostname()
+        return f"http://{host}:{self.port}"
 
     @property
     def base_url(self) -> str:

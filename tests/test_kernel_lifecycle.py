@@ -107,6 +107,8 @@ async def test_a_killed_hub_leaks_no_kernel_and_comes_back_clean() -> None:
         hub.start()
         async with NotebookClient.from_link(s["edit_url"], name="ann") as ann:
             assert ann.cell(slow)["execution_state"] == "idle"
+            cut_off = ann.cell(slow)["metadata"]["collabd"]["last_run"]
+            assert cut_off["status"] == "cancelled" and "hub restarted" in cut_off["reason"]
             assert not ann.state().get("queue")
             kernel = ann.state()["kernel"]
             assert kernel["status"] == "dead" and "hub restarted" in kernel["reason"]

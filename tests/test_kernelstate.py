@@ -38,10 +38,14 @@ def test_reset_clears_what_a_previous_process_left() -> None:
         docstate.set_last_run(doc, "c", {"status": "ok"})
         notebook.state(doc)["queue"] = [{"request_id": "r"}]
     with doc.transaction():
-        docstate.reset(doc)
+        docstate.reset(doc, 123.0)
     state = notebook.state(doc).to_py() or {}
     assert state["queue"] == [] and state["input_request"] is None
     assert state["kernel"]["status"] == "dead" and "restarted" in state["kernel"]["reason"]
+    # the run that was going on is marked as cut off, with the reason, on its cell
     cell = notebook.to_json(doc)["cells"][0]
-    assert cell["metadata"]["collabd"]["last_run"] == {"status": "ok"}
+    last_run = cell["metadata"]["collabd"]["last_run"]
+    assert last_run["status"] == "cancelled" and last_run["ended"] == 123.0
+    assert last_run["reason"] == state["kernel"]["reason"] == docstate.LOST
+    assert state["last_event"]["kind"] == "kernel_lost"
     assert notebook.cells(doc)[0]["execution_state"] == "idle"

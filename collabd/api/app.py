@@ -16,9 +16,10 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from collabd.api import health, kernel, recording, replay, sessions, web, ws
+from collabd.api import forward, health, kernel, recording, replay, sessions, web, ws
 from collabd.api.errors import HANDLERS
 from collabd.api.sources import LiveSources, ReplaySources
+from collabd.cluster.node import Cluster, OwnedElsewhere
 from collabd.disk.disksync import DiskSync
 from collabd.extension import Extension
 from collabd.hub import Hub
@@ -26,16 +27,30 @@ from collabd.kernel.execution import Execution
 from collabd.recording.file import Recording
 from collabd.recording.retention import Retention
 from collabd.settings import Settings
-from collabd.store import SQLiteStore, Store
+from collabd.store import Store, open_store
+from collabd.store.postgres import PostgresStore
 from collabd.sync.wspeer import KeepRawSend
 
 
 def build_hub(settings: Settings, store: Store | None = None) -> Hub:
-    """The hub with the default extensions, in the order their hooks run."""
-    store = store if store is not None else SQLiteStore(settings.db_path)
-    hub = Hub(settings, store)
+    """The hub with the default extensions, in the order their hooks run; in a cluster when
+    a Redis URL is set (which needs the shared PostgreSQL store)."""
+    if store is None:
+        store = open_store(settings.database_url, settings.db_path)
+    hub = Hub(settings, store, cluster=_cluster(settings, store))
     hub.hooks.add(*default_extensions(hub))
     return hub
+
+
+def _cluster(settings: Settings, store: Store) -> Cluster | None:
+    if not settings.redis_url:
+        return None
+    if not isinstance(store, PostgresStore):
+        raise ValueError("a cluster (--redis-url) needs the shared PostgreSQL store"
+                         " (--database-url)")  # fmt: skip
+    return Cluster(
+        store, settings.redis_url, node_url=settings.internal_url, lease_ttl_s=settings.lease_ttl_s
+    )
 
 
 def default_extensions(hub: Hub) -> list[Extension]:
@@ -83,11 +98,11 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         routes=live_routes(),
         middleware=[Middleware(KeepRawSend)],
         lifespan=lifespan,
-        exception_handlers=HANDLERS,
+        exception_handlers={**HANDLERS, OwnedElsewhere: forward.to_owner},
     )
     app.state.hub = live
     app.state.recordings = LiveSources()
-    app.state.health = lambda: {"rooms": live.room_count}
+    app.state.health = live.health
     return app
 
 

@@ -21,6 +21,7 @@ async def json_body(request: Request) -> dict[str, Any]:
         body += chunk
         if len(body) > MAX_JSON_BODY:
             raise ApiError(413, "too_large", f"request body over {MAX_JSON_BODY} bytes")
+    request.state.raw_body = body  # kept for a request forwarded to another hub
     try:
         data = json.loads(body or b"{}")
     except ValueError as exc:

@@ -16,8 +16,10 @@ HealthFields = Callable[[], dict[str, Any]]
 
 
 async def health(request: Request) -> Response:
+    """200 while this hub can serve; 503 (for load balancers) while a service it needs is down."""
     fields: HealthFields = request.app.state.health
-    return JSONResponse({"ok": True, "version": __version__, **fields()})
+    body = {"ok": True, "version": __version__, **fields()}
+    return JSONResponse(body, status_code=200 if body["ok"] else 503)
 
 
 routes = [Route("/api/health", health)]

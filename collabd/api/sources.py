@@ -16,6 +16,7 @@ from starlette.requests import Request
 from collabd import auth
 from collabd.api.access import hub_of, session_access, token_of
 from collabd.api.errors import ApiError
+from collabd.cluster.node import OwnedElsewhere
 from collabd.store import SessionRecord, Store
 
 RunIO = Callable[..., Awaitable[Any]]
@@ -45,7 +46,10 @@ class LiveSources:
     async def source(self, request: Request) -> Source:
         record, _ = await session_access(request)
         hub = hub_of(request)
-        live = hub.loaded(record.id) or await hub.room(record)  # a new session's import is logged
+        try:
+            live = hub.loaded(record.id) or await hub.room(record)  # a new session is imported
+        except OwnedElsewhere:  # its owner stores before it sends: the store has all it showed
+            return Source(hub.store, record, _to_thread, False)
         await live.flush()  # what was shown to anyone is in the recording
         # Reads of history run on their own thread (the store locks each query), so a long
         # summary never holds up the one I/O thread that live edits are written through.

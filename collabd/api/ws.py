@@ -6,7 +6,6 @@ receives a byte of the document.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import time
 from urllib.parse import urlsplit
@@ -16,7 +15,10 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from collabd.api.access import hub_of, session_access
 from collabd.api.errors import ApiError
-from collabd.auth import can_edit
+from collabd.auth import Access, can_edit
+from collabd.cluster.lease import Lease
+from collabd.cluster.node import OwnedElsewhere
+from collabd.hub import Hub
 from collabd.settings import Settings
 from collabd.sync.limits import TokenBucket
 from collabd.sync.room import Role
@@ -27,7 +29,6 @@ log = logging.getLogger("collabd.ws")
 
 
 _STATUS_TO_CLOSE = {401: Close.UNAUTHORIZED, 403: Close.FORBIDDEN, 404: Close.NOT_FOUND}
-_peer_ids = itertools.count(1)
 
 
 def origin_allowed(settings: Settings, origin: str | None, host: str | None) -> bool:
@@ -58,6 +59,8 @@ async def join(websocket: WebSocket) -> None:
         )
     try:
         live = await hub.room(record)
+    except OwnedElsewhere as elsewhere:
+        return await _relayed(websocket, hub, record.id, access, elsewhere.lease)
     except Exception as exc:
         log.exception("session %s: the room could not be loaded", record.id)
         return await refuse(
@@ -66,32 +69,79 @@ async def join(websocket: WebSocket) -> None:
     if live.peer_count >= settings.max_participants:
         return await refuse(websocket, Close.FULL, "the session is full")
     await websocket.accept()
-    peer = WebSocketPeer(next(_peer_ids), websocket, settings.max_send_buffer_bytes)
-    live.connect(peer, Role.EDIT if can_edit(access) else Role.VIEW, {"access": str(access)})
-    bucket = TokenBucket(settings.rate_messages_per_s, settings.rate_burst, time.monotonic())
+    peer = WebSocketPeer(hub.next_peer_id(), websocket, settings.max_send_buffer_bytes)
+    live.connect(peer, _role(access), {"access": str(access)})
+    bucket = _bucket(settings)
     try:
-        while not peer.closed:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                break
-            data = message.get("bytes")
-            if data is None:
-                peer.close(Close.BAD_FRAME, "y-websocket messages are binary frames")
-            elif len(data) > settings.max_message_bytes:
-                peer.close(Close.TOO_BIG, f"message over {settings.max_message_bytes} bytes")
-            elif not bucket.take(time.monotonic()):
-                peer.close(Close.RATE, "too many messages: slow down")
-            else:
-                try:
-                    live.receive(peer.id, data)
-                except Exception:  # a bug of ours: this peer goes, the room carries on
-                    log.exception("session %s: peer %s: message not handled", record.id, peer.id)
-                    peer.close(Close.UNAVAILABLE, "internal error handling your message")
-    except WebSocketDisconnect:
-        pass
+        while (data := await _next_frame(websocket, peer, settings, bucket)) is not None:
+            try:
+                live.receive(peer.id, data)
+            except Exception:  # a bug of ours: this peer goes, the room carries on
+                log.exception("session %s: peer %s: message not handled", record.id, peer.id)
+                peer.close(Close.UNAVAILABLE, "internal error handling your message")
     finally:
         live.disconnect(peer.id)
         await peer.wait_closed()
+
+
+async def _relayed(
+    websocket: WebSocket, hub: Hub, room: str, access: Access, lease: Lease | None
+) -> None:
+    """A participant of a room another hub owns: its frames go to the owner and back."""
+    assert hub.cluster is not None
+    if lease is None or not lease.live:
+        return await refuse(websocket, Close.MOVED, "the session is moving to another hub")
+    await websocket.accept()
+    peer = WebSocketPeer(hub.next_peer_id(), websocket, hub.settings.max_send_buffer_bytes)
+    edge = hub.cluster.edge
+    try:
+        conn = await edge.join(room, peer, str(_role(access)), str(access), lease)
+    except Exception as exc:
+        log.exception("session %s: relaying to its owner %s failed", room, lease.node)
+        peer.close(Close.UNAVAILABLE, f"the hub running this session is unreachable: {exc}"[:120])
+        return await peer.wait_closed()
+    bucket = _bucket(hub.settings)
+    try:
+        while (data := await _next_frame(websocket, peer, hub.settings, bucket)) is not None:
+            try:
+                await edge.frame(conn, data)
+            except Exception:
+                log.exception("session %s: relaying a frame to %s failed", room, lease.node)
+                peer.close(Close.UNAVAILABLE, "the hub running this session is unreachable")
+    finally:
+        await edge.leave(conn)
+        await peer.wait_closed()
+
+
+def _bucket(settings: Settings) -> TokenBucket:
+    return TokenBucket(settings.rate_messages_per_s, settings.rate_burst, time.monotonic())
+
+
+async def _next_frame(
+    websocket: WebSocket, peer: WebSocketPeer, settings: Settings, bucket: TokenBucket
+) -> bytes | None:
+    """The client's next acceptable frame; None once the connection ended or was refused."""
+    while not peer.closed:
+        try:
+            message = await websocket.receive()
+        except WebSocketDisconnect:
+            return None
+        if message["type"] == "websocket.disconnect":
+            return None
+        data: bytes | None = message.get("bytes")
+        if data is None:
+            peer.close(Close.BAD_FRAME, "y-websocket messages are binary frames")
+        elif len(data) > settings.max_message_bytes:
+            peer.close(Close.TOO_BIG, f"message over {settings.max_message_bytes} bytes")
+        elif not bucket.take(time.monotonic()):
+            peer.close(Close.RATE, "too many messages: slow down")
+        else:
+            return data
+    return None
+
+
+def _role(access: Access) -> Role:
+    return Role.EDIT if can_edit(access) else Role.VIEW
 
 
 routes = [WebSocketRoute("/ws/{session_id}", join)]

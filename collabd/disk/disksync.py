@@ -66,8 +66,9 @@ class DiskSync(Extension):
             state.task.cancel()
             await asyncio.gather(state.task, return_exceptions=True)
         await live.flush()
-        await self._merge_outside(live, state)
-        await self._save(live, state)
+        if not live.fenced_out:
+            await self._merge_outside(live, state)
+            await self._save(live, state)
 
     async def save_now(self, live: LiveRoom) -> None:
         """Write the notebook now (Ctrl-S), after merging any outside change to the file."""
@@ -168,6 +169,8 @@ class DiskSync(Extension):
 
     async def _save(self, live: LiveRoom, state: _State) -> None:
         state.first_dirty = None
+        if live.fenced_out:
+            return  # another hub owns the room now, and the file with it
         try:
             text = await asyncio.to_thread(notebook.to_text, notebook.to_json(live.doc))
         except Exception as exc:

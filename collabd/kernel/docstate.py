@@ -75,21 +75,34 @@ def set_last_run(doc: Doc[Any], cell_id: str, last_run: dict[str, Any]) -> None:
     metadata["collabd"] = {**extra, "last_run": last_run}
 
 
-def reset(doc: Doc[Any]) -> None:
-    """After a hub restart nothing runs: clear what a previous process left behind."""
+LOST = "the hub restarted or stopped: its kernel was lost, and the next run starts a new one"
+
+
+def reset(doc: Doc[Any], now: float, reason: str = LOST) -> None:
+    """When a hub (re)loads a room nothing runs: clear what a previous process left behind, and
+    mark the runs it was carrying out or had queued as cancelled, with the reason, on their
+    cells (so a cell killed mid-run does not look finished)."""
     shared = state(doc)
-    if shared.get("queue"):
+    queue = shared.get("queue") or []
+    by = {r.get("cell_id"): r.get("by") for r in queue if isinstance(r, dict)}
+    if queue:
         shared["queue"] = []
     if shared.get("input_request") is not None:
         shared["input_request"] = None
     kernel = shared.get("kernel")
     if isinstance(kernel, dict) and kernel.get("status") != "dead":
         name = str(kernel.get("name", ""))
-        reason = "the hub restarted; the next run starts a new kernel"
         shared["kernel"] = {"status": "dead", "name": name, "reason": reason}
+    stopped = False
     for ycell in cells(doc):
         if ycell.get("cell_type") == "code" and ycell.get("execution_state") not in (None, "idle"):
             ycell["execution_state"] = "idle"
+            cell_id = str(ycell.get("id"))
+            last = {"by": by.get(cell_id), "ended": now, "status": "cancelled", "reason": reason}
+            set_last_run(doc, cell_id, last)
+            stopped = True
+    if stopped:
+        set_last_event(doc, "kernel_lost", reason)
 
 
 def _put(shared: Map[Any], key: str, value: Any) -> None:

@@ -82,7 +82,7 @@ class SessionKernel:
         return self.kernel is not None or len(self.queue) > 0
 
     def start(self, *, with_kernel: bool = False) -> None:
-        self._view.edit(docstate.reset)
+        self._view.edit(lambda doc: docstate.reset(doc, time.time()))
         self._worker = asyncio.create_task(self._work(with_kernel), name=f"kernel:{self.live.id}")
 
     # requests from participants

@@ -16,6 +16,13 @@ AWARENESS = "awareness"
 EVENT = "event"
 
 
+class Fenced(RuntimeError):
+    """A write carried a fencing token older than the room's: another hub owns the room now.
+
+    Only stores shared by several hubs (PostgreSQL) check fences; a single-process store has one
+    writer per room by construction and takes the token without checking it."""
+
+
 @dataclass(frozen=True, slots=True)
 class SessionRecord:
     id: str
@@ -78,8 +85,11 @@ class Store(ABC):
     # the log
 
     @abstractmethod
-    def append(self, room: str, entries: Sequence[NewEntry]) -> int:
-        """Append entries in one transaction; return the last sequence number."""
+    def append(self, room: str, entries: Sequence[NewEntry], *, fence: int | None = None) -> int:
+        """Append entries in one transaction; return the last sequence number.
+
+        With `fence` (the writer's lease token), raise `Fenced` and write nothing when the room
+        has a newer owner."""
 
     @abstractmethod
     def entries(
@@ -100,7 +110,8 @@ class Store(ABC):
     # snapshots
 
     @abstractmethod
-    def add_snapshot(self, room: str, snapshot: Snapshot) -> None: ...
+    def add_snapshot(self, room: str, snapshot: Snapshot, *, fence: int | None = None) -> None:
+        """Store a snapshot (replacing one at the same seq); `fence` as for `append`."""
 
     @abstractmethod
     def latest_snapshot(self, room: str, *, until_ts: float | None = None) -> Snapshot | None:

@@ -32,7 +32,7 @@ class MemoryStore(Store):
     def sessions(self) -> list[SessionRecord]:
         return sorted(self._sessions.values(), key=lambda s: s.created)
 
-    def append(self, room: str, entries: Sequence[NewEntry]) -> int:
+    def append(self, room: str, entries: Sequence[NewEntry], *, fence: int | None = None) -> int:
         with self._lock:
             log = self._log.setdefault(room, [])
             for entry in entries:
@@ -64,7 +64,7 @@ class MemoryStore(Store):
     def count(self, room: str, *, after_seq: int = 0, kinds: Iterable[str] = (UPDATE,)) -> int:
         return len(self.entries(room, after_seq=after_seq, kinds=kinds))
 
-    def add_snapshot(self, room: str, snapshot: Snapshot) -> None:
+    def add_snapshot(self, room: str, snapshot: Snapshot, *, fence: int | None = None) -> None:
         with self._lock:
             # A snapshot at a seq already held replaces it (INSERT OR REPLACE in SQLite).
             kept = [s for s in self._snapshots.get(room, []) if s.seq != snapshot.seq]

@@ -49,6 +49,18 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (room, seq)
     );
     """,
+    # 2: cluster ownership. A session's owner hub holds a lease; `token` grows with every
+    # takeover and is copied to `rooms.fence`, which every fenced write checks.
+    """
+    ALTER TABLE rooms ADD COLUMN IF NOT EXISTS fence BIGINT NOT NULL DEFAULT 0;
+    CREATE TABLE IF NOT EXISTS leases (
+        room TEXT PRIMARY KEY,
+        node TEXT NOT NULL,
+        node_url TEXT NOT NULL,
+        token BIGINT NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL
+    );
+    """,
 )
 
 _VERSION_TABLE = """

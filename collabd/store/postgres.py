@@ -17,7 +17,16 @@ import psycopg
 from psycopg import conninfo
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from .base import UPDATE, EntryInfo, LogEntry, NewEntry, SessionRecord, Snapshot, Store
+from .base import (
+    UPDATE,
+    EntryInfo,
+    Fenced,
+    LogEntry,
+    NewEntry,
+    SessionRecord,
+    Snapshot,
+    Store,
+)
 from .pg_migrations import migrate
 
 Row = tuple[Any, ...]
@@ -31,6 +40,7 @@ _APPEND = """
 WITH counter AS (
     INSERT INTO rooms AS r (room, last_seq) VALUES (%(room)s, %(n)s::bigint)
     ON CONFLICT (room) DO UPDATE SET last_seq = r.last_seq + EXCLUDED.last_seq
+    WHERE %(fence)s::bigint IS NULL OR r.fence = %(fence)s::bigint
     RETURNING last_seq
 ), added AS (
     INSERT INTO log (room, seq, ts, kind, origin, data)
@@ -41,11 +51,21 @@ WITH counter AS (
 SELECT last_seq FROM counter
 """
 
+# The fence check sits in the counter row's ON CONFLICT clause: it is evaluated on the newest
+# version of the locked row, so an append that waited for a takeover (which sets `rooms.fence`
+# under the same row lock) sees the new owner's token and writes nothing.
+_SNAPSHOT_FENCE_OK = (
+    "%(fence)s::bigint IS NULL OR EXISTS"
+    " (SELECT 1 FROM rooms WHERE room = %(room)s AND fence = %(fence)s::bigint)"
+)
+
 _SESSION_COLUMNS = "SELECT id, path, edit_token, view_token, created FROM sessions"
 _ENTRY_COLUMNS = "SELECT seq, ts, kind, origin, data FROM log"
 _UPSERT_SNAPSHOT = (
-    "INSERT INTO snapshots (room, seq, ts, state) VALUES (%s, %s, %s, %s)"
-    " ON CONFLICT (room, seq) DO UPDATE SET ts = EXCLUDED.ts, state = EXCLUDED.state"
+    "INSERT INTO snapshots (room, seq, ts, state)"
+    " SELECT %(room)s, %(seq)s, %(ts)s, %(state)s WHERE " + _SNAPSHOT_FENCE_OK
+    + " ON CONFLICT (room, seq) DO UPDATE SET ts = EXCLUDED.ts, state = EXCLUDED.state"
+    " RETURNING 1"
 )
 
 
@@ -91,6 +111,11 @@ class PostgresStore(Store):
     def close(self) -> None:
         self._pool.close()
 
+    @property
+    def pool(self) -> ConnectionPool[psycopg.Connection[Row]]:
+        """The connection pool, for the cluster's leases (kept in the same database)."""
+        return self._pool
+
     # sessions
 
     def add_session(self, record: SessionRecord) -> None:
@@ -114,13 +139,14 @@ class PostgresStore(Store):
 
     # the log
 
-    def append(self, room: str, entries: Sequence[NewEntry]) -> int:
+    def append(self, room: str, entries: Sequence[NewEntry], *, fence: int | None = None) -> int:
         if not entries:
             return self._last_seq(room)
         row = self._one(
             _APPEND,
             {
                 "room": room,
+                "fence": fence,
                 "n": len(entries),
                 "ts": [float(e.ts) for e in entries],
                 "kind": [e.kind for e in entries],
@@ -128,7 +154,8 @@ class PostgresStore(Store):
                 "data": [bytes(e.data) for e in entries],
             },
         )
-        assert row is not None
+        if row is None:
+            raise Fenced(f"room {room}: lease token {fence} is stale; another hub owns it now")
         return int(row[0])
 
     def _last_seq(self, room: str) -> int:
@@ -169,8 +196,19 @@ class PostgresStore(Store):
 
     # snapshots
 
-    def add_snapshot(self, room: str, snapshot: Snapshot) -> None:
-        self._execute(_UPSERT_SNAPSHOT, (room, snapshot.seq, float(snapshot.ts), snapshot.state))
+    def add_snapshot(self, room: str, snapshot: Snapshot, *, fence: int | None = None) -> None:
+        row = self._one(
+            _UPSERT_SNAPSHOT,
+            {
+                "room": room,
+                "seq": snapshot.seq,
+                "ts": float(snapshot.ts),
+                "state": snapshot.state,
+                "fence": fence,
+            },
+        )
+        if row is None:
+            raise Fenced(f"room {room}: lease token {fence} is stale; another hub owns it now")
 
     def latest_snapshot(self, room: str, *, until_ts: float | None = None) -> Snapshot | None:
         query: LiteralString = "SELECT seq, ts, state FROM snapshots WHERE room = %s"
@@ -223,7 +261,16 @@ class PostgresStore(Store):
 
     def trim(self, room: str, start: Snapshot) -> int:
         with self._pool.connection() as conn, conn.transaction():
-            conn.execute(_UPSERT_SNAPSHOT, (room, start.seq, float(start.ts), start.state))
+            conn.execute(
+                _UPSERT_SNAPSHOT,
+                {
+                    "room": room,
+                    "seq": start.seq,
+                    "ts": float(start.ts),
+                    "state": start.state,
+                    "fence": None,
+                },
+            )
             gone = conn.execute(
                 "DELETE FROM log WHERE room = %s AND seq <= %s", (room, start.seq)
             ).rowcount

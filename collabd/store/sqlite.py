@@ -80,7 +80,7 @@ class SQLiteStore(Store):
             row = self._db.execute(query, (arg,)).fetchone()
         return SessionRecord(*row) if row else None
 
-    def append(self, room: str, entries: Sequence[NewEntry]) -> int:
+    def append(self, room: str, entries: Sequence[NewEntry], *, fence: int | None = None) -> int:
         rows = [(room, e.ts, e.kind, e.origin, e.data) for e in entries]
         with self._lock:
             self._db.execute("BEGIN")
@@ -134,7 +134,7 @@ class SQLiteStore(Store):
         with self._lock:
             return int(self._db.execute(query, [room, after_seq, *kinds]).fetchone()[0])
 
-    def add_snapshot(self, room: str, snapshot: Snapshot) -> None:
+    def add_snapshot(self, room: str, snapshot: Snapshot, *, fence: int | None = None) -> None:
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO snapshots (room, seq, ts, state) VALUES (?, ?, ?, ?)",

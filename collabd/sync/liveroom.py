@@ -19,7 +19,7 @@ from pycrdt import Doc, merge_updates
 
 from collabd.settings import Settings
 from collabd.store import NewEntry, Snapshot, Store
-from collabd.store.base import AWARENESS, EVENT, UPDATE
+from collabd.store.base import AWARENESS, EVENT, UPDATE, Fenced
 from collabd.store.cadence import SnapshotCadence
 from collabd.sync import protocol
 from collabd.sync.peer import Peer
@@ -53,6 +53,7 @@ class LiveRoom:
         last_seq: int,
         since_snapshot: int = 0,
         observer: RoomObserver | None = None,
+        fence: int | None = None,
     ) -> None:
         self.id = session_id
         self.room = Room(doc)
@@ -71,6 +72,10 @@ class LiveRoom:
         self._presence_pending: dict[str, NewEntry] = {}  # the latest throttled state per origin
         self._presence_timers: dict[str, asyncio.TimerHandle] = {}
         self._observer = observer
+        self.fence = fence  # this hub's lease token, in a cluster: every write carries it
+        self.fenced_out = False  # another hub owns the room now: nothing more is written
+        self.on_fenced: Callable[[LiveRoom], None] | None = None
+        self.loaded_tail = since_snapshot  # log entries replayed on top of the snapshot at load
         self.idle_since: float | None = time.monotonic()
         self.closed = False
 
@@ -101,6 +106,9 @@ class LiveRoom:
     # peers
 
     def connect(self, peer: Peer, role: Role, user: dict[str, Any] | None = None) -> None:
+        if self.fenced_out:
+            peer.close(CloseCode.MOVED, "the session moved to another hub: reconnecting")
+            return
         self._peers[peer.id] = peer
         self.idle_since = None
         self.record_event("join", {"peer": peer.id, "role": str(role), **(user or {})})
@@ -138,6 +146,8 @@ class LiveRoom:
     # carrying out
 
     def dispatch(self, actions: list[Action]) -> None:
+        if self.fenced_out:  # the new owner has the document; senders resend to it
+            return
         for action in actions:
             if isinstance(action, Close):
                 log.warning("room %s: closing peer %s: %s", self.id, action.peer, action.reason)
@@ -184,7 +194,12 @@ class LiveRoom:
             snapshot_state = self.doc.get_update()  # exactly the state after this batch
         if entries:
             try:
-                self._last_seq = await self._run_io(self._store.append, self.id, entries)
+                self._last_seq = await self._run_io(
+                    self._store.append, self.id, entries, fence=self.fence
+                )
+            except Fenced:
+                self.lose_ownership()
+                return
             except BaseException:
                 self._outbox[:0] = batch  # keep order; nothing was sent
                 self._events[:0] = events
@@ -198,11 +213,29 @@ class LiveRoom:
         """Snapshots only speed up loading and seeking: a failed one is logged, not fatal."""
         snapshot = Snapshot(self._last_seq, time.time(), state)
         try:
-            await self._run_io(self._store.add_snapshot, self.id, snapshot)
+            await self._run_io(self._store.add_snapshot, self.id, snapshot, fence=self.fence)
+        except Fenced:
+            self.lose_ownership()
+            return
         except Exception:
             log.exception("room %s: snapshot at seq %s failed", self.id, snapshot.seq)
             return
         self._cadence.taken()
+
+    def lose_ownership(self) -> None:
+        """Another hub took the room over: what was not stored is not sent (its senders still
+        hold it and resend it to the new owner when they reconnect), and nothing more is
+        written here."""
+        if self.fenced_out:
+            return
+        log.warning("room %s: another hub owns this room now; handing its peers over", self.id)
+        self.fenced_out = True
+        self._outbox.clear()
+        self._events.clear()
+        for peer in list(self._peers.values()):
+            peer.close(CloseCode.MOVED, "the session moved to another hub: reconnecting")
+        if self.on_fenced is not None:
+            self.on_fenced(self)
 
     def _entries_for(self, batch: list[Action]) -> list[NewEntry]:
         now = time.time()

@@ -12,6 +12,7 @@ class Close(IntEnum):
     """Websocket close codes the hub sends, each with the reason a client shows."""
 
     GOING_AWAY = 1001  # the hub is shutting down (reconnect)
+    MOVED = 1012  # the session moved to another hub of the cluster (reconnect)
     TOO_BIG = 1009  # a message over MAX_MESSAGE_BYTES
     UNAVAILABLE = 1011  # the notebook could not be loaded, or an internal error
     BAD_FRAME = 4400  # a malformed message, or a text frame

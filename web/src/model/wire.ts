@@ -6,6 +6,7 @@
 /** Websocket close codes the hub sends. */
 export const Close = {
   GOING_AWAY: 1001,
+  MOVED: 1012,
   TOO_BIG: 1009,
   UNAVAILABLE: 1011,
   BAD_FRAME: 4400,

@@ -1,0 +1,1 @@
+"""Several hubs, one service: session ownership (leases) and the relay between hubs."""

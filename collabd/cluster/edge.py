@@ -1,0 +1,138 @@
+"""A hub's side of the relay for rooms another hub owns.
+
+Each local participant of such a room is a `Relayed` connection: its frames go to the room's
+inbound stream (in order: the receive loop awaits each), and this hub's outbound stream brings
+back what the owner sends it. A watcher per room checks the lease: when the owner changes or its
+lease lapses (it died), the room's participants are closed with `Close.MOVED`; their clients
+reconnect, the hub they reach claims the room, and their unsent edits merge through Yjs sync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from collabd.cluster.bus import Bus, Fields, OutFields, node_stream, room_stream
+from collabd.cluster.lease import Lease
+from collabd.sync.peer import Peer
+from collabd.sync.wire import Close
+
+log = logging.getLogger("collabd.cluster")
+READ_BLOCK_MS = 1000
+OwnerOf = Callable[[str], Awaitable[Lease | None]]
+
+
+@dataclass(eq=False)
+class Relayed:
+    room: str
+    peer: Peer
+    lease: Lease  # the owner it was sent to
+
+
+@dataclass
+class _Room:
+    conns: dict[int, Relayed] = field(default_factory=dict)
+    watcher: asyncio.Task[None] | None = None
+
+
+class Edge:
+    def __init__(self, bus: Bus, node: str, owner_of: OwnerOf, check_every_s: float) -> None:
+        self._bus, self.node = bus, node
+        self._owner_of = owner_of
+        self._check_every_s = check_every_s
+        self._conns: dict[int, Relayed] = {}  # local peer id -> connection
+        self._rooms: dict[str, _Room] = {}
+        self._reader: asyncio.Task[None] | None = None
+
+    @property
+    def relayed(self) -> int:
+        return len(self._conns)
+
+    async def start(self) -> None:
+        after = await self._bus.last_id(node_stream(self.node))
+        self._reader = asyncio.create_task(self._read_forever(after), name="cluster-edge")
+
+    async def stop(self) -> None:
+        tasks = [t for t in [self._reader, *(r.watcher for r in self._rooms.values())] if t]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for conn in list(self._conns.values()):
+            conn.peer.close(Close.GOING_AWAY, "the hub is shutting down")
+
+    # a local participant's life
+
+    async def join(self, room: str, peer: Peer, role: str, access: str, lease: Lease) -> Relayed:
+        conn = Relayed(room, peer, lease)
+        self._conns[peer.id] = conn
+        state = self._rooms.setdefault(room, _Room())
+        state.conns[peer.id] = conn
+        if state.watcher is None or state.watcher.done():
+            state.watcher = asyncio.create_task(self._watch(room), name=f"edge:{room}")
+        fields: OutFields = {b"t": b"j", b"n": self.node, b"p": peer.id, b"r": role, b"a": access}
+        await self._bus.add(room_stream(room), fields)
+        return conn
+
+    async def frame(self, conn: Relayed, data: bytes) -> None:
+        await self._bus.add(
+            room_stream(conn.room), {b"t": b"f", b"n": self.node, b"p": conn.peer.id, b"d": data}
+        )
+
+    async def leave(self, conn: Relayed) -> None:
+        self._conns.pop(conn.peer.id, None)
+        state = self._rooms.get(conn.room)
+        if state is not None:
+            state.conns.pop(conn.peer.id, None)
+        try:
+            await self._bus.add(
+                room_stream(conn.room), {b"t": b"l", b"n": self.node, b"p": conn.peer.id}
+            )
+        except Exception:  # the owner drops participants of unreachable hubs itself
+            log.warning("room %s: could not tell the owner that peer %s left", conn.room,
+                        conn.peer.id)  # fmt: skip
+
+    # what owners send
+
+    async def _read_forever(self, after: bytes) -> None:
+        stream = node_stream(self.node)
+        while True:
+            try:
+                for entry_id, fields in await self._bus.read(stream, after, READ_BLOCK_MS):
+                    after = entry_id
+                    self._deliver(fields)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reading this hub's relay stream failed; going on from %r", after)
+                await asyncio.sleep(0.5)
+
+    def _deliver(self, fields: Fields) -> None:
+        peers = [self._conns.get(int(p)) for p in fields[b"p"].split(b",")]
+        if fields[b"t"] == b"f":
+            data = fields[b"d"]
+            for conn in peers:
+                if conn is not None:
+                    conn.peer.send(data)
+        else:
+            code, reason = int(fields[b"c"]), fields[b"m"].decode(errors="replace")
+            for conn in peers:
+                if conn is not None:
+                    conn.peer.close(code, reason)
+
+    # the owner's health
+
+    async def _watch(self, room: str) -> None:
+        state = self._rooms[room]
+        while state.conns:
+            await asyncio.sleep(self._check_every_s)
+            try:
+                lease = await self._owner_of(room)
+            except Exception:
+                log.exception("room %s: cannot read who owns it", room)
+                continue
+            for conn in list(state.conns.values()):
+                if lease is None or not lease.live or lease.token != conn.lease.token:
+                    conn.peer.close(Close.MOVED, "the hub running this session stopped: moving")
+        self._rooms.pop(room, None)

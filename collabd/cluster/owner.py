@@ -1,0 +1,186 @@
+"""The owner's side of the relay: participants connected to other hubs, as peers of the room.
+
+`OwnerRelay` reads the room's inbound stream in order (joins, frames, leaves from other hubs) and
+hands them to the live room as if they came from local connections; each remote participant is
+a `RemotePeer`, whose sends go back to its hub through the `Outbox`. A broadcast frame is one
+bytes object for every receiver, so the outbox sends it once per hub with the list of that hub's
+receivers, not once per participant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from collabd.cluster.bus import Bus, Fields, OutFields, node_stream, room_stream
+from collabd.sync.liveroom import LiveRoom
+from collabd.sync.room import Role
+from collabd.sync.wire import Close
+
+log = logging.getLogger("collabd.cluster")
+READ_BLOCK_MS = 1000
+NODE_CHECK_S = 5.0  # how often the hubs of remote participants are checked for being alive
+
+
+class Outbox:
+    """Frames and closes for participants on other hubs, written in order by one task."""
+
+    def __init__(self, bus: Bus) -> None:
+        self._bus = bus
+        self._pending: dict[str, list[dict[str, Any]]] = {}
+        self._queue: asyncio.Queue[tuple[str, list[OutFields]]] = asyncio.Queue()
+        self._scheduled = False
+        self._writer: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._writer = asyncio.create_task(self._write_forever(), name="cluster-outbox")
+
+    async def stop(self) -> None:
+        self._flush()
+        if self._writer is not None:
+            while not self._queue.empty() and not self._writer.done():
+                await asyncio.sleep(0.01)
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
+
+    def send(self, node: str, room: str, peer: int, data: bytes) -> None:
+        entries = self._pending.setdefault(node, [])
+        last = entries[-1] if entries else None
+        if last is not None and last["data"] is data and last["room"] == room:
+            last["peers"].append(peer)  # the same broadcast frame: one entry for the hub
+        else:
+            entries.append({"room": room, "peers": [peer], "data": data})
+        self._schedule()
+
+    def close(self, node: str, room: str, peer: int, code: int, reason: str) -> None:
+        entry = {"room": room, "peers": [peer], "code": code, "reason": reason}
+        self._pending.setdefault(node, []).append(entry)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        pending, self._pending = self._pending, {}
+        for node, entries in pending.items():
+            self._queue.put_nowait((node, [_encode_out(e) for e in entries]))
+
+    async def _write_forever(self) -> None:
+        while True:
+            node, entries = await self._queue.get()
+            try:
+                await self._bus.add_many(node_stream(node), entries)
+            except Exception:
+                log.exception("relay to hub %s failed: %d entries dropped", node, len(entries))
+
+
+def _encode_out(entry: dict[str, Any]) -> OutFields:
+    peers = ",".join(str(p) for p in entry["peers"]).encode()
+    if "data" in entry:
+        return {b"t": b"f", b"r": entry["room"], b"p": peers, b"d": entry["data"]}
+    return {
+        b"t": b"c",
+        b"r": entry["room"],
+        b"p": peers,
+        b"c": entry["code"],
+        b"m": entry["reason"].encode()[:120],
+    }
+
+
+class RemotePeer:
+    """A participant connected to another hub; what the room sends it goes through the outbox."""
+
+    def __init__(self, peer_id: int, node: str, remote: int, room: str, outbox: Outbox) -> None:
+        self.id = peer_id
+        self.node, self.remote, self.room = node, remote, room
+        self._outbox = outbox
+        self.closed = False
+
+    def send(self, data: bytes) -> None:
+        if not self.closed:
+            self._outbox.send(self.node, self.room, self.remote, data)
+
+    def close(self, code: int, reason: str) -> None:
+        if not self.closed:
+            self.closed = True
+            self._outbox.close(self.node, self.room, self.remote, code, reason)
+
+
+class OwnerRelay:
+    """Reads one owned room's inbound stream and plays it into the live room."""
+
+    def __init__(
+        self, live: LiveRoom, bus: Bus, outbox: Outbox, next_peer_id: Callable[[], int]
+    ) -> None:
+        self.live = live
+        self._bus, self._outbox, self._next_peer_id = bus, outbox, next_peer_id
+        self._peers: dict[tuple[str, int], RemotePeer] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        # Only what arrives from now on is for this owner: earlier entries were the previous
+        # owner's, whose participants have been told to reconnect.
+        after = await self._bus.last_id(room_stream(self.live.id))
+        self._task = asyncio.create_task(self._run(after), name=f"relay:{self.live.id}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _run(self, after: bytes) -> None:
+        stream = room_stream(self.live.id)
+        checked = asyncio.get_running_loop().time()
+        while True:
+            try:
+                for entry_id, fields in await self._bus.read(stream, after, READ_BLOCK_MS):
+                    after = entry_id
+                    self._handle(fields)
+                now = asyncio.get_running_loop().time()
+                if now - checked > NODE_CHECK_S:
+                    checked = now
+                    await self._drop_dead_hubs()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("room %s: reading the relay failed; going on from %r", self.live.id,
+                              after)  # fmt: skip
+                await asyncio.sleep(0.5)
+
+    def _handle(self, fields: Fields) -> None:
+        kind = fields.get(b"t")
+        key = (fields[b"n"].decode(), int(fields[b"p"]))
+        if kind == b"j":
+            peer = RemotePeer(self._next_peer_id(), key[0], key[1], self.live.id, self._outbox)
+            self._peers[key] = peer
+            role = Role(fields[b"r"].decode())
+            self.live.connect(peer, role, {"access": fields[b"a"].decode(), "via": key[0]})
+        elif kind == b"f":
+            found = self._peers.get(key)
+            if found is not None and not found.closed:
+                self._receive(found, fields[b"d"])
+        elif kind == b"l":
+            gone = self._peers.pop(key, None)
+            if gone is not None:
+                gone.closed = True
+                self.live.disconnect(gone.id)
+
+    def _receive(self, peer: RemotePeer, frame: bytes) -> None:
+        try:
+            self.live.receive(peer.id, frame)
+        except Exception:  # a bug of ours: this peer goes, the room carries on
+            log.exception("room %s: remote peer %s: message not handled", self.live.id, peer.id)
+            peer.close(Close.UNAVAILABLE, "internal error handling your message")
+
+    async def _drop_dead_hubs(self) -> None:
+        """Participants of a hub that died without saying goodbye leave the room."""
+        for node in {node for node, _ in self._peers}:
+            if not await self._bus.alive(node):
+                log.warning("room %s: hub %s is gone; its participants leave", self.live.id, node)
+                for key in [k for k in self._peers if k[0] == node]:
+                    self.live.disconnect(self._peers.pop(key).id)
