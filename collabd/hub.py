@@ -235,9 +235,13 @@ class Hub:
         try:
             await self.hooks.unload(live)
         finally:
-            await live.close()
             if self.cluster is not None:
+                # The lease goes back before the peers are told to go, so the hub they
+                # reconnect to can take the room at once (what arrives meanwhile is refused
+                # by the fence; its senders resend it to the new owner).
+                await live.flush()
                 await self.cluster.detach(live)
+            await live.close()
         log.info("room %s unloaded", session_id)
 
     async def _unload_idle_forever(self) -> None:

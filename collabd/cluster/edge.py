@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from collabd.background import spawn
 from collabd.cluster.bus import Bus, Fields, OutFields, node_stream, room_stream
 from collabd.cluster.lease import Lease
 from collabd.sync.peer import Peer
@@ -21,6 +22,7 @@ from collabd.sync.wire import Close
 
 log = logging.getLogger("collabd.cluster")
 READ_BLOCK_MS = 1000
+JOIN_ANSWER_S = 5.0
 OwnerOf = Callable[[str], Awaitable[Lease | None]]
 
 
@@ -29,6 +31,7 @@ class Relayed:
     room: str
     peer: Peer
     lease: Lease  # the owner it was sent to
+    answered: bool = False  # the owner has sent it something (its join was taken)
 
 
 @dataclass
@@ -73,7 +76,14 @@ class Edge:
             state.watcher = asyncio.create_task(self._watch(room), name=f"edge:{room}")
         fields: OutFields = {b"t": b"j", b"n": self.node, b"p": peer.id, b"r": role, b"a": access}
         await self._bus.add(room_stream(room), fields)
+        spawn(self._expect_answer(conn), f"edge-join:{peer.id}")
         return conn
+
+    async def _expect_answer(self, conn: Relayed) -> None:
+        """An owner answers a join at once (its sync step 1); one that does not was stopping."""
+        await asyncio.sleep(min(JOIN_ANSWER_S, self._check_every_s * 3))
+        if not conn.answered and conn.peer.id in self._conns:
+            conn.peer.close(Close.MOVED, "the hub running this session did not answer: moving")
 
     async def frame(self, conn: Relayed, data: bytes) -> None:
         await self._bus.add(
@@ -105,7 +115,11 @@ class Edge:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("reading this hub's relay stream failed; going on from %r", after)
+                # Whatever the owners sent meanwhile may be gone (a Redis restart empties the
+                # streams): the participants reconnect and resync rather than miss it.
+                log.exception("reading this hub's relay stream failed; its participants reconnect")
+                for conn in list(self._conns.values()):
+                    conn.peer.close(Close.UNAVAILABLE, "the relay between hubs failed: reconnect")
                 await asyncio.sleep(0.5)
 
     def _deliver(self, fields: Fields) -> None:
@@ -114,6 +128,7 @@ class Edge:
             data = fields[b"d"]
             for conn in peers:
                 if conn is not None:
+                    conn.answered = True
                     conn.peer.send(data)
         else:
             code, reason = int(fields[b"c"]), fields[b"m"].decode(errors="replace")
@@ -136,3 +151,4 @@ class Edge:
                 if lease is None or not lease.live or lease.token != conn.lease.token:
                     conn.peer.close(Close.MOVED, "the hub running this session stopped: moving")
         self._rooms.pop(room, None)
+

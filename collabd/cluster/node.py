@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from collabd.background import spawn
 from collabd.cluster.bus import Bus
 from collabd.cluster.edge import Edge
 from collabd.cluster.lease import Lease, Leases
@@ -62,6 +63,7 @@ class Cluster:
         self.leases = Leases(store.pool, self.node, node_url, lease_ttl_s)
         self.bus = Bus(redis_url)
         self.outbox = Outbox(self.bus)
+        self.outbox.on_failed = self._lost_frames_to
         self.edge = Edge(self.bus, self.node, self.owner, check_every_s=lease_ttl_s / 3)
         self._owned: dict[str, _Owned] = {}
         self._heartbeat: asyncio.Task[None] | None = None
@@ -109,7 +111,7 @@ class Cluster:
         await relay.start()
         keeper = asyncio.create_task(self._keep(live, token), name=f"lease:{live.id}")
         self._owned[live.id] = _Owned(token, relay, keeper)
-        live.on_fenced = lambda gone: _spawn(unload(gone.id), f"unload:{gone.id}")
+        live.on_fenced = lambda gone: spawn(unload(gone.id), f"unload:{gone.id}")
 
     async def detach(self, live: LiveRoom) -> None:
         """The room was unloaded here: stop relaying, and hand the lease back if still ours."""
@@ -124,6 +126,10 @@ class Cluster:
                 await asyncio.to_thread(self.leases.release, live.id, owned.token)
             except Exception:
                 log.exception("room %s: releasing its lease failed (it will expire)", live.id)
+
+    def _lost_frames_to(self, node: str) -> None:
+        for owned in self._owned.values():
+            owned.relay.drop_node(node)
 
     async def _keep(self, live: LiveRoom, token: int) -> None:
         renewed = time.monotonic()
@@ -167,17 +173,3 @@ class Cluster:
     def healthy(self) -> bool:
         return self.redis_error is None and self.database_error is None
 
-
-_background: set[asyncio.Task[None]] = set()
-
-
-def _spawn(work: Awaitable[None], name: str) -> None:
-    async def run() -> None:
-        try:
-            await work
-        except Exception:
-            log.exception("%s failed", name)
-
-    task = asyncio.get_running_loop().create_task(run(), name=name)
-    _background.add(task)  # keep a reference until it ends
-    task.add_done_callback(_background.discard)

@@ -33,6 +33,7 @@ class Outbox:
         self._queue: asyncio.Queue[tuple[str, list[OutFields]]] = asyncio.Queue()
         self._scheduled = False
         self._writer: asyncio.Task[None] | None = None
+        self.on_failed: Callable[[str], None] = lambda node: None  # frames to `node` were lost
 
     def start(self) -> None:
         self._writer = asyncio.create_task(self._write_forever(), name="cluster-outbox")
@@ -76,7 +77,8 @@ class Outbox:
             try:
                 await self._bus.add_many(node_stream(node), entries)
             except Exception:
-                log.exception("relay to hub %s failed: %d entries dropped", node, len(entries))
+                log.exception("relay to hub %s failed: %d entries lost", node, len(entries))
+                self.on_failed(node)
 
 
 def _encode_out(entry: dict[str, Any]) -> OutFields:
@@ -162,7 +164,10 @@ class OwnerRelay:
             self.live.connect(peer, role, {"access": fields[b"a"].decode(), "via": key[0]})
         elif kind == b"f":
             found = self._peers.get(key)
-            if found is not None and not found.closed:
+            if found is None:  # joined a previous owner, or dropped here: it rejoins and resyncs
+                reason = "the hub running this session changed: reconnecting"
+                self._outbox.close(key[0], self.live.id, key[1], Close.MOVED, reason)
+            elif not found.closed:
                 self._receive(found, fields[b"d"])
         elif kind == b"l":
             gone = self._peers.pop(key, None)
@@ -182,5 +187,12 @@ class OwnerRelay:
         for node in {node for node, _ in self._peers}:
             if not await self._bus.alive(node):
                 log.warning("room %s: hub %s is gone; its participants leave", self.live.id, node)
-                for key in [k for k in self._peers if k[0] == node]:
-                    self.live.disconnect(self._peers.pop(key).id)
+                self.drop_node(node)
+
+    def drop_node(self, node: str) -> None:
+        """That hub's participants leave (it is gone, or what was sent to it was lost: they
+        rejoin and resync through Yjs when their hub reconnects them)."""
+        for key in [k for k in self._peers if k[0] == node]:
+            peer = self._peers.pop(key)
+            peer.closed = True
+            self.live.disconnect(peer.id)
