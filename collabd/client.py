@@ -55,6 +55,7 @@ class NotebookClient:
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._synced = asyncio.Event()
+        self._step2_waiters: list[asyncio.Future[None]] = []
         self._changed = asyncio.Event()
         self._applying_remote = False
         self.doc.observe(self._on_local_change)
@@ -161,6 +162,10 @@ class NotebookClient:
                 self._applying_remote = False
             if message.kind is Kind.SYNC_STEP2:
                 self._synced.set()
+                waiters, self._step2_waiters = self._step2_waiters, []
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(None)
         elif message.kind is Kind.AWARENESS:
             self.awareness.apply_awareness_update(message.payload, "remote")
         elif message.kind is Kind.AUTH:
@@ -305,8 +310,26 @@ class NotebookClient:
             ) from None
         return json.loads(raw) if raw else None
 
+    async def flush(self, timeout: float = 30.0) -> None:
+        """Wait until the hub has every edit made here so far.
+
+        The hub answers a sync step 1 after the frames sent before it, with everything applied:
+        so once its step 2 is back, a request about those edits finds them (the page does the
+        same before a run)."""
+        if self._ws is None:
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self._step2_waiters.append(waiter)
+        # a task, like the edits' sends: it goes out after them, in order
+        asyncio.get_running_loop().create_task(
+            self._send(protocol.sync_step1(self.doc.get_state()))
+        )
+        await asyncio.wait_for(waiter, timeout)
+
     async def run(self, *cell_ids: str) -> Any:
-        """Queue cells to run on the shared kernel, as this participant."""
+        """Queue cells to run on the shared kernel, as this participant (after its edits reach
+        the hub, so what runs is what it wrote)."""
+        await self.flush()
         by = {"name": self.name, "client_id": self.client_id}
         if len(cell_ids) == 1:
             return await self.request("POST", "/execute", {"cell_id": cell_ids[0], "by": by})
