@@ -136,8 +136,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "open":
         return open_notebook(args)
     if args.command == "replay":
-        return replay(args.file, host=args.host, port=args.port, token=args.token,
-                      log_level=args.log_level)  # fmt: skip
+        return replay(
+            args.file, host=args.host, port=args.port, token=args.token, log_level=args.log_level
+        )
     return 2
 
 

@@ -46,8 +46,9 @@ def _cluster(settings: Settings, store: Store) -> Cluster | None:
     if not settings.redis_url:
         return None
     if not isinstance(store, PostgresStore):
-        raise ValueError("a cluster (--redis-url) needs the shared PostgreSQL store"
-                         " (--database-url)")  # fmt: skip
+        raise ValueError(
+            "a cluster (--redis-url) needs the shared PostgreSQL store (--database-url)"
+        )
     return Cluster(
         store, settings.redis_url, node_url=settings.internal_url, lease_ttl_s=settings.lease_ttl_s
     )

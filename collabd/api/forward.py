@@ -40,8 +40,9 @@ async def to_owner(request: Request, exc: Exception) -> Response:
     try:
         answer = await cluster.http.request(request.method, url, content=body, headers=headers)
     except httpx.HTTPError as error:
-        log.warning("forwarding %s %s to %s failed: %r", request.method, request.url.path,
-                    lease.node, error)  # fmt: skip
+        log.warning(
+            "forwarding %s %s to %s failed: %r", request.method, request.url.path, lease.node, error
+        )
         return _moving()
     kept = {k: v for k, v in answer.headers.items() if k.lower() in _PASS_OUT}
     return Response(answer.content, status_code=answer.status_code, headers=kept)

@@ -100,8 +100,9 @@ class Edge:
                 room_stream(conn.room), {b"t": b"l", b"n": self.node, b"p": conn.peer.id}
             )
         except Exception:  # the owner drops participants of unreachable hubs itself
-            log.warning("room %s: could not tell the owner that peer %s left", conn.room,
-                        conn.peer.id)  # fmt: skip
+            log.warning(
+                "room %s: could not tell the owner that peer %s left", conn.room, conn.peer.id
+            )
 
     # what owners send
 
@@ -151,4 +152,3 @@ class Edge:
                 if lease is None or not lease.live or lease.token != conn.lease.token:
                     conn.peer.close(Close.MOVED, "the hub running this session stopped: moving")
         self._rooms.pop(room, None)
-

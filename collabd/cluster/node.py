@@ -172,4 +172,3 @@ class Cluster:
     @property
     def healthy(self) -> bool:
         return self.redis_error is None and self.database_error is None
-

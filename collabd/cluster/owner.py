@@ -150,8 +150,9 @@ class OwnerRelay:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("room %s: reading the relay failed; going on from %r", self.live.id,
-                              after)  # fmt: skip
+                log.exception(
+                    "room %s: reading the relay failed; going on from %r", self.live.id, after
+                )
                 await asyncio.sleep(0.5)
 
     def _handle(self, fields: Fields) -> None:

@@ -24,9 +24,10 @@ def client(hub: Any, session: dict[str, Any], name: str, token: str = "edit") ->
 
 
 def finished(c: NotebookClient, cell: str, count: int) -> bool:
-    return c.cell(cell).get("execution_count") == count and c.cell(cell).get(
-        "execution_state"
-    ) == "idle"
+    return (
+        c.cell(cell).get("execution_count") == count
+        and c.cell(cell).get("execution_state") == "idle"
+    )
 
 
 async def test_a_session_is_one_document_on_every_hub(cluster_factory: Any) -> None:
@@ -55,8 +56,9 @@ async def test_a_session_is_one_document_on_every_hub(cluster_factory: Any) -> N
             await c.wait_for(lambda c=c: c.source(cell).startswith("# bob was here\nx = 6"), WAIT)
         # cursors cross hubs too: each sees the others' presence
         await ann.wait_for(
-            lambda: {s.get("user", {}).get("name") for s in ann.others().values()}
-            >= {"bob", "cat"},
+            lambda: (
+                {s.get("user", {}).get("name") for s in ann.others().values()} >= {"bob", "cat"}
+            ),
             WAIT,
         )
         # a viewer on a relaying hub changes nothing anywhere
@@ -85,8 +87,9 @@ async def test_a_session_is_one_document_on_every_hub(cluster_factory: Any) -> N
             status, runs = hub.api("GET", f"/api/sessions/{sid}/runs", token=view)
             assert status == 200 and [r["cell_id"] for r in runs] == [cell]
         statuses = [health(hub) for hub in cluster.hubs]
-        assert all(code == 200 and body["redis"] == body["database"] == "ok"
-                   for code, body in statuses)  # fmt: skip
+        assert all(
+            code == 200 and body["redis"] == body["database"] == "ok" for code, body in statuses
+        )
         assert [sid in body["owned"] for _, body in statuses].count(True) == 1
     finally:
         for c in (ann, bob, cat):
@@ -150,8 +153,10 @@ async def test_the_owner_killed_another_hub_takes_over_and_nothing_shown_is_lost
         assert new_owner in others
         old_pid = bob.output_text(cell).strip()
         await bob.run(cell)
-        await ann.wait_for(lambda: finished(ann, cell, 1) and ann.output_text(cell).strip()
-                           not in ("", old_pid), WAIT)  # fmt: skip
+        await ann.wait_for(
+            lambda: finished(ann, cell, 1) and ann.output_text(cell).strip() not in ("", old_pid),
+            WAIT,
+        )
         # the dead hub comes back with the same links and finds the same document
         cluster.hubs[owner].start()
         back = client(cluster.hubs[owner], session, "cat")
@@ -200,4 +205,3 @@ async def test_a_graceful_stop_hands_sessions_over_without_waiting_for_the_lease
     finally:
         await ann.close()
         await bob.close()
-
