@@ -30,7 +30,10 @@ _STATUS = {
     "closing": 409,
     "not_loaded": 409,
     "queue_full": 429,
+    "kernel_busy": 409,
+    "kernel_error": 422,
 }
+MAX_CODE = 1024 * 1024
 
 
 async def _session(request: Request) -> SessionKernel:
@@ -138,10 +141,47 @@ async def answer_input(request: Request) -> Response:
     return JSONResponse({"request_id": request_id, "status": "answered"})
 
 
+def _code_and_cursor(body: dict[str, Any]) -> tuple[str, int]:
+    code, cursor = body.get("code"), body.get("cursor_pos")
+    if not isinstance(code, str) or len(code) > MAX_CODE:
+        raise ApiError(422, "bad_request", f'"code" must be a string of at most {MAX_CODE}')
+    if cursor is None:
+        cursor = len(code)
+    if type(cursor) is not int or not 0 <= cursor <= len(code):
+        raise ApiError(422, "bad_request", '"cursor_pos" must be a position in "code"')
+    return code, cursor
+
+
+async def complete(request: Request) -> Response:
+    """Completions from the shared kernel, for the asker only (nothing goes in the document)."""
+    session = await _session(request)
+    code, cursor = _code_and_cursor(await json_body(request))
+    try:
+        return JSONResponse(await session.complete(code, cursor))
+    except ExecutionError as exc:
+        raise _api_error(exc) from None
+
+
+async def inspect(request: Request) -> Response:
+    """What the kernel says of the name at the cursor (Shift-Tab), for the asker only."""
+    session = await _session(request)
+    body = await json_body(request)
+    code, cursor = _code_and_cursor(body)
+    detail = body.get("detail_level", 0)
+    if detail not in (0, 1):
+        raise ApiError(422, "bad_request", '"detail_level" must be 0 or 1')
+    try:
+        return JSONResponse(await session.inspect(code, cursor, detail))
+    except ExecutionError as exc:
+        raise _api_error(exc) from None
+
+
 routes = [
     Route("/api/sessions/{session_id}/execute", execute, methods=["POST"]),
     Route("/api/sessions/{session_id}/queue/{request_id}", cancel, methods=["DELETE"]),
     Route("/api/sessions/{session_id}/kernel/interrupt", interrupt, methods=["POST"]),
     Route("/api/sessions/{session_id}/kernel/restart", restart, methods=["POST"]),
     Route("/api/sessions/{session_id}/input", answer_input, methods=["POST"]),
+    Route("/api/sessions/{session_id}/complete", complete, methods=["POST"]),
+    Route("/api/sessions/{session_id}/inspect", inspect, methods=["POST"]),
 ]

@@ -7,6 +7,7 @@ jupyter_client beside the hub; a kernel on another machine plugs in here too.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,13 @@ class Kernel(Protocol):
 
     def answer_input(self, value: str) -> None: ...
 
+    async def request(
+        self, msg_type: str, content: dict[str, Any], timeout: float
+    ) -> dict[str, Any]:
+        """Send a shell request outside the run queue (complete, inspect) and return its reply's
+        content; TimeoutError when the kernel does not answer in time (it is busy running)."""
+        ...
+
     async def interrupt(self) -> None: ...
 
     async def shutdown(self) -> None: ...
@@ -52,3 +60,33 @@ class Kernel(Protocol):
 
 
 KernelFactory = Callable[[str, Path], Kernel]
+
+
+class SideRequests:
+    """Requests sent beside the runs (completion, inspection): their replies go to whoever
+    asked, and their status messages never reach a run's collector."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._ids: set[str] = set()  # still to be seen idle on iopub
+
+    def expect(self, msg_id: str) -> asyncio.Future[dict[str, Any]]:
+        future = asyncio.get_running_loop().create_future()
+        self._waiting[msg_id] = future
+        self._ids.add(msg_id)
+        return future
+
+    def forget(self, msg_id: str) -> None:
+        self._waiting.pop(msg_id, None)
+
+    def take(self, message: KernelMessage) -> bool:
+        """True if the message belongs to a side request (and was handled here)."""
+        if message.parent_id is None or message.parent_id not in self._ids:
+            return False
+        if message.channel == "shell":
+            future = self._waiting.pop(message.parent_id, None)
+            if future is not None and not future.done():
+                future.set_result(message.content)
+        elif message.msg_type == "status" and message.content.get("execution_state") == "idle":
+            self._ids.discard(message.parent_id)
+        return True

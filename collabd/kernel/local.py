@@ -17,7 +17,7 @@ from typing import Any
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
-from collabd.kernel.base import KernelMessage, KernelStartError
+from collabd.kernel.base import KernelMessage, KernelStartError, SideRequests
 
 log = logging.getLogger("collabd.kernel.local")
 
@@ -42,6 +42,7 @@ class JupyterKernel:
         self._kc: Any = None
         self._inbox: asyncio.Queue[KernelMessage] = asyncio.Queue()
         self._readers: list[asyncio.Task[None]] = []
+        self._side = SideRequests()
 
     async def start(self) -> None:
         km = AsyncKernelManager(kernel_name=self.name)
@@ -74,6 +75,18 @@ class JupyterKernel:
     async def execute(self, code: str) -> str:
         msg_id: str = self._client().execute(code, allow_stdin=True, stop_on_error=False)
         return msg_id
+
+    async def request(
+        self, msg_type: str, content: dict[str, Any], timeout: float
+    ) -> dict[str, Any]:
+        kc = self._client()
+        msg = kc.session.msg(msg_type, content)
+        reply = self._side.expect(msg["header"]["msg_id"])
+        kc.shell_channel.send(msg)
+        try:
+            return await asyncio.wait_for(reply, timeout)
+        finally:
+            self._side.forget(msg["header"]["msg_id"])
 
     async def receive(self, timeout: float) -> KernelMessage | None:
         if not self._inbox.empty():  # no timer needed while a flood keeps the inbox full
@@ -135,9 +148,9 @@ class JupyterKernel:
                 await asyncio.sleep(0.5)
                 continue
             parent = msg.get("parent_header") or {}
-            self._inbox.put_nowait(
-                KernelMessage(channel, msg["msg_type"], parent.get("msg_id"), msg["content"])
-            )
+            message = KernelMessage(channel, msg["msg_type"], parent.get("msg_id"), msg["content"])
+            if not self._side.take(message):
+                self._inbox.put_nowait(message)
 
 
 def _lower_priority(km: AsyncKernelManager) -> None:

@@ -36,6 +36,7 @@ __all__ = ["ExecutionError", "KernelDied", "SessionKernel"]
 log = logging.getLogger("collabd.kernel.execution")
 
 LIVENESS_POLL_S = 2.0  # how often an idle kernel is checked for having died
+SIDE_TIMEOUT_S = 5.0  # completion and inspection give up after this long
 
 
 class ExecutionError(Exception):
@@ -134,6 +135,37 @@ class SessionKernel:
             self._view.cancel_queued(reason, "restart")
             await self._runner.stop(reason)
             await self._life.restart_locked(reason)
+
+    # completion and inspection: beside the queue, answered to the asker only
+
+    async def complete(self, code: str, cursor_pos: int) -> dict[str, Any]:
+        content = {"code": code, "cursor_pos": cursor_pos}
+        reply = await self._side_request("complete_request", content)
+        return {
+            "matches": [str(m) for m in reply.get("matches") or []],
+            "cursor_start": int(reply.get("cursor_start", cursor_pos)),
+            "cursor_end": int(reply.get("cursor_end", cursor_pos)),
+            "metadata": reply.get("metadata") or {},
+        }
+
+    async def inspect(self, code: str, cursor_pos: int, detail_level: int) -> dict[str, Any]:
+        content = {"code": code, "cursor_pos": cursor_pos, "detail_level": detail_level}
+        reply = await self._side_request("inspect_request", content)
+        return {"found": bool(reply.get("found")), "data": reply.get("data") or {}}
+
+    async def _side_request(self, msg_type: str, content: dict[str, Any]) -> dict[str, Any]:
+        kernel = self.kernel
+        if kernel is None or self.status not in ("idle", "busy"):
+            raise ExecutionError("no_kernel", "no kernel is running yet: run a cell first")
+        if self.status == "busy":  # it answers shell requests in order, after the run
+            raise ExecutionError("kernel_busy", "the kernel is busy running a cell")
+        try:
+            reply = await kernel.request(msg_type, content, SIDE_TIMEOUT_S)
+        except TimeoutError:
+            raise ExecutionError("kernel_busy", "the kernel did not answer in time") from None
+        if reply.get("status") not in (None, "ok"):
+            raise ExecutionError("kernel_error", str(reply.get("evalue") or "the kernel failed"))
+        return reply
 
     def answer_input(self, request_id: str, value: str) -> None:
         run, kernel = self._runner.current, self.kernel
