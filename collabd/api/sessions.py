@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from collabd import notebook
+from collabd import notebook, notebooks
 from collabd.api.access import hub_of, require_admin, session_access
 from collabd.api.body import json_body
 from collabd.api.errors import ApiError
@@ -40,6 +42,28 @@ async def list_sessions(request: Request) -> Response:
         item["participants"] = live.peer_count if live else 0
         result.append(item)
     return JSONResponse(result)
+
+
+async def list_notebooks(request: Request) -> Response:
+    """The home page's list: every notebook under the root, with its session if it has one."""
+    require_admin(request)
+    hub = hub_of(request)
+    files, cut = await asyncio.to_thread(
+        notebooks.list_notebooks, hub.settings.root, hub.settings.data
+    )
+    by_path = {record.path: record for record in await hub.sessions()}
+    items = []
+    for f in files:
+        item: dict[str, Any] = {"path": f.path, "size": f.size, "modified": f.modified}
+        record = by_path.get(f.path)
+        if record is not None:
+            live = hub.loaded(record.id)
+            item["session"] = {
+                **links(hub, record, Access.ADMIN),
+                "participants": live.peer_count if live else 0,
+            }
+        items.append(item)
+    return JSONResponse({"root": hub.settings.root.name, "notebooks": items, "truncated": cut})
 
 
 async def get_session(request: Request) -> Response:
@@ -80,6 +104,7 @@ async def save(request: Request) -> Response:
 routes = [
     Route("/api/sessions", create_session, methods=["POST"]),
     Route("/api/sessions", list_sessions, methods=["GET"]),
+    Route("/api/notebooks", list_notebooks, methods=["GET"]),
     Route("/api/sessions/{session_id}", get_session, methods=["GET"]),
     Route("/api/sessions/{session_id}/notebook", get_notebook, methods=["GET"]),
     Route("/api/sessions/{session_id}/save", save, methods=["POST"]),

@@ -59,7 +59,7 @@ async def page(request: Request) -> Response:
     return FileResponse(index, headers=PAGE_HEADERS)
 
 
-live_pages = [Route("/s/{session_id}", page)]
+live_pages = [Route("/", page), Route("/s/{session_id}", page)]
 replay_pages = [Route("/s/{session_id}/replay", page)]
 assets = [
     Route("/frame", frame),
