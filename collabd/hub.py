@@ -92,6 +92,9 @@ class Hub:
         """A connection's id in this hub's rooms, local or relayed from another hub."""
         return next(self._peer_ids)
 
+    def rooms(self) -> list[LiveRoom]:
+        return list(self._rooms.values())
+
     def health(self) -> dict[str, Any]:
         """What `/api/health` says of this hub; `ok` is False while a service it needs is down."""
         fields: dict[str, Any] = {"rooms": self.room_count}

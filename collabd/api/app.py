@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from collabd.api import forward, health, kernel, recording, replay, sessions, web, ws
+from collabd.api import forward, health, kernel, metrics, recording, replay, sessions, web, ws
 from collabd.api.errors import HANDLERS
 from collabd.api.sources import LiveSources, ReplaySources
 from collabd.cluster.node import Cluster, OwnedElsewhere
@@ -66,6 +66,7 @@ def live_routes() -> list[BaseRoute]:
         *kernel.routes,
         *ws.routes,
         *health.routes,
+        *metrics.routes,
         *web.live_pages,
         *web.replay_pages,
         *web.assets,

@@ -9,6 +9,7 @@ id it saw instead of silently missing what was sent meanwhile.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -18,6 +19,11 @@ Fields = dict[bytes, bytes]
 
 OutFields = dict[FieldT, EncodableT]
 STREAM_MAXLEN = 10_000  # entries kept per stream (approximately): catch-up room for a slow reader
+
+
+def entry_age(entry_id: bytes) -> float:
+    """Seconds since Redis added the entry (its id starts with Redis' clock in ms)."""
+    return max(0.0, time.time() - int(entry_id.split(b"-", 1)[0]) / 1000)
 
 
 def room_stream(room: str) -> str:

@@ -14,8 +14,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from collabd import metrics
 from collabd.background import spawn
-from collabd.cluster.bus import Bus, Fields, OutFields, node_stream, room_stream
+from collabd.cluster.bus import Bus, Fields, OutFields, entry_age, node_stream, room_stream
 from collabd.cluster.lease import Lease
 from collabd.sync.peer import Peer
 from collabd.sync.wire import Close
@@ -112,6 +113,7 @@ class Edge:
             try:
                 for entry_id, fields in await self._bus.read(stream, after, READ_BLOCK_MS):
                     after = entry_id
+                    metrics.RELAY_LAG_SECONDS.labels("from_owner").observe(entry_age(entry_id))
                     self._deliver(fields)
             except asyncio.CancelledError:
                 raise

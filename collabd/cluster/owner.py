@@ -14,7 +14,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from collabd.cluster.bus import Bus, Fields, OutFields, node_stream, room_stream
+from collabd import metrics
+from collabd.cluster.bus import Bus, Fields, OutFields, entry_age, node_stream, room_stream
 from collabd.sync.liveroom import LiveRoom
 from collabd.sync.room import Role
 from collabd.sync.wire import Close
@@ -142,6 +143,7 @@ class OwnerRelay:
             try:
                 for entry_id, fields in await self._bus.read(stream, after, READ_BLOCK_MS):
                     after = entry_id
+                    metrics.RELAY_LAG_SECONDS.labels("to_owner").observe(entry_age(entry_id))
                     self._handle(fields)
                 now = asyncio.get_running_loop().time()
                 if now - checked > NODE_CHECK_S:

@@ -17,6 +17,7 @@ from typing import Any
 
 from pycrdt import Doc
 
+from collabd import metrics
 from collabd.kernel import docstate, outputs
 from collabd.kernel.base import Kernel, KernelMessage
 from collabd.kernel.life import KernelDied, KernelLife
@@ -258,6 +259,7 @@ class Runner:
         if run.died is not None:
             status = Status.ERROR
         rest = self.queue.finish(request.request_id, status, reason)
+        metrics.RUNS.labels(str(status)).inc()
         last_run = {
             "by": dict(request.by),
             "started": run.started,

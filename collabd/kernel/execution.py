@@ -42,6 +42,9 @@ class Execution(Extension):
         self._sessions[live.id] = session
         session.start(with_kernel=self._hub.settings.kernel_start_with_session)
 
+    def kernels(self) -> list[SessionKernel]:
+        return list(self._sessions.values())
+
     async def on_unload(self, live: LiveRoom) -> None:
         session = self._sessions.pop(live.id, None)
         if session is not None:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from pycrdt import Doc, merge_updates
 
+from collabd import metrics
 from collabd.settings import Settings
 from collabd.store import NewEntry, Snapshot, Store
 from collabd.store.base import AWARENESS, EVENT, UPDATE, Fenced
@@ -72,6 +73,7 @@ class LiveRoom:
         self._presence_pending: dict[str, NewEntry] = {}  # the latest throttled state per origin
         self._presence_timers: dict[str, asyncio.TimerHandle] = {}
         self._observer = observer
+        self._outbox_since = 0.0  # when the oldest action waiting in the outbox arrived
         self.fence = fence  # this hub's lease token, in a cluster: every write carries it
         self.fenced_out = False  # another hub owns the room now: nothing more is written
         self.on_fenced: Callable[[LiveRoom], None] | None = None
@@ -155,6 +157,8 @@ class LiveRoom:
                 if peer is not None:
                     peer.close(action.code, action.reason[:120])
             else:
+                if not self._outbox:
+                    self._outbox_since = time.perf_counter()
                 self._outbox.append(action)
         if self._outbox:
             self._wake()
@@ -187,6 +191,7 @@ class LiveRoom:
     async def _flush_batch(self) -> None:
         batch, self._outbox = self._outbox, []
         events, self._events = self._events, []
+        since = self._outbox_since
         entries = events + self._entries_for(batch)
         snapshot_state = None
         updates = sum(1 for a in batch if isinstance(a, Publish))
@@ -194,9 +199,11 @@ class LiveRoom:
             snapshot_state = self.doc.get_update()  # exactly the state after this batch
         if entries:
             try:
+                started = time.perf_counter()
                 self._last_seq = await self._run_io(
                     self._store.append, self.id, entries, fence=self.fence
                 )
+                metrics.STORE_WRITE_SECONDS.observe(time.perf_counter() - started)
             except Fenced:
                 self.lose_ownership()
                 return
@@ -206,6 +213,8 @@ class LiveRoom:
                 raise
         self._cadence.logged(updates)
         self._send(batch)
+        if updates:
+            metrics.FANOUT_SECONDS.observe(time.perf_counter() - since)
         if snapshot_state is not None:
             await self._snapshot(snapshot_state)
 
@@ -243,6 +252,7 @@ class LiveRoom:
         for action in batch:
             if isinstance(action, Publish):
                 entries.append(NewEntry(now, UPDATE, action.origin, action.update))
+                metrics.UPDATES_IN.labels(action.origin.partition(":")[0]).inc()
             elif isinstance(action, Relay) and self.settings.record:
                 entry = self._record_presence(action.origin, action.awareness_update, now)
                 if entry is not None:
@@ -306,6 +316,9 @@ class LiveRoom:
             self._observer.change(self, publishes)
 
     def _broadcast(self, frame: bytes, exclude: PeerId | None) -> None:
+        sent = 0
         for peer_id, peer in list(self._peers.items()):
             if peer_id != exclude:
                 peer.send(frame)
+                sent += 1
+        metrics.FRAMES_OUT.inc(sent)

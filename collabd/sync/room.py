@@ -93,6 +93,13 @@ class Room:
         """Client id -> awareness state, for everyone present."""
         return dict(self.awareness.states)
 
+    def roles(self) -> dict[str, int]:
+        """How many peers hold each role."""
+        counts = {str(role): 0 for role in Role}
+        for info in self._peers.values():
+            counts[str(info.role)] += 1
+        return counts
+
     def join(self, peer: PeerId, role: Role) -> list[Action]:
         """A peer connected: ask for its state and show it who is here."""
         self._peers[peer] = _Peer(role)
