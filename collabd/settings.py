@@ -31,6 +31,8 @@ class Settings:
     rate_burst: int = 2000
     max_participants: int = 200
     max_send_buffer_bytes: int = 64 * MiB  # a peer that reads slower than this is dropped
+    max_presence_ids: int = 4  # client ids one connection may show presence for
+    max_presence_bytes: int = 64 * 1024  # one client's presence state (JSON)
 
     # document and storage
     snapshot_every: int = 500  # log entries between snapshots

@@ -23,7 +23,17 @@ from collabd.store.base import AWARENESS, EVENT, UPDATE
 from collabd.store.cadence import SnapshotCadence
 from collabd.sync import protocol
 from collabd.sync.peer import Peer
-from collabd.sync.room import Action, Close, PeerId, Publish, Relay, Reply, Role, Room
+from collabd.sync.room import (
+    Action,
+    Close,
+    PeerId,
+    PresenceLimits,
+    Publish,
+    Relay,
+    Reply,
+    Role,
+    Room,
+)
 from collabd.sync.wire import Close as CloseCode
 
 log = logging.getLogger("collabd.sync.room")
@@ -55,7 +65,8 @@ class LiveRoom:
         observer: RoomObserver | None = None,
     ) -> None:
         self.id = session_id
-        self.room = Room(doc)
+        limits = PresenceLimits(settings.max_presence_ids, settings.max_presence_bytes)
+        self.room = Room(doc, limits)
         self.settings = settings
         self._store = store
         self._run_io = run_io
