@@ -14,7 +14,7 @@ from pathlib import Path
 
 import uvicorn
 
-from collabd import __version__, auth
+from collabd import __version__, auth, logredact
 from collabd.api.app import create_app, create_replay_app
 from collabd.api.links import links
 from collabd.auth import Access
@@ -135,7 +135,9 @@ def replay(path: Path, *, host: str, port: int, token: str | None, log_level: st
     session = file.session
     print(f"collabd {__version__} replaying {path} ({session.path})", flush=True)
     print(f"  replay link: http://{host}:{port}/s/{session.id}/replay#token={token}", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, lifespan="on")
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on")
+    logredact.install()  # after uvicorn.Config, which configures uvicorn's loggers
+    uvicorn.Server(config).run()
     return 0
 
 
@@ -160,6 +162,7 @@ def serve(
         ws_per_message_deflate=False,
         lifespan="on",
     )
+    logredact.install()  # after uvicorn.Config, which configures uvicorn's loggers
     server = uvicorn.Server(config)
 
     async def run() -> None:
