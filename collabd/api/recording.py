@@ -28,6 +28,9 @@ from collabd.recording import history, reader
 from collabd.recording.file import export
 from collabd.recording.retention import Retention, policy_of
 
+MAX_SEQ = 2**63 - 1  # SQLite's largest integer
+MAX_TIME = 253402300799.0  # 9999-12-31T23:59:59Z
+
 
 async def source_of(request: Request) -> Source:
     return await sources_of(request).source(request)
@@ -45,7 +48,13 @@ def _time(request: Request, key: str, default: float | None = None) -> float:
         raise ApiError(400, "bad_request", f"?{key}= must be Unix seconds, got {raw!r}") from None
     if not math.isfinite(value):
         raise ApiError(400, "bad_request", f"?{key}= must be a finite number")
-    return value
+    return _in_range(value, f"?{key}=")
+
+
+def _in_range(t: float, name: str) -> float:
+    if not 0 <= t <= MAX_TIME:  # beyond it, naming a moment (time.gmtime) overflows
+        raise ApiError(400, "bad_request", f"{name} must be Unix seconds before year 10000")
+    return t
 
 
 async def _notebook_at(source: Source, t: float) -> notebook.NotebookJSON:
@@ -93,7 +102,7 @@ async def get_events(request: Request) -> Response:
     room = source.record.id
     if request.query_params.get("updates") in ("1", "true"):
         after = request.query_params.get("after_seq")
-        if after is not None and not after.isdigit():
+        if after is not None and not (after.isdigit() and int(after) <= MAX_SEQ):
             raise ApiError(400, "bad_request", "?after_seq= must be a log seq")
         try:
             window = await source.run_io(
@@ -160,6 +169,7 @@ async def fork(request: Request) -> Response:
     t = body.get("t")
     if not isinstance(t, (int, float)) or isinstance(t, bool) or not math.isfinite(t):
         raise ApiError(400, "bad_request", '{"t": <Unix seconds>} is required')
+    _in_range(float(t), '"t"')
     source = await source_of(request)
     nb = await _notebook_at(source, float(t))
     try:
