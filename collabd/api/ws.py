@@ -63,7 +63,7 @@ async def join(websocket: WebSocket) -> None:
         return await refuse(
             websocket, Close.UNAVAILABLE, f"the notebook could not be loaded: {exc}"[:120]
         )
-    if live.peer_count >= settings.max_participants:
+    if live.peer_count >= settings.participant_limit(can_edit(access)):
         return await refuse(websocket, Close.FULL, "the session is full")
     await websocket.accept()
     peer = WebSocketPeer(next(_peer_ids), websocket, settings.max_send_buffer_bytes)
