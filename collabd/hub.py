@@ -123,6 +123,11 @@ class Hub:
     def loaded(self, session_id: str) -> LiveRoom | None:
         return self._rooms.get(session_id)
 
+    @property
+    def store_error(self) -> str | None:
+        """Why writing to the store fails right now (rooms keep retrying), or None."""
+        return next((r.store_error for r in self._rooms.values() if r.store_error), None)
+
     async def room(self, record: SessionRecord) -> LiveRoom:
         """The session's room, loading it if needed; concurrent callers share one load."""
         live = self._rooms.get(record.id)

@@ -87,8 +87,15 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
     )
     app.state.hub = live
     app.state.recordings = LiveSources()
-    app.state.health = lambda: {"rooms": live.room_count}
+    app.state.health = lambda: _health(live)
     return app
+
+
+def _health(hub: Hub) -> dict[str, Any]:
+    fields: dict[str, Any] = {"rooms": hub.room_count}
+    if hub.store_error is not None:
+        fields.update(ok=False, store=hub.store_error)
+    return fields
 
 
 def create_replay_app(file: Recording, token: str) -> Starlette:

@@ -16,8 +16,10 @@ HealthFields = Callable[[], dict[str, Any]]
 
 
 async def health(request: Request) -> Response:
+    """200 while the hub works; 503 when its fields say `"ok": false` (the store is failing)."""
     fields: HealthFields = request.app.state.health
-    return JSONResponse({"ok": True, "version": __version__, **fields()})
+    body = {"ok": True, "version": __version__, **fields()}
+    return JSONResponse(body, status_code=200 if body["ok"] else 503)
 
 
 routes = [Route("/api/health", health)]

@@ -82,6 +82,7 @@ class LiveRoom:
         self._presence_pending: dict[str, NewEntry] = {}  # the latest throttled state per origin
         self._presence_timers: dict[str, asyncio.TimerHandle] = {}
         self._observer = observer
+        self.store_error: str | None = None  # why the last append failed, while it keeps failing
         self.idle_since: float | None = time.monotonic()
         self.closed = False
 
@@ -174,12 +175,17 @@ class LiveRoom:
             self._wakeup.clear()
             if self.settings.merge_window_s:
                 await asyncio.sleep(self.settings.merge_window_s)
+            was_failing = self.store_error is not None
             try:
                 await self._flush_once()
-            except Exception:
-                log.exception("room %s: flush failed; will retry", self.id)
+            except Exception as exc:
+                if not was_failing:  # once per outage, not every retry
+                    log.exception("room %s: flush failed (%s); retrying", self.id, exc)
                 await asyncio.sleep(0.5)
                 self._wake()
+            else:
+                if was_failing and self.store_error is None:
+                    log.warning("room %s: the store accepts writes again", self.id)
 
     async def _flush_once(self) -> None:
         async with self._flush_lock:
@@ -196,10 +202,13 @@ class LiveRoom:
         if entries:
             try:
                 self._last_seq = await self._run_io(self._store.append, self.id, entries)
-            except BaseException:
+            except BaseException as exc:
                 self._outbox[:0] = batch  # keep order; nothing was sent
                 self._events[:0] = events
+                if isinstance(exc, Exception):  # the hub tells newcomers and /api/health
+                    self.store_error = str(exc) or type(exc).__name__
                 raise
+            self.store_error = None
         self._cadence.logged(updates)
         self._send(batch)
         if snapshot_state is not None:
