@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import sqlite3
 import sys
 import webbrowser
 from collections.abc import Awaitable, Callable, Sequence
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import uvicorn
 
-from collabd import __version__, auth
+from collabd import __version__, auth, logredact
 from collabd.api.app import create_app, create_replay_app
 from collabd.api.links import links
 from collabd.auth import Access
@@ -48,11 +49,19 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="where the store lives: sessions, update log, snapshots (default: ROOT/.collabd)",
     )
-    parser.add_argument(
+    token = parser.add_mutually_exclusive_group()
+    token.add_argument(
         "--token",
         default=None,
         help="admin token for creating sessions (default: $COLLABD_TOKEN, else a new random"
-        " one, printed)",
+        " one, printed); visible to other users in `ps`: prefer --token-file or $COLLABD_TOKEN",
+    )
+    token.add_argument(
+        "--token-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="read the admin token from this file (its first line)",
     )
     parser.add_argument(
         "--database-url",
@@ -119,10 +128,48 @@ def settings_from(args: argparse.Namespace, root: Path) -> Settings:
     settings.host, settings.port = args.host, args.port
     settings.root = root.resolve()
     settings.data = (args.data or (settings.root / ".collabd")).resolve()
-    settings.token = args.token or os.environ.get("COLLABD_TOKEN") or None
+    settings.token = admin_token(args)
     settings.database_url = args.database_url or settings.database_url
     settings.redis_url = args.redis_url or settings.redis_url
     return settings
+
+
+def unreadable_store(path: Path, exc: Exception) -> str:
+    return (
+        f"the store {path} cannot be read ({exc}): it is damaged or not a collabd database."
+        " Move it aside (or restore a backup) and start again, or use another --data folder"
+    )
+
+
+class CliError(Exception):
+    """A problem with what the command was given: printed on one line, exit code 1."""
+
+
+TOKEN_ON_COMMAND_LINE = (
+    "collabd: warning: --token is visible to every user of this machine (ps, /proc);"
+    " give it as COLLABD_TOKEN or with --token-file PATH instead"
+)
+
+
+def admin_token(args: argparse.Namespace) -> str | None:
+    """--token, else --token-file, else $COLLABD_TOKEN, else None (one is generated)."""
+    if args.token:
+        print(TOKEN_ON_COMMAND_LINE, file=sys.stderr, flush=True)
+        return str(args.token)
+    if args.token_file is not None:
+        return read_token_file(args.token_file)
+    return os.environ.get("COLLABD_TOKEN") or None
+
+
+def read_token_file(path: Path) -> str:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read the token file {path}: {exc}") from None
+    token = lines[0].strip() if lines else ""
+    if not token:
+        raise CliError(f"the token file {path} is empty")
+    return token
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,11 +177,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    if args.command == "serve":
-        settings = settings_from(args, args.root or Path.cwd())
-        return serve(settings, log_level=args.log_level)
-    if args.command == "open":
-        return open_notebook(args)
+    try:
+        if args.command == "serve":
+            settings = settings_from(args, args.root or Path.cwd())
+            return serve(settings, log_level=args.log_level)
+        if args.command == "open":
+            return open_notebook(args)
+    except CliError as exc:
+        print(f"collabd: {exc}", file=sys.stderr, flush=True)
+        return 1
     if args.command == "replay":
         return replay(
             args.file, host=args.host, port=args.port, token=args.token, log_level=args.log_level
@@ -150,7 +201,9 @@ def replay(path: Path, *, host: str, port: int, token: str | None, log_level: st
     session = file.session
     print(f"collabd {__version__} replaying {path} ({session.path})", flush=True)
     print(f"  replay link: http://{host}:{port}/s/{session.id}/replay#token={token}", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, lifespan="on")
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="on")
+    logredact.install()  # after uvicorn.Config, which configures uvicorn's loggers
+    uvicorn.Server(config).run()
     return 0
 
 
@@ -163,7 +216,10 @@ def serve(
     generated = not settings.token
     if generated:
         settings.token = auth.new_token()
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except sqlite3.DatabaseError as exc:
+        raise CliError(unreadable_store(settings.db_path, exc)) from None
     hub: Hub = app.state.hub
     config = uvicorn.Config(
         app,
@@ -175,6 +231,7 @@ def serve(
         ws_per_message_deflate=False,
         lifespan="on",
     )
+    logredact.install()  # after uvicorn.Config, which configures uvicorn's loggers
     server = uvicorn.Server(config)
 
     async def run() -> None:

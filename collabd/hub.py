@@ -100,6 +100,8 @@ class Hub:
         fields: dict[str, Any] = {"rooms": self.room_count}
         if self.cluster is not None:
             fields.update(self.cluster.health(), ok=self.cluster.healthy)
+        if self.store_error is not None:
+            fields.update(ok=False, store=self.store_error)
         return fields
 
     # sessions
@@ -155,6 +157,11 @@ class Hub:
 
     def loaded(self, session_id: str) -> LiveRoom | None:
         return self._rooms.get(session_id)
+
+    @property
+    def store_error(self) -> str | None:
+        """Why writing to the store fails right now (rooms keep retrying), or None."""
+        return next((r.store_error for r in self._rooms.values() if r.store_error), None)
 
     async def room(self, record: SessionRecord) -> LiveRoom:
         """The session's room, loading it if needed; concurrent callers share one load."""

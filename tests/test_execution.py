@@ -303,7 +303,7 @@ async def test_view_tokens_and_bad_requests_are_refused(khub: HubProcess) -> Non
         status, reply = khub.api(method, f"/api/sessions/{sid}/{path}", body, token="nope")
         assert status == 401, (path, reply)
         status, reply = khub.api(method, f"/api/sessions/missing/{path}", body, token=edit)
-        assert status == 404, (path, reply)
+        assert status == 401, (path, reply)  # same as a wrong token: ids cannot be probed
     url = f"/api/sessions/{sid}/execute"
     for body, expected in [
         ({"cell_id": "no-such-cell"}, 404),

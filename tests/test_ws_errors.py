@@ -71,7 +71,9 @@ async def test_admin_token_is_not_a_document_token_for_other_sessions(
 
 
 async def test_unknown_session_is_4404(limited_hub: HubProcess) -> None:
-    got, _, frames = await close_of(f"ws://127.0.0.1:{limited_hub.port}/ws/nope?token=x")
+    # only the admin token learns that a session does not exist (finding 11); others get 4401
+    url = f"ws://127.0.0.1:{limited_hub.port}/ws/nope?token={limited_hub.token}"
+    got, _, frames = await close_of(url)
     assert (got, frames) == (4404, [])
 
 

@@ -145,13 +145,17 @@ async function openAll (urls, timeoutMs) {
 
 /** N editors type into random cells at `rate` edits/s each; measures delivery latency. */
 async function runEdit (cfg) {
-  const { url, n, rate, duration, drain = 10, seed = 1 } = cfg
+  const { n, rate, duration, drain = 10, seed = 1 } = cfg
+  // `urls` (optional): editor i joins urls[i % urls.length] (e.g. the hubs of a cluster, the
+  // first being the one that should load the room); otherwise every editor joins `url`
+  const urls = Array.isArray(cfg.urls) && cfg.urls.length ? cfg.urls : [cfg.url]
   let rnd = seed >>> 0
   const random = () => { rnd = (rnd * 1664525 + 1013904223) >>> 0; return rnd / 4294967296 }
   // one editor first, so the room is loaded before the others join (the fresh-room race is
   // measured on its own by the `fresh` mode)
-  const first = await openAll([url], 30000)
-  const clients = [...first, ...(await openAll(Array(n - 1).fill(url), 30000))]
+  const first = await openAll([urls[0]], 30000)
+  const rest = Array.from({ length: n - 1 }, (_, i) => urls[(i + 1) % urls.length])
+  const clients = [...first, ...(await openAll(rest, 30000))]
   const base = summary(clients)
   if (base.synced < n) return { error: 'not all editors synced', ...base }
   const cellCount = clients[0].doc.getArray('cells').length
@@ -165,7 +169,11 @@ async function runEdit (cfg) {
   let wall0 = now()
   let delivered = 0
   let totalSent = 0
-  for (const r of clients) {
+  // with several urls: latencies per (sender's url index, receiver's url index)
+  const groupOf = new Map(clients.map((c, i) => [c.doc.clientID, i % urls.length]))
+  const pathLat = new Map()
+  for (const [ri, r] of clients.entries()) {
+    const rg = ri % urls.length
     const next = new Map() // sender clientID -> index of its first edit not yet seen here
     r.doc.on('afterTransaction', (tr) => {
       if (tr.local) return
@@ -177,6 +185,11 @@ async function runEdit (cfg) {
         while (i < rec.clocks.length && rec.clocks[i] <= clock) {
           const lat = t - rec.times[i]
           latencies.push(lat)
+          if (urls.length > 1) {
+            const key = `${groupOf.get(client)}>${rg}`
+            if (!pathLat.has(key)) pathLat.set(key, [])
+            pathLat.get(key).push(lat)
+          }
           const bucket = Math.floor((rec.times[i] - wall0) / 250)
           if (!(bucket in worst) || worst[bucket] < lat) worst[bucket] = lat
           delivered++
@@ -230,6 +243,8 @@ async function runEdit (cfg) {
   latencies.sort((a, b) => a - b)
   const after = summary(clients)
   for (const c of clients) c.close()
+  // per url (when several): the latency of the edits each group of editors received
+  const byPath = urls.length > 1 ? perPath(pathLat) : undefined
   return {
     n,
     rate,
@@ -253,24 +268,40 @@ async function runEdit (cfg) {
     loopDelayMax: loop.max / 1e6 - 5,
     stillOpen: clients.filter((c) => c.closeCode === null).length,
     closeCodes: after.closeCodes,
-    errors: after.errors
+    errors: after.errors,
+    editorsPerUrl: urls.map((_, k) => clients.filter((_, i) => i % urls.length === k).length),
+    byPath
   }
+}
+
+/** {from, to, count, p50, p99} per (sender's url index, receiver's url index). */
+function perPath (pathLat) {
+  return [...pathLat.entries()].sort().map(([key, lat]) => {
+    lat.sort((a, b) => a - b)
+    const [from, to] = key.split('>').map(Number)
+    return { from, to, count: lat.length, p50: percentile(lat, 50), p99: percentile(lat, 99) }
+  })
 }
 
 /** Connect -> synced time of a new client, `tries` times, one after the other. */
 async function runSync (cfg) {
-  const { url, tries = 7, timeout = 60 } = cfg
+  const { tries = 7, timeout = 60 } = cfg
+  // `urls` (optional): try i goes to urls[i % urls.length], so that several ways in (e.g. the
+  // hubs of a cluster) alternate under the same machine load; `urlIndex[k]` says whose times[k]
+  const urls = Array.isArray(cfg.urls) && cfg.urls.length ? cfg.urls : [cfg.url]
   const times = []
+  const urlIndex = []
   const cells = []
   const bytes = [] // bytes received up to and including sync step 2
   const failures = []
   for (let i = 0; i < tries; i++) {
     if (i === 1) await mark('sync-warm-start') // try 0 opened the room cold
-    const c = new Client(url)
+    const c = new Client(urls[i % urls.length])
     c.connect()
     await waitFor(() => c.synced || c.closeCode !== null, timeout * 1000, 1)
     if (c.synced) {
       times.push(c.syncMs)
+      urlIndex.push(i % urls.length)
       bytes.push(c.syncBytes)
       cells.push(c.doc.getArray('cells').length)
     } else {
@@ -281,7 +312,7 @@ async function runSync (cfg) {
   }
   if (tries > 1) await mark('sync-warm-end')
   const sorted = [...times].sort((a, b) => a - b)
-  return { tries, times, median: percentile(sorted, 50), cells, bytes, failures }
+  return { tries, times, urlIndex, median: percentile(sorted, 50), cells, bytes, failures }
 }
 
 /** Open `count` idle synced connections to one room, for the server's RSS per connection. */

@@ -24,7 +24,9 @@ def token_of(conn: HTTPConnection, *, query_ok: bool = True) -> str | None:
 
 
 def require_admin(conn: HTTPConnection) -> None:
-    if access_for(token_of(conn), None, hub_of(conn).admin_token) is not Access.ADMIN:
+    # Header only: a `?token=` ends up in access logs, proxies' logs and shell history.
+    token = token_of(conn, query_ok=False)
+    if access_for(token, None, hub_of(conn).admin_token) is not Access.ADMIN:
         raise ApiError(401, "unauthorized", "this needs the admin token (Authorization: Bearer)")
 
 
@@ -38,10 +40,12 @@ async def session_access(
         raise ApiError(401, "unauthorized", "a session token is needed (Authorization: Bearer)")
     record = await hub.session(conn.path_params["session_id"])
     access = access_for(token, record, hub.admin_token)
-    if record is None:
-        raise ApiError(404, "not_found", "no such session")
+    # A wrong token gets the same answer whether the session exists or not, so session ids
+    # cannot be probed; only the admin learns that one does not exist.
     if access is None:
         raise ApiError(401, "unauthorized", "the token is not valid for this session")
+    if record is None:
+        raise ApiError(404, "not_found", "no such session")
     if edit and not can_edit(access):
         raise ApiError(403, "forbidden", "a view link cannot change anything")
     return record, access

@@ -26,6 +26,8 @@ async def json_body(request: Request) -> dict[str, Any]:
         data = json.loads(body or b"{}")
     except ValueError as exc:
         raise ApiError(400, "bad_json", f"request body is not JSON: {exc}") from None
+    except RecursionError:
+        raise ApiError(400, "bad_json", "request body is nested too deeply") from None
     if not isinstance(data, dict):
         raise ApiError(422, "bad_request", "request body must be a JSON object")
     return data

@@ -16,7 +16,8 @@ HealthFields = Callable[[], dict[str, Any]]
 
 
 async def health(request: Request) -> Response:
-    """200 while this hub can serve; 503 (for load balancers) while a service it needs is down."""
+    """200 while this hub can serve; 503 (for load balancers) when its fields say `"ok": false`
+    (the store is failing, or in a cluster Redis or PostgreSQL is down)."""
     fields: HealthFields = request.app.state.health
     body = {"ok": True, "version": __version__, **fields()}
     return JSONResponse(body, status_code=200 if body["ok"] else 503)

@@ -27,6 +27,10 @@ from collabd.auth import Access
 from collabd.recording import history, reader
 from collabd.recording.file import export
 from collabd.recording.retention import Retention, policy_of
+from collabd.store import Store
+
+MAX_SEQ = 2**63 - 1  # SQLite's largest integer
+MAX_TIME = 253402300799.0  # 9999-12-31T23:59:59Z
 
 
 async def source_of(request: Request) -> Source:
@@ -45,7 +49,13 @@ def _time(request: Request, key: str, default: float | None = None) -> float:
         raise ApiError(400, "bad_request", f"?{key}= must be Unix seconds, got {raw!r}") from None
     if not math.isfinite(value):
         raise ApiError(400, "bad_request", f"?{key}= must be a finite number")
-    return value
+    return _in_range(value, f"?{key}=")
+
+
+def _in_range(t: float, name: str) -> float:
+    if not 0 <= t <= MAX_TIME:  # beyond it, naming a moment (time.gmtime) overflows
+        raise ApiError(400, "bad_request", f"{name} must be Unix seconds before year 10000")
+    return t
 
 
 async def _notebook_at(source: Source, t: float) -> notebook.NotebookJSON:
@@ -93,7 +103,7 @@ async def get_events(request: Request) -> Response:
     room = source.record.id
     if request.query_params.get("updates") in ("1", "true"):
         after = request.query_params.get("after_seq")
-        if after is not None and not after.isdigit():
+        if after is not None and not (after.isdigit() and int(after) <= MAX_SEQ):
             raise ApiError(400, "bad_request", "?after_seq= must be a log seq")
         try:
             window = await source.run_io(
@@ -160,6 +170,7 @@ async def fork(request: Request) -> Response:
     t = body.get("t")
     if not isinstance(t, (int, float)) or isinstance(t, bool) or not math.isfinite(t):
         raise ApiError(400, "bad_request", '{"t": <Unix seconds>} is required')
+    _in_range(float(t), '"t"')
     source = await source_of(request)
     nb = await _notebook_at(source, float(t))
     try:
@@ -167,20 +178,28 @@ async def fork(request: Request) -> Response:
     except Exception as exc:
         raise ApiError(409, "invalid_notebook", f"the notebook at t is not valid: {exc}") from None
     hub = hub_of(request)
-    rel = await hub.run_io(_write_beside, hub.settings.root, record.path, float(t), nb)
-    new, _ = await hub.create_session(rel)
+    rel = await hub.run_io(_write_beside, hub.settings.root, hub.store, record.path, float(t), nb)
+    new, created = await hub.create_session(rel)
+    if not created:  # someone made a session for that very name since: never hand theirs out
+        raise ApiError(409, "exists", f"{rel} got a session of its own meanwhile; try again")
     result = links(hub, new, Access.EDIT)
     result["forked_from"] = {"id": record.id, "t": t}
     return JSONResponse(result, status_code=201)
 
 
-def _write_beside(root: Path, path: str, t: float, nb: notebook.NotebookJSON) -> str:
-    """Write the notebook next to `path` under a name that says the moment; never overwrite."""
+def _write_beside(
+    root: Path, store: Store, path: str, t: float, nb: notebook.NotebookJSON
+) -> str:
+    """Write the notebook next to `path` under a name that says the moment; never overwrite a
+    file, and never take a name that has a session (its file may be gone: the session stays,
+    and creating a "new" one there would hand out that session's tokens)."""
     folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
     name = moment_name(path, t)
     for n in range(1, 1000):
         candidate = folder + (name if n == 1 else name.replace(".ipynb", f"-{n}.ipynb"))
-        _, full = paths.normalize(root, candidate)
+        rel, full = paths.normalize(root, candidate)
+        if store.session_for_path(rel) is not None:
+            continue
         try:
             with open(full, "x", encoding="utf-8") as f:
                 f.write(notebook.to_text(nb))

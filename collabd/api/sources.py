@@ -65,10 +65,10 @@ class ReplaySources:
     token: str
 
     async def source(self, request: Request) -> Source:
+        if not auth.same(token_of(request), self.token):  # first: ids cannot be probed
+            raise ApiError(401, "unauthorized", "the token is not valid for this recording")
         if request.path_params["session_id"] != self.session.id:
             raise ApiError(404, "not_found", "no such session")
-        if not auth.same(token_of(request), self.token):
-            raise ApiError(401, "unauthorized", "the token is not valid for this recording")
         return Source(self.store, self.session, _to_thread, True)
 
 

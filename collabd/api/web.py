@@ -16,7 +16,7 @@ PAGE_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
         "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self' ws: wss:; "
-        "frame-src 'self' blob: data:; object-src 'none'; base-uri 'none'; "
+        "frame-src 'self' blob: data:; object-src 'none'; base-uri 'none'; form-action 'none'; "
         "frame-ancestors 'self'"
     ),
     "Referrer-Policy": "no-referrer",

@@ -66,7 +66,10 @@ async def join(websocket: WebSocket) -> None:
         return await refuse(
             websocket, Close.UNAVAILABLE, f"the notebook could not be loaded: {exc}"[:120]
         )
-    if live.peer_count >= settings.max_participants:
+    if hub.store_error is not None:  # joining needs a write; say why instead of hanging
+        reason = f"the hub cannot write to its store: {hub.store_error}"
+        return await refuse(websocket, Close.UNAVAILABLE, reason[:120])
+    if live.peer_count >= settings.participant_limit(can_edit(access)):
         return await refuse(websocket, Close.FULL, "the session is full")
     await websocket.accept()
     peer = WebSocketPeer(hub.next_peer_id(), websocket, settings.max_send_buffer_bytes)

@@ -9,10 +9,11 @@ and jupyter_client beside the hub).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from collabd.extension import Extension, RoomLoad
-from collabd.kernel.base import KernelFactory
+from collabd.kernel.base import Kernel, KernelFactory
 from collabd.kernel.local import JupyterKernel
 from collabd.kernel.session import ExecutionError, SessionKernel
 from collabd.sync.liveroom import LiveRoom
@@ -24,10 +25,13 @@ if TYPE_CHECKING:
 class Execution(Extension):
     """Gives every loaded room its session kernel; stops them all with the hub."""
 
-    def __init__(self, hub: Hub, factory: KernelFactory = JupyterKernel) -> None:
+    def __init__(self, hub: Hub, factory: KernelFactory | None = None) -> None:
         self._hub = hub
-        self._factory = factory
+        self._factory = factory or self._local_kernel
         self._sessions: dict[str, SessionKernel] = {}
+
+    def _local_kernel(self, name: str, cwd: Path) -> Kernel:
+        return JupyterKernel(name, cwd, secrets=(self._hub.admin_token,))
 
     def session(self, live: LiveRoom) -> SessionKernel:
         session = self._sessions.get(live.id)

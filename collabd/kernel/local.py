@@ -11,6 +11,8 @@ import contextlib
 import logging
 import os
 import queue
+import re
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,16 +30,38 @@ SHUTDOWN_WAIT_S = 3.0
 KERNEL_NICENESS = 5
 
 
+# Variables a kernel never gets: it runs any participant's code. The hub's own settings (the admin
+# token among them) and whatever looks like a credential of the user who started the hub.
+_HUB_PREFIX = "COLLABD_"
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSW|API_?KEY|PRIVATE_?KEY|CREDENTIAL|AUTH", re.I)
+
+
+def kernel_env(
+    environ: Mapping[str, str] | None = None, *, secrets: Collection[str] = ()
+) -> dict[str, str]:
+    """The environment a kernel starts with: the hub's, without its settings, anything named
+    like a secret, and any variable holding one of `secrets` (the admin token) by another name."""
+    environ = os.environ if environ is None else environ
+    return {
+        name: value
+        for name, value in environ.items()
+        if not name.upper().startswith(_HUB_PREFIX)
+        and not _SECRET_NAME.search(name)
+        and not any(secret and secret in value for secret in secrets)
+    }
+
+
 def kernel_names() -> list[str]:
     return sorted(KernelSpecManager().find_kernel_specs())
 
 
 class JupyterKernel:
-    """A local kernel process started from a kernelspec, working in `cwd`."""
+    """A local kernel process started from a kernelspec, working in `cwd`, with `kernel_env`."""
 
-    def __init__(self, name: str, cwd: Path) -> None:
+    def __init__(self, name: str, cwd: Path, *, secrets: Collection[str] = ()) -> None:
         self.name = name
         self.cwd = cwd
+        self._secrets = tuple(secrets)
         self._km: AsyncKernelManager | None = None
         self._kc: Any = None
         self._inbox: asyncio.Queue[KernelMessage] = asyncio.Queue()
@@ -49,7 +73,7 @@ class JupyterKernel:
         km.shutdown_wait_time = SHUTDOWN_WAIT_S
         self._km = km  # set first: a start cancelled half way is still shut down
         try:
-            await km.start_kernel(cwd=str(self.cwd))
+            await km.start_kernel(cwd=str(self.cwd), env=kernel_env(secrets=self._secrets))
         except NoSuchKernel:
             self._km = None
             raise KernelStartError(

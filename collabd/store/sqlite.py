@@ -6,12 +6,17 @@ loss may take the last transactions), which is the guarantee the hub gives its c
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from .base import UPDATE, EntryInfo, LogEntry, NewEntry, SessionRecord, Snapshot, Store
+
+log = logging.getLogger("collabd.store")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
@@ -44,13 +49,24 @@ CREATE TABLE IF NOT EXISTS snapshots (
 class SQLiteStore(Store):
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _private_dir(self.path.parent)
+        # The file holds every session's tokens: it is created 0600 before SQLite opens it, and
+        # SQLite gives the -wal and -shm files it creates the database file's permissions.
+        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+        self.path.chmod(0o600)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        self.path.chmod(0o600)  # it holds the session tokens
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        except BaseException:
+            self._db.close()
+            raise
+        for extra in ("-wal", "-shm"):  # made by an older version, before the file was 0600
+            sidecar = self.path.with_name(self.path.name + extra)
+            if sidecar.exists():
+                sidecar.chmod(0o600)
 
     def close(self) -> None:
         with self._lock:
@@ -218,3 +234,15 @@ class SQLiteStore(Store):
                 self._db.execute("ROLLBACK")
                 raise
         return int(gone)
+
+
+def _private_dir(folder: Path) -> None:
+    """Create the data folder 0700; an existing one is left as it is (it may be shared on
+    purpose) but a warning says that others can list it."""
+    if not folder.exists():
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)  # mkdir's mode goes through the umask
+        return
+    if stat.S_IMODE(folder.stat().st_mode) & 0o077:
+        log.warning("data folder %s is readable by other users (chmod 700 it)", folder)

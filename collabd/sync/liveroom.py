@@ -24,7 +24,17 @@ from collabd.store.base import AWARENESS, EVENT, UPDATE, Fenced
 from collabd.store.cadence import SnapshotCadence
 from collabd.sync import protocol
 from collabd.sync.peer import Peer
-from collabd.sync.room import Action, Close, PeerId, Publish, Relay, Reply, Role, Room
+from collabd.sync.room import (
+    Action,
+    Close,
+    PeerId,
+    PresenceLimits,
+    Publish,
+    Relay,
+    Reply,
+    Role,
+    Room,
+)
 from collabd.sync.wire import Close as CloseCode
 
 log = logging.getLogger("collabd.sync.room")
@@ -57,7 +67,8 @@ class LiveRoom:
         fence: int | None = None,
     ) -> None:
         self.id = session_id
-        self.room = Room(doc)
+        limits = PresenceLimits(settings.max_presence_ids, settings.max_presence_bytes)
+        self.room = Room(doc, limits)
         self.settings = settings
         self._store = store
         self._run_io = run_io
@@ -78,6 +89,7 @@ class LiveRoom:
         self.fenced_out = False  # another hub owns the room now: nothing more is written
         self.on_fenced: Callable[[LiveRoom], None] | None = None
         self.loaded_tail = since_snapshot  # log entries replayed on top of the snapshot at load
+        self.store_error: str | None = None  # why the last append failed, while it keeps failing
         self.idle_since: float | None = time.monotonic()
         self.closed = False
 
@@ -177,12 +189,17 @@ class LiveRoom:
             self._wakeup.clear()
             if self.settings.merge_window_s:
                 await asyncio.sleep(self.settings.merge_window_s)
+            was_failing = self.store_error is not None
             try:
                 await self._flush_once()
-            except Exception:
-                log.exception("room %s: flush failed; will retry", self.id)
+            except Exception as exc:
+                if not was_failing:  # once per outage, not every retry
+                    log.exception("room %s: flush failed (%s); retrying", self.id, exc)
                 await asyncio.sleep(0.5)
                 self._wake()
+            else:
+                if was_failing and self.store_error is None:
+                    log.warning("room %s: the store accepts writes again", self.id)
 
     async def _flush_once(self) -> None:
         async with self._flush_lock:
@@ -207,10 +224,13 @@ class LiveRoom:
             except Fenced:
                 self.lose_ownership()
                 return
-            except BaseException:
+            except BaseException as exc:
                 self._outbox[:0] = batch  # keep order; nothing was sent
                 self._events[:0] = events
+                if isinstance(exc, Exception):  # the hub tells newcomers and /api/health
+                    self.store_error = str(exc) or type(exc).__name__
                 raise
+            self.store_error = None
         self._cadence.logged(updates)
         self._send(batch)
         if updates:

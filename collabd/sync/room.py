@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from pycrdt import Awareness, Decoder, Doc, TransactionEvent, merge_updates
+from pycrdt import Awareness, Doc, TransactionEvent, merge_updates
 
-from collabd.sync import protocol
+from collabd.sync import presence, protocol
+from collabd.sync.presence import ClientState
 from collabd.sync.protocol import Kind, ProtocolError
 from collabd.sync.wire import Close as CloseCode
 
@@ -69,6 +70,14 @@ class Close:
 Action = Reply | Publish | Relay | Close
 
 
+@dataclass(frozen=True, slots=True)
+class PresenceLimits:
+    """What one connection may put in the shared presence (settings MAX_PRESENCE_*)."""
+
+    max_ids: int = 4  # client ids one connection may introduce (a tab has one per document)
+    max_state_bytes: int = 64 * 1024  # the JSON of one client's state
+
+
 @dataclass(slots=True)
 class _Peer:
     role: Role
@@ -78,11 +87,15 @@ class _Peer:
 class Room:
     """One document and its presence, shared by the peers that joined it."""
 
-    def __init__(self, doc: Doc[Any]) -> None:
+    def __init__(self, doc: Doc[Any], limits: PresenceLimits | None = None) -> None:
         self.doc = doc
+        self.limits = limits or PresenceLimits()
         self.awareness = Awareness(doc)
         self.awareness.set_local_state(None)  # the hub itself has no presence
         self._peers: dict[PeerId, _Peer] = {}
+        # Presence ownership: the first connection to speak for a client id owns it until it
+        # leaves, so nobody can rename, move or (by leaving) remove someone else's cursor.
+        self._owners: dict[int, PeerId] = {}
         self._full_state: bytes | None = None  # what a new client needs; kept until a change
 
     @property
@@ -115,6 +128,8 @@ class Room:
         info = self._peers.pop(peer, None)
         if info is None or not info.client_ids:
             return []
+        for client_id in info.client_ids:
+            self._owners.pop(client_id, None)
         gone = [cid for cid in info.client_ids if cid in self.awareness.states]
         if not gone:
             return []
@@ -163,17 +178,43 @@ class Room:
         return [Publish(update, f"peer:{peer}", peer)]
 
     def _on_awareness(self, peer: PeerId, info: _Peer, update: bytes) -> list[Action]:
+        """Check, keep what this peer may say, and relay that (never the raw bytes).
+
+        Entries for client ids another connection owns are dropped (not refused: a browser that
+        reconnects reuses its id while the hub may not have seen the old connection go yet).
+        """
         try:
-            client_ids = _awareness_clients(update)
-            self.awareness.apply_awareness_update(update, f"peer:{peer}")
+            entries = presence.decode(update, max_state_bytes=self.limits.max_state_bytes)
+        except presence.BadPresence as exc:
+            return [Close(peer, CloseCode.BAD_FRAME, f"bad awareness update: {exc}")]
+        kept = [e for e in entries if self._may_speak_for(peer, info, e)]
+        claimed = {e.client_id for e in kept if e.present} - info.client_ids
+        if len(info.client_ids) + len(claimed) > self.limits.max_ids:
+            reason = f"presence for more than {self.limits.max_ids} client ids on one connection"
+            return [Close(peer, CloseCode.BAD_FRAME, reason)]
+        if not kept:
+            return []
+        cleaned = presence.encode(kept)
+        try:
+            self.awareness.apply_awareness_update(cleaned, f"peer:{peer}")
         except (ValueError, RuntimeError, IndexError) as exc:
             return [Close(peer, CloseCode.BAD_FRAME, f"bad awareness update: {exc}")]
-        for client_id, alive in client_ids:
-            if alive:
-                info.client_ids.add(client_id)
+        for entry in kept:
+            if entry.present:
+                info.client_ids.add(entry.client_id)
+                self._owners[entry.client_id] = peer
             else:
-                info.client_ids.discard(client_id)
-        return [Relay(protocol.awareness(update), update, f"peer:{peer}", peer)]
+                info.client_ids.discard(entry.client_id)
+                self._owners.pop(entry.client_id, None)
+        return [Relay(protocol.awareness(cleaned), cleaned, f"peer:{peer}", peer)]
+
+    def _may_speak_for(self, peer: PeerId, info: _Peer, entry: ClientState) -> bool:
+        if entry.client_id == self.doc.client_id:  # the hub's own (empty) presence
+            return False
+        owner = self._owners.get(entry.client_id)
+        if owner is None:
+            return entry.present  # removing a state nobody owns: there is none
+        return owner == peer
 
     def _on_query_awareness(self, peer: PeerId, info: _Peer, _: bytes) -> list[Action]:
         present = list(self.awareness.states)
@@ -219,15 +260,3 @@ def _refused(exc: BaseException) -> bool:
     surfaces as pyo3's PanicException, which derives from BaseException.
     """
     return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
-
-
-def _awareness_clients(update: bytes) -> list[tuple[int, bool]]:
-    """The (client id, still present) pairs an awareness update speaks of."""
-    decoder = Decoder(update)
-    result = []
-    for _ in range(decoder.read_var_uint()):
-        client_id = decoder.read_var_uint()
-        decoder.read_var_uint()  # clock
-        state = decoder.read_var_string()
-        result.append((client_id, state not in ("", "null")))
-    return result

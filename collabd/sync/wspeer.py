@@ -4,8 +4,12 @@ Under uvicorn's websockets (sans-I/O) protocol, frames are written to the transp
 `websockets.broadcast()` does, so a fan-out to N peers costs N cheap writes and no coroutine each.
 Better still, a server frame is unmasked and we never compress broadcasts (an uncompressed message
 is valid even where permessage-deflate was negotiated), so the frame for a broadcast is encoded
-once and the same bytes go to every receiver. Under any other ASGI server, or while a transport
-pushes back, frames go through a queue drained by one writer task per connection, in order.
+once and the same bytes go to every receiver. Under any other ASGI server, frames go through a
+queue drained by one writer task per connection, in order.
+
+Every path is bounded by `max_buffer`: the bytes queued here plus the transport's own write buffer.
+A peer that does not read (a tiny receive window, a stalled tab) is closed with 4408 as soon as a
+frame would take it over the limit, so the hub never holds more than that for one connection.
 """
 
 from __future__ import annotations
@@ -25,6 +29,11 @@ from collabd.sync.wire import Close
 log = logging.getLogger("collabd.ws")
 
 
+# A peer closed for reading too slowly gets its close frame behind the data it has not read; if
+# it still has not read it all after this long, the connection is dropped to free the buffer.
+SLOW_CLOSE_GRACE_S = 30.0
+TOO_SLOW_REASON = "reading too slowly: send buffer limit reached"
+
 
 class WebSocketPeer:
     def __init__(self, peer_id: int, websocket: WebSocket, max_buffer: int) -> None:
@@ -33,6 +42,7 @@ class WebSocketPeer:
         self._max_buffer = max_buffer
         self._direct = _uvicorn_protocol(websocket)
         self._queue: deque[bytes] = deque()
+        self._queued_bytes = 0
         self._writer: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
         self.closed = False
@@ -40,33 +50,58 @@ class WebSocketPeer:
     def send(self, data: bytes) -> None:
         if self.closed:
             return
-        direct = self._direct
-        if direct is not None and not self._queue and direct.writable.is_set():
-            if direct.close_sent or direct.conn.state is not State.OPEN:
-                return
-            if direct.transport.is_closing():
-                return
-            direct.transport.write(_encoded(data))
-            if direct.transport.get_write_buffer_size() > self._max_buffer:
-                self.close(Close.TOO_SLOW, "reading too slowly: send buffer limit reached")
+        if self._direct is not None:
+            self._send_direct(self._direct, data)
+        else:
+            self._send_queued(data)
+
+    def _send_direct(self, direct: Any, data: bytes) -> None:
+        """Write to uvicorn's transport now; its buffer is the only queue, and it is bounded."""
+        if direct.close_sent or direct.conn.state is not State.OPEN:
+            return
+        transport = direct.transport
+        if transport.is_closing():
+            return
+        frame = _encoded(data)
+        if transport.get_write_buffer_size() + len(frame) > self._max_buffer:
+            self.close(Close.TOO_SLOW, TOO_SLOW_REASON)
+            return
+        transport.write(frame)
+
+    def _send_queued(self, data: bytes) -> None:
+        if self._queued_bytes + len(data) > self._max_buffer:
+            self.close(Close.TOO_SLOW, TOO_SLOW_REASON)
             return
         self._queue.append(data)
+        self._queued_bytes += len(data)
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
 
     async def _drain(self) -> None:
         try:
             while self._queue and not self.closed:
-                await self._ws.send_bytes(self._queue.popleft())
+                data = self._queue.popleft()
+                self._queued_bytes -= len(data)
+                await self._ws.send_bytes(data)
         except Exception as exc:  # the connection went away; the endpoint will see it
             log.debug("peer %s: send failed: %r", self.id, exc)
-            self._queue.clear()
+            self._clear_queue()
+
+    def _clear_queue(self) -> None:
+        self._queue.clear()
+        self._queued_bytes = 0
 
     def close(self, code: int, reason: str) -> None:
         if self.closed:
             return
         self.closed = True
-        self._queue.clear()
+        self._clear_queue()
+        direct = self._direct
+        if direct is not None and not direct.writable.is_set():
+            # uvicorn's own close waits for the transport to drain, which a peer that does not
+            # read never lets happen: the close would hang and the buffer stay for good.
+            _close_behind_unread(direct, code, reason)
+            return
         self._closing = asyncio.get_running_loop().create_task(self._close(code, reason))
 
     async def wait_closed(self) -> None:
@@ -79,6 +114,22 @@ class WebSocketPeer:
             await self._ws.close(code, reason)
         except Exception as exc:
             log.debug("peer %s: close failed: %r", self.id, exc)
+
+
+def _close_behind_unread(direct: Any, code: int, reason: str) -> None:
+    """Queue the close frame behind the unread data, end the endpoint's receive loop at once,
+    and drop the connection if the client has not read up to the close within the grace."""
+    if direct.close_sent or direct.conn.state is not State.OPEN:
+        return
+    transport = direct.transport
+    if transport.is_closing():
+        return
+    direct.conn.send_close(code, reason)
+    transport.write(b"".join(direct.conn.data_to_send()))
+    direct.close_sent = True
+    direct.queue.put_nowait({"type": "websocket.disconnect", "code": code, "reason": reason})
+    # abort() on a transport that has closed meanwhile does nothing
+    asyncio.get_running_loop().call_later(SLOW_CLOSE_GRACE_S, transport.abort)
 
 
 _last: tuple[bytes, bytes] = (b"", Frame(Opcode.BINARY, b"").serialize(mask=False))
@@ -111,7 +162,7 @@ def _uvicorn_protocol(websocket: WebSocket) -> Any:
     """uvicorn's websockets-sansio protocol behind this connection, if that is what serves it."""
     send = websocket.scope.get(RAW_SEND)
     proto = getattr(send, "__self__", None)
-    needed = ("conn", "transport", "writable", "close_sent")
+    needed = ("conn", "transport", "writable", "close_sent", "queue")
     if proto is not None and all(hasattr(proto, name) for name in needed):
         return proto
     return None

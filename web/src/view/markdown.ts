@@ -16,8 +16,14 @@ function ensureHooks(): void {
   })
 }
 
+/**
+ * Besides script: `<style>` could restyle the whole page (hide the toolbar, overlay fake
+ * prompts) and `<form>` could post what someone types to anywhere; markdown needs neither.
+ */
+export const SANITIZE = { USE_PROFILES: { html: true }, FORBID_TAGS: ['style', 'form'] }
+
 export function markdownToHtml(markdown: string): string {
   ensureHooks()
   const html = marked.parse(markdown, { async: false, gfm: true }) as string
-  return DOMPurify.sanitize(html, { USE_PROFILES: { html: true } })
+  return DOMPurify.sanitize(html, SANITIZE)
 }
