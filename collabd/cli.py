@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 import sqlite3
 import sys
 import webbrowser
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import uvicorn
 
-from collabd import __version__, auth, logredact
+from collabd import __version__, auth, logformat, logredact
 from collabd.api.app import create_app, create_replay_app
 from collabd.api.links import links
 from collabd.auth import Access
@@ -131,6 +132,8 @@ def settings_from(args: argparse.Namespace, root: Path) -> Settings:
     settings.token = admin_token(args)
     settings.database_url = args.database_url or settings.database_url
     settings.redis_url = args.redis_url or settings.redis_url
+    if settings.log_format not in ("text", "json"):
+        raise CliError(f"COLLABD_LOG_FORMAT must be text or json, not {settings.log_format!r}")
     return settings
 
 
@@ -232,6 +235,8 @@ def serve(
         lifespan="on",
     )
     logredact.install()  # after uvicorn.Config, which configures uvicorn's loggers
+    if settings.log_format == "json":
+        logformat.use_json(hub.cluster.node if hub.cluster else socket.gethostname())
     server = uvicorn.Server(config)
 
     async def run() -> None:

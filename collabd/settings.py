@@ -26,6 +26,7 @@ class Settings:
     token: str | None = None
     public_url: str | None = None  # base URL for links when behind a proxy
     metrics_token: str | None = None  # if set, GET /metrics needs it (Bearer)
+    log_format: str = "text"  # or "json": one JSON object per line
 
     # a cluster of hubs (all three unset: one hub on its own, SQLite in `data`)
     database_url: str | None = None  # postgresql://… : the store every hub shares

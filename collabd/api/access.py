@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 
+from collabd import logformat
 from collabd.api.errors import ApiError
 from collabd.auth import Access, access_for, can_edit
 from collabd.hub import Hub
@@ -46,6 +47,7 @@ async def session_access(
         raise ApiError(401, "unauthorized", "the token is not valid for this session")
     if record is None:
         raise ApiError(404, "not_found", "no such session")
+    logformat.session_id.set(record.id)
     if edit and not can_edit(access):
         raise ApiError(403, "forbidden", "a view link cannot change anything")
     return record, access

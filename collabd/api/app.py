@@ -24,6 +24,7 @@ from collabd.disk.disksync import DiskSync
 from collabd.extension import Extension
 from collabd.hub import Hub
 from collabd.kernel.execution import Execution
+from collabd.logformat import RequestIds
 from collabd.recording.file import Recording
 from collabd.recording.retention import Retention
 from collabd.settings import Settings
@@ -98,7 +99,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
 
     app = Starlette(
         routes=live_routes(),
-        middleware=[Middleware(KeepRawSend)],
+        middleware=[Middleware(RequestIds), Middleware(KeepRawSend)],
         lifespan=lifespan,
         exception_handlers={**HANDLERS, OwnedElsewhere: forward.to_owner},
     )
