@@ -532,6 +532,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--failover-wait", type=float, default=60.0, help="bound per failover, s")
     p.add_argument("--lease-ttl", type=float, default=2.0, help="COLLABD_LEASE_TTL_S of the hubs")
     p.add_argument("--phases", default="edit,join,failover")
+    p.add_argument(
+        "--order", default="single,spread", help="order of the two editing runs for each N"
+    )
     p.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/postgres")
     p.add_argument("--redis", default="redis://127.0.0.1:6379/0")
     p.add_argument("--server-cpu", type=int, default=0, help="core of the hubs (-1: none)")
@@ -562,7 +565,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"hubs on ports {[h.port for h in run.hubs]}, database {run.db_url}, work {work}")
         if "edit" in phases:
             for n in a.editors:
-                for mode in ("single", "spread"):
+                for mode in a.order.split(","):
                     log(f"[edit] {n} editors, {mode}")
                     try:
                         edits[f"{mode}{n}"] = measure_edit(run, n, mode)
