@@ -114,7 +114,11 @@ class Edge:
                 for entry_id, fields in await self._bus.read(stream, after, READ_BLOCK_MS):
                     after = entry_id
                     metrics.RELAY_LAG_SECONDS.labels("from_owner").observe(entry_age(entry_id))
-                    self._deliver(fields)
+                    try:
+                        self._deliver(fields)
+                    except Exception:  # one bad entry: its receivers resync, nobody else
+                        log.exception("a relay entry could not be delivered: %r", fields.keys())
+                        self._drop_receivers(fields)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -124,6 +128,12 @@ class Edge:
                 for conn in list(self._conns.values()):
                     conn.peer.close(Close.UNAVAILABLE, "the relay between hubs failed: reconnect")
                 await asyncio.sleep(0.5)
+
+    def _drop_receivers(self, fields: Fields) -> None:
+        for raw in fields.get(b"p", b"").split(b","):
+            conn = self._conns.get(int(raw)) if raw.isdigit() else None
+            if conn is not None:
+                conn.peer.close(Close.UNAVAILABLE, "a relay message was damaged: reconnecting")
 
     def _deliver(self, fields: Fields) -> None:
         peers = [self._conns.get(int(p)) for p in fields[b"p"].split(b",")]

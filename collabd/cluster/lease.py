@@ -61,9 +61,19 @@ class Leases:
         self._pool = pool
         self.node, self.node_url, self.ttl = node, node_url, ttl
 
+    def _connection(self) -> Any:
+        # Waiting for a pooled connection longer than a lease lives is pointless: the answer
+        # would come too late to keep a lease, and a database that is away must show at once.
+        return self._pool.connection(timeout=self.ttl)
+
+    def ping(self) -> None:
+        """Raise when the database cannot be reached."""
+        with self._connection() as conn:
+            conn.execute("SELECT 1")
+
     def acquire(self, room: str) -> int | None:
         """This hub's new token if it took the room, else None (someone else holds it)."""
-        with self._pool.connection() as conn, conn.transaction():
+        with self._connection() as conn, conn.transaction():
             row = conn.execute(
                 _ACQUIRE, {"room": room, "node": self.node, "url": self.node_url, "ttl": self.ttl}
             ).fetchone()
@@ -75,20 +85,20 @@ class Leases:
 
     def renew(self, room: str, token: int) -> bool:
         """Extend the lease; False when it is no longer ours (taken over, or released)."""
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             args = {"room": room, "node": self.node, "token": token, "ttl": self.ttl}
             return conn.execute(_RENEW, args).fetchone() is not None
 
     def release(self, room: str, token: int) -> None:
         """Give the room up now (a graceful stop): the next hub that asks takes it at once."""
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             conn.execute(_RELEASE, {"room": room, "token": token})
 
     def owner(self, room: str) -> Lease | None:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             row = conn.execute(_OWNER, (room,)).fetchone()
         return Lease(room, row[0], row[1], int(row[2]), bool(row[3])) if row else None
 
     def owned(self) -> list[str]:
-        with self._pool.connection() as conn:
+        with self._connection() as conn:
             return [row[0] for row in conn.execute(_OWNED, (self.node,)).fetchall()]

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from collabd.background import spawn
-from collabd.cluster.bus import Bus
+from collabd.cluster.bus import Bus, room_stream
 from collabd.cluster.edge import Edge
 from collabd.cluster.lease import Lease, Leases
 from collabd.cluster.owner import Outbox, OwnerRelay
@@ -66,6 +66,7 @@ class Cluster:
         self.outbox.on_failed = self._lost_frames_to
         self.edge = Edge(self.bus, self.node, self.owner, check_every_s=lease_ttl_s / 3)
         self._owned: dict[str, _Owned] = {}
+        self._stream_at: dict[str, bytes] = {}  # a claimed room's inbound stream end at the claim
         self._heartbeat: asyncio.Task[None] | None = None
         self.http = httpx.AsyncClient(timeout=60.0)  # requests forwarded to other hubs
         self.redis_error: str | None = None
@@ -90,8 +91,12 @@ class Cluster:
     # ownership
 
     async def claim(self, room: str) -> int:
+        # Where the room's inbound stream ends now: joins other hubs relay from the moment
+        # the lease is ours, while the room loads, come after it and are read.
+        self._stream_at[room] = await self.bus.last_id(room_stream(room))
         token = await asyncio.to_thread(self.leases.acquire, room)
         if token is None:
+            self._stream_at.pop(room, None)
             raise OwnedElsewhere(await self.owner(room))
         log.info("room %s: this hub owns it now (token %d)", room, token)
         return token
@@ -108,13 +113,15 @@ class Cluster:
     ) -> None:
         """Start relaying a room this hub just loaded, and keep its lease."""
         relay = OwnerRelay(live, self.bus, self.outbox, next_peer_id)
-        await relay.start()
+        after = self._stream_at.pop(live.id, None) or await self.bus.last_id(room_stream(live.id))
+        await relay.start(after)
         keeper = asyncio.create_task(self._keep(live, token), name=f"lease:{live.id}")
         self._owned[live.id] = _Owned(token, relay, keeper)
         live.on_fenced = lambda gone: spawn(unload(gone.id), f"unload:{gone.id}")
 
     async def detach(self, live: LiveRoom) -> None:
         """The room was unloaded here: stop relaying, and hand the lease back if still ours."""
+        self._stream_at.pop(live.id, None)
         owned = self._owned.pop(live.id, None)
         if owned is None:
             return
@@ -149,6 +156,7 @@ class Cluster:
                 live.lose_ownership()
 
     async def _beat_forever(self) -> None:
+        """Tell the others this hub lives, and find out whether Redis and PostgreSQL answer."""
         while True:
             await asyncio.sleep(self.ttl / 3)
             try:
@@ -157,6 +165,12 @@ class Cluster:
             except Exception as exc:
                 self.redis_error = str(exc) or repr(exc)
                 log.warning("cluster heartbeat to Redis failed: %s", exc)
+            try:
+                await asyncio.to_thread(self.leases.ping)
+                self.database_error = None
+            except Exception as exc:
+                self.database_error = str(exc) or repr(exc)
+                log.warning("PostgreSQL does not answer: %s", exc)
 
     # what /api/health says
 

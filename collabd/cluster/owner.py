@@ -50,14 +50,14 @@ class Outbox:
     def send(self, node: str, room: str, peer: int, data: bytes) -> None:
         entries = self._pending.setdefault(node, [])
         last = entries[-1] if entries else None
-        if last is not None and last["data"] is data and last["room"] == room:
+        if last is not None and last.get("data") is data and last["room"] == room:
             last["peers"].append(peer)  # the same broadcast frame: one entry for the hub
         else:
             entries.append({"room": room, "peers": [peer], "data": data})
         self._schedule()
 
     def close(self, node: str, room: str, peer: int, code: int, reason: str) -> None:
-        entry = {"room": room, "peers": [peer], "code": code, "reason": reason}
+        entry = {"room": room, "peers": [peer], "code": int(code), "reason": reason}
         self._pending.setdefault(node, []).append(entry)
         self._schedule()
 
@@ -90,7 +90,7 @@ def _encode_out(entry: dict[str, Any]) -> OutFields:
         b"t": b"c",
         b"r": entry["room"],
         b"p": peers,
-        b"c": entry["code"],
+        b"c": int(entry["code"]),  # an IntEnum would be stored as its repr
         b"m": entry["reason"].encode()[:120],
     }
 
@@ -125,10 +125,10 @@ class OwnerRelay:
         self._peers: dict[tuple[str, int], RemotePeer] = {}
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
-        # Only what arrives from now on is for this owner: earlier entries were the previous
-        # owner's, whose participants have been told to reconnect.
-        after = await self._bus.last_id(room_stream(self.live.id))
+    async def start(self, after: bytes) -> None:
+        """Read what arrived after `after`: the stream's end when the room was claimed, so the
+        joins relayed while it loaded are served (earlier entries were the previous owner's,
+        whose participants have been told to reconnect)."""
         self._task = asyncio.create_task(self._run(after), name=f"relay:{self.live.id}")
 
     async def stop(self) -> None:
