@@ -7,22 +7,19 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import os
 import random
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import nbformat
+import pytest
 from pycrdt import Doc
 
 from collabd import notebook
+from collabd.api.web import FRAME_HEADERS
 from collabd.client import NotebookClient
-
-from .conftest import TOKEN, HubProcess, free_port
+from tests.support.hubproc import REPLAY_TOKEN, TOKEN, HubFactory, HubProcess, start_replay
 
 Moment = tuple[float, dict[str, Any]]
 
@@ -87,16 +84,6 @@ async def _session_with_history(
     return s, moments
 
 
-def _get(hub_base: str, path: str, token: str) -> tuple[int, bytes, dict[str, str]]:
-    req = urllib.request.Request(f"{hub_base}{path}")
-    req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            return resp.status, resp.read(), dict(resp.headers)
-    except urllib.error.HTTPError as err:
-        return err.code, err.read(), dict(err.headers)
-
-
 def _same(served: dict[str, Any], held: dict[str, Any]) -> bool:
     """Equal as notebooks (on the wire, nbformat splits text into lines)."""
     return bool(nbformat.reads(json.dumps(served), 4) == nbformat.reads(json.dumps(held), 4))
@@ -109,8 +96,11 @@ def _check_playback(api: Any, sid: str, token: str, moments: list[Moment]) -> No
         assert _same(nb, held), (t, nb["cells"], held["cells"])
 
 
-async def test_playback_gives_what_participants_held(hub_factory: Any, tmp_path: Path) -> None:
-    hub: HubProcess = hub_factory(env={"COLLABD_SNAPSHOT_EVERY": "15"})
+@pytest.mark.slow
+async def test_playback_gives_what_participants_held(
+    hub_factory: HubFactory, tmp_path: Path
+) -> None:
+    hub = hub_factory(env={"COLLABD_SNAPSHOT_EVERY": "15"})
     s, moments = await _session_with_history(hub, rounds=30, seed=7)
     sid, view = s["id"], s["view_token"]
     _check_playback(hub.api, sid, view, moments)
@@ -163,23 +153,24 @@ async def test_playback_gives_what_participants_held(hub_factory: Any, tmp_path:
     assert status == 422 and body["error"] == "before_start"
 
     # export, then serve the file on its own
-    status, data, headers = _get(hub.base, f"/api/sessions/{sid}/recording/export", view)
+    status, data, headers = hub.get(f"/api/sessions/{sid}/recording/export", view)
     assert status == 200 and "attachment" in headers.get("content-disposition", "")
     file = tmp_path / "session.collabd"
     file.write_bytes(data)
-    replay = _start_replay(file, tmp_path)
+    replay = start_replay(file, tmp_path)
     try:
-        _check_playback(replay.api, sid, "replay-token", moments[::3])
-        status, again = replay.api("GET", f"/api/sessions/{sid}/recording", token="replay-token")
+        _check_playback(replay.api, sid, REPLAY_TOKEN, moments[::3])
+        status, again = replay.api("GET", f"/api/sessions/{sid}/recording", token=REPLAY_TOKEN)
         assert status == 200 and again["counts"] == summary["counts"]
-        status, body = replay.api(
-            "POST", f"/api/sessions/{sid}/fork", {"t": t_fork}, "replay-token"
-        )
+        status, body = replay.api("POST", f"/api/sessions/{sid}/fork", {"t": t_fork}, REPLAY_TOKEN)
         assert status == 403
         status, body = replay.api("GET", f"/api/sessions/{sid}/recording", token="wrong")
         assert status == 401
-        status, _page, _ = _get(replay.base, f"/s/{sid}/replay", "replay-token")
-        assert status in (200, 503)  # 503 only when the web client is not built
+        status, page, _ = replay.get(f"/s/{sid}/replay", REPLAY_TOKEN)
+        assert status == 200, page  # the suite builds the web client first
+        status, _frame, headers = replay.get("/frame")
+        assert status == 200
+        assert headers["content-security-policy"] == FRAME_HEADERS["Content-Security-Policy"]
     finally:
         replay.stop()
 
@@ -204,35 +195,7 @@ async def test_playback_gives_what_participants_held(hub_factory: Any, tmp_path:
         assert _nb(client) == moments[-1][1]
 
 
-class _Replay(HubProcess):
-    pass
-
-
-def _start_replay(file: Path, tmp_path: Path) -> _Replay:
-    replay = _Replay(root=tmp_path, data=tmp_path / "unused")
-    port = free_port()
-    replay.port = port
-    log = tmp_path / "replay.log"
-    replay.log_path = log
-    cmd = [
-        sys.executable, "-m", "collabd.cli", "replay", str(file),
-        "--port", str(port), "--token", "replay-token", "--log-level", "warning",
-    ]  # fmt: skip
-    with open(log, "wb") as out:
-        replay.proc = subprocess.Popen(
-            cmd, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"}
-        )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert replay.proc.poll() is None, replay.log()
-        try:
-            urllib.request.urlopen(f"{replay.base}/api/health", timeout=1).read()
-            return replay
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"replay did not start:\n{replay.log()}")
-
-
+@pytest.mark.kernel
 async def test_run_history_from_a_real_kernel(hub: HubProcess) -> None:
     s = hub.create_session("runs.ipynb")
     sid = s["id"]
@@ -258,18 +221,10 @@ async def test_run_history_from_a_real_kernel(hub: HubProcess) -> None:
     assert [r["cell_id"] for r in hits] == [bad]
     _, hits = hub.api("GET", f"/api/sessions/{sid}/runs?status=ok&by=ada", token=s["view_token"])
     assert [r["cell_id"] for r in hits] == [ok]
-    status, csv_bytes, headers = _get(hub.base, f"/api/sessions/{sid}/runs?format=csv", TOKEN)
+    status, csv_bytes, headers = hub.get(f"/api/sessions/{sid}/runs?format=csv", TOKEN)
     lines = csv_bytes.decode().splitlines()
     assert status == 200 and headers["content-type"].startswith("text/csv")
     assert lines[0].startswith("seq,request_id") and any(bad in line for line in lines)
     status, summary = hub.api("GET", f"/api/sessions/{sid}/recording", token=s["view_token"])
     assert [r["request_id"] for r in summary["runs"]] == [r["request_id"] for r in found]
     assert next(p for p in summary["participants"] if p["name"] == "ada")["runs"] == 2
-
-
-def test_recording_reads_need_a_token(hub: HubProcess) -> None:
-    s = hub.create_session("t.ipynb")
-    for path in ["/recording", "/runs", "/recording/events", "/recording/notebook"]:
-        assert _get(hub.base, f"/api/sessions/{s['id']}{path}", "bad")[0] == 401
-        assert _get(hub.base, f"/api/sessions/nope{path}", s["view_token"])[0] in (401, 404)
-        assert _get(hub.base, f"/api/sessions/{s['id']}{path}", s["view_token"])[0] == 200

@@ -1,36 +1,33 @@
-"""Helpers shared by the kernel integration tests (real hub processes, real ipykernel)."""
+"""Helpers for the tests that run code on a real ipykernel through a hub process."""
 
 from __future__ import annotations
 
 import asyncio
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
+
+import pytest
 
 from collabd.client import NotebookClient
 
-from .conftest import HubProcess
+from .hubproc import HubProcess, new_hub
 
 WAIT = 60.0  # generous: other helpers' tests share the two cores
 
 
 @contextmanager
-def running_hub(env: dict[str, str] | None = None) -> Iterator[HubProcess]:
-    base = Path(tempfile.mkdtemp(prefix="collabd-kernel-"))
-    (base / "root").mkdir()
-    hub = HubProcess(root=base / "root", data=base / "data", env=env or {})
-    hub.start()
+def module_hub(
+    factory: pytest.TempPathFactory, env: dict[str, str] | None = None
+) -> Iterator[HubProcess]:
+    """A hub process for a module-scoped fixture (starting kernels is the slow part)."""
+    hub = new_hub(factory.mktemp("kernel-hub"), env).start()
     try:
         yield hub
     finally:
         hub.stop()
-        log = hub.log()
-        shutil.rmtree(base, ignore_errors=True)
-    assert "is not expected" not in log, "a kernel status change broke the state machine"
+    hub.check_log()
 
 
 def last_run(nb: NotebookClient, cell_id: str) -> dict[str, Any] | None:

@@ -6,31 +6,30 @@ session, so tests share no notebook and no kernel.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from collabd.client import ClientError, NotebookClient
-
-from .conftest import HubProcess
-from .kernel_helpers import (
+from tests.support.hubproc import HubProcess
+from tests.support.kernel import (
     WAIT,
     finished,
-    hub_has,
     kernel_status,
     last_run,
+    module_hub,
     new_cells,
     queue_cells,
-    running_hub,
     wait_finished,
 )
 
+pytestmark = pytest.mark.kernel
+
 
 @pytest.fixture(scope="module")
-def khub() -> Iterator[HubProcess]:
-    with running_hub() as hub:
+def khub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
+    with module_hub(tmp_path_factory) as hub:
         yield hub
 
 
@@ -281,53 +280,6 @@ async def test_a_million_lines_stay_bounded_and_edits_keep_flowing(khub: HubProc
         assert sum(updates) < 3 * limit  # the document did not grow with the flood
         assert len(updates) < 2000  # chunks were coalesced, not one update per line
         assert watcher.source(notes) == "".join(f"{n};" for n in range(20))
-
-
-async def test_view_tokens_and_bad_requests_are_refused(khub: HubProcess) -> None:
-    s = session(khub, "refuse")
-    sid, view, edit = s["id"], s["view_token"], s["edit_token"]
-    async with NotebookClient.from_link(s["edit_url"], name="ann") as ann:
-        (cell,) = await new_cells(ann, "print('no')")
-        markdown = ann.insert_cell(0, "# title", cell_type="markdown")
-        await hub_has(ann, [markdown])
-    calls = [
-        ("POST", "execute", {"cell_id": cell}),
-        ("DELETE", "queue/abc", None),
-        ("POST", "kernel/interrupt", {}),
-        ("POST", "kernel/restart", {}),
-        ("POST", "input", {"request_id": "x", "value": "y"}),
-    ]
-    for method, path, body in calls:
-        status, reply = khub.api(method, f"/api/sessions/{sid}/{path}", body, token=view)
-        assert status == 403 and reply["error"] == "forbidden", (path, reply)
-        status, reply = khub.api(method, f"/api/sessions/{sid}/{path}", body, token="nope")
-        assert status == 401, (path, reply)
-        status, reply = khub.api(method, f"/api/sessions/missing/{path}", body, token=edit)
-        assert status == 404, (path, reply)
-    url = f"/api/sessions/{sid}/execute"
-    for body, expected in [
-        ({"cell_id": "no-such-cell"}, 404),
-        ({"cell_id": markdown}, 422),
-        ({}, 422),
-        ({"cell_ids": []}, 422),
-        ({"cell_id": cell, "cell_ids": [cell]}, 422),
-        ({"cell_id": 5}, 422),
-        ({"cell_id": cell, "by": "me"}, 422),
-        ({"cell_ids": [cell, "no-such-cell"]}, 404),
-    ]:
-        status, reply = khub.api("POST", url, body, token=edit)
-        assert status == expected and reply["detail"], (body, reply)
-    status, reply = khub.api("POST", f"/api/sessions/{sid}/input", {"request_id": "x"}, token=edit)
-    assert status == 422
-    status, reply = khub.api(
-        "POST", f"/api/sessions/{sid}/input", {"request_id": "x", "value": "y"}, token=edit
-    )
-    assert status == 409 and reply["error"] == "no_input"
-    status, reply = khub.api("POST", f"/api/sessions/{sid}/kernel/interrupt", {}, token=edit)
-    assert status == 409 and reply["error"] == "no_kernel"  # nothing has started one yet
-    await asyncio.sleep(0)
-    async with NotebookClient.from_link(s["view_url"], name="v") as viewer:
-        assert kernel_status(viewer) is None and viewer.outputs(cell) == []
 
 
 async def test_displays_update_and_clear_as_in_jupyter(khub: HubProcess) -> None:

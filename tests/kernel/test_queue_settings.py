@@ -7,17 +7,17 @@ from collections.abc import Iterator
 import pytest
 
 from collabd.client import ClientError, NotebookClient
+from tests.support.hubproc import HubFactory, HubProcess
+from tests.support.kernel import WAIT, finished, last_run, module_hub, new_cells, queue_cells
 
-from .conftest import HubProcess
-from .kernel_helpers import WAIT, finished, last_run, new_cells, queue_cells, running_hub
-
+pytestmark = pytest.mark.kernel
 INPUT_TIMEOUT_S = 3
 
 
 @pytest.fixture(scope="module")
-def fair_hub() -> Iterator[HubProcess]:
+def fair_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     env = {"COLLABD_QUEUE_ORDER": "fair", "COLLABD_INPUT_TIMEOUT_S": str(INPUT_TIMEOUT_S)}
-    with running_hub(env) as hub:
+    with module_hub(tmp_path_factory, env) as hub:
         yield hub
 
 
@@ -85,8 +85,8 @@ async def test_a_password_answer_is_not_shown(fair_hub: HubProcess) -> None:
         assert ann.output_text(cell).endswith("7\n")
 
 
-async def test_a_full_queue_refuses_more_with_429(hub_factory: object) -> None:
-    hub: HubProcess = hub_factory(env={"COLLABD_MAX_QUEUE_LENGTH": "2"})  # type: ignore[operator]
+async def test_a_full_queue_refuses_more_with_429(hub_factory: HubFactory) -> None:
+    hub = hub_factory(env={"COLLABD_MAX_QUEUE_LENGTH": "2"})
     s = hub.create_session("full.ipynb")
     async with NotebookClient.from_link(s["edit_url"], name="eve") as eve:
         slow, quick = await new_cells(eve, "import time; time.sleep(2)", "1 + 1")

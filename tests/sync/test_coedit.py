@@ -1,4 +1,8 @@
-"""Co-editing through a real hub: several clients over real websockets converge."""
+"""Co-editing through a hub process: several clients over real websockets converge.
+
+A process on purpose: under uvicorn, fan-out writes each encoded frame straight to the transports
+(collabd/sync/wspeer.py), a path the in-process TestClient does not take.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collabd.client import NotebookClient
-
-from .conftest import HubProcess
+from tests.support.hubproc import HubProcess
 
 _paths = itertools.count()
 
