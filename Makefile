@@ -7,7 +7,7 @@ ROOT ?= .
 PORT ?= 8765
 HOST ?= 127.0.0.1
 
-.PHONY: serve test install web browser lint check-python bench clean
+.PHONY: serve test test-fast install web browser lint check-python bench clean
 
 serve: install web  ## install and start the hub on its embedded defaults (SQLite, local kernel)
 	$(VENV)/bin/collabd serve --host $(HOST) --port $(PORT) --root $(ROOT)
@@ -17,6 +17,13 @@ test: install web browser  ## install everything and run the whole suite (lint, 
 	$(VENV)/bin/mypy
 	cd web && npm test
 	$(VENV)/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+FAST := not kernel and not browser and not slow
+
+test-fast: install web  ## lint, types and the tests that start no kernel, no browser and are quick
+	$(VENV)/bin/ruff check collabd tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest -p no:cacheprovider -m "$(FAST)" $(PYTEST_ARGS)
 
 check-python:
 	@command -v python3 >/dev/null || { echo "python3 (3.11+) is needed"; exit 1; }

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from collabd.client import NotebookClient
 from tests.support.hubproc import HubFactory
+
+pytestmark = pytest.mark.slow  # each test starts, kills and restarts a hub process
 
 
 async def test_kill9_then_reconnect_with_old_state_duplicates_nothing(
