@@ -6,6 +6,7 @@ WEB_STAMP := collabd/static/index.html
 ROOT ?= .
 PORT ?= 8765
 HOST ?= 127.0.0.1
+JOBS ?= 2  # pytest-xdist workers for `make test` (the tests wait on kernels and browsers more than they compute)
 
 .PHONY: serve test test-fast install web browser lint check-python bench clean
 
@@ -16,7 +17,7 @@ test: install web browser  ## install everything and run the whole suite (lint, 
 	$(VENV)/bin/ruff check collabd tests bench
 	$(VENV)/bin/mypy
 	cd web && npm test
-	$(VENV)/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -p no:cacheprovider -n $(JOBS) $(PYTEST_ARGS)
 
 FAST := not kernel and not browser and not slow
 

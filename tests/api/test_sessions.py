@@ -88,5 +88,8 @@ def test_links_survive_a_restart(app: InProcHub) -> None:
 
 
 def test_health(app: InProcHub) -> None:
-    response = app.client.get("/api/health")
-    assert response.status_code == 200
+    response = app.client.get("/api/health")  # no token needed
+    assert response.status_code == 200 and response.json()["rooms"] == 0
+    s = app.create_session("a.ipynb")
+    with app.peer(s):
+        assert app.client.get("/api/health").json()["rooms"] == 1

@@ -20,6 +20,7 @@ from collabd import notebook
 from collabd.api.web import FRAME_HEADERS
 from collabd.client import NotebookClient
 from tests.support.hubproc import REPLAY_TOKEN, TOKEN, HubFactory, HubProcess, start_replay
+from tests.support.kernel import hub_has
 
 Moment = tuple[float, dict[str, Any]]
 
@@ -203,7 +204,7 @@ async def test_run_history_from_a_real_kernel(hub: HubProcess) -> None:
         ok = ada.cell_ids()[0]
         ada.set_source(ok, "score = 0.93\nprint('score', score)")
         bad = ada.insert_cell(1, "1/0")
-        await ada.wait_for(lambda: len(ada.cells()) == 2)
+        await hub_has(ada, [ok, bad])  # the hub looks cells up by id: it must have them first
         await ada.run(ok, bad)
         await ada.wait_for(lambda: "ZeroDivisionError" in ada.output_text(bad), timeout=60)
     deadline = time.monotonic() + 30
