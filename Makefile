@@ -6,7 +6,8 @@ WEB_STAMP := collabd/static/index.html
 ROOT ?= .
 PORT ?= 8765
 HOST ?= 127.0.0.1
-JOBS ?= 2  # pytest-xdist workers for `make test` (the tests wait on kernels and browsers more than they compute)
+# pytest-xdist workers for `make test`: the suite waits on kernels and browsers more than it computes
+JOBS ?= 2
 
 .PHONY: serve test test-fast install web browser lint check-python bench clean
 
