@@ -6,8 +6,10 @@ WEB_STAMP := collabd/static/index.html
 ROOT ?= .
 PORT ?= 8765
 HOST ?= 127.0.0.1
+# pytest-xdist workers for `make test`: the suite waits on kernels and browsers more than it computes
+JOBS ?= 2
 
-.PHONY: serve test install web browser lint check-python bench clean
+.PHONY: serve test test-fast install web browser lint check-python bench clean
 
 serve: install web  ## install and start the hub on its embedded defaults (SQLite, local kernel)
 	$(VENV)/bin/collabd serve --host $(HOST) --port $(PORT) --root $(ROOT)
@@ -16,7 +18,14 @@ test: install web browser  ## install everything and run the whole suite (lint, 
 	$(VENV)/bin/ruff check collabd tests bench
 	$(VENV)/bin/mypy
 	cd web && npm test
-	$(VENV)/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -p no:cacheprovider -n $(JOBS) $(PYTEST_ARGS)
+
+FAST := not kernel and not browser and not slow
+
+test-fast: install web  ## lint, types and the tests that start no kernel, no browser and are quick
+	$(VENV)/bin/ruff check collabd tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/pytest -p no:cacheprovider -m "$(FAST)" $(PYTEST_ARGS)
 
 check-python:
 	@command -v python3 >/dev/null || { echo "python3 (3.11+) is needed"; exit 1; }

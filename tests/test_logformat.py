@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from tests.conftest import HubProcess
+import pytest
+
+from tests.support.hubproc import HubProcess
+
+pytestmark = [pytest.mark.slow]
 
 
 def test_json_logs_carry_request_and_session(hub_factory: object) -> None:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+
+import pytest
 
 from collabd.client import NotebookClient
+from tests.support.hubproc import HubFactory
 
-from .conftest import HubProcess
+pytestmark = pytest.mark.slow  # each test starts, kills and restarts a hub process
 
 
-async def test_kill9_then_reconnect_with_old_state_duplicates_nothing(hub_factory: Any) -> None:
-    hub: HubProcess = hub_factory()
+async def test_kill9_then_reconnect_with_old_state_duplicates_nothing(
+    hub_factory: HubFactory,
+) -> None:
+    hub = hub_factory()
     s = hub.create_session("nb.ipynb")
     a = NotebookClient.from_link(s["edit_url"], name="a")
     b = NotebookClient.from_link(s["edit_url"], name="b")
@@ -40,8 +44,8 @@ async def test_kill9_then_reconnect_with_old_state_duplicates_nothing(hub_factor
     await b.close()
 
 
-async def test_every_broadcast_update_is_in_the_log_before_a_kill(hub_factory: Any) -> None:
-    hub: HubProcess = hub_factory()
+async def test_every_broadcast_update_is_in_the_log_before_a_kill(hub_factory: HubFactory) -> None:
+    hub = hub_factory()
     s = hub.create_session("nb.ipynb")
     async with NotebookClient.from_link(s["edit_url"]) as writer:
         watcher = NotebookClient.from_link(s["view_url"])
@@ -58,8 +62,8 @@ async def test_every_broadcast_update_is_in_the_log_before_a_kill(hub_factory: A
         assert after.source(cell) == expected
 
 
-async def test_long_history_loads_from_a_snapshot_and_a_short_tail(hub_factory: Any) -> None:
-    hub: HubProcess = hub_factory(env={"COLLABD_SNAPSHOT_EVERY": "25"})
+async def test_long_history_loads_from_a_snapshot_and_a_short_tail(hub_factory: HubFactory) -> None:
+    hub = hub_factory(env={"COLLABD_SNAPSHOT_EVERY": "25"})
     s = hub.create_session("nb.ipynb")
     async with NotebookClient.from_link(s["edit_url"]) as writer:
         cell = writer.cell_ids()[0]

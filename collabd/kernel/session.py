@@ -36,7 +36,7 @@ __all__ = ["ExecutionError", "KernelDied", "SessionKernel"]
 log = logging.getLogger("collabd.kernel.execution")
 
 LIVENESS_POLL_S = 2.0  # how often an idle kernel is checked for having died
-SIDE_TIMEOUT_S = 5.0  # completion and inspection give up after this long
+SIDE_TIMEOUT_S = 15.0  # completion and inspection give up after this long (the first loads jedi)
 
 
 class ExecutionError(Exception):

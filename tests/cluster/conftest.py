@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import HubProcess
 from tests.store.conftest import pg_url  # noqa: F401  (a fixture, used by `cluster`)
+from tests.support.hubproc import HubProcess
 
 REDIS_URL = os.environ.get("COLLABD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 LEASE_TTL_S = 2.0

@@ -14,7 +14,7 @@ import pytest
 
 from collabd.client import NotebookClient
 from tests.cluster.conftest import Cluster, health
-from tests.conftest import free_port
+from tests.support.hubproc import free_port
 
 pytestmark = [pytest.mark.slow]
 WAIT = 60.0

@@ -1,8 +1,8 @@
 """End-to-end fixtures: a built web client, a real hub, real Chromium (Debian's, headless).
 
-Each test starts its own `collabd serve` (the `hub` fixture of tests/conftest.py: free port, tmp
-root and data, admin token), writes a notebook into its root, creates a session over HTTP and
-opens the page in one browser context per participant.
+Each test starts its own `collabd serve` (the `hub` fixture of tests/conftest.py, a HubProcess of
+tests/support/hubproc.py: free port, tmp root and data, admin token), writes a notebook into its
+root, creates a session over HTTP and opens the page in one browser context per participant.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import nbformat
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
-from tests.conftest import HubProcess
+from tests.support.hubproc import HubProcess
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from .conftest import WAIT_MS, markdown, wait_until
+
+pytestmark = pytest.mark.browser
 
 
 def test_two_participants_coedit_one_cell(notebook_session: Any, join: Any) -> None:

@@ -7,9 +7,12 @@ import urllib.request
 from typing import Any
 
 import nbformat
+import pytest
 from playwright.sync_api import expect
 
 from .conftest import WAIT_MS, code, markdown, wait_until
+
+pytestmark = pytest.mark.browser
 
 # Its scripts run (in their frame) and catch what the sandbox throws at them, so that any page
 # error left is the page's own.

@@ -7,9 +7,12 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from .conftest import WAIT_MS
+
+pytestmark = pytest.mark.browser
 
 
 def test_name_is_asked_once_and_remembered(notebook_session: Any, join: Any) -> None:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from .conftest import REPO, WAIT_MS, wait_until
+
+pytestmark = pytest.mark.browser
 
 CELLS = 500
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from .conftest import WAIT_MS, wait_until
+
+pytestmark = pytest.mark.browser
 
 
 def test_edits_during_a_hub_restart_are_kept(notebook_session: Any, join: Any, hub: Any) -> None:

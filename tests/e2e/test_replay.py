@@ -11,13 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from collabd.client import NotebookClient
-from tests.conftest import TOKEN
-from tests.test_recording_api import _get, _start_replay
+from tests.support.hubproc import REPLAY_TOKEN, TOKEN, start_replay
 
 from .conftest import SCREENSHOTS, WAIT_MS, Participant, wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.kernel]
 
 
 async def _script(edit_url: str) -> dict[str, float]:
@@ -184,14 +186,14 @@ def test_replay_page_shows_the_session_as_it_was(
     editor.assert_no_page_errors()
 
     # the exported file, served on its own by `collabd replay`, plays the same
-    status, data, _ = _get(hub.base, f"/api/sessions/{session['id']}/recording/export", TOKEN)
+    status, data, _ = hub.get(f"/api/sessions/{session['id']}/recording/export", TOKEN)
     assert status == 200
     file = hub.root.parent / "replay.collabd"
     file.write_bytes(data)
-    served = _start_replay(file, hub.root.parent)
+    served = start_replay(file, hub.root.parent)
     try:
         offline: Participant = join(
-            f"{served.base}/s/{session['id']}/replay#token=replay-token", None
+            f"{served.base}/s/{session['id']}/replay#token={REPLAY_TOKEN}", None
         )
         expect(offline.page.locator(".replay-badge")).to_have_text("Recording file")
         expect(offline.page.locator(".fork-button")).to_have_count(0)

@@ -1,0 +1,67 @@
+"""The recording routes' access rules and the replay app, in process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+from collabd.api.app import create_replay_app
+from collabd.api.web import FRAME_HEADERS
+from collabd.recording.file import open_recording
+from tests.support.inproc import InProcHub
+
+READS = ["/recording", "/runs", "/recording/events", "/recording/notebook"]
+
+
+def test_recording_reads_need_a_token(app: InProcHub) -> None:
+    s = app.create_session("t.ipynb")
+    with app.peer(s) as editor:  # something to read back
+        editor.set_source(editor.cell_ids()[0], "x = 1")
+        editor.wait_for(lambda: "x = 1" in str(app.notebook(s)))
+    for path in READS:
+        assert app.request("GET", f"/api/sessions/{s['id']}{path}", token="bad").status_code == 401
+        missing = app.request("GET", f"/api/sessions/nope{path}", token=s["view_token"])
+        assert missing.status_code in (401, 404)
+        ok = app.request("GET", f"/api/sessions/{s['id']}{path}", token=s["view_token"])
+        assert ok.status_code == 200, (path, ok.text)
+
+
+def test_fork_and_retention_need_the_right_token(app: InProcHub) -> None:
+    s = app.create_session("f.ipynb")
+    status, body = app.api("POST", f"/api/sessions/{s['id']}/fork", {"t": 1}, s["view_token"])
+    assert status == 403 and body["error"] == "forbidden"
+    status, body = app.api("POST", f"/api/sessions/{s['id']}/fork", {"t": "x"}, s["edit_token"])
+    assert status == 400
+    status, body = app.api("POST", "/api/retention", {}, token=s["edit_token"])
+    assert status == 401
+
+
+def test_the_replay_app_serves_a_file_read_only(app: InProcHub, tmp_path: Path) -> None:
+    s = app.create_session("r.ipynb")
+    with app.peer(s) as editor:
+        editor.set_source(editor.cell_ids()[0], "shown = 1")
+        editor.wait_for(lambda: "shown = 1" in str(app.notebook(s)))
+    export = app.request("GET", f"/api/sessions/{s['id']}/recording/export", token=s["view_token"])
+    assert export.status_code == 200
+    file = tmp_path / "r.collabd"
+    file.write_bytes(export.content)
+    replay_app = create_replay_app(open_recording(file), "replay-token")
+    auth = {"Authorization": "Bearer replay-token"}
+    with TestClient(replay_app) as client:
+        summary = client.get(f"/api/sessions/{s['id']}/recording", headers=auth)
+        assert summary.status_code == 200 and summary.json()["counts"]["updates"] > 0
+        info = client.get(f"/api/sessions/{s['id']}", headers=auth).json()
+        assert info["replay"] is True and info["role"] == "view"
+        wrong = client.get(f"/api/sessions/{s['id']}/recording", headers={"Authorization": "x"})
+        assert wrong.status_code == 401
+        fork = client.post(f"/api/sessions/{s['id']}/fork", json={"t": 1}, headers=auth)
+        assert fork.status_code == 403
+        created = client.post("/api/sessions", json={"path": "x.ipynb"}, headers=auth)
+        assert created.status_code == 404  # no session API in a replay
+        frame = client.get("/frame")
+        assert frame.status_code == 200
+        assert frame.headers["content-security-policy"] == FRAME_HEADERS["Content-Security-Policy"]
+        page = client.get(f"/s/{s['id']}/replay")
+        assert page.status_code == 200, page.text  # the suite builds the client first
+        assert client.get(f"/s/{s['id']}").status_code == 404  # no live page in a replay

@@ -1,0 +1,37 @@
+"""collabd.notebook: reading and writing nbformat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import nbformat
+from pycrdt import Doc
+
+from collabd import notebook
+
+
+def _doc_with(cells: list[Any]) -> Doc[Any]:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = cells
+    doc: Doc[Any] = Doc()
+    notebook.load_into(doc, notebook.parse_ipynb(nbformat.writes(nb)))
+    return doc
+
+
+def test_old_notebooks_get_cell_ids() -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.nbformat_minor = 4
+    nb.cells = [nbformat.v4.new_code_cell("x")]
+    del nb.cells[0]["id"]
+    parsed = notebook.parse_ipynb(nbformat.writes(nb))
+    assert parsed["cells"][0]["id"] and parsed["nbformat_minor"] == 5
+
+
+def test_duplicate_cell_ids_get_distinct_ids_in_the_file_only() -> None:
+    doc = _doc_with([nbformat.v4.new_code_cell("a"), nbformat.v4.new_code_cell("b")])
+    ycells = notebook.cells(doc)
+    ycells[1]["id"] = ycells[0]["id"]  # as a buggy client could
+    before = doc.get_state()
+    nb = notebook.to_json(doc)
+    assert len({c["id"] for c in nb["cells"]}) == 2
+    assert doc.get_state() == before  # the shared document itself was not touched
