@@ -102,6 +102,6 @@ def test_no_secret_is_baked_in() -> None:
 def test_what_the_kernels_write_goes_to_tmp_for_a_read_only_root() -> None:
     env_lines = " ".join(args for word, args in final_stage() if word == "ENV")
     env = dict(re.findall(r"(\w+)=(\S+)", env_lines))
-    for variable in ("JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
+    for variable in ("JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR", "XDG_CACHE_HOME"):
         assert env[variable].startswith("/tmp/"), variable
     assert env["PYTHONDONTWRITEBYTECODE"] == "1"
