@@ -24,6 +24,7 @@ from typing import Any
 from collabd.kernel import docstate
 from collabd.kernel.base import Kernel, KernelFactory
 from collabd.kernel.cellrun import Runner
+from collabd.kernel.choice import KernelChoice, set_choice
 from collabd.kernel.life import KernelDied, KernelLife
 from collabd.kernel.outputs import Displays
 from collabd.kernel.queue import RunQueue, RunRequest
@@ -72,6 +73,10 @@ class SessionKernel:
     @property
     def status(self) -> str | None:
         return self._life.status
+
+    @property
+    def host(self) -> str:
+        return self._life.host
 
     @property
     def displays(self) -> Displays:
@@ -134,6 +139,18 @@ class SessionKernel:
             self._view.cancel_queued(reason, "restart")
             await self._runner.stop(reason)
             await self._life.restart_locked(reason)
+
+    async def select(self, host: str, spec: str, by: dict[str, Any]) -> None:
+        """Keep the choice in the document, cancel the queue and restart the kernel there."""
+        if self._life.closing:
+            raise ExecutionError("closing", "the session is closing")
+        reason = f"{who(by)} switched the kernel to {spec} on {host}"
+        async with self._life.lock:
+            self._view.cancel_queued(reason, "kernel_switched")
+            await self._runner.stop(reason)
+            choice = KernelChoice(host, spec)
+            self._view.edit(lambda doc: set_choice(doc, choice))
+            await self._life.restart_locked(reason, "kernel_switched")
 
     def answer_input(self, request_id: str, value: str) -> None:
         run, kernel = self._runner.current, self.kernel
