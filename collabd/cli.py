@@ -19,6 +19,7 @@ from collabd.api.app import create_app, create_replay_app
 from collabd.api.links import links
 from collabd.auth import Access
 from collabd.hub import Hub
+from collabd.kernel.hosts import HostsError
 from collabd.recording.file import open_recording
 from collabd.settings import Settings
 
@@ -163,7 +164,11 @@ def serve(
     generated = not settings.token
     if generated:
         settings.token = auth.new_token()
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except HostsError as exc:  # a setting an operator wrote by hand: say what, not a traceback
+        log.error("%s", exc)
+        return 2
     hub: Hub = app.state.hub
     config = uvicorn.Config(
         app,
