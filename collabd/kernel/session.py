@@ -127,7 +127,11 @@ class SessionKernel:
         kernel = self.kernel
         if kernel is None or self.status not in ("idle", "busy"):
             raise ExecutionError("no_kernel", "no kernel is running in this session")
-        await self._runner.interrupt(kernel)
+        try:
+            await self._runner.interrupt(kernel)
+        except Exception as exc:  # a kernel host that cannot be reached, say: tell the caller
+            log.warning("room %s: interrupt failed: %s", self.live.id, exc)
+            raise ExecutionError("interrupt_failed", f"the interrupt was not sent: {exc}") from None
         detail = f"{who(by)} interrupted the kernel"
         self._view.edit(lambda doc: docstate.set_last_event(doc, "interrupted", detail))
         self.live.record_event("kernel", {"status": self.status, "reason": detail})
