@@ -21,6 +21,7 @@ from collabd.api.app import create_app, create_replay_app
 from collabd.api.links import links
 from collabd.auth import Access
 from collabd.hub import Hub
+from collabd.kernel.hosts import HostsError
 from collabd.recording.file import open_recording
 from collabd.settings import Settings
 
@@ -223,6 +224,8 @@ def serve(
         app = create_app(settings)
     except sqlite3.DatabaseError as exc:
         raise CliError(unreadable_store(settings.db_path, exc)) from None
+    except HostsError as exc:  # a setting an operator wrote by hand: say what, not a traceback
+        raise CliError(str(exc)) from None
     hub: Hub = app.state.hub
     config = uvicorn.Config(
         app,

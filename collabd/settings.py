@@ -62,6 +62,8 @@ class Settings:
     output_limit_bytes: int = 1 * MiB  # per cell
     stream_flush_s: float = 0.1
     input_timeout_s: float = 300.0
+    kernel_hosts: str = ""  # JSON list of Kernel Gateways, or @file.json (collabd.kernel.hosts)
+    kernel_host_grace_s: float = 10.0  # an unreachable gateway's kernel is dead after this long
 
     # recording
     record: bool = True

@@ -16,7 +16,18 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from collabd.api import forward, health, kernel, metrics, recording, replay, sessions, web, ws
+from collabd.api import (
+    forward,
+    health,
+    kernel,
+    kernelhosts,
+    metrics,
+    recording,
+    replay,
+    sessions,
+    web,
+    ws,
+)
 from collabd.api.errors import HANDLERS
 from collabd.api.sources import LiveSources, ReplaySources
 from collabd.cluster.node import Cluster, OwnedElsewhere
@@ -65,6 +76,7 @@ def live_routes() -> list[BaseRoute]:
         *recording.read_routes,
         *recording.write_routes,
         *kernel.routes,
+        *kernelhosts.routes,
         *ws.routes,
         *health.routes,
         *metrics.routes,

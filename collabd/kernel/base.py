@@ -61,6 +61,19 @@ class Kernel(Protocol):
 
 KernelFactory = Callable[[str, Path], Kernel]
 
+LOCAL_HOST = "local"
+
+
+def host_of(kernel: Kernel) -> str:
+    """Where a kernel runs: the name of its kernel host (`local` unless the kernel says)."""
+    return str(getattr(kernel, "host", LOCAL_HOST))
+
+
+def exit_text(kernel: Kernel, exit_code: int | None) -> str:
+    """How a kernel ended, in words: its own `exit_reason` if it has one, else the code."""
+    reason = getattr(kernel, "exit_reason", None)
+    return str(reason) if reason else f"exit code {exit_code}"
+
 
 class SideRequests:
     """Requests sent beside the runs (completion, inspection): their replies go to whoever

@@ -286,7 +286,7 @@ class Runner:
         self._flush(run, pending, *edits)
         self.life.touch()
         event = queued_event(request) | last_run
-        event.update(outputs=run.out.summary, reason=reason)
+        event.update(outputs=run.out.summary, reason=reason, host=self.life.host)
         self.live.record_event("run", event)
         if rest:
             self.view.event_cancelled(rest, "cancelled", rest[0].reason)

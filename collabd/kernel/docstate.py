@@ -33,10 +33,14 @@ def may_follow(previous: str | None, status: str) -> bool:
     return status in KERNEL_TRANSITIONS.get(previous, frozenset())
 
 
-def set_kernel(doc: Doc[Any], status: str, name: str, reason: str = "") -> None:
+def set_kernel(
+    doc: Doc[Any], status: str, name: str, reason: str = "", host: str | None = None
+) -> None:
     if status not in KERNEL_STATUSES:
         raise ValueError(f"unknown kernel status {status!r}")
     value: dict[str, Any] = {"status": status, "name": name}
+    if host is not None:
+        value["host"] = host
     if reason:
         value["reason"] = reason
     _put(state(doc), "kernel", value)
@@ -92,7 +96,10 @@ def reset(doc: Doc[Any], now: float, reason: str = LOST) -> None:
     kernel = shared.get("kernel")
     if isinstance(kernel, dict) and kernel.get("status") != "dead":
         name = str(kernel.get("name", ""))
-        shared["kernel"] = {"status": "dead", "name": name, "reason": reason}
+        value = {"status": "dead", "name": name, "reason": reason}
+        if "host" in kernel:
+            value["host"] = str(kernel["host"])
+        shared["kernel"] = value
     stopped = False
     for ycell in cells(doc):
         if ycell.get("cell_type") == "code" and ycell.get("execution_state") not in (None, "idle"):

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from collabd.extension import Extension, RoomLoad
 from collabd.kernel.base import Kernel, KernelFactory
+from collabd.kernel.choice import HostFactory
+from collabd.kernel.hosts import KernelHost, parse_hosts
 from collabd.kernel.local import JupyterKernel
 from collabd.kernel.session import ExecutionError, SessionKernel
 from collabd.sync.liveroom import LiveRoom
@@ -25,9 +27,17 @@ if TYPE_CHECKING:
 class Execution(Extension):
     """Gives every loaded room its session kernel; stops them all with the hub."""
 
-    def __init__(self, hub: Hub, factory: KernelFactory | None = None) -> None:
+    def __init__(
+        self,
+        hub: Hub,
+        factory: KernelFactory | None = None,
+        hosts: dict[str, KernelHost] | None = None,
+    ) -> None:
+        """`factory` makes local kernels; `hosts` (default: the `kernel_hosts` setting, which
+        raises `HostsError` if it is not valid) are where else a session may run its kernel."""
         self._hub = hub
         self._factory = factory or self._local_kernel
+        self.hosts = hosts if hosts is not None else parse_hosts(hub.settings.kernel_hosts)
         self._sessions: dict[str, SessionKernel] = {}
 
     def _local_kernel(self, name: str, cwd: Path) -> Kernel:
@@ -42,7 +52,14 @@ class Execution(Extension):
     async def on_load(self, load: RoomLoad) -> None:
         live = load.live
         cwd = self._hub.notebook_path(load.record).parent
-        session = SessionKernel(live, cwd=cwd, factory=self._factory)
+        factory = HostFactory(
+            live,
+            self.hosts,
+            self._factory,
+            key=self._hub.admin_token,
+            grace_s=self._hub.settings.kernel_host_grace_s,
+        )
+        session = SessionKernel(live, cwd=cwd, factory=factory)
         self._sessions[live.id] = session
         session.start(with_kernel=self._hub.settings.kernel_start_with_session)
 

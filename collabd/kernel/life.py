@@ -15,7 +15,15 @@ from pathlib import Path
 from pycrdt import Map
 
 from collabd.kernel import docstate
-from collabd.kernel.base import DEFAULT_KERNEL, Kernel, KernelFactory, KernelStartError
+from collabd.kernel.base import (
+    DEFAULT_KERNEL,
+    LOCAL_HOST,
+    Kernel,
+    KernelFactory,
+    KernelStartError,
+    exit_text,
+    host_of,
+)
 from collabd.kernel.queueview import DocEdit, QueueView
 from collabd.sync.liveroom import LiveRoom
 
@@ -24,7 +32,7 @@ log = logging.getLogger("collabd.kernel.execution")
 
 class KernelDied(Exception):
     def __init__(self, kernel: Kernel, exit_code: int | None) -> None:
-        super().__init__(f"exit code {exit_code}")
+        super().__init__(exit_text(kernel, exit_code))
         self.kernel, self.exit_code = kernel, exit_code
 
 
@@ -46,6 +54,12 @@ class KernelLife:
         self._cwd = cwd
         self._factory = factory
         self._name = DEFAULT_KERNEL
+        self._host = LOCAL_HOST
+
+    @property
+    def host(self) -> str:
+        """The kernel host of the current (or last) kernel."""
+        return self._host
 
     def touch(self) -> None:
         """Something ran or was queued: the idle shutdown counts from now."""
@@ -58,14 +72,15 @@ class KernelLife:
 
     def status_edit(self, status: str, reason: str = "") -> DocEdit:
         """Move to `status` (recorded unless it is only idle <-> busy); the edit shows it."""
-        previous, self.status, name = self.status, status, self._name
+        previous, self.status, name, host = self.status, status, self._name, self._host
         if not docstate.may_follow(previous, status):
             log.error(
                 "room %s: kernel status %s -> %s is not expected", self.live.id, previous, status
             )
         if {previous, status} != {"idle", "busy"}:
-            self.live.record_event("kernel", {"status": status, "name": name, "reason": reason})
-        return lambda doc: docstate.set_kernel(doc, status, name, reason)
+            event = {"status": status, "name": name, "host": host, "reason": reason}
+            self.live.record_event("kernel", event)
+        return lambda doc: docstate.set_kernel(doc, status, name, reason, host)
 
     # start and restart
 
@@ -77,10 +92,10 @@ class KernelLife:
             return await self.start_locked("starting")
 
     async def start_locked(self, status: str) -> bool:
-        self._name = self._spec_name()
+        kernel = self._factory(self._spec_name(), self._cwd)
+        self._name, self._host = kernel.name, host_of(kernel)
         if status == "starting":
             self.set_status("starting")
-        kernel = self._factory(self._name, self._cwd)
         self.kernel = kernel  # so that close() can stop one that is half started
         try:
             await kernel.start()
@@ -102,11 +117,11 @@ class KernelLife:
         self.set_status("idle")
         return True
 
-    async def restart_locked(self, reason: str) -> None:
+    async def restart_locked(self, reason: str, kind: str = "restart") -> None:
         """Shut the kernel down and start afresh; the caller holds `lock` and stopped the run."""
         old, self.kernel = self.kernel, None
         self.set_status("restarting", reason)
-        self.view.edit(lambda doc: docstate.set_last_event(doc, "restart", reason))
+        self.view.edit(lambda doc: docstate.set_last_event(doc, kind, reason))
         if old is not None:
             await old.shutdown()
         await self.start_locked("restarting")

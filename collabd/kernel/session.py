@@ -24,6 +24,7 @@ from typing import Any
 from collabd.kernel import docstate
 from collabd.kernel.base import Kernel, KernelFactory
 from collabd.kernel.cellrun import Runner
+from collabd.kernel.choice import KernelChoice, set_choice
 from collabd.kernel.life import KernelDied, KernelLife
 from collabd.kernel.outputs import Displays
 from collabd.kernel.queue import RunQueue, RunRequest
@@ -75,6 +76,10 @@ class SessionKernel:
         return self._life.status
 
     @property
+    def host(self) -> str:
+        return self._life.host
+
+    @property
     def displays(self) -> Displays:
         return self._runner.displays
 
@@ -123,7 +128,11 @@ class SessionKernel:
         kernel = self.kernel
         if kernel is None or self.status not in ("idle", "busy"):
             raise ExecutionError("no_kernel", "no kernel is running in this session")
-        await self._runner.interrupt(kernel)
+        try:
+            await self._runner.interrupt(kernel)
+        except Exception as exc:  # a kernel host that cannot be reached, say: tell the caller
+            log.warning("room %s: interrupt failed: %s", self.live.id, exc)
+            raise ExecutionError("interrupt_failed", f"the interrupt was not sent: {exc}") from None
         detail = f"{who(by)} interrupted the kernel"
         self._view.edit(lambda doc: docstate.set_last_event(doc, "interrupted", detail))
         self.live.record_event("kernel", {"status": self.status, "reason": detail})
@@ -166,6 +175,18 @@ class SessionKernel:
         if reply.get("status") not in (None, "ok"):
             raise ExecutionError("kernel_error", str(reply.get("evalue") or "the kernel failed"))
         return reply
+
+    async def select(self, host: str, spec: str, by: dict[str, Any]) -> None:
+        """Keep the choice in the document, cancel the queue and restart the kernel there."""
+        if self._life.closing:
+            raise ExecutionError("closing", "the session is closing")
+        reason = f"{who(by)} switched the kernel to {spec} on {host}"
+        async with self._life.lock:
+            self._view.cancel_queued(reason, "kernel_switched")
+            await self._runner.stop(reason)
+            choice = KernelChoice(host, spec)
+            self._view.edit(lambda doc: set_choice(doc, choice))
+            await self._life.restart_locked(reason, "kernel_switched")
 
     def answer_input(self, request_id: str, value: str) -> None:
         run, kernel = self._runner.current, self.kernel

@@ -2,7 +2,8 @@
 
 Pure: parse, search, export as JSON or CSV. A run event is written once, when the run ends:
 {request_id, batch_id, cell_id, by: {name, client_id}, code, queued_at, started, ended,
-status: ok|error|cancelled, execution_count, outputs (a short text summary)}.
+status: ok|error|cancelled, execution_count, outputs (a short text summary), host (the kernel
+host it ran on; absent for runs cancelled before they started, and in older recordings)}.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ STATUSES = ("ok", "error", "cancelled")
 CSV_COLUMNS = (
     "seq", "request_id", "batch_id", "cell_id", "by_name", "by_client", "status",
     "execution_count", "queued_at", "started", "ended", "duration", "code", "outputs", "reason",
+    "host",
 )  # fmt: skip
 
 
@@ -39,6 +41,7 @@ class RunRecord:
     code: str
     outputs: str
     reason: str = ""  # why it was cancelled or failed, when the kernel said
+    host: str = ""  # the kernel host it ran on ("" if it never ran, or recorded before hosts)
 
     @property
     def duration(self) -> float | None:
@@ -81,6 +84,7 @@ def run_from_event(seq: int, data: dict[str, Any]) -> RunRecord:
         code=str(data.get("code") or ""),
         outputs=outputs if isinstance(outputs, str) else json.dumps(outputs),
         reason=str(data.get("reason") or ""),
+        host=str(data.get("host") or ""),
     )
 
 

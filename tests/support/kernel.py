@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +31,21 @@ def module_hub(
     finally:
         hub.stop()
     hub.check_log()
+
+
+@contextmanager
+def running_hub(env: dict[str, str] | None = None) -> Iterator[HubProcess]:
+    """A hub process in a temporary folder of its own, for tests that stop and start things."""
+    base = Path(tempfile.mkdtemp(prefix="collabd-kernel-"))
+    hub = new_hub(base, env).start()
+    try:
+        yield hub
+    finally:
+        hub.stop()
+    try:
+        hub.check_log()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def last_run(nb: NotebookClient, cell_id: str) -> dict[str, Any] | None:

@@ -1,0 +1,172 @@
+"""Where a session's kernel runs: the choice kept in the document, and the factory that obeys it.
+
+The choice is `state.kernel_choice = {"host", "spec"}` in the shared document (written by the
+hub when someone selects a kernel), so it is stored, replayed and survives restarts with the
+document. For a kernel on a gateway the hub also keeps `kernel_id` and `attach`: an HMAC (keyed
+by the admin token) of the session, host and kernel id, so that after the hub was killed it
+re-attaches to that kernel, and only to a kernel that this hub started for this session (a
+kernel id copied in from another session does not verify). No address or token of a host is
+ever written there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pycrdt import Doc
+
+from collabd.kernel.base import Kernel, KernelFactory, KernelMessage, KernelStartError
+from collabd.kernel.gateway import GRACE_S, GatewayKernel
+from collabd.kernel.hosts import LOCAL, KernelHost
+from collabd.notebook import state
+from collabd.sync.liveroom import LiveRoom
+
+log = logging.getLogger("collabd.kernel.choice")
+
+CHOICE_KEY = "kernel_choice"
+ORIGIN = "kernel"
+
+
+@dataclass(frozen=True, slots=True)
+class KernelChoice:
+    host: str
+    spec: str
+    kernel_id: str | None = None
+    attach: str | None = None
+
+    def to_doc(self) -> dict[str, Any]:
+        value: dict[str, Any] = {"host": self.host, "spec": self.spec}
+        if self.kernel_id and self.attach:
+            value.update(kernel_id=self.kernel_id, attach=self.attach)
+        return value
+
+
+def read_choice(doc: Doc[Any]) -> KernelChoice | None:
+    value = state(doc).get(CHOICE_KEY)
+    if not isinstance(value, dict):
+        return None
+    host, spec = value.get("host"), value.get("spec")
+    if not isinstance(host, str) or not isinstance(spec, str) or not host or not spec:
+        return None
+    kernel_id, attach = value.get("kernel_id"), value.get("attach")
+    return KernelChoice(
+        host,
+        spec,
+        kernel_id if isinstance(kernel_id, str) else None,
+        attach if isinstance(attach, str) else None,
+    )
+
+
+def set_choice(doc: Doc[Any], choice: KernelChoice) -> None:
+    state(doc)[CHOICE_KEY] = choice.to_doc()
+
+
+def attach_mac(key: str, session_id: str, host: str, kernel_id: str) -> str:
+    message = f"collabd-attach\0{session_id}\0{host}\0{kernel_id}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
+class UnavailableKernel:
+    """Stands in for a kernel that cannot be made (its host is not configured): start says why."""
+
+    def __init__(self, name: str, host: str, reason: str) -> None:
+        self.name, self.host, self.reason = name, host, reason
+
+    async def start(self) -> None:
+        raise KernelStartError(self.reason)
+
+    async def execute(self, code: str) -> str:
+        raise RuntimeError(self.reason)
+
+    async def receive(self, timeout: float) -> KernelMessage | None:
+        return None
+
+    async def request(
+        self, msg_type: str, content: dict[str, Any], timeout: float
+    ) -> dict[str, Any]:
+        raise RuntimeError(self.reason)
+
+    def answer_input(self, value: str) -> None:
+        raise RuntimeError(self.reason)
+
+    async def interrupt(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def exit_code(self) -> int | None:
+        return -1
+
+
+class HostFactory:
+    """A session's `KernelFactory`: a local kernel or one on a gateway, as the document says.
+
+    Without a choice the local factory gets the notebook's own kernelspec name.
+    """
+
+    def __init__(
+        self,
+        live: LiveRoom,
+        hosts: dict[str, KernelHost],
+        local: KernelFactory,
+        *,
+        key: str,
+        grace_s: float = GRACE_S,
+    ) -> None:
+        self.live = live
+        self.hosts = hosts
+        self.local = local
+        self._key = key
+        self._grace_s = grace_s
+
+    def __call__(self, name: str, cwd: Path) -> Kernel:
+        choice = read_choice(self.live.doc)
+        if choice is None or choice.host == LOCAL:
+            return self.local(choice.spec if choice else name, cwd)
+        host = self.hosts.get(choice.host)
+        if host is None:
+            reason = (
+                f"the kernel host {choice.host!r} is not configured on this hub "
+                "(COLLABD_KERNEL_HOSTS); select another"
+            )
+            return UnavailableKernel(choice.spec, choice.host, reason)
+        attach = None
+        if choice.kernel_id and choice.attach:
+            expected = attach_mac(self._key, self.live.id, choice.host, choice.kernel_id)
+            if hmac.compare_digest(expected, choice.attach):
+                attach = choice.kernel_id
+            else:
+                log.warning("room %s: a kernel id this hub did not sign; ignored", self.live.id)
+        return GatewayKernel(
+            choice.spec,
+            host,
+            kernel_id=attach,
+            grace_s=self._grace_s,
+            on_started=self._remember(choice),
+        )
+
+    def _remember(self, choice: KernelChoice) -> Callable[[str], None]:
+        """Once a gateway kernel runs, keep its id (signed) with the choice, for re-attaching."""
+
+        def remember(kernel_id: str) -> None:
+            if self.live.closed:
+                return
+            mac = attach_mac(self._key, self.live.id, choice.host, kernel_id)
+            kept = KernelChoice(choice.host, choice.spec, kernel_id, mac)
+
+            def edit(doc: Doc[Any]) -> None:
+                with doc.transaction(origin=ORIGIN):
+                    current = read_choice(doc)
+                    if current and (current.host, current.spec) == (choice.host, choice.spec):
+                        set_choice(doc, kept)
+
+            self.live.change(ORIGIN, edit)
+
+        return remember

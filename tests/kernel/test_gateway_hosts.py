@@ -1,0 +1,128 @@
+"""Kernel hosts parsed and validated, secrets never shown, and the choice's kernel id trusted
+only when this hub signed it for this session (pure: no processes)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from pycrdt import Doc, Map
+
+from collabd.kernel.choice import (
+    HostFactory,
+    KernelChoice,
+    UnavailableKernel,
+    attach_mac,
+    read_choice,
+    set_choice,
+)
+from collabd.kernel.gateway import GatewayKernel
+from collabd.kernel.hosts import LOCAL, HostsError, KernelHost, parse_hosts, redact
+
+GPU = {"name": "gpu", "url": "https://gpu.example:8888/gw/", "token": "s3cret"}
+
+
+def test_local_is_always_there_and_hosts_keep_their_order() -> None:
+    assert list(parse_hosts(None)) == [LOCAL]
+    assert list(parse_hosts("  ")) == [LOCAL]
+    other = {"name": "cloud", "url": "http://10.0.0.2:8888", "description": "the big one"}
+    hosts = parse_hosts(json.dumps([GPU, other]))
+    assert list(hosts) == [LOCAL, "gpu", "cloud"]
+    assert hosts["gpu"].url == "https://gpu.example:8888/gw" and hosts["gpu"].token == "s3cret"
+    assert hosts["cloud"].token is None and hosts["cloud"].public() == {
+        "name": "cloud",
+        "description": "the big one",
+    }
+
+
+def test_hosts_from_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "hosts.json"
+    path.write_text(json.dumps([GPU]))
+    assert list(parse_hosts(f"@{path}")) == [LOCAL, "gpu"]
+    with pytest.raises(HostsError, match="cannot be read"):
+        parse_hosts(f"@{tmp_path / 'missing.json'}")
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        ("{", "not JSON"),
+        ('{"name": "gpu"}', "must be a JSON list"),
+        ("[1]", "entry 1: must be an object"),
+        ('[{"name": "gpu"}]', '"url"'),
+        ('[{"name": "g p u", "url": "http://x"}]', '"name"'),
+        ('[{"name": "local", "url": "http://x"}]', "the hub's own host"),
+        ('[{"name": "a", "url": "http://x"}, {"name": "a", "url": "http://y"}]', "used twice"),
+        ('[{"name": "a", "url": "ftp://x"}]', "http:// or https://"),
+        ('[{"name": "a", "url": "http://x?token=1"}]', "no query"),
+        ('[{"name": "a", "url": "http://x", "token": ""}]', '"token"'),
+        ('[{"name": "a", "url": "http://x", "tokn": "t"}]', "unknown keys"),
+    ],
+)
+def test_bad_hosts_are_refused_with_where_and_why(raw: str, says: str) -> None:
+    with pytest.raises(HostsError, match="COLLABD_KERNEL_HOSTS") as err:
+        parse_hosts(raw)
+    assert says in str(err.value)
+
+
+def test_secrets_are_never_shown() -> None:
+    host = parse_hosts(json.dumps([GPU]))["gpu"]
+    assert "s3cret" not in repr(host) and "gpu.example" not in repr(host)
+    text = redact(f"GET {host.url}/api/kernels failed (token s3cret) at gpu.example:8888", host)
+    assert "s3cret" not in text and "gpu.example" not in text and "<gpu>" in text
+
+
+class FakeLive:
+    def __init__(self, doc: Doc[Any], room_id: str = "room-1") -> None:
+        self.doc, self.id, self.closed = doc, room_id, False
+
+    def change(self, origin: str, edit: Any) -> None:
+        edit(self.doc)
+
+
+def new_doc() -> Doc[Any]:
+    doc: Doc[Any] = Doc()
+    doc["state"] = Map()
+    return doc
+
+
+def test_the_factory_follows_the_choice_and_trusts_only_signed_kernel_ids() -> None:
+    hosts = {LOCAL: KernelHost(LOCAL), "gpu": KernelHost("gpu", "http://127.0.0.1:9", "t")}
+    doc = new_doc()
+    live = FakeLive(doc)
+    made: list[tuple[str, Path]] = []
+
+    def local(name: str, cwd: Path) -> Any:
+        made.append((name, cwd))
+        return SimpleNamespace(name=name)
+
+    factory = HostFactory(live, hosts, local, key="admin-token")  # type: ignore[arg-type]
+    factory("from-metadata", Path("/nb"))
+    assert made == [("from-metadata", Path("/nb"))]
+
+    set_choice(doc, KernelChoice("gpu", "python3"))
+    kernel = factory("from-metadata", Path("/nb"))
+    assert isinstance(kernel, GatewayKernel) and kernel.name == "python3" and kernel.host == "gpu"
+    assert kernel.kernel_id is None
+
+    signed = attach_mac("admin-token", "room-1", "gpu", "k-1")
+    set_choice(doc, KernelChoice("gpu", "python3", "k-1", signed))
+    assert factory("x", Path("/nb")).kernel_id == "k-1"  # type: ignore[attr-defined]
+    other_room = attach_mac("admin-token", "room-2", "gpu", "k-1")
+    set_choice(doc, KernelChoice("gpu", "python3", "k-1", other_room))
+    assert factory("x", Path("/nb")).kernel_id is None  # type: ignore[attr-defined]
+
+    set_choice(doc, KernelChoice("mars", "python3"))
+    unavailable = factory("x", Path("/nb"))
+    assert isinstance(unavailable, UnavailableKernel) and "'mars' is not configured" in (
+        unavailable.reason
+    )
+
+    set_choice(doc, KernelChoice("gpu", "python3"))
+    factory._remember(KernelChoice("gpu", "python3"))("k-2")
+    kept = read_choice(doc)
+    assert kept is not None and kept.kernel_id == "k-2"
+    assert kept.attach == attach_mac("admin-token", "room-1", "gpu", "k-2")
