@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import BaseRoute
 
-from collabd.api import forward, health, kernel, recording, replay, sessions, web, ws
+from collabd.api import forward, health, kernel, recording, replay, sessions, versioning, web, ws
 from collabd.api.errors import HANDLERS
 from collabd.api.sources import LiveSources, ReplaySources
 from collabd.cluster.node import Cluster, OwnedElsewhere
@@ -63,6 +63,8 @@ def live_routes() -> list[BaseRoute]:
         *sessions.routes,
         *recording.read_routes,
         *recording.write_routes,
+        *versioning.read_routes,
+        *versioning.write_routes,
         *kernel.routes,
         *ws.routes,
         *health.routes,
@@ -76,6 +78,7 @@ def replay_routes() -> list[BaseRoute]:
     return [
         *replay.routes,
         *recording.read_routes,
+        *versioning.read_routes,
         *health.routes,
         *web.replay_pages,
         *web.assets,

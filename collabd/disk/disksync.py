@@ -40,6 +40,7 @@ class _State:
     written: str | None = None
     # what `written` holds, with the session's cell ids (the base of the next merge)
     written_nb: notebook.NotebookJSON | None = None
+    saved: str | None = None  # what the hub itself last wrote (or imported): never outside text
     first_dirty: float | None = None
     last_dirty: float = 0.0
     task: asyncio.Task[None] | None = None
@@ -136,7 +137,7 @@ class DiskSync(Extension):
         text, stat = found
         if load.imported_from_disk or _same(text, live):
             state.stat, state.written = stat, text  # the room holds exactly this file
-            state.written_nb = _base_form(live)
+            state.written_nb, state.saved = _base_form(live), text
             return
         if stat[0] / 1e9 > load.last_change_ts:
             await self._merge_text(live, state, text, stat)  # edited while we were away
@@ -194,14 +195,20 @@ class DiskSync(Extension):
             return
         state.written_nb = _base_form(live, nb)
         if text == state.written:
+            state.saved = text
             return
         state.stat = await asyncio.to_thread(_write_atomically, state.path, text)
-        state.written = text
+        state.written = state.saved = text
 
-    def last_written(self, live: LiveRoom) -> str | None:
-        """The text the hub last wrote to (or read from) the session's file."""
+    def last_saved(self, live: LiveRoom) -> str | None:
+        """The text the hub itself last wrote to the session's file (or imported from it);
+        a change made to the file outside collabd is not, until the hub has saved it."""
         state = self._states.get(live.id)
-        return state.written if state is not None else None
+        return state.saved if state is not None else None
+
+    def path_of(self, live: LiveRoom) -> Path | None:
+        state = self._states.get(live.id)
+        return state.path if state is not None else None
 
 
 def _same(text: str, live: LiveRoom) -> bool:
