@@ -125,6 +125,8 @@ def read(text: str, *, ids_from: list[NotebookJSON] | None = None) -> Opened:
         repairs.append(f"converted from nbformat {major} to 4.{nb.nbformat_minor}")
         nb.metadata.pop("orig_nbformat", None)
         nb.metadata.pop("orig_nbformat_minor", None)
+        for index, cell in enumerate(nb.get("cells") or []):  # not nbformat's random ones
+            cell["id"] = _stable_id(index, cell)
     if not isinstance(nb.get("cells"), list) or not all(isinstance(c, dict) for c in nb.cells):
         raise Unreadable("not a notebook: no list of cells")
     minor = int(nb.nbformat_minor)
@@ -182,7 +184,7 @@ def _repair_ids(cells: list[Any], repairs: list[str]) -> None:
         cell_id = cell.get("id")
         if not isinstance(cell_id, str) or not cell_id:
             missing += 1
-            base = hashlib.sha1(f"{index}:{cell.get('source')}".encode()).hexdigest()[:8]
+            base = _stable_id(index, cell)
         elif not _ID.match(cell_id):
             invalid += 1
             base = re.sub(r"[^a-zA-Z0-9_-]", "-", cell_id)[:56] or "cell"
@@ -202,6 +204,11 @@ def _repair_ids(cells: list[Any], repairs: list[str]) -> None:
                         (duplicate, "had an id used before")):  # fmt: skip
         if count:
             repairs.append(f"{count} cell(s) {what}: given a new one")
+
+
+def _stable_id(index: int, cell: Any) -> str:
+    """An id that opening the same file again gives again."""
+    return hashlib.sha1(f"{index}:{cell.get('source')}".encode()).hexdigest()[:8]
 
 
 def _session_ids(cells: list[Any], ids_from: list[NotebookJSON] | None) -> None:
