@@ -279,5 +279,5 @@ def _read_notebook(full: Path) -> ipynb.Opened:
         return ipynb.read(full.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return ipynb.Opened(notebook.empty_notebook(), ipynb.FileFormat(), [])
-    except (ipynb.Unreadable, UnicodeDecodeError) as exc:
+    except (ipynb.Unreadable, UnicodeDecodeError, OSError) as exc:
         raise NotANotebook(f"{full.name} cannot be opened: {exc}") from exc

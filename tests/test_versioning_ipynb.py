@@ -379,7 +379,7 @@ def test_what_jupyter_cannot_open_is_refused_with_its_reason(
     (root / "bad.ipynb").write_text(text, encoding="utf-8")
     response = client.post("/api/sessions", json={"path": "bad.ipynb"}, headers=ADMIN)
     assert response.status_code == 400
-    assert response.json()["error"] == "not_a_notebook"
+    assert response.json()["error"] == "bad_path"
     assert reason in response.json()["detail"]
 
 

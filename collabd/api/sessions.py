@@ -28,10 +28,8 @@ async def create_session(request: Request) -> Response:
     hub = hub_of(request)
     try:
         record, created = await hub.create_session(body.get("path"))
-    except BadPath as exc:
+    except (BadPath, NotANotebook) as exc:  # NotANotebook: Jupyter could not open it either
         raise ApiError(400, "bad_path", str(exc)) from None
-    except NotANotebook as exc:  # what Jupyter could not open either, with the reason
-        raise ApiError(400, "not_a_notebook", str(exc)) from None
     return JSONResponse(links(hub, record, Access.ADMIN), status_code=201 if created else 200)
 
 
