@@ -21,6 +21,7 @@ from pycrdt import Doc, merge_updates
 
 from collabd import auth, notebook, paths
 from collabd.cluster.node import Cluster
+from collabd.disk import ipynb
 from collabd.extension import Extension, Hooks, RoomLoad
 from collabd.settings import Settings
 from collabd.store import SessionRecord, Store
@@ -226,8 +227,10 @@ class Hub:
         live.start()
         try:
             if not updates:
-                nb = await self.run_io(_read_notebook, self.notebook_path(record))
-                live.change("import", lambda d: notebook.load_into(d, nb))
+                opened = await self.run_io(_read_notebook, self.notebook_path(record))
+                live.change("import", lambda d: ipynb.import_into(d, opened))
+                if opened.repairs:
+                    live.record_event("notebook_repaired", {"repairs": opened.repairs})
                 await live.flush()
             last_change = tail[-1].ts if tail else (snapshot.ts if snapshot else 0.0)
             await self.hooks.load(RoomLoad(live, record, not updates, last_change))
@@ -280,10 +283,11 @@ def _ensure_notebook_file(full: Path) -> None:
     tmp.replace(full)
 
 
-def _read_notebook(full: Path) -> notebook.NotebookJSON:
+def _read_notebook(full: Path) -> ipynb.Opened:
+    """The file opened as Jupyter opens it (repairs said), or why it cannot be."""
     try:
-        return notebook.parse_ipynb(full.read_text(encoding="utf-8"))
+        return ipynb.read(full.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return notebook.empty_notebook()
-    except Exception as exc:
-        raise NotANotebook(f"{full.name} is not a valid notebook: {exc}") from exc
+        return ipynb.Opened(notebook.empty_notebook(), ipynb.FileFormat(), [])
+    except (ipynb.Unreadable, UnicodeDecodeError, OSError) as exc:
+        raise NotANotebook(f"{full.name} cannot be opened: {exc}") from exc

@@ -45,6 +45,13 @@ def load_into(doc: Doc[Any], nb: NotebookJSON) -> None:
     ynb = YNotebook(doc)
     with doc.transaction(origin="import"):
         ynb.set(copy.deepcopy(nb))
+        # jupyter_ydoc adds empty defaults and a cell to an empty notebook: not ours to add
+        ymeta = doc.get("meta", type=Map).get("metadata")
+        for key in ("language_info", "kernelspec"):
+            if isinstance(ymeta, Map) and key not in nb.get("metadata", {}) and key in ymeta:
+                del ymeta[key]
+        if not nb.get("cells"):
+            cells(doc).clear()
 
 
 def to_json(doc: Doc[Any]) -> NotebookJSON:

@@ -25,6 +25,7 @@ from collabd.api import (
     recording,
     replay,
     sessions,
+    versioning,
     web,
     ws,
 )
@@ -75,6 +76,8 @@ def live_routes() -> list[BaseRoute]:
         *sessions.routes,
         *recording.read_routes,
         *recording.write_routes,
+        *versioning.read_routes,
+        *versioning.write_routes,
         *kernel.routes,
         *kernelhosts.routes,
         *ws.routes,
@@ -90,6 +93,7 @@ def replay_routes() -> list[BaseRoute]:
     return [
         *replay.routes,
         *recording.read_routes,
+        *versioning.read_routes,
         *health.routes,
         *web.replay_pages,
         *web.assets,

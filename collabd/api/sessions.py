@@ -16,6 +16,7 @@ from collabd.api.body import json_body
 from collabd.api.errors import ApiError
 from collabd.api.links import links
 from collabd.auth import Access
+from collabd.disk import ipynb
 from collabd.disk.disksync import DiskSync
 from collabd.hub import NotANotebook
 from collabd.paths import BadPath
@@ -27,7 +28,7 @@ async def create_session(request: Request) -> Response:
     hub = hub_of(request)
     try:
         record, created = await hub.create_session(body.get("path"))
-    except (BadPath, NotANotebook) as exc:
+    except (BadPath, NotANotebook) as exc:  # NotANotebook: Jupyter could not open it either
         raise ApiError(400, "bad_path", str(exc)) from None
     return JSONResponse(links(hub, record, Access.ADMIN), status_code=201 if created else 200)
 
@@ -73,10 +74,13 @@ async def get_session(request: Request) -> Response:
 
 async def get_notebook(request: Request) -> Response:
     record, _ = await session_access(request)
-    live = await hub_of(request).room(record)
-    await live.flush()
     try:
-        nb = notebook.to_json(live.doc)
+        live = await hub_of(request).room(record)
+    except NotANotebook as exc:
+        raise ApiError(409, "invalid_notebook", str(exc)) from None
+    await live.flush()
+    try:  # as the file holds it: its format, without collabd's bookkeeping (outputs kept)
+        text = ipynb.write(notebook.to_json(live.doc), ipynb.format_of(live.doc))
     except Exception as exc:
         raise ApiError(
             409, "invalid_notebook", f"the shared notebook is not valid: {exc}"
@@ -85,7 +89,7 @@ async def get_notebook(request: Request) -> Response:
     if request.query_params.get("download"):
         name = record.path.rsplit("/", 1)[-1].replace('"', "")
         headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return Response(notebook.to_text(nb), media_type="application/x-ipynb+json", headers=headers)
+    return Response(text, media_type="application/x-ipynb+json", headers=headers)
 
 
 async def save(request: Request) -> Response:

@@ -17,9 +17,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from pycrdt import Doc
 
 from collabd import notebook
-from collabd.disk import merge
+from collabd.disk import ipynb, merge
 from collabd.extension import Extension, RoomLoad
 from collabd.store import SessionRecord
 from collabd.sync.liveroom import LiveRoom
@@ -35,6 +38,9 @@ class _State:
     path: Path
     stat: Stat | None = None
     written: str | None = None
+    # what `written` holds, with the session's cell ids (the base of the next merge)
+    written_nb: notebook.NotebookJSON | None = None
+    saved: str | None = None  # what the hub itself last wrote (or imported): never outside text
     first_dirty: float | None = None
     last_dirty: float = 0.0
     task: asyncio.Task[None] | None = None
@@ -131,6 +137,7 @@ class DiskSync(Extension):
         text, stat = found
         if load.imported_from_disk or _same(text, live):
             state.stat, state.written = stat, text  # the room holds exactly this file
+            state.written_nb, state.saved = _base_form(live), text
             return
         if stat[0] / 1e9 > load.last_change_ts:
             await self._merge_text(live, state, text, stat)  # edited while we were away
@@ -153,17 +160,24 @@ class DiskSync(Extension):
 
     async def _merge_text(self, live: LiveRoom, state: _State, text: str, stat: Stat) -> None:
         state.stat = stat
+        base = state.written_nb
         try:
-            outside = notebook.parse_ipynb(text)
+            opened = ipynb.read(text, ids_from=(base or _base_form(live))["cells"])
         except Exception as exc:  # half-written or broken: wait for the next version
             log.warning(
                 "room %s: %s changed on disk but is not valid: %s", live.id, state.path, exc
             )
             return
-        base = _parsed(state.written)
+        outside = opened.nb
         state.written = text  # the file now holds this: the base of the next merge
+        state.written_nb = outside
         log.info("room %s: merging an outside change to %s", live.id, state.path)
-        live.change("disk", lambda doc: merge.merge_outside(doc, outside, base))
+
+        def merge_in(doc: Doc[Any]) -> None:
+            merge.merge_outside(doc, outside, base)
+            ipynb.set_format(doc, opened.format)  # the file's format follows the file
+
+        live.change("disk", merge_in)
         live.record_event("disk_merge", {"path": state.path.name})
         await live.flush()
 
@@ -172,32 +186,57 @@ class DiskSync(Extension):
         if live.fenced_out:
             return  # another hub owns the room now, and the file with it
         try:
-            text = await asyncio.to_thread(notebook.to_text, notebook.to_json(live.doc))
+            nb = notebook.to_json(live.doc)
+            fmt = ipynb.format_of(live.doc)
+            outputs = bool(ipynb.settings_of(live.doc)["save_outputs"])
+            text = await asyncio.to_thread(ipynb.write, nb, fmt, save_outputs=outputs)
         except Exception as exc:
             log.error("room %s: not saving, the notebook is not valid: %s", live.id, exc)
             return
+        state.written_nb = _base_form(live, nb)
         if text == state.written:
+            state.saved = text
             return
         state.stat = await asyncio.to_thread(_write_atomically, state.path, text)
-        state.written = text
+        state.written = state.saved = text
+
+    def last_saved(self, live: LiveRoom) -> str | None:
+        """The text the hub itself last wrote to the session's file (or imported from it);
+        a change made to the file outside collabd is not, until the hub has saved it."""
+        state = self._states.get(live.id)
+        return state.saved if state is not None else None
+
+    def path_of(self, live: LiveRoom) -> Path | None:
+        state = self._states.get(live.id)
+        return state.path if state is not None else None
 
 
 def _same(text: str, live: LiveRoom) -> bool:
     """Whether the file says what the room holds (compared as notebooks, not as text)."""
-    parsed = _parsed(text)
     try:
-        return parsed is not None and parsed == notebook.to_json(live.doc)
+        nb = notebook.to_json(live.doc)
+        fmt = ipynb.format_of(live.doc)
+        opened = ipynb.read(text, ids_from=nb["cells"])
+        outputs = bool(ipynb.settings_of(live.doc)["save_outputs"])
+        ours = ipynb.file_form(nb, fmt, save_outputs=outputs)
+        return bool(ipynb.file_form(opened.nb, opened.format) == ours)
     except Exception:
         return False
 
 
-def _parsed(text: str | None) -> notebook.NotebookJSON | None:
-    if text is None:
-        return None
+def _base_form(live: LiveRoom, nb: notebook.NotebookJSON | None = None) -> notebook.NotebookJSON:
+    """The room's notebook as its file holds it, but with the session's cell ids: the base an
+    outside version is merged against."""
     try:
-        return notebook.parse_ipynb(text)
+        nb = nb if nb is not None else notebook.to_json(live.doc)
     except Exception:
-        return None
+        return {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    fmt = ipynb.format_of(live.doc)
+    outputs = bool(ipynb.settings_of(live.doc)["save_outputs"])
+    form = ipynb.file_form(nb, fmt, save_outputs=outputs)
+    for cell, source in zip(form.cells, nb["cells"], strict=True):
+        cell["id"] = source["id"]
+    return dict(form)
 
 
 def _stat(path: Path) -> Stat | None:

@@ -109,7 +109,8 @@ def _merge_cell(ycell: Map[Any], cell: NotebookJSON, base: NotebookJSON | None) 
         ycell["metadata"] = Map(copy.deepcopy(metadata))
         return
     for key in [k for k in ymeta.keys() if k not in metadata]:  # noqa: SIM118
-        del ymeta[key]
+        if key != "collabd":  # the hub's bookkeeping is never in the file: not deleted there
+            del ymeta[key]
     for key, value in metadata.items():
         if _plain_value(ymeta.get(key)) != value:
             ymeta[key] = copy.deepcopy(value)
