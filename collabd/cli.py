@@ -23,6 +23,7 @@ from collabd.auth import Access
 from collabd.hub import Hub
 from collabd.kernel.hosts import HostsError
 from collabd.recording.file import open_recording
+from collabd.serving import HubServer
 from collabd.settings import Settings
 
 log = logging.getLogger("collabd")
@@ -240,7 +241,7 @@ def serve(
     logredact.install()  # after uvicorn.Config, which configures uvicorn's loggers
     if settings.log_format == "json":
         logformat.use_json(hub.cluster.node if hub.cluster else socket.gethostname())
-    server = uvicorn.Server(config)
+    server = HubServer(config, hub)
 
     async def run() -> None:
         task = asyncio.create_task(server.serve())

@@ -51,6 +51,7 @@ class Hub:
         self.store = store
         self.hooks = Hooks(extensions)
         self.cluster = cluster  # None: this hub is the only one
+        self.stopping = False  # handing over before the process stops: no new joins
         self._peer_ids = itertools.count(1)
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collabd-store")
         self._rooms: dict[str, LiveRoom] = {}
@@ -65,6 +66,19 @@ class Hub:
         if self.cluster is not None:
             await self.cluster.start()
         self._janitor = asyncio.create_task(self._unload_idle_forever(), name="janitor")
+
+    async def hand_over(self) -> None:
+        """Before the process goes (SIGTERM, SIGINT): every room is stored and unloaded — its
+        kernel stopped, its lease released in a cluster — and every participant told to
+        reconnect, while the server still runs; new joins are turned away meanwhile."""
+        self.stopping = True
+        for session_id in list(self._rooms):
+            try:
+                await self._unload(session_id)
+            except Exception:
+                log.exception("room %s: unloading it before the hub stops failed", session_id)
+        if self.cluster is not None:
+            self.cluster.edge.close_all()
 
     async def stop(self) -> None:
         if self._janitor:

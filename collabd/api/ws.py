@@ -48,6 +48,8 @@ async def refuse(websocket: WebSocket, code: int, reason: str) -> None:
 async def join(websocket: WebSocket) -> None:
     hub = hub_of(websocket)
     settings = hub.settings
+    if hub.stopping:  # its rooms are being handed over: the client retries (elsewhere)
+        return await refuse(websocket, Close.GOING_AWAY, "this hub is stopping: reconnecting")
     if not origin_allowed(settings, websocket.headers.get("origin"), websocket.headers.get("host")):
         log.warning("refused websocket from origin %s", websocket.headers.get("origin"))
         return await refuse(websocket, Close.FORBIDDEN, "origin not allowed")

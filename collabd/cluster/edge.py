@@ -63,8 +63,12 @@ class Edge:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self.close_all()
+
+    def close_all(self) -> None:
+        """This hub is stopping: its relayed participants reconnect through another hub."""
         for conn in list(self._conns.values()):
-            conn.peer.close(Close.GOING_AWAY, "the hub is shutting down")
+            conn.peer.close(Close.GOING_AWAY, "this hub is stopping: reconnecting")
 
     # a local participant's life
 
