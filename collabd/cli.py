@@ -31,10 +31,15 @@ log = logging.getLogger("collabd")
 
 def _listen(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)"
+        "--host",
+        default=None,
+        help="interface to listen on (default: $COLLABD_HOST, else 127.0.0.1)",
     )
     parser.add_argument(
-        "--port", type=int, default=8765, help="port to listen on (default: %(default)s)"
+        "--port",
+        type=int,
+        default=None,
+        help="port to listen on (default: $COLLABD_PORT, else 8765)",
     )
     parser.add_argument(
         "--log-level",
@@ -126,11 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def settings_from(args: argparse.Namespace, root: Path) -> Settings:
+def settings_from(args: argparse.Namespace, root: Path | None) -> Settings:
+    """The settings: the options given, else COLLABD_<NAME> variables, else the defaults."""
     settings = Settings().with_env()
-    settings.host, settings.port = args.host, args.port
-    settings.root = root.resolve()
-    settings.data = (args.data or (settings.root / ".collabd")).resolve()
+    settings.host = args.host or settings.host
+    settings.port = args.port or settings.port
+    settings.root = (root or settings.root).resolve()
+    data = args.data or os.environ.get("COLLABD_DATA") or settings.root / ".collabd"
+    settings.data = Path(data).resolve()
     settings.token = admin_token(args)
     settings.database_url = args.database_url or settings.database_url
     settings.redis_url = args.redis_url or settings.redis_url
@@ -184,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         if args.command == "serve":
-            settings = settings_from(args, args.root or Path.cwd())
+            settings = settings_from(args, args.root)
             return serve(settings, log_level=args.log_level)
         if args.command == "open":
             return open_notebook(args)
@@ -192,9 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"collabd: {exc}", file=sys.stderr, flush=True)
         return 1
     if args.command == "replay":
-        return replay(
-            args.file, host=args.host, port=args.port, token=args.token, log_level=args.log_level
-        )
+        env = Settings().with_env()
+        host, port = args.host or env.host, args.port or env.port
+        return replay(args.file, host=host, port=port, token=args.token, log_level=args.log_level)
     return 2
 
 
