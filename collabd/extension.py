@@ -11,7 +11,10 @@ extensions were given, through `Hooks`, which has one error policy:
 - `on_unload` and `on_stop` failing is logged; the rest still run, and the hub still closes the
   room and the store.
 
-Per-room state belongs to the extension (a dict keyed by room id); rooms carry none of it.
+`on_change`, `on_join` and `on_leave` come only after every extension's `on_load` for the room:
+what the load itself wrote (the first import, the extensions' own edits) is the state they
+start from. Per-room state belongs to the extension (a dict keyed by room id); rooms carry none
+of it.
 """
 
 from __future__ import annotations

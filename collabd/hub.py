@@ -235,7 +235,6 @@ class Hub:
             run_io=self.run_io,
             last_seq=tail[-1].seq if tail else after,
             since_snapshot=len(tail),
-            observer=self.hooks,
             fence=token,
         )
         live.start()
@@ -248,6 +247,8 @@ class Hub:
                 await live.flush()
             last_change = tail[-1].ts if tail else (snapshot.ts if snapshot else 0.0)
             await self.hooks.load(RoomLoad(live, record, not updates, last_change))
+            live.observer = self.hooks  # from here on: the import and the loads' own edits
+            # are the state the extensions start from, not changes to react to
             if self.cluster is not None and token is not None:
                 await self.cluster.attach(live, token, self.next_peer_id, self._unload)
         except BaseException:

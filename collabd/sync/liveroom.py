@@ -83,7 +83,7 @@ class LiveRoom:
         self._presence_at: dict[str, float] = {}
         self._presence_pending: dict[str, NewEntry] = {}  # the latest throttled state per origin
         self._presence_timers: dict[str, asyncio.TimerHandle] = {}
-        self._observer = observer
+        self.observer = observer  # told of changes, joins and leaves (set once loaded)
         self._outbox_since = 0.0  # when the oldest action waiting in the outbox arrived
         self.fence = fence  # this hub's lease token, in a cluster: every write carries it
         self.fenced_out = False  # another hub owns the room now: nothing more is written
@@ -127,16 +127,16 @@ class LiveRoom:
         self.idle_since = None
         self.record_event("join", {"peer": peer.id, "role": str(role), **(user or {})})
         self.dispatch(self.room.join(peer.id, role))
-        if self._observer is not None:
-            self._observer.join(self, peer.id, role)
+        if self.observer is not None:
+            self.observer.join(self, peer.id, role)
 
     def disconnect(self, peer_id: PeerId) -> None:
         if self._peers.pop(peer_id, None) is None:
             return
         self.record_event("leave", {"peer": peer_id})
         self.dispatch(self.room.leave(peer_id))
-        if self._observer is not None:
-            self._observer.leave(self, peer_id)
+        if self.observer is not None:
+            self.observer.leave(self, peer_id)
         if not self._peers:
             self.idle_since = time.monotonic()
 
@@ -332,8 +332,8 @@ class LiveRoom:
             senders = {p.sender for p in publishes}
             sender = senders.pop() if len(senders) == 1 else None
         self._broadcast(protocol.update(update), sender)
-        if self._observer is not None:
-            self._observer.change(self, publishes)
+        if self.observer is not None:
+            self.observer.change(self, publishes)
 
     def _broadcast(self, frame: bytes, exclude: PeerId | None) -> None:
         sent = 0
