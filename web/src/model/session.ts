@@ -18,6 +18,7 @@ import {
 import { Emitter } from './emitter'
 import type { User } from './identity'
 import type { ScrollSpot } from './presence'
+import { Message, SyncStep } from './wire'
 
 /** The part of a WebSocket that `flush` uses. */
 export interface SocketLike {
@@ -41,9 +42,6 @@ export interface ProviderLike {
   destroy(): void
 }
 
-/** y-websocket's top-level message type for sync, and y-protocols' sync step 2. */
-const SYNC_MESSAGE = 0
-const SYNC_STEP2 = 1
 
 export interface ProviderOptions {
   serverUrl: string
@@ -149,12 +147,12 @@ export class NotebookSession {
       }
       const onMessage = (event: { data: unknown }): void => {
         const data = new Uint8Array(event.data as ArrayBuffer)
-        if (data[0] === SYNC_MESSAGE && data[1] === SYNC_STEP2) done()
+        if (data[0] === Message.SYNC && data[1] === SyncStep.STEP2) done()
       }
       const timer = setTimeout(done, timeoutMs)
       ws.addEventListener('message', onMessage)
       const encoder = encoding.createEncoder()
-      encoding.writeVarUint(encoder, SYNC_MESSAGE)
+      encoding.writeVarUint(encoder, Message.SYNC)
       writeSyncStep1(encoder, this.notebook.ydoc)
       ws.send(encoding.toUint8Array(encoder))
     })
