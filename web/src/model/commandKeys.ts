@@ -20,6 +20,9 @@ export type Command =
   | 'interrupt'
   | 'restart'
   | 'help'
+  | 'run-all'
+  | 'append-code'
+  | 'append-markdown'
 
 export interface KeyInput {
   key: string
@@ -41,6 +44,7 @@ export interface KeyResult {
 const EDITING: ReadonlySet<Command> = new Set([
   'run', 'run-advance', 'run-insert', 'insert-above', 'insert-below', 'delete',
   'to-markdown', 'to-code', 'to-raw', 'move-up', 'move-down', 'interrupt', 'restart', 'edit',
+  'run-all', 'append-code', 'append-markdown',
 ])
 
 /** Commands a view-only participant may not use (selection moves only). */

@@ -1,16 +1,19 @@
 /** The notebook page: joins the session, then lays out the header, the cells and the side panels. */
-import { ApiError, SessionApi, type SessionInfo } from '../model/api'
+import { SessionApi, type SessionInfo } from '../model/api'
 import { loadName, saveName, userFor } from '../model/identity'
 import { readKernel, readLastEvent, readQueue } from '../model/kernelState'
 import { isFollowed, participants } from '../model/presence'
 import { websocketBase } from '../model/route'
 import { NotebookSession } from '../model/session'
+import { readOnlyActions, sessionActions } from '../model/sessionActions'
 import { askName } from './dialogs'
+import { fatalForError, fatalMissingToken } from './fatal'
 import { frameScheduler, h } from './dom'
 import { Follow } from './follow'
 import { topbar } from './header'
 import { NotebookView } from './notebook'
 import { kernelPanel, participantsPanel, queuePanel } from './panels'
+import { toaster } from './toasts'
 import './styles.css'
 
 function kernelspecName(metadata: unknown): string {
@@ -23,22 +26,6 @@ export interface NotebookRoute {
   token: string | null
 }
 
-function fatal(root: HTMLElement, title: string, detail: string): void {
-  root.replaceChildren(h('div', { class: 'fatal', role: 'alert' }, h('h1', {}, title), h('p', {}, detail)))
-}
-
-function toaster(): { el: HTMLElement; notify(message: string): void } {
-  const el = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' })
-  return {
-    el,
-    notify(message) {
-      const toast = h('div', { class: 'toast' }, message)
-      el.append(toast)
-      setTimeout(() => toast.remove(), 6000)
-    },
-  }
-}
-
 /** Who may do what here; renders the reason instead when the link does not work. */
 async function sessionInfo(
   root: HTMLElement,
@@ -48,13 +35,7 @@ async function sessionInfo(
   try {
     return await (early ?? api.info())
   } catch (e) {
-    if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
-      fatal(root, 'This link is not valid', 'The token in the link was not accepted. Ask for a new link.')
-    } else if (e instanceof ApiError && e.status === 404) {
-      fatal(root, 'No such notebook session', 'This session does not exist (any more).')
-    } else {
-      fatal(root, 'Cannot reach the server', String(e))
-    }
+    fatalForError(root, e, 'Cannot reach the server')
     return null
   }
 }
@@ -65,7 +46,7 @@ export async function mountNotebook(
   earlyInfo: Promise<SessionInfo> | null = null,
 ): Promise<void> {
   if (!route.token) {
-    return fatal(root, 'This link is incomplete', 'The access token is missing from the link (the part after #token=). Ask for the link again.')
+    return fatalMissingToken(root)
   }
   const token = route.token
   const api = new SessionApi(location.origin, route.sessionId, token)
@@ -91,15 +72,18 @@ export async function mountNotebook(
     session.setUser(userFor(name))
   }
 
-  const view = new NotebookView({ session, api, readOnly, me, notify: toasts.notify })
+  const actions = readOnly
+    ? readOnlyActions
+    : sessionActions({ api, flush: () => session.flush(), me, notify: toasts.notify })
+  const view = new NotebookView({ session, actions })
 
   const header = topbar({ info, readOnly, session, api, runAll: () => view.runAll(), notify: toasts.notify })
   const followBanner = h('div', { class: 'follow-banner', hidden: true, role: 'status' })
 
   // --- side panels ---
-  const kernel = kernelPanel(readOnly, { interrupt: () => view.interrupt(), restart: () => view.restart() })
+  const kernel = kernelPanel(readOnly, { interrupt: () => view.execute('interrupt'), restart: () => view.execute('restart') })
   const queue = queuePanel(readOnly, {
-    cancel: (id) => view.cancel(id),
+    cancel: (id) => actions.cancel(id),
     reveal: (cellId) => view.select(cellId, true),
     cellNumber: (cellId) => view.cellNumber(cellId),
   })

@@ -4,6 +4,11 @@ import { connectionLabel, type ConnectionState } from '../model/connection'
 import type { NotebookSession } from '../model/session'
 import { showKeys, showShare } from './dialogs'
 import { h } from './dom'
+import { saveBlob } from './download'
+
+function fileName(path: string): string {
+  return path.split('/').pop() || 'notebook.ipynb'
+}
 
 export interface HeaderOptions {
   info: SessionInfo
@@ -27,19 +32,6 @@ function connectionIndicator(session: NotebookSession): HTMLElement {
   return el
 }
 
-async function download(api: SessionApi, path: string, notify: (m: string) => void): Promise<void> {
-  try {
-    const url = URL.createObjectURL(await api.notebookFile())
-    const a = h('a', { href: url, download: path.split('/').pop() || 'notebook.ipynb' })
-    document.body.append(a)
-    a.click()
-    a.remove()
-    setTimeout(() => URL.revokeObjectURL(url), 10_000)
-  } catch (e) {
-    notify(`Download failed: ${String(e)}`)
-  }
-}
-
 export function topbar({ info, readOnly, session, api, runAll, notify }: HeaderOptions): HTMLElement {
   const share = (): void =>
     showShare({
@@ -57,6 +49,6 @@ export function topbar({ info, readOnly, session, api, runAll, notify }: HeaderO
     readOnly ? null : button('run-all-button', '▶▶ Run all', runAll, 'Run every code cell, in order'),
     button('keys-button', '⌨', showKeys, 'Keyboard shortcuts (H)'),
     button('share-button', 'Share', share),
-    button('download-button', 'Download .ipynb', () => void download(api, info.path, notify)),
+    button('download-button', 'Download .ipynb', () => void saveBlob(api.notebookFile(), fileName(info.path), notify)),
   )
 }

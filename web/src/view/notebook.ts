@@ -3,7 +3,6 @@
  * command / edit modes, and turns keys and buttons into notebook edits and run requests.
  */
 import type { YCellType } from '@jupyter/ydoc'
-import type { RunBy, SessionApi } from '../model/api'
 import { changesNotebook, type Command, commandKey, type Pending } from '../model/commandKeys'
 import {
   cellRunStatus,
@@ -24,6 +23,7 @@ import {
 } from '../model/notebookOps'
 import type { Participant } from '../model/presence'
 import type { NotebookSession } from '../model/session'
+import type { SessionActions } from '../model/sessionActions'
 import { type CellAction, type CellContext, CellView } from './cell'
 import { showKeys } from './dialogs'
 import type { EditorKeys } from './editor'
@@ -31,11 +31,11 @@ import { frameScheduler, h } from './dom'
 
 export interface NotebookViewOptions {
   session: NotebookSession
-  api: SessionApi
-  readOnly: boolean
-  me: () => RunBy
-  notify: (message: string) => void
+  /** The hub's side of things, and whether this participant may change anything at all. */
+  actions: SessionActions
 }
+
+const TYPE_COMMANDS: Record<CellType, Command> = { code: 'to-code', markdown: 'to-markdown', raw: 'to-raw' }
 
 export class NotebookView implements CellContext {
   readonly el: HTMLElement
@@ -60,18 +60,20 @@ export class NotebookView implements CellContext {
   private readonly onDocumentKey = (e: KeyboardEvent): void => this.onKeyDown(e)
   private destroyed = false
   readonly readOnly: boolean
+  private readonly actions: SessionActions
 
   constructor(private readonly options: NotebookViewOptions) {
-    this.readOnly = options.readOnly
+    this.actions = options.actions
+    this.readOnly = !options.actions.canEdit
     this.list = h('div', { class: 'cells', role: 'list' })
     this.empty = h('div', { class: 'cells-empty' },
       'This notebook has no cells yet.',
-      options.readOnly ? null : h('button', { type: 'button', onclick: () => this.insert('below') }, 'Add a code cell'),
+      this.readOnly ? null : h('button', { type: 'button', onclick: () => this.execute('insert-below') }, 'Add a code cell'),
     )
     this.el = h('main', { class: 'notebook', 'aria-label': 'Notebook' }, this.list, this.empty,
-      options.readOnly ? null : h('div', { class: 'add-cell-bar' },
-        h('button', { type: 'button', onclick: () => this.appendCell('code') }, '+ Code'),
-        h('button', { type: 'button', onclick: () => this.appendCell('markdown') }, '+ Markdown'),
+      this.readOnly ? null : h('div', { class: 'add-cell-bar' },
+        h('button', { type: 'button', onclick: () => this.execute('append-code') }, '+ Code'),
+        h('button', { type: 'button', onclick: () => this.execute('append-markdown') }, '+ Markdown'),
       ),
     )
     // Editors exist only for cells near the viewport: a 500-cell notebook opens at once and
@@ -186,7 +188,7 @@ export class NotebookView implements CellContext {
   }
 
   answer(requestId: string, value: string): void {
-    this.options.api.answerInput(requestId, value).catch((e: unknown) => this.options.notify(`Could not send input: ${String(e)}`))
+    this.actions.answer(requestId, value)
   }
 
   select(cellId: string, scroll = false): void {
@@ -208,9 +210,9 @@ export class NotebookView implements CellContext {
 
   editorKeys(cellId: string): EditorKeys {
     return {
-      runAdvance: () => this.run(cellId, 'advance'),
-      run: () => this.run(cellId, 'stay'),
-      runInsert: () => this.run(cellId, 'insert'),
+      runAdvance: () => this.execute('run-advance', cellId),
+      run: () => this.execute('run', cellId),
+      runInsert: () => this.execute('run-insert', cellId),
       leave: () => this.commandMode(cellId),
       exitTop: () => this.editNeighbour(cellId, -1),
       exitBottom: () => this.editNeighbour(cellId, 1),
@@ -231,10 +233,7 @@ export class NotebookView implements CellContext {
   }
 
   changeType(cellId: string, type: CellType): void {
-    if (this.readOnly) return
-    const newId = changeCellType(this.notebook, cellId, type)
-    this.reconcile()
-    if (newId) this.select(newId)
+    this.execute(TYPE_COMMANDS[type], cellId)
   }
 
   // --- modes and keys --------------------------------------------------------------------------
@@ -254,8 +253,7 @@ export class NotebookView implements CellContext {
   }
 
   edit(cellId: string): void {
-    if (this.readOnly) return
-    this.byId.get(cellId)?.focusEditor()
+    this.execute('edit', cellId)
   }
 
   private onKeyDown(event: KeyboardEvent): void {
@@ -276,13 +274,30 @@ export class NotebookView implements CellContext {
     if (result.command) this.execute(result.command)
   }
 
-  execute(command: Command): void {
-    const id = this.selected
-    if (id === null) return
-    if (this.readOnly && changesNotebook(command)) return
+  /** Whether this participant may do that here: the one place the read-only rule is applied. */
+  private allowed(command: Command): boolean {
+    return this.actions.canEdit || !changesNotebook(command)
+  }
+
+  /** Every command, from keys, buttons and editors, comes through here. */
+  execute(command: Command, cellId: string | null = this.selected): void {
+    if (!this.allowed(command)) return
+    switch (command) {
+      case 'append-code': return this.appendCell('code')
+      case 'append-markdown': return this.appendCell('markdown')
+      case 'run-all': return this.runAllCells()
+      case 'interrupt': return this.actions.interrupt()
+      case 'restart': return this.confirmRestart()
+      case 'help': return showKeys()
+    }
+    const id = cellId
+    if (id === null) {
+      if (command === 'insert-below' || command === 'insert-above') this.insert(command === 'insert-above' ? 'above' : 'below')
+      return
+    }
     const nb = this.notebook
     switch (command) {
-      case 'edit': return this.edit(id)
+      case 'edit': return this.byId.get(id)?.focusEditor()
       case 'run': return this.run(id, 'stay')
       case 'run-advance': return this.run(id, 'advance')
       case 'run-insert': return this.run(id, 'insert')
@@ -295,18 +310,21 @@ export class NotebookView implements CellContext {
         this.reconcile()
         return this.selectAndFocus(next)
       }
-      case 'to-code': return this.changeType(id, 'code')
-      case 'to-markdown': return this.changeType(id, 'markdown')
-      case 'to-raw': return this.changeType(id, 'raw')
+      case 'to-code': return this.retype(id, 'code')
+      case 'to-markdown': return this.retype(id, 'markdown')
+      case 'to-raw': return this.retype(id, 'raw')
       case 'move-up':
       case 'move-down':
         moveCell(nb, id, command === 'move-up' ? -1 : 1)
         this.reconcile()
         return this.selectAndFocus(id)
-      case 'interrupt': return this.interrupt()
-      case 'restart': return this.restart()
-      case 'help': return showKeys()
     }
+  }
+
+  private retype(cellId: string, type: CellType): void {
+    const newId = changeCellType(this.notebook, cellId, type)
+    this.reconcile()
+    if (newId) this.select(newId)
   }
 
   private selectAndFocus(id: string | null): void {
@@ -316,7 +334,6 @@ export class NotebookView implements CellContext {
   }
 
   private insert(where: 'above' | 'below', type: CellType = 'code'): void {
-    if (this.readOnly) return
     const id = insertRelative(this.notebook, this.selected, where, type)
     this.reconcile()
     this.selectAndFocus(id)
@@ -327,20 +344,15 @@ export class NotebookView implements CellContext {
     const id = insertRelative(this.notebook, last ? last.id : null, 'below', type)
     this.reconcile()
     this.select(id, true)
-    this.edit(id)
+    this.byId.get(id)?.focusEditor()
   }
 
   /** Shift-Enter (advance), Ctrl-Enter (stay), Alt-Enter (insert a cell below). */
-  run(cellId: string, then: 'stay' | 'advance' | 'insert'): void {
-    if (this.readOnly) return
+  private run(cellId: string, then: 'stay' | 'advance' | 'insert'): void {
     const cell = cellById(this.notebook, cellId)
     if (!cell) return
     if (cell.cell_type === 'code') {
-      // Let the hub see this client's last keystrokes first: it runs the source it has.
-      this.options.session
-        .flush()
-        .then(() => this.options.api.execute([cellId], this.options.me()))
-        .catch((e: unknown) => this.options.notify(`Could not run the cell: ${String(e)}`))
+      this.actions.run([cellId], 'the cell')
     } else {
       this.byId.get(cellId)?.stopEditing()
     }
@@ -369,29 +381,17 @@ export class NotebookView implements CellContext {
 
   /** Runs every code cell, top to bottom, as one batch in the shared queue. */
   runAll(): void {
-    if (this.readOnly) return
+    this.execute('run-all')
+  }
+
+  private runAllCells(): void {
     const ids = this.notebook.cells.filter((cell) => cell.cell_type === 'code').map((cell) => cell.id)
-    if (ids.length === 0) return
-    this.options.session
-      .flush()
-      .then(() => this.options.api.execute(ids, this.options.me()))
-      .catch((e: unknown) => this.options.notify(`Could not run the notebook: ${String(e)}`))
+    this.actions.run(ids, 'the notebook')
   }
 
-  interrupt(): void {
-    if (this.readOnly) return
-    this.options.api.interrupt(this.options.me()).catch((e: unknown) => this.options.notify(`Interrupt failed: ${String(e)}`))
-  }
-
-  restart(): void {
-    if (this.readOnly) return
+  private confirmRestart(): void {
     if (!window.confirm('Restart the shared kernel? Everyone loses its variables.')) return
-    this.options.api.restart(this.options.me()).catch((e: unknown) => this.options.notify(`Restart failed: ${String(e)}`))
-  }
-
-  cancel(requestId: string): void {
-    if (this.readOnly) return
-    this.options.api.cancel(requestId, this.options.me()).catch((e: unknown) => this.options.notify(`Cancel failed: ${String(e)}`))
+    this.actions.restart()
   }
 
   /** Shows who is in which cell. */

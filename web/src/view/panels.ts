@@ -7,6 +7,7 @@ import {
 } from '../model/kernelState'
 import type { Participant } from '../model/presence'
 import { h } from './dom'
+import { participantParts } from './participantRow'
 
 export interface KernelPanelActions {
   interrupt(): void
@@ -97,7 +98,6 @@ export function participantsPanel(actions: ParticipantsActions): {
       list.replaceChildren(
         ...people.map((p) => {
           const n = p.cell ? actions.cellNumber(p.cell) : 0
-          const where = n > 0 ? `cell ${n}` : '—'
           const isFollowed = following === p.clientId
           const button = h('button', {
             type: 'button',
@@ -107,9 +107,7 @@ export function participantsPanel(actions: ParticipantsActions): {
             title: p.self ? 'Change your name' : isFollowed ? 'Stop following' : `Follow ${p.user.name}`,
             onclick: () => (p.self ? actions.rename() : actions.toggleFollow(p.clientId)),
           },
-            h('span', { class: 'participant-dot', style: `background:${p.user.color}` }),
-            h('span', { class: 'participant-name' }, p.user.name + (p.self ? ' (you)' : '')),
-            h('span', { class: 'participant-cell' }, where),
+            ...participantParts(p, n, p.self ? ' (you)' : ''),
             isFollowed ? h('span', { class: 'participant-following' }, 'following') : null,
           )
           return h('li', {}, button)
