@@ -4,6 +4,7 @@
  * y-codemirror.next's `cursor`.
  */
 import type { User } from './identity'
+import { type Announcement, readAnnouncement } from './structureNotice'
 
 export interface ScrollSpot {
   cell: string
@@ -18,6 +19,10 @@ export interface Participant {
   scroll: ScrollSpot | null
   /** Whom this participant follows: the followed one publishes its scroll position only then. */
   following?: number | null
+  /** Their last structural edit, announced (see structureNotice.ts). */
+  did?: Announcement | null
+  /** A view-only participant (they say so; the hub enforces it). */
+  viewer?: boolean
   self: boolean
 }
 
@@ -51,7 +56,10 @@ export function participants(states: Map<number, StateLike>, selfId: number): Pa
     if (!user) return
     const cell = typeof state.cell === 'string' ? state.cell : null
     const following = typeof state.following === 'number' ? state.following : null
-    list.push({ clientId, user, cell, scroll: readScroll(state.scroll), following, self: clientId === selfId })
+    list.push({
+      clientId, user, cell, scroll: readScroll(state.scroll), following,
+      did: readAnnouncement(state.did), viewer: state.role === 'view', self: clientId === selfId,
+    })
   })
   return list.sort(
     (a, b) => Number(b.self) - Number(a.self) || a.user.name.localeCompare(b.user.name) || a.clientId - b.clientId,

@@ -18,6 +18,7 @@ import {
 import { Emitter } from './emitter'
 import type { User } from './identity'
 import type { ScrollSpot } from './presence'
+import type { Announcement } from './structureNotice'
 import { Message, SyncStep } from './wire'
 
 /** The part of a WebSocket that `flush` uses. */
@@ -76,6 +77,7 @@ export class NotebookSession {
   /** Resolves once the first full sync with the hub is done. */
   readonly synced: Promise<void>
   private state: ConnectionState = initialConnection
+  private announced = 0
 
   constructor(options: SessionOptions) {
     this.notebook = new YNotebook()
@@ -168,6 +170,17 @@ export class NotebookSession {
 
   setFollowing(clientId: number | null): void {
     this.awareness.setLocalStateField('following', clientId)
+  }
+
+  /** Says, before a structural edit, which cells it touches: others can then name who did it. */
+  announce(op: Announcement['op'], cells: string[]): void {
+    this.announced += 1
+    this.awareness.setLocalStateField('did', { op, cells, n: this.announced })
+  }
+
+  /** Says whether this participant only watches (shown to others; the hub enforces it). */
+  setRole(role: 'edit' | 'view'): void {
+    this.awareness.setLocalStateField('role', role)
   }
 
   setScroll(spot: ScrollSpot | null): void {

@@ -63,6 +63,7 @@ export async function mountNotebook(
     token,
     user: userFor(name),
   })
+  session.setRole(readOnly ? 'view' : 'edit')
   // For tests and debugging: the live session, never the token.
   ;(window as unknown as { collabd: unknown }).collabd = { session }
   const toasts = toaster()

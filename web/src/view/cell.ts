@@ -21,13 +21,16 @@ import { createEditor, type EditorKeys } from './editor'
 import { markdownToHtml } from './markdown'
 import { type OutputsState, renderOutputs } from './outputs'
 
-export type CellAction = 'run' | 'move-up' | 'move-down' | 'insert-above' | 'insert-below' | 'delete'
+export type CellAction = 'run' | 'move-up' | 'move-down' | 'insert-above' | 'insert-below' | 'delete' | 'clear-outputs'
 
 export interface CellContext {
   readonly awareness: Awareness
   readonly readOnly: boolean
   editorKeys(cellId: string): EditorKeys
-  select(cellId: string): void
+  /** `extend`: Shift-click, from the anchor to this cell. */
+  select(cellId: string, scroll?: boolean, extend?: boolean): void
+  /** The cell's shared content changed (its source, outputs or metadata). */
+  cellChanged(cellId: string): void
   editorFocused(cellId: string): void
   act(cellId: string, action: CellAction): void
   changeType(cellId: string, type: CellType): void
@@ -85,7 +88,16 @@ export class CellView {
         this.outputs,
       ),
     )
-    this.el.addEventListener('mousedown', () => ctx.select(this.id))
+    this.el.addEventListener('mousedown', (e) => {
+      // Shift-click extends the cell selection, except inside the text, where it selects text.
+      const inText = (e.target as HTMLElement | null)?.closest('.cm-content, input, select, button')
+      if (e.shiftKey && !inText) {
+        e.preventDefault()
+        ctx.select(this.id, false, true)
+      } else {
+        ctx.select(this.id)
+      }
+    })
     this.rendered.addEventListener('dblclick', () => {
       if (!ctx.readOnly) this.startEditing(true)
     })
@@ -93,6 +105,7 @@ export class CellView {
     this.observer = (events) => {
       if (events.some((e) => this.touchesOutputs(e))) this.outputsDirty = true
       this.scheduleRefresh()
+      ctx.cellChanged(this.id)
     }
     model.ymodel.observeDeep(this.observer)
     this.refresh()
@@ -124,6 +137,7 @@ export class CellView {
       button('↓', 'Move down', 'move-down'),
       button('+↑', 'Insert cell above (A)', 'insert-above'),
       button('+↓', 'Insert cell below (B)', 'insert-below'),
+      this.model.cell_type === 'code' ? button('⌫', 'Clear outputs', 'clear-outputs') : null,
       type,
       button('✕', 'Delete cell (D D)', 'delete'),
     )
@@ -182,16 +196,20 @@ export class CellView {
     return { anchor, head }
   }
 
-  focusEditor(at?: { anchor: number; head: number }): void {
+  /** The text in this cell's editor (keys typed just now included), if it has one. */
+  editorText(): string | null {
+    return this.editor ? this.editor.state.doc.toString() : null
+  }
+
+  focusEditor(at?: { anchor: number; head: number } | 'end'): void {
     this.materialized = true
     if (this.cellType === 'markdown') this.editing = true
     const editor = this.ensureEditor()
     this.refresh()
     editor.focus()
-    if (at) {
-      const max = editor.state.doc.length
-      editor.dispatch({ selection: { anchor: Math.min(at.anchor, max), head: Math.min(at.head, max) } })
-    }
+    const max = editor.state.doc.length
+    if (at === 'end') editor.dispatch({ selection: { anchor: max } })
+    else if (at) editor.dispatch({ selection: { anchor: Math.min(at.anchor, max), head: Math.min(at.head, max) } })
   }
 
   /** Markdown: switch between the editor and the rendered text. */
@@ -211,8 +229,10 @@ export class CellView {
     this.editor?.contentDOM.blur()
   }
 
-  setSelected(selected: boolean): void {
-    this.el.classList.toggle('selected', selected)
+  /** `active`: the cell keys act on; `inRange`: one of several selected cells. */
+  setSelected(active: boolean, inRange = false): void {
+    this.el.classList.toggle('selected', active)
+    this.el.classList.toggle('in-selection', inRange)
   }
 
   setPresence(people: Participant[]): void {
