@@ -1,6 +1,8 @@
-/** Markdown to safe HTML: marked renders, DOMPurify removes anything that could run script. */
+/** Markdown (and LaTeX) to safe HTML: rendered in model/markdownRender.ts, DOMPurify removes anything that could run script. */
 import DOMPurify from 'dompurify'
-import { marked } from 'marked'
+import 'katex/dist/katex.min.css'
+import './highlight.css'
+import { renderLatex, renderMarkdown } from '../model/markdownRender'
 
 let hooked = false
 
@@ -16,8 +18,15 @@ function ensureHooks(): void {
   })
 }
 
+/** KaTeX writes HTML, MathML (for screen readers) and SVG (for some symbols). */
+const PROFILES = { USE_PROFILES: { html: true, mathMl: true, svg: true } }
+
 export function markdownToHtml(markdown: string): string {
   ensureHooks()
-  const html = marked.parse(markdown, { async: false, gfm: true }) as string
-  return DOMPurify.sanitize(html, { USE_PROFILES: { html: true } })
+  return DOMPurify.sanitize(renderMarkdown(markdown), PROFILES)
+}
+
+export function latexToHtml(latex: string): string {
+  ensureHooks()
+  return DOMPurify.sanitize(renderLatex(latex), PROFILES)
 }

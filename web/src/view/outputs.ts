@@ -7,7 +7,7 @@ import { AnsiUp } from 'ansi_up'
 import { mergeStreams, type OutputPlan, planOutput, shouldCollapse } from '../model/outputs'
 import { h } from './dom'
 import { htmlFrame } from './htmlFrame'
-import { markdownToHtml } from './markdown'
+import { latexToHtml, markdownToHtml } from './markdown'
 
 const ansi = new AnsiUp()
 ansi.use_classes = true
@@ -31,6 +31,11 @@ export function renderPlan(plan: OutputPlan): HTMLElement {
     case 'markdown': {
       const div = h('div', { class: 'output-markdown markdown' })
       div.innerHTML = markdownToHtml(plan.markdown)
+      return div
+    }
+    case 'latex': {
+      const div = h('div', { class: 'output-latex' })
+      div.innerHTML = latexToHtml(plan.latex)
       return div
     }
     case 'image':
