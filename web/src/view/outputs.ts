@@ -6,7 +6,7 @@
 import { AnsiUp } from 'ansi_up'
 import { mergeStreams, type OutputPlan, planOutput, shouldCollapse } from '../model/outputs'
 import { h } from './dom'
-import { htmlFrame } from './htmlFrame'
+import { htmlFrame, updateHtmlFrame } from './htmlFrame'
 import { latexToHtml, markdownToHtml } from './markdown'
 
 const ansi = new AnsiUp()
@@ -73,7 +73,12 @@ export function renderOutputs(container: HTMLElement, outputs: unknown[], state:
   const drawn = plans.map((plan, i) => {
     const key = planKey(plan)
     const old = previous[i]
-    return old && old.key === key ? old : { key, el: renderPlan(plan) }
+    if (old && old.key === key) return old
+    // A display updated in place (through its handle): the same frame gets the new HTML.
+    if (old && plan.kind === 'html' && old.el instanceof HTMLIFrameElement && updateHtmlFrame(old.el, plan.html)) {
+      return { key, el: old.el }
+    }
+    return { key, el: renderPlan(plan) }
   })
   state.drawn = drawn
   let body = container.querySelector<HTMLElement>(':scope > .outputs-body')
