@@ -20,7 +20,8 @@ def test_math_and_code_render(notebook_session: Any, join: Any) -> None:
     session = notebook_session(
         [
             markdown(
-                "# Maths\n\nEnergy $E = mc^2$ inline.\n\n$$\n\\int_0^1 x\\,dx = \\frac{1}{2}\n$$\n\n"
+                "# Maths\n\nEnergy $E = mc^2$ inline.\n\n"
+                "$$\n\\int_0^1 x\\,dx = \\frac{1}{2}\n$$\n\n"
                 "```python\ndef f(x):\n    return x ** 2  # square\n```\n"
             ),
             code("display(...)", outputs=[latex_out, md_out]),

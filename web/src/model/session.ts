@@ -88,6 +88,7 @@ export class NotebookSession {
       notebook: this.notebook,
       token: options.token,
     })
+    this.awareness.setLocalStateField('joined', Date.now())
     this.setUser(options.user)
     this.synced = new Promise((resolve) => {
       if (this.provider.synced) resolve()

@@ -2,7 +2,8 @@
 import { SessionApi, type SessionInfo } from '../model/api'
 import { loadName, saveName, userFor } from '../model/identity'
 import { readKernel, readLastEvent, readQueue } from '../model/kernelState'
-import { isFollowed, participants } from '../model/presence'
+import { assignColours } from '../model/colours'
+import { followersOf, isFollowed, participants, withColours } from '../model/presence'
 import { websocketBase } from '../model/route'
 import { NotebookSession } from '../model/session'
 import { readOnlyActions, sessionActions } from '../model/sessionActions'
@@ -19,6 +20,10 @@ import './styles.css'
 function kernelspecName(metadata: unknown): string {
   const spec = (metadata as { kernelspec?: { name?: unknown } } | null)?.kernelspec
   return typeof spec?.name === 'string' ? spec.name : ''
+}
+
+function joinNames(names: string[]): string {
+  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`
 }
 
 export interface NotebookRoute {
@@ -68,8 +73,10 @@ export async function mountNotebook(
   ;(window as unknown as { collabd: unknown }).collabd = { session }
   const toasts = toaster()
   const me = (): { name: string; client_id: number } => ({ name, client_id: session.clientId })
+  let userColour = session.awareness.getLocalState()?.user?.color as string | undefined
   const rename = async (): Promise<void> => {
     name = saveName(localStorage, await askName(name)) || name
+    userColour = undefined
     session.setUser(userFor(name))
   }
 
@@ -80,6 +87,7 @@ export async function mountNotebook(
 
   const header = topbar({ info, readOnly, session, api, runAll: () => view.runAll(), notify: toasts.notify })
   const followBanner = h('div', { class: 'follow-banner', hidden: true, role: 'status' })
+  const followedBanner = h('div', { class: 'followed-banner', hidden: true, role: 'status' })
 
   // --- side panels ---
   const kernel = kernelPanel(readOnly, { interrupt: () => view.execute('interrupt'), restart: () => view.execute('restart') })
@@ -111,7 +119,18 @@ export async function mountNotebook(
     cellNumber: (cellId) => view.cellNumber(cellId),
   })
   const refreshPeople = frameScheduler(() => {
-    people = participants(session.awareness.getStates() as Map<number, Record<string, unknown>>, session.clientId)
+    const present = participants(session.awareness.getStates() as Map<number, Record<string, unknown>>, session.clientId)
+    const colours = assignColours(present.map((p) => ({ clientId: p.clientId, name: p.user.name, joined: p.joined ?? null })))
+    people = withColours(present, colours)
+    // Publish the colour everyone agrees on, so remote cursors match the list.
+    const mine = colours.get(session.clientId)
+    if (mine && mine !== userColour) {
+      userColour = mine
+      session.setUser(userFor(name, mine))
+    }
+    const followers = followersOf(people, session.clientId)
+    followedBanner.hidden = followers.length === 0
+    followedBanner.textContent = followers.length ? `${joinNames(followers)} ${followers.length > 1 ? 'are' : 'is'} following you` : ''
     const nowFollowed = isFollowed(people, session.clientId)
     if (nowFollowed !== followed) {
       followed = nowFollowed
@@ -137,6 +156,7 @@ export async function mountNotebook(
   root.replaceChildren(
     header,
     followBanner,
+    followedBanner,
     h('div', { class: 'layout' + (readOnly ? ' read-only' : '') },
       h('div', { class: 'notebook-column' }, loading, view.el),
       h('aside', { class: 'sidebar' }, participantsBox.el, kernel.el, queue.el),

@@ -2,7 +2,6 @@
  * A cell editor as one bundle of extensions, the way yCollab bundles collaboration: the shared
  * text binding and remote cursors, Python support, Jupyter's edit-mode keys, and read-only mode.
  */
-import { closeBrackets, closeBracketsKeymap } from '@codemirror/autocomplete'
 import { defaultKeymap, indentWithTab } from '@codemirror/commands'
 import { python } from '@codemirror/lang-python'
 import {
@@ -13,7 +12,7 @@ import {
   syntaxHighlighting,
 } from '@codemirror/language'
 import { EditorState, type Extension, Prec } from '@codemirror/state'
-import { drawSelection, dropCursor, EditorView, highlightSpecialChars, keymap } from '@codemirror/view'
+import { drawSelection, dropCursor, EditorView, highlightSpecialChars, keymap, ViewPlugin } from '@codemirror/view'
 import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next'
 import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
@@ -65,21 +64,57 @@ const theme = EditorView.theme({
   // Lines wrap, so nothing scrolls sideways; visible overflow lets a remote cursor's name on the
   // first line show above the editor instead of being cut off.
   '.cm-scroller': { overflow: 'visible' },
-  // Always show the name next to a remote cursor, not only on hover.
-  '.cm-ySelectionInfo': { opacity: '1', top: '-1.3em', fontSize: '11px', padding: '0 3px', borderRadius: '3px 3px 3px 0' },
+  // A remote cursor's name shows on hover and for a moment after it moves (as in JupyterLab),
+  // so that names never sit over the code one reads.
+  '.cm-ySelectionInfo': { top: '-1.3em', fontSize: '11px', padding: '0 3px', borderRadius: '3px 3px 3px 0', fontFamily: 'var(--sans)' },
+  '&.cm-yRecent .cm-ySelectionInfo': { opacity: '1' },
 })
+
+/** How long a remote cursor's name stays shown after it moved. */
+export const NAME_TAG_MS = 1500
+
+/** Marks the editor while a remote cursor in it has just moved (`cm-yRecent`). */
+function recentRemoteCursors(ytext: Y.Text, awareness: Awareness): Extension {
+  return ViewPlugin.define((view) => {
+    let timer: ReturnType<typeof setTimeout> | null = null
+    const inThisText = (clientId: number): boolean => {
+      const cursor = (awareness.getStates().get(clientId) as { cursor?: { head?: unknown } } | undefined)?.cursor
+      if (!cursor?.head || !ytext.doc) return false
+      const head = Y.createAbsolutePositionFromRelativePosition(Y.createRelativePositionFromJSON(cursor.head), ytext.doc)
+      return head?.type === ytext
+    }
+    const listener = ({ added, updated }: { added: number[]; updated: number[] }): void => {
+      const moved = [...added, ...updated].some((id) => id !== awareness.clientID && inThisText(id))
+      if (!moved) return
+      view.dom.classList.add('cm-yRecent')
+      if (timer !== null) clearTimeout(timer)
+      timer = setTimeout(() => {
+        timer = null
+        view.dom.classList.remove('cm-yRecent')
+      }, NAME_TAG_MS)
+    }
+    awareness.on('change', listener)
+    return {
+      destroy() {
+        awareness.off('change', listener)
+        if (timer !== null) clearTimeout(timer)
+      },
+    }
+  })
+}
 
 export function cellEditor(ytext: Y.Text, awareness: Awareness, options: CellEditorOptions): Extension {
   return [
     yCollab(ytext, awareness, { undoManager: options.readOnly ? false : new Y.UndoManager(ytext) }),
     jupyterKeys(options.keys),
-    keymap.of([...closeBracketsKeymap, ...yUndoManagerKeymap, ...defaultKeymap, indentWithTab]),
+    recentRemoteCursors(ytext, awareness),
+    // No closeBrackets(): brackets do not close themselves (JupyterLab 4's default).
+    keymap.of([...yUndoManagerKeymap, ...defaultKeymap, indentWithTab]),
     highlightSpecialChars(),
     drawSelection(),
     dropCursor(),
     indentOnInput(),
     bracketMatching(),
-    closeBrackets(),
     syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
     indentUnit.of('    '),
     options.language === 'python' ? python() : [],

@@ -108,6 +108,7 @@ export function participantsPanel(actions: ParticipantsActions): {
             onclick: () => (p.self ? actions.rename() : actions.toggleFollow(p.clientId)),
           },
             ...participantParts(p, n, p.self ? ' (you)' : ''),
+            p.viewer ? h('span', { class: 'participant-viewer', title: 'Can watch, cannot change anything' }, 'viewer') : null,
             isFollowed ? h('span', { class: 'participant-following' }, 'following') : null,
           )
           return h('li', {}, button)
