@@ -45,6 +45,10 @@ function replayHeader(summary: Summary, canFork: boolean, actions: { download():
     h('span', { class: 'spacer' }),
     h('button', { type: 'button', class: 'download-button', onclick: () => actions.download() }, 'Download .ipynb'),
     canFork ? h('button', { type: 'button', class: 'fork-button', onclick: () => actions.fork() }, 'Start a new session from here') : null,
+    h('button', {
+      type: 'button', class: 'drawer-toggle', title: 'Panels: people, runs', 'aria-label': 'Panels: people, runs',
+      onclick: () => void document.body.classList.toggle('drawer-open'),
+    }, '☰'),
   )
 }
 

@@ -85,7 +85,8 @@ export async function mountNotebook(
     : sessionActions({ api, flush: () => session.flush(), me, notify: toasts.notify })
   const view = new NotebookView({ session, actions })
 
-  const header = topbar({ info, readOnly, session, api, runAll: () => view.runAll(), notify: toasts.notify })
+  const toggleDrawer = (): void => void document.body.classList.toggle('drawer-open')
+  const header = topbar({ info, readOnly, session, api, runAll: () => view.runAll(), notify: toasts.notify, toggleDrawer })
   const followBanner = h('div', { class: 'follow-banner', hidden: true, role: 'status' })
   const followedBanner = h('div', { class: 'followed-banner', hidden: true, role: 'status' })
 
@@ -159,7 +160,9 @@ export async function mountNotebook(
     followedBanner,
     h('div', { class: 'layout' + (readOnly ? ' read-only' : '') },
       h('div', { class: 'notebook-column' }, loading, view.el),
-      h('aside', { class: 'sidebar' }, participantsBox.el, kernel.el, queue.el),
+      h('aside', { class: 'sidebar', 'aria-label': 'Panels' },
+        h('button', { type: 'button', class: 'drawer-close', onclick: toggleDrawer, 'aria-label': 'Close the panels' }, '✕'),
+        participantsBox.el, kernel.el, queue.el),
     ),
     toasts.el,
   )

@@ -6,12 +6,13 @@ import { defaultKeymap, indentWithTab } from '@codemirror/commands'
 import { python } from '@codemirror/lang-python'
 import {
   bracketMatching,
-  defaultHighlightStyle,
+  HighlightStyle,
   indentOnInput,
   indentUnit,
   syntaxHighlighting,
 } from '@codemirror/language'
 import { EditorState, type Extension, Prec } from '@codemirror/state'
+import { tags as t } from '@lezer/highlight'
 import { drawSelection, dropCursor, EditorView, highlightSpecialChars, keymap, ViewPlugin } from '@codemirror/view'
 import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next'
 import type { Awareness } from 'y-protocols/awareness'
@@ -57,8 +58,10 @@ function jupyterKeys(keys: EditorKeys): Extension {
 }
 
 const theme = EditorView.theme({
-  '&': { fontSize: '14px', backgroundColor: 'transparent' },
-  '.cm-content': { fontFamily: 'var(--mono)', padding: '6px 0' },
+  '&': { fontSize: '14px', backgroundColor: 'transparent', color: 'var(--fg)' },
+  '.cm-content': { fontFamily: 'var(--mono)', padding: '6px 0', caretColor: 'var(--fg)' },
+  '.cm-cursor, .cm-dropCursor': { borderLeftColor: 'var(--fg)' },
+  '.cm-selectionBackground, &.cm-focused > .cm-scroller > .cm-selectionLayer .cm-selectionBackground': { background: 'var(--selection)' },
   '.cm-line': { padding: '0 8px' },
   '&.cm-focused': { outline: 'none' },
   // Lines wrap, so nothing scrolls sideways; visible overflow lets a remote cursor's name on the
@@ -103,6 +106,20 @@ function recentRemoteCursors(ytext: Y.Text, awareness: Awareness): Extension {
   })
 }
 
+/** Code colours from the page's variables, so that they follow light and dark mode. */
+const codeColours = HighlightStyle.define([
+  { tag: [t.keyword, t.controlKeyword, t.definitionKeyword, t.moduleKeyword, t.operatorKeyword], color: 'var(--hl-keyword)' },
+  { tag: [t.string, t.special(t.string), t.regexp], color: 'var(--hl-string)' },
+  { tag: [t.number, t.bool, t.null, t.atom], color: 'var(--hl-number)' },
+  { tag: [t.comment, t.lineComment, t.blockComment], color: 'var(--hl-comment)', fontStyle: 'italic' },
+  { tag: [t.standard(t.variableName), t.className, t.typeName], color: 'var(--hl-builtin)' },
+  { tag: [t.function(t.definition(t.variableName)), t.definition(t.className)], color: 'var(--hl-title)' },
+  { tag: [t.meta, t.self], color: 'var(--hl-meta)' },
+  { tag: t.heading, fontWeight: 'bold' },
+  { tag: t.emphasis, fontStyle: 'italic' },
+  { tag: t.strong, fontWeight: 'bold' },
+])
+
 export function cellEditor(ytext: Y.Text, awareness: Awareness, options: CellEditorOptions): Extension {
   return [
     yCollab(ytext, awareness, { undoManager: options.readOnly ? false : new Y.UndoManager(ytext) }),
@@ -115,7 +132,7 @@ export function cellEditor(ytext: Y.Text, awareness: Awareness, options: CellEdi
     dropCursor(),
     indentOnInput(),
     bracketMatching(),
-    syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+    syntaxHighlighting(codeColours, { fallback: true }),
     indentUnit.of('    '),
     options.language === 'python' ? python() : [],
     EditorView.lineWrapping,

@@ -17,6 +17,8 @@ export interface HeaderOptions {
   api: SessionApi
   runAll(): void
   notify(message: string): void
+  /** Opens or closes the panels (a drawer on narrow screens). */
+  toggleDrawer(): void
 }
 
 function connectionIndicator(session: NotebookSession): HTMLElement {
@@ -32,23 +34,27 @@ function connectionIndicator(session: NotebookSession): HTMLElement {
   return el
 }
 
-export function topbar({ info, readOnly, session, api, runAll, notify }: HeaderOptions): HTMLElement {
+export function topbar({ info, readOnly, session, api, runAll, notify, toggleDrawer }: HeaderOptions): HTMLElement {
   const share = (): void =>
     showShare({
       edit: info.edit_url ? rebaseLink(info.edit_url, location.origin) : null,
       view: rebaseLink(info.view_url, location.origin),
     })
-  const button = (cls: string, label: string, onclick: () => void, title?: string): HTMLElement =>
-    h('button', { type: 'button', class: cls, title, 'aria-label': title, onclick }, label)
+  /** An icon that stays and a label that narrow screens drop (the title says it all). */
+  const button = (cls: string, icon: string, label: string, onclick: () => void, title: string = label): HTMLElement =>
+    h('button', { type: 'button', class: cls, title, 'aria-label': title, onclick },
+      icon ? h('span', { class: 'icon', 'aria-hidden': 'true' }, icon) : null,
+      label ? h('span', { class: icon ? 'label' : '' }, (icon ? ' ' : '') + label) : null)
   return h('header', { class: 'topbar' },
     h('span', { class: 'brand' }, 'collabd'),
     h('span', { class: 'nb-path', title: info.path }, info.path),
     readOnly ? h('span', { class: 'badge view-only', title: 'You can watch but not change anything' }, 'View only') : null,
     h('span', { class: 'spacer' }),
     connectionIndicator(session),
-    readOnly ? null : button('run-all-button', '▶▶ Run all', runAll, 'Run every code cell, in order'),
-    button('keys-button', '⌨', showKeys, 'Keyboard shortcuts (H)'),
-    button('share-button', 'Share', share),
-    button('download-button', 'Download .ipynb', () => void saveBlob(api.notebookFile(), fileName(info.path), notify)),
+    readOnly ? null : button('run-all-button', '▶▶', 'Run all', runAll, 'Run every code cell, in order'),
+    button('keys-button', '⌨', '', showKeys, 'Keyboard shortcuts (H)'),
+    button('share-button', '', 'Share', share),
+    button('download-button', '⤓', 'Download .ipynb', () => void saveBlob(api.notebookFile(), fileName(info.path), notify), 'Download .ipynb'),
+    button('drawer-toggle', '☰', '', toggleDrawer, 'Panels: people, kernel, queue'),
   )
 }
