@@ -31,7 +31,17 @@ describe('sessionActions', () => {
     api.interrupt.mockRejectedValueOnce(new Error('boom'))
     const notify = vi.fn()
     sessionActions({ api, flush: async () => undefined, me: () => ({ name: 'A', client_id: 1 }), notify }).interrupt()
-    await vi.waitFor(() => expect(notify).toHaveBeenCalledWith('Interrupt failed: Error: boom'))
+    await vi.waitFor(() => expect(notify).toHaveBeenCalledWith('Interrupting the kernel failed: boom'))
+  })
+
+  it('sends nothing while offline, and says so', () => {
+    const api = fakeApi()
+    const notify = vi.fn()
+    const flush = vi.fn(async () => undefined)
+    sessionActions({ api, flush, me: () => ({ name: 'A', client_id: 1 }), notify, online: () => false }).run(['a'], 'the cell')
+    expect(flush).not.toHaveBeenCalled()
+    expect(api.execute).not.toHaveBeenCalled()
+    expect(notify).toHaveBeenCalledWith('You are offline — running the cell will work again once the connection is back.')
   })
 
   it('runs nothing for an empty list', async () => {

@@ -4,6 +4,7 @@
  * failures are reported through `notify`.
  */
 import type { RunBy, SessionApi } from './api'
+import { failureWords } from './wording'
 
 export interface SessionActions {
   /** Whether this participant may change the notebook or run it. The one read-only rule. */
@@ -22,29 +23,33 @@ export interface ActionsOptions {
   flush(): Promise<void>
   me(): RunBy
   notify(message: string): void
+  /** Whether the hub can be reached now (connected); offline, nothing is sent. */
+  online?(): boolean
 }
 
-export function sessionActions({ api, flush, me, notify }: ActionsOptions): SessionActions {
-  const report = (what: string) => (e: unknown): void => notify(`${what}: ${String(e)}`)
+export function sessionActions({ api, flush, me, notify, online = () => true }: ActionsOptions): SessionActions {
+  /** Sends it, unless offline; failures told in words ("you are offline — …", not "Failed to fetch"). */
+  const send = (what: string, request: () => Promise<unknown>): void => {
+    if (!online()) return notify(failureWords(what, null, false))
+    request().catch((e: unknown) => notify(failureWords(what, e, online())))
+  }
   return {
     canEdit: true,
     run(cellIds, what) {
       if (cellIds.length === 0) return
-      flush()
-        .then(() => api.execute(cellIds, me()))
-        .catch(report(`Could not run ${what}`))
+      send(`running ${what}`, () => flush().then(() => api.execute(cellIds, me())))
     },
     interrupt() {
-      api.interrupt(me()).catch(report('Interrupt failed'))
+      send('interrupting the kernel', () => api.interrupt(me()))
     },
     restart() {
-      api.restart(me()).catch(report('Restart failed'))
+      send('restarting the kernel', () => api.restart(me()))
     },
     cancel(requestId) {
-      api.cancel(requestId, me()).catch(report('Cancel failed'))
+      send('cancelling the run', () => api.cancel(requestId, me()))
     },
     answer(requestId, value) {
-      api.answerInput(requestId, value).catch(report('Could not send input'))
+      send('sending your input', () => api.answerInput(requestId, value))
     },
   }
 }

@@ -7,7 +7,7 @@ import { followersOf, isFollowed, participants, withColours } from '../model/pre
 import { websocketBase } from '../model/route'
 import { NotebookSession } from '../model/session'
 import { readOnlyActions, sessionActions } from '../model/sessionActions'
-import { askName } from './dialogs'
+import { askName, confirmRestart } from './dialogs'
 import { fatalForError, fatalMissingToken } from './fatal'
 import { frameScheduler, h } from './dom'
 import { Follow } from './follow'
@@ -82,8 +82,18 @@ export async function mountNotebook(
 
   const actions = readOnly
     ? readOnlyActions
-    : sessionActions({ api, flush: () => session.flush(), me, notify: toasts.notify })
-  const view = new NotebookView({ session, actions })
+    : sessionActions({ api, flush: () => session.flush(), me, notify: toasts.notify, online: () => session.connection.status === 'connected' })
+  const view = new NotebookView({ session, actions, confirmRestart })
+  // Offline (or not yet connected), nothing can run: the run buttons say so.
+  const showOnline = (): void => {
+    const offline = session.connection.status !== 'connected'
+    document.body.classList.toggle('offline', offline)
+    for (const button of document.querySelectorAll<HTMLButtonElement>('.run-all-button, .kernel-actions button')) {
+      button.disabled = offline
+      button.title = offline ? 'You are offline — nothing can run until the connection is back' : button.dataset.title ?? ''
+    }
+  }
+  session.connectionChanged.on(showOnline)
 
   const toggleDrawer = (): void => void document.body.classList.toggle('drawer-open')
   const header = topbar({ info, readOnly, session, api, runAll: () => view.runAll(), notify: toasts.notify, toggleDrawer })
@@ -91,7 +101,11 @@ export async function mountNotebook(
   const followedBanner = h('div', { class: 'followed-banner', hidden: true, role: 'status' })
 
   // --- side panels ---
-  const kernel = kernelPanel(readOnly, { interrupt: () => view.execute('interrupt'), restart: () => view.execute('restart') })
+  const kernel = kernelPanel(readOnly, {
+    interrupt: () => view.execute('interrupt'),
+    restart: () => view.execute('restart'),
+    cellNumber: (cellId) => view.cellNumber(cellId),
+  })
   const queue = queuePanel(readOnly, {
     cancel: (id) => actions.cancel(id),
     reveal: (cellId) => view.select(cellId, true),
@@ -167,6 +181,10 @@ export async function mountNotebook(
     toasts.el,
   )
   document.body.classList.toggle('read-only', readOnly)
+  for (const button of document.querySelectorAll<HTMLButtonElement>('.run-all-button, .kernel-actions button')) {
+    button.dataset.title = button.title
+  }
+  showOnline()
 
   window.addEventListener('offline', () => session.setBrowserOnline(false))
   window.addEventListener('online', () => session.setBrowserOnline(true))

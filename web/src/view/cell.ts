@@ -16,6 +16,7 @@ import {
   readLastRun,
 } from '../model/kernelState'
 import type { Participant } from '../model/presence'
+import { nameCells, outputsFromEarlierRun } from '../model/wording'
 import { h, frameScheduler } from './dom'
 import { createEditor, type EditorKeys } from './editor'
 import { markdownToHtml } from './markdown'
@@ -38,6 +39,7 @@ export interface CellContext {
   /** The pending input() request in this cell, and whether it is this participant's to answer. */
   inputRequest(cellId: string): { request: InputRequest; mine: boolean } | null
   answer(requestId: string, value: string): void
+  cellNumber(cellId: string): number
 }
 
 export class CellView {
@@ -57,6 +59,7 @@ export class CellView {
   private editing = false
   private outputsDirty = true
   private readonly outputsState: OutputsState = { expanded: null }
+  private outputCount = 0
   private readonly scheduleRefresh = frameScheduler(() => this.refresh())
   private readonly observer: (events: Y.YEvent<Y.AbstractType<unknown>>[]) => void
 
@@ -251,8 +254,27 @@ export class CellView {
     this.refreshRunStatus()
     if (this.outputsDirty && this.model.cell_type === 'code') {
       this.outputsDirty = false
-      renderOutputs(this.outputs, this.model.toJSON().outputs as unknown[] ?? [], this.outputsState)
+      const outputs = (this.model.toJSON().outputs as unknown[] | undefined) ?? []
+      renderOutputs(this.outputs, outputs.map((o) => this.inWords(o)), this.outputsState)
+      this.outputCount = outputs.length
     }
+    this.markEarlierOutputs()
+  }
+
+  /** The hub's own messages in a cell (a cancelled run's reason) name cells by number. */
+  private inWords(output: unknown): unknown {
+    const out = output as { output_type?: unknown; ename?: unknown; evalue?: unknown; traceback?: unknown }
+    if (out?.output_type !== 'error' || out.ename !== 'RunCancelled') return output
+    const words = (t: unknown): unknown => (typeof t === 'string' ? nameCells(t, (id) => this.ctx.cellNumber(id)) : t)
+    return { ...out, evalue: words(out.evalue), traceback: Array.isArray(out.traceback) ? out.traceback.map(words) : out.traceback }
+  }
+
+  /** Outputs kept from an earlier run (this one was cancelled before it started) say so. */
+  private markEarlierOutputs(): void {
+    const earlier = this.model.cell_type === 'code' &&
+      outputsFromEarlierRun(readLastRun(this.model.getMetadata()), this.outputCount)
+    this.outputs.classList.toggle('from-earlier-run', earlier)
+    this.outputs.dataset.note = earlier ? 'Output from an earlier run (this run was cancelled)' : ''
   }
 
   private refreshSource(): void {
@@ -291,6 +313,7 @@ export class CellView {
     this.status.textContent = text
     this.status.hidden = text === ''
     this.status.className = `cell-status status-${run.state}`
+    this.markEarlierOutputs()
     this.refreshInput()
   }
 

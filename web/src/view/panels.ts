@@ -6,12 +6,15 @@ import {
   type QueueEntry,
 } from '../model/kernelState'
 import type { Participant } from '../model/presence'
+import { nameCells } from '../model/wording'
 import { h } from './dom'
 import { participantParts } from './participantRow'
 
 export interface KernelPanelActions {
   interrupt(): void
   restart(): void
+  /** The hub names cells by id in its reasons; people know them by number. */
+  cellNumber(cellId: string): number
 }
 
 export function kernelPanel(readOnly: boolean, actions: KernelPanelActions): {
@@ -37,7 +40,7 @@ export function kernelPanel(readOnly: boolean, actions: KernelPanelActions): {
       label.textContent = `${kernel.name || 'kernel'}: ${kernel.status === 'unknown' ? 'not started' : kernel.status}` +
         (kernel.reason ? ` (${kernel.reason})` : '')
       event.hidden = lastEvent === null
-      event.textContent = lastEvent ? describeLastEvent(lastEvent) : ''
+      event.textContent = lastEvent ? nameCells(describeLastEvent(lastEvent), actions.cellNumber) : ''
     },
   }
 }
