@@ -21,7 +21,7 @@ import { NotebookView } from '../view/notebook'
 import { toaster } from '../view/toasts'
 import { controls } from './controls'
 import { atEnd, canGrow, extendSummary, followEnd, mergeSummary } from './live'
-import { advance, clamp, type Clock, initialClock, momentFileName, runMoment, type Summary } from './model'
+import { advance, clamp, type Clock, initialClock, momentFileName, runOutputMoment, type Summary } from './model'
 import { peoplePanel } from './peoplePanel'
 import { ReplayDoc } from './player'
 import { presentPeople } from './presence'
@@ -159,10 +159,16 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
     }
     show()
   }
+  /** Shows the run's output: the moment it ended, its cell selected and scrolled into view. */
   const jumpToRun = async (i: number): Promise<void> => {
     const run = summary.runs[i]
-    await seek(runMoment(run))
-    view?.select(run.cell_id, true)
+    await seek(runOutputMoment(run))
+    view?.select(run.cell_id)
+    // Cells above come to life (rendered markdown, editors) as they near the view and change
+    // height: scroll again once they have.
+    const reveal = (): void => view?.cellElement(run.cell_id)?.scrollIntoView({ block: 'start' })
+    reveal()
+    requestAnimationFrame(() => requestAnimationFrame(reveal))
   }
   let last = 0
   const frame = (now: number): void => {

@@ -1,6 +1,12 @@
 /** The runs panel: every run of the recording, searchable and filterable, each a jump target. */
 import { h } from '../view/dom'
+import { applyCarriageReturns } from '../model/outputs'
 import { filterRuns, runLabel, type Summary } from './model'
+
+/** A run's output as it finally looked (a progress bar's last state, not every step of it). */
+export function outputPreview(outputs: string, limit = 300): string {
+  return applyCarriageReturns(outputs).slice(0, limit)
+}
 
 export interface RunsActions {
   jumpToRun(index: number): void
@@ -33,7 +39,7 @@ export function runsPanel(actions: RunsActions): { el: HTMLElement; update(summa
       return h('li', { class: 'replay-run-item' },
         h('button', { type: 'button', class: `link replay-run status-${run.status}`, 'data-run': String(i), onclick: () => actions.jumpToRun(i) },
           runLabel(run, null)),
-        run.outputs ? h('pre', { class: 'replay-run-output' }, run.outputs.slice(0, 300)) : null)
+        run.outputs ? h('pre', { class: 'replay-run-output' }, outputPreview(run.outputs)) : null)
     }))
     if (!found.length) list.append(h('li', { class: 'panel-empty' }, runs.length ? 'No run matches' : 'No runs'))
   }
