@@ -30,6 +30,8 @@ export type Command =
   | 'paste-above'
   | 'merge'
   | 'clear-outputs'
+  | 'clear-all-outputs'
+  | 'find'
   | 'interrupt'
   | 'restart'
   | 'help'
@@ -58,7 +60,7 @@ const EDITING: ReadonlySet<Command> = new Set<Command>([
   'run', 'run-advance', 'run-insert', 'insert-above', 'insert-below', 'delete',
   'to-markdown', 'to-code', 'to-raw', 'move-up', 'move-down', 'interrupt', 'restart', 'edit',
   'run-all', 'append-code', 'append-markdown', 'undo', 'redo', 'cut', 'paste-below', 'paste-above',
-  'merge', 'clear-outputs',
+  'merge', 'clear-outputs', 'clear-all-outputs',
 ])
 
 /** Commands a view-only participant may not use (selecting and copying only). */
@@ -115,6 +117,7 @@ export const KEY_HELP: [string, string][] = [
   ['V / Shift-V', 'paste below / above'],
   ['Shift-M', 'merge the cells (or with the one below)'],
   ['Z / Shift-Z', 'undo / redo your cell operations'],
+  ['Ctrl-F', 'find (and replace) in all cells'],
   ['M / Y / R', 'make them markdown / code / raw'],
   ['I I / 0 0', 'interrupt / restart the kernel'],
   ['H', 'this help'],
@@ -134,6 +137,7 @@ export function commandKey(input: KeyInput, pending: Pending): KeyResult {
     if (input.shift && key === 'ArrowUp') return found('move-up')
     if (input.shift && key === 'ArrowDown') return found('move-down')
     if (!input.shift && key === 'a') return found('select-all')
+    if (!input.shift && key === 'f') return found('find')
     return none
   }
   if (input.ctrl || input.meta || input.alt) return none

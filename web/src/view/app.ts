@@ -5,11 +5,15 @@ import { readKernel, readLastEvent, readQueue } from '../model/kernelState'
 import { assignColours } from '../model/colours'
 import { followersOf, isFollowed, participants, withColours } from '../model/presence'
 import { websocketBase } from '../model/route'
+import { findMatches } from '../model/findReplace'
 import { NotebookSession } from '../model/session'
+import { headings } from '../model/toc'
 import { readOnlyActions, sessionActions } from '../model/sessionActions'
 import { askName, confirmRestart } from './dialogs'
 import { fatalForError, fatalMissingToken } from './fatal'
-import { frameScheduler, h } from './dom'
+import { frameScheduler, h, throttle } from './dom'
+import { findPanel } from './findPanel'
+import { tocPanel } from './tocPanel'
 import { Follow } from './follow'
 import { topbar } from './header'
 import { NotebookView } from './notebook'
@@ -83,7 +87,24 @@ export async function mountNotebook(
   const actions = readOnly
     ? readOnlyActions
     : sessionActions({ api, flush: () => session.flush(), me, notify: toasts.notify, online: () => session.connection.status === 'connected' })
-  const view = new NotebookView({ session, actions, confirmRestart })
+  const view: NotebookView = new NotebookView({ session, actions, confirmRestart, openFind: () => openFind() })
+  const find = findPanel(!readOnly, {
+    find: (query, options) => findMatches(view.cellTexts(), query, options),
+    show: (match) => view.showMatch(match),
+    position: () => view.findPosition(),
+    next: (matches, delta) => view.nextMatchIndex(matches, delta),
+    replace: (matches, query, replacement, options) => view.replace(matches, query, replacement, options),
+  })
+  const openFind = (): void => {
+    document.body.classList.add('drawer-open')
+    find.open()
+  }
+  const toc = tocPanel((cellId) => view.select(cellId, true))
+  const refreshToc = throttle(() => {
+    toc.update(headings(session.notebook.cells.map((c) => ({ id: c.id, type: c.cell_type, source: c.cell_type === 'markdown' ? c.getSource() : '' }))))
+    find.refresh()
+  }, 300)
+  session.notebook.ydoc.on('update', refreshToc)
   // Offline (or not yet connected), nothing can run: the run buttons say so.
   const showOnline = (): void => {
     const offline = session.connection.status !== 'connected'
@@ -96,7 +117,10 @@ export async function mountNotebook(
   session.connectionChanged.on(showOnline)
 
   const toggleDrawer = (): void => void document.body.classList.toggle('drawer-open')
-  const header = topbar({ info, readOnly, session, api, runAll: () => view.runAll(), notify: toasts.notify, toggleDrawer })
+  const header = topbar({
+    info, readOnly, session, api, runAll: () => view.runAll(), notify: toasts.notify, toggleDrawer,
+    clearAll: () => view.execute('clear-all-outputs'), find: openFind,
+  })
   const followBanner = h('div', { class: 'follow-banner', hidden: true, role: 'status' })
   const followedBanner = h('div', { class: 'followed-banner', hidden: true, role: 'status' })
 
@@ -176,7 +200,7 @@ export async function mountNotebook(
       h('div', { class: 'notebook-column' }, loading, view.el),
       h('aside', { class: 'sidebar', 'aria-label': 'Panels' },
         h('button', { type: 'button', class: 'drawer-close', onclick: toggleDrawer, 'aria-label': 'Close the panels' }, '✕'),
-        participantsBox.el, kernel.el, queue.el),
+        find.el, participantsBox.el, kernel.el, queue.el, toc.el),
     ),
     toasts.el,
   )
@@ -195,6 +219,7 @@ export async function mountNotebook(
   refreshState()
   loading.remove()
   view.reconcile()
+  refreshToc()
   performance.mark('collabd:drawn')
   document.body.dataset.ready = 'true'
   refreshPeople()

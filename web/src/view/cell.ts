@@ -4,7 +4,7 @@
  * viewport (`materialize`) or the participant starts editing it.
  */
 import type { YCellType } from '@jupyter/ydoc'
-import type { EditorView } from '@codemirror/view'
+import { EditorView } from '@codemirror/view'
 import type { Awareness } from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 import type { CellType } from '../model/notebookOps'
@@ -197,6 +197,20 @@ export class CellView {
     if (!this.editor?.hasFocus) return null
     const { anchor, head } = this.editor.state.selection.main
     return { anchor, head }
+  }
+
+  /** Selects a range of the source (a find match) and brings it into view, focus left where it is. */
+  showRange(from: number, to: number, editable: boolean): void {
+    if (this.cellType === 'markdown') {
+      if (!editable) return
+      this.editing = true
+    }
+    this.materialized = true
+    const editor = this.ensureEditor()
+    this.refresh()
+    const max = editor.state.doc.length
+    const range = { anchor: Math.min(from, max), head: Math.min(to, max) }
+    editor.dispatch({ selection: range, effects: EditorView.scrollIntoView(range.head, { y: 'center' }) })
   }
 
   /** The text in this cell's editor (keys typed just now included), if it has one. */

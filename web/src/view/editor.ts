@@ -30,6 +30,8 @@ export interface EditorKeys {
   /** ArrowUp on the first line / ArrowDown on the last: go to the neighbouring cell */
   exitTop(): void
   exitBottom(): void
+  /** Mod-F: find and replace across all cells */
+  find(): void
 }
 
 export interface CellEditorOptions {
@@ -51,6 +53,7 @@ function jupyterKeys(keys: EditorKeys): Extension {
       { key: 'Mod-Enter', run: () => (keys.run(), true) },
       { key: 'Alt-Enter', run: () => (keys.runInsert(), true) },
       { key: 'Escape', run: () => (keys.leave(), true) },
+      { key: 'Mod-f', run: () => (keys.find(), true) },
       { key: 'ArrowUp', run: (view) => atEdge(view, true) && (keys.exitTop(), true) },
       { key: 'ArrowDown', run: (view) => atEdge(view, false) && (keys.exitBottom(), true) },
     ]),

@@ -19,6 +19,8 @@ export interface HeaderOptions {
   notify(message: string): void
   /** Opens or closes the panels (a drawer on narrow screens). */
   toggleDrawer(): void
+  clearAll(): void
+  find(): void
 }
 
 function connectionIndicator(session: NotebookSession): HTMLElement {
@@ -34,7 +36,7 @@ function connectionIndicator(session: NotebookSession): HTMLElement {
   return el
 }
 
-export function topbar({ info, readOnly, session, api, runAll, notify, toggleDrawer }: HeaderOptions): HTMLElement {
+export function topbar({ info, readOnly, session, api, runAll, notify, toggleDrawer, clearAll, find }: HeaderOptions): HTMLElement {
   const share = (): void =>
     showShare({
       edit: info.edit_url ? rebaseLink(info.edit_url, location.origin) : null,
@@ -52,6 +54,8 @@ export function topbar({ info, readOnly, session, api, runAll, notify, toggleDra
     h('span', { class: 'spacer' }),
     connectionIndicator(session),
     readOnly ? null : button('run-all-button', '▶▶', 'Run all', runAll, 'Run every code cell, in order'),
+    readOnly ? null : button('clear-all-button', '⌫', 'Clear outputs', clearAll, 'Clear every output (for everyone)'),
+    button('find-button', '⌕', '', find, 'Find and replace in all cells (Ctrl-F)'),
     button('keys-button', '⌨', '', showKeys, 'Keyboard shortcuts (H)'),
     button('share-button', '', 'Share', share),
     button('download-button', '⤓', 'Download .ipynb', () => void saveBlob(api.notebookFile(), fileName(info.path), notify), 'Download .ipynb'),

@@ -17,6 +17,7 @@ import {
   single,
 } from '../model/cellSelection'
 import { changesNotebook, type Command, commandKey, type Pending } from '../model/commandKeys'
+import { type CellText, type FindOptions, type Match, nextMatch, replaceMatches } from '../model/findReplace'
 import {
   cellRunStatus,
   type InputRequest,
@@ -55,6 +56,8 @@ export interface NotebookViewOptions {
   actions: SessionActions
   /** Asks before restarting the shared kernel. */
   confirmRestart?: () => Promise<boolean>
+  /** Opens find and replace (Ctrl-F). */
+  openFind?: () => void
 }
 
 const TYPE_COMMANDS: Record<CellType, Command> = { code: 'to-code', markdown: 'to-markdown', raw: 'to-raw' }
@@ -84,6 +87,8 @@ export class NotebookView implements CellContext {
   /** The active cell as last seen, to put it back if someone else deletes it. */
   private snapshot: { id: string; json: CellJSON } | null = null
   private readonly clipboard: CellClipboard
+  /** The match find showed last: "next" goes on from there. */
+  private lastFound: { cellId: string; offset: number } | null = null
   private readonly watcher: RemovalWatcher
   private readonly lazy: IntersectionObserver
   private readonly scheduleReconcile = frameScheduler(() => {
@@ -233,6 +238,36 @@ export class NotebookView implements CellContext {
     return selectedIds(this.notebook.cells.map((c) => c.id), this.selection)
   }
 
+  // --- find and replace ---------------------------------------------------------------------
+
+  cellTexts(): CellText[] {
+    return this.notebook.cells.map((c) => ({ id: c.id, source: c.getSource() }))
+  }
+
+  /** Where find's "next" starts: the active cell, at its cursor. */
+  findPosition(): { cellId: string | null; offset: number } {
+    const id = this.selected
+    if (this.lastFound && this.lastFound.cellId === id) return this.lastFound
+    return { cellId: id, offset: (id === null ? null : this.byId.get(id)?.cursor()?.head) ?? -1 }
+  }
+
+  nextMatchIndex(matches: Match[], delta: 1 | -1): number {
+    return nextMatch(matches, this.notebook.cells.map((c) => c.id), this.findPosition(), delta)
+  }
+
+  showMatch(match: Match): void {
+    this.select(match.cellId, true)
+    this.lastFound = { cellId: match.cellId, offset: match.from }
+    this.byId.get(match.cellId)?.showRange(match.from, match.to, this.actions.canEdit)
+  }
+
+  replace(matches: Match[], query: string, replacement: string, options: FindOptions): number {
+    if (!this.actions.canEdit) return 0
+    const n = replaceMatches(this.notebook, matches, query, replacement, options)
+    this.notebook.undoManager.stopCapturing()
+    return n
+  }
+
   // --- someone else's change to the cell one is in --------------------------------------------
 
   private removedByOther(removal: Removal): void {
@@ -322,6 +357,7 @@ export class NotebookView implements CellContext {
       leave: () => this.commandMode(cellId),
       exitTop: () => this.editNeighbour(cellId, -1),
       exitBottom: () => this.editNeighbour(cellId, 1),
+      find: () => this.execute('find'),
     }
   }
 
@@ -409,6 +445,9 @@ export class NotebookView implements CellContext {
       case 'redo': return this.undoRedo(command)
       case 'paste-below':
       case 'paste-above': return this.paste(command === 'paste-above' ? 'above' : 'below')
+      case 'find': return this.options.openFind?.()
+      case 'clear-all-outputs':
+        return clearOutputs(this.notebook, this.notebook.cells.filter((c) => c.cell_type === 'code').map((c) => c.id))
     }
     const id = cellId
     if (id === null) {
