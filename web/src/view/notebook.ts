@@ -271,12 +271,14 @@ export class NotebookView implements CellContext {
   // --- someone else's change to the cell one is in --------------------------------------------
 
   private removedByOther(removal: Removal): void {
+    // Viewers (and the playback page, where every change is someone else's) only watch.
+    if (this.readOnly) return
     const snapshot = this.snapshot?.id === removal.cellId ? this.snapshot.json : null
     // The editor holds what was typed, even keys that reached a cell already deleted.
     const text = this.byId.get(removal.cellId)?.editorText() ?? null
     const by = whoChanged(removal, this.people, this.visits)
     this.shownRemoval = { removal, named: by !== null }
-    const undo = this.readOnly ? null : removal.kind === 'deleted'
+    const undo = removal.kind === 'deleted'
       ? (snapshot ? () => this.restore(removal, { ...snapshot, source: text ?? snapshot.source }) : null)
       : () => this.moveBack(removal)
     this.notice.show(describeRemoval(removal, by), undo)
