@@ -108,3 +108,26 @@ def test_selection_copy_paste_merge_undo(notebook_session: Any, join: Any) -> No
     wait_until(lambda: bob.cell_count() == 4 and bob.source(0) == "b = 2", "paste above at Bob")
     for who in (ada, bob, tab):
         who.assert_no_page_errors()
+
+
+def test_remote_move_is_named_and_undone(notebook_session: Any, join: Any) -> None:
+    session = notebook_session(["first = 1", "second = 2", "third = 3"])
+    ada = join(session["edit_url"], "Ada")
+    bob = join(session["edit_url"], "Bob")
+    ada.type_at_end(0, "  # ada")
+    wait_until(lambda: bob.source(0) == "first = 1  # ada", "Ada's text at Bob")
+    # Bob moves that cell down two places (Ctrl-Shift-Down, JupyterLab 4).
+    command_mode_on(bob, 0)
+    bob.page.keyboard.press("Control+Shift+ArrowDown")
+    bob.page.keyboard.press("Control+Shift+ArrowDown")
+    wait_until(lambda: ada.source(2) == "first = 1  # ada", "the move at Ada")
+    notice = ada.page.locator(".change-notice")
+    expect(notice).to_contain_text("Bob moved the cell you were in")
+    # Ada keeps typing where she was.
+    ada.page.keyboard.type(" still")
+    wait_until(lambda: bob.source(2) == "first = 1  # ada still", "typing after the move")
+    notice.locator(".change-notice-undo").click()
+    wait_until(lambda: bob.source(0) == "first = 1  # ada still", "moved back at Bob")
+    assert [bob.source(i) for i in (1, 2)] == ["second = 2", "third = 3"]
+    ada.assert_no_page_errors()
+    bob.assert_no_page_errors()

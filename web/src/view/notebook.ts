@@ -273,6 +273,11 @@ export class NotebookView implements CellContext {
   private removedByOther(removal: Removal): void {
     // Viewers (and the playback page, where every change is someone else's) only watch.
     if (this.readOnly) return
+    // Moved again before the notice was dismissed: undo goes back to where it all began.
+    const earlier = this.shownRemoval?.removal
+    if (earlier && !this.notice.el.hidden && earlier.cellId === removal.cellId && earlier.kind === 'moved' && removal.kind === 'moved') {
+      removal = { ...removal, from: earlier.from }
+    }
     const snapshot = this.snapshot?.id === removal.cellId ? this.snapshot.json : null
     // The editor holds what was typed, even keys that reached a cell already deleted.
     const text = this.byId.get(removal.cellId)?.editorText() ?? null
