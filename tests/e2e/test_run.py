@@ -108,9 +108,9 @@ def test_cancel_and_interrupt(notebook_session: Any, join: Any) -> None:
     assert ada.cell(1).locator(".output-stream").count() == 0
     ada.screenshot("run-interrupted-ada")
 
-    # Restart asks first, then everyone sees why the kernel state changed.
-    ada.page.once("dialog", lambda dialog: dialog.accept())
+    # Restart asks first (a dialog of the page), then everyone sees why the kernel state changed.
     ada.page.locator(".kernel-restart").click()
+    ada.page.locator("dialog.confirm-dialog .confirm-ok").click()
     for who in (ada, bob):
         expect(who.page.locator(".kernel-event")).to_contain_text("restarted", timeout=LONG)
         expect(who.page.locator(".kernel-panel")).to_have_attribute(

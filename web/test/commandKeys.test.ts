@@ -37,11 +37,21 @@ describe('command-mode keys', () => {
 
   it('leaves browser shortcuts alone', () => {
     expect(commandKey(key('c', { ctrl: true }), null).handled).toBe(false)
-    expect(commandKey(key('x'), null).handled).toBe(false)
+    expect(commandKey(key('q'), null).handled).toBe(false)
   })
 
-  it('moves cells with Shift-arrows', () => {
-    expect(press(key('ArrowUp', { shift: true }), key('J', { shift: true }))).toEqual(['move-up', 'move-down'])
+  it('extends the selection with Shift-arrows and moves cells with Ctrl-Shift-arrows (JupyterLab 4)', () => {
+    expect(press(key('ArrowUp', { shift: true }), key('J', { shift: true }))).toEqual(['extend-prev', 'extend-next'])
+    expect(press(key('ArrowUp', { shift: true, ctrl: true }), key('ArrowDown', { shift: true, meta: true }))).toEqual(['move-up', 'move-down'])
+    expect(press(key('a', { ctrl: true }))).toEqual(['select-all'])
+  })
+
+  it('maps the clipboard, merge and undo keys', () => {
+    expect(press(key('c'), key('x'), key('v'), key('V', { shift: true }), key('M', { shift: true }))).toEqual(['copy', 'cut', 'paste-below', 'paste-above', 'merge'])
+    expect(press(key('z'), key('Z', { shift: true }))).toEqual(['undo', 'redo'])
+    expect(changesNotebook('copy')).toBe(false)
+    expect(changesNotebook('paste-below')).toBe(true)
+    expect(changesNotebook('undo')).toBe(true)
   })
 
   it('knows which commands change the notebook', () => {

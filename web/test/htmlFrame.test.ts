@@ -17,3 +17,22 @@ describe('HTML output frames', () => {
     }
   })
 })
+
+describe('feeding a frame its HTML', async () => {
+  const { FrameFeed } = await import('../src/model/frameFeed')
+
+  it('sends nothing before the frame loads, then only the newest HTML', () => {
+    const feed = new FrameFeed('<b>0</b>')
+    expect(feed.update('<b>1</b>')).toBeNull()
+    expect(feed.update('<b>2</b>')).toBeNull()
+    expect(feed.loaded()).toBe('<b>2</b>')
+    expect(feed.update('<b>3</b>')).toBe('<b>3</b>')
+    expect(feed.update('<b>3</b>')).toBeNull()
+  })
+
+  it('a reload (the frame moved) gets the current HTML again', () => {
+    const feed = new FrameFeed('<i>x</i>')
+    expect(feed.loaded()).toBe('<i>x</i>')
+    expect(feed.loaded()).toBe('<i>x</i>')
+  })
+})

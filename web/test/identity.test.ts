@@ -35,3 +35,33 @@ describe('identity', () => {
     expect(colours.size).toBeGreaterThan(2)
   })
 })
+
+describe('colours', async () => {
+  const { assignColours, PALETTE: slots } = await import('../src/model/colours')
+
+  it('gives dozens of people present distinct colours', () => {
+    const names = Array.from({ length: 40 }, (_, i) => `Person ${i}`)
+    const colours = assignColours(names.map((name, i) => ({ clientId: i + 1, name, joined: i })))
+    expect(new Set(colours.values()).size).toBe(40)
+    expect(new Set(slots).size).toBe(slots.length)
+  })
+
+  it('keeps a colour for whoever came first, and the same colour for one name in two tabs', () => {
+    const alone = assignColours([{ clientId: 5, name: 'Ada', joined: 10 }])
+    const later = assignColours([
+      { clientId: 5, name: 'Ada', joined: 10 },
+      { clientId: 2, name: 'Bob', joined: 20 },
+      { clientId: 9, name: 'Ada', joined: 30 },
+    ])
+    expect(later.get(5)).toBe(alone.get(5))
+    expect(later.get(9)).toBe(later.get(5))
+    expect(later.get(2)).not.toBe(later.get(5))
+  })
+
+  it('is the same whatever order the states come in (every client agrees)', () => {
+    const claims = ['Ada', 'Bob', 'Cy', 'Di'].map((name, i) => ({ clientId: 10 - i, name, joined: 100 + i }))
+    const a = assignColours(claims)
+    const b = assignColours([...claims].reverse())
+    expect([...a.entries()].sort()).toEqual([...b.entries()].sort())
+  })
+})

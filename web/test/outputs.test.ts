@@ -51,3 +51,11 @@ describe('output plans', () => {
     expect(shouldCollapse([planOutput({ output_type: 'stream', name: 'stdout', text: 'x' })])).toBe(false)
   })
 })
+
+describe('latex outputs', () => {
+  it('prefers text/latex to images and plain text, as JupyterLab does', async () => {
+    const { planOutput } = await import('../src/model/outputs')
+    expect(planOutput({ output_type: 'execute_result', data: { 'text/latex': '$x^2$', 'image/png': 'AAAA', 'text/plain': 'x**2' }, metadata: {} }))
+      .toEqual({ kind: 'latex', latex: '$x^2$' })
+  })
+})

@@ -150,3 +150,19 @@ describe('run search', () => {
     expect(filterRuns(runs, { text: '', status: 'ok', by: 'bob' })).toEqual([])
   })
 })
+
+describe('jumping to a run and its preview', async () => {
+  const { runOutputMoment } = await import('../src/replay/model')
+  const { outputPreview } = await import('../src/replay/runsPanel')
+
+  it('goes to just after the run ended, so that its output shows', () => {
+    const run = { started: 5, queued_at: 4, ended: 9 } as unknown as RunInfo
+    expect(runOutputMoment(run)).toBeGreaterThan(9)
+    expect(runOutputMoment({ started: 5, queued_at: 4, ended: null } as unknown as RunInfo)).toBe(5)
+  })
+
+  it('shows a progress bar as its final state', () => {
+    expect(outputPreview('10%\r50%\r100%\ndone\n')).toBe('100%\ndone\n')
+    expect(outputPreview('x'.repeat(500))).toHaveLength(300)
+  })
+})

@@ -1,6 +1,8 @@
 /**
  * Jupyter's command-mode keys as a pure interpreter: a key (as KeyboardEvent reports it) plus
- * what was pending (the first D of "D D", the first I or 0) gives a command.
+ * what was pending (the first D of "D D", the first I or 0) gives a command. The keys follow
+ * JupyterLab 4: Shift-↑/↓ extend the selection, Ctrl-Shift-↑/↓ move cells, Z / Shift-Z undo and
+ * redo cell operations, C X V Shift-V copy, cut and paste cells, Shift-M merges.
  */
 export type Command =
   | 'edit'
@@ -15,11 +17,27 @@ export type Command =
   | 'to-raw'
   | 'select-prev'
   | 'select-next'
+  | 'extend-prev'
+  | 'extend-next'
+  | 'select-all'
   | 'move-up'
   | 'move-down'
+  | 'undo'
+  | 'redo'
+  | 'copy'
+  | 'cut'
+  | 'paste-below'
+  | 'paste-above'
+  | 'merge'
+  | 'clear-outputs'
+  | 'clear-all-outputs'
+  | 'find'
   | 'interrupt'
   | 'restart'
   | 'help'
+  | 'run-all'
+  | 'append-code'
+  | 'append-markdown'
 
 export interface KeyInput {
   key: string
@@ -38,12 +56,14 @@ export interface KeyResult {
   handled: boolean
 }
 
-const EDITING: ReadonlySet<Command> = new Set([
+const EDITING: ReadonlySet<Command> = new Set<Command>([
   'run', 'run-advance', 'run-insert', 'insert-above', 'insert-below', 'delete',
   'to-markdown', 'to-code', 'to-raw', 'move-up', 'move-down', 'interrupt', 'restart', 'edit',
+  'run-all', 'append-code', 'append-markdown', 'undo', 'redo', 'cut', 'paste-below', 'paste-above',
+  'merge', 'clear-outputs', 'clear-all-outputs',
 ])
 
-/** Commands a view-only participant may not use (selection moves only). */
+/** Commands a view-only participant may not use (selecting and copying only). */
 export function changesNotebook(command: Command): boolean {
   return EDITING.has(command)
 }
@@ -58,7 +78,21 @@ const SIMPLE: Record<string, Command> = {
   j: 'select-next',
   ArrowUp: 'select-prev',
   ArrowDown: 'select-next',
+  z: 'undo',
+  c: 'copy',
+  x: 'cut',
+  v: 'paste-below',
   h: 'help',
+}
+
+const SHIFTED: Record<string, Command> = {
+  ArrowUp: 'extend-prev',
+  k: 'extend-prev',
+  ArrowDown: 'extend-next',
+  j: 'extend-next',
+  z: 'redo',
+  v: 'paste-above',
+  m: 'merge',
 }
 
 const DOUBLE: Record<string, { pending: Pending; command: Command }> = {
@@ -74,36 +108,48 @@ export const KEY_HELP: [string, string][] = [
   ['Alt-Enter', 'run the cell, insert one below'],
   ['Enter / Esc', 'edit the cell / back to command mode'],
   ['↑ ↓ or K J', 'select the previous / next cell'],
-  ['Shift-↑ Shift-↓', 'move the cell up / down'],
+  ['Shift-↑ Shift-↓', 'extend the selection (or Shift-click)'],
+  ['Ctrl-A', 'select all cells'],
+  ['Ctrl-Shift-↑ ↓', 'move the cells up / down'],
   ['A / B', 'insert a cell above / below'],
-  ['D D', 'delete the cell'],
-  ['M / Y / R', 'make it markdown / code / raw'],
+  ['D D', 'delete the cells'],
+  ['C / X', 'copy / cut the cells'],
+  ['V / Shift-V', 'paste below / above'],
+  ['Shift-M', 'merge the cells (or with the one below)'],
+  ['Z / Shift-Z', 'undo / redo your cell operations'],
+  ['Ctrl-F', 'find (and replace) in all cells'],
+  ['M / Y / R', 'make them markdown / code / raw'],
   ['I I / 0 0', 'interrupt / restart the kernel'],
   ['H', 'this help'],
 ]
 
 export function commandKey(input: KeyInput, pending: Pending): KeyResult {
   const none = { command: null, pending: null, handled: false }
+  const found = (command: Command): KeyResult => ({ command, pending: null, handled: true })
   if (input.key === 'Enter') {
-    if (input.shift) return { command: 'run-advance', pending: null, handled: true }
-    if (input.ctrl || input.meta) return { command: 'run', pending: null, handled: true }
-    if (input.alt) return { command: 'run-insert', pending: null, handled: true }
-    return { command: 'edit', pending: null, handled: true }
-  }
-  if (input.ctrl || input.meta || input.alt) return none
-  if (input.shift && (input.key === 'ArrowUp' || input.key === 'K')) {
-    return { command: 'move-up', pending: null, handled: true }
-  }
-  if (input.shift && (input.key === 'ArrowDown' || input.key === 'J')) {
-    return { command: 'move-down', pending: null, handled: true }
+    if (input.shift) return found('run-advance')
+    if (input.ctrl || input.meta) return found('run')
+    if (input.alt) return found('run-insert')
+    return found('edit')
   }
   const key = input.key.length === 1 ? input.key.toLowerCase() : input.key
+  if ((input.ctrl || input.meta) && !input.alt) {
+    if (input.shift && key === 'ArrowUp') return found('move-up')
+    if (input.shift && key === 'ArrowDown') return found('move-down')
+    if (!input.shift && key === 'a') return found('select-all')
+    if (!input.shift && key === 'f') return found('find')
+    return none
+  }
+  if (input.ctrl || input.meta || input.alt) return none
+  if (input.shift) {
+    const shifted = SHIFTED[key]
+    return shifted ? found(shifted) : none
+  }
   const double = DOUBLE[key]
-  if (double && !input.shift) {
-    if (pending === double.pending) return { command: double.command, pending: null, handled: true }
+  if (double) {
+    if (pending === double.pending) return found(double.command)
     return { command: null, pending: double.pending, handled: true }
   }
   const simple = SIMPLE[key]
-  if (simple && !input.shift) return { command: simple, pending: null, handled: true }
-  return none
+  return simple ? found(simple) : none
 }

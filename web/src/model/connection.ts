@@ -2,6 +2,8 @@
  * Connection state shown to the participant, as a pure reducer over what the websocket provider
  * and the browser report. `closed` is final: the hub refused us (bad link, unknown session, ...).
  */
+import { Close, FATAL_CLOSES } from './wire'
+
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'closed'
 
 export interface ConnectionState {
@@ -22,16 +24,16 @@ export const initialConnection: ConnectionState = {
   reason: null,
 }
 
-/** Close codes after which reconnecting cannot help (see the public contract). */
+/** What to tell the participant for each close code after which reconnecting cannot help. */
 const FATAL: Record<number, string> = {
-  4401: 'This link is not valid (missing or wrong token).',
-  4403: 'The server refused this connection.',
-  4404: 'This session does not exist (any more).',
-  1009: 'A change was too large for the server to accept.',
+  [Close.UNAUTHORIZED]: 'This link is not valid (missing or wrong token).',
+  [Close.FORBIDDEN]: 'The server refused this connection.',
+  [Close.NOT_FOUND]: 'This session does not exist (any more).',
+  [Close.TOO_BIG]: 'A change was too large for the server to accept.',
 }
 
 export function fatalReason(code: number): string | null {
-  return FATAL[code] ?? null
+  return FATAL_CLOSES.includes(code) ? FATAL[code] ?? 'The server closed the connection.' : null
 }
 
 export function nextConnection(state: ConnectionState, event: ConnectionEvent): ConnectionState {

@@ -82,3 +82,66 @@ export function neighbour(notebook: YNotebook, id: string | null, delta: number)
   const next = Math.max(0, Math.min(notebook.cells.length - 1, index + delta))
   return notebook.cells[next].id
 }
+
+/** A cell as nbformat JSON (what copy, paste and restore carry). */
+export type CellJSON = Record<string, unknown> & { cell_type: string; source?: unknown; id?: unknown }
+
+/** Deletes cells [from, to) in one transaction; returns the id that takes the selection. */
+export function deleteRange(notebook: YNotebook, from: number, to: number): string | null {
+  if (from < 0 || to <= from) return null
+  notebook.deleteCellRange(from, Math.min(to, notebook.cells.length))
+  const next = notebook.cells[Math.min(from, notebook.cells.length - 1)]
+  return next ? next.id : null
+}
+
+/** Moves cells [from, to) one place up (-1) or down (+1), ids kept. */
+export function moveRange(notebook: YNotebook, from: number, to: number, delta: -1 | 1): boolean {
+  const n = to - from
+  if (n <= 0 || from + delta < 0 || to + delta > notebook.cells.length) return false
+  notebook.moveCells(from, delta < 0 ? from - 1 : to, n)
+  return true
+}
+
+/** Inserts whole cells (pasted, or a deleted one put back) at `index`; returns their ids. */
+export function insertCells(notebook: YNotebook, index: number, cells: CellJSON[]): string[] {
+  if (!cells.length) return []
+  const made = notebook.insertCells(clampIndex(notebook, index), cells as never)
+  return made.map((cell) => cell.id)
+}
+
+/**
+ * Merges the cells into the first one (JupyterLab's Shift-M): sources joined by a blank line,
+ * the others deleted, a code cell's outputs cleared. One transaction, so one undo step.
+ */
+export function mergeCells(notebook: YNotebook, ids: readonly string[]): string | null {
+  const cells = ids.map((id) => cellById(notebook, id)).filter((c): c is YCellType => c !== null)
+  if (cells.length < 2) return null
+  const [first, ...rest] = cells
+  const source = cells.map((c) => c.getSource()).join('\n\n')
+  notebook.transact(() => {
+    first.setSource(source)
+    if (first.cell_type === 'code') clearCellOutputs(first)
+    for (const cell of rest) {
+      const index = cellIndex(notebook, cell.id)
+      if (index >= 0) notebook.deleteCell(index)
+    }
+  })
+  return first.id
+}
+
+function clearCellOutputs(cell: YCellType): void {
+  if (cell.cell_type !== 'code') return
+  const outputs = cell.ymodel.get('outputs') as { length: number; delete(index: number, length: number): void } | undefined
+  if (outputs && outputs.length > 0) outputs.delete(0, outputs.length)
+  if (cell.ymodel.get('execution_count') !== null) cell.ymodel.set('execution_count', null)
+}
+
+/** Clears the outputs (and counts) of these code cells, through the shared document: everyone sees it. */
+export function clearOutputs(notebook: YNotebook, ids: readonly string[]): void {
+  notebook.transact(() => {
+    for (const id of ids) {
+      const cell = cellById(notebook, id)
+      if (cell) clearCellOutputs(cell)
+    }
+  })
+}

@@ -8,6 +8,7 @@ export type OutputPlan =
   | { kind: 'error'; ename: string; evalue: string; traceback: string }
   | { kind: 'html'; html: string }
   | { kind: 'markdown'; markdown: string }
+  | { kind: 'latex'; latex: string }
   | { kind: 'image'; mime: string; src: string; width: number | null; height: number | null }
   | { kind: 'json'; text: string }
   | { kind: 'text'; text: string }
@@ -19,6 +20,7 @@ type Json = Record<string, unknown>
 /** Richest first, as Jupyter orders them; HTML goes in a sandboxed frame. */
 export const MIME_ORDER = [
   'text/html',
+  'text/latex',
   'image/svg+xml',
   'image/png',
   'image/jpeg',
@@ -83,6 +85,8 @@ export function planMimeBundle(data: Json, metadata: unknown): OutputPlan {
       return { kind: 'image', mime, src: `data:${mime};base64,${joinText(value).replace(/\s+/g, '')}`, ...imageSize(metadata, mime) }
     case 'text/markdown':
       return { kind: 'markdown', markdown: joinText(value) }
+    case 'text/latex':
+      return { kind: 'latex', latex: joinText(value) }
     case 'application/json':
       return { kind: 'json', text: JSON.stringify(value, null, 2) ?? 'null' }
     case 'text/plain':
@@ -147,6 +151,8 @@ export function planLines(plan: OutputPlan): number {
       return plan.traceback.split('\n').length
     case 'markdown':
       return plan.markdown.split('\n').length
+    case 'latex':
+      return plan.latex.split('\n').length + 1
     case 'image':
     case 'html':
       return 20

@@ -4,6 +4,7 @@
  * y-codemirror.next's `cursor`.
  */
 import type { User } from './identity'
+import { type Announcement, readAnnouncement } from './structureNotice'
 
 export interface ScrollSpot {
   cell: string
@@ -18,6 +19,12 @@ export interface Participant {
   scroll: ScrollSpot | null
   /** Whom this participant follows: the followed one publishes its scroll position only then. */
   following?: number | null
+  /** Their last structural edit, announced (see structureNotice.ts). */
+  did?: Announcement | null
+  /** A view-only participant (they say so; the hub enforces it). */
+  viewer?: boolean
+  /** When they arrived, by their clock (ms): the first to arrive keeps their colour. */
+  joined?: number | null
   self: boolean
 }
 
@@ -51,7 +58,11 @@ export function participants(states: Map<number, StateLike>, selfId: number): Pa
     if (!user) return
     const cell = typeof state.cell === 'string' ? state.cell : null
     const following = typeof state.following === 'number' ? state.following : null
-    list.push({ clientId, user, cell, scroll: readScroll(state.scroll), following, self: clientId === selfId })
+    list.push({
+      clientId, user, cell, scroll: readScroll(state.scroll), following,
+      did: readAnnouncement(state.did), viewer: state.role === 'view', self: clientId === selfId,
+      joined: typeof state.joined === 'number' ? state.joined : null,
+    })
   })
   return list.sort(
     (a, b) => Number(b.self) - Number(a.self) || a.user.name.localeCompare(b.user.name) || a.clientId - b.clientId,
@@ -87,4 +98,17 @@ export function followStep(prev: FollowMemory, target: Participant | undefined):
   if (scrollChanged && target.scroll) return { kind: 'scroll', spot: target.scroll }
   if (target.cell !== null && target.cell !== prev.cell) return { kind: 'reveal', cell: target.cell }
   return { kind: 'none' }
+}
+
+/** The participants with the colours every client agrees on (see colours.ts). */
+export function withColours(people: Participant[], colours: Map<number, string>): Participant[] {
+  return people.map((p) => {
+    const color = colours.get(p.clientId)
+    return color && color !== p.user.color ? { ...p, user: { ...p.user, color, colorLight: color + '33' } } : p
+  })
+}
+
+/** The names of those following `clientId`. */
+export function followersOf(people: Participant[], clientId: number): string[] {
+  return people.filter((p) => p.following === clientId && p.clientId !== clientId).map((p) => p.user.name)
 }

@@ -18,6 +18,8 @@ import {
 import { Emitter } from './emitter'
 import type { User } from './identity'
 import type { ScrollSpot } from './presence'
+import type { Announcement } from './structureNotice'
+import { Message, SyncStep } from './wire'
 
 /** The part of a WebSocket that `flush` uses. */
 export interface SocketLike {
@@ -41,9 +43,6 @@ export interface ProviderLike {
   destroy(): void
 }
 
-/** y-websocket's top-level message type for sync, and y-protocols' sync step 2. */
-const SYNC_MESSAGE = 0
-const SYNC_STEP2 = 1
 
 export interface ProviderOptions {
   serverUrl: string
@@ -78,6 +77,7 @@ export class NotebookSession {
   /** Resolves once the first full sync with the hub is done. */
   readonly synced: Promise<void>
   private state: ConnectionState = initialConnection
+  private announced = 0
 
   constructor(options: SessionOptions) {
     this.notebook = new YNotebook()
@@ -88,6 +88,7 @@ export class NotebookSession {
       notebook: this.notebook,
       token: options.token,
     })
+    this.awareness.setLocalStateField('joined', Date.now())
     this.setUser(options.user)
     this.synced = new Promise((resolve) => {
       if (this.provider.synced) resolve()
@@ -149,12 +150,12 @@ export class NotebookSession {
       }
       const onMessage = (event: { data: unknown }): void => {
         const data = new Uint8Array(event.data as ArrayBuffer)
-        if (data[0] === SYNC_MESSAGE && data[1] === SYNC_STEP2) done()
+        if (data[0] === Message.SYNC && data[1] === SyncStep.STEP2) done()
       }
       const timer = setTimeout(done, timeoutMs)
       ws.addEventListener('message', onMessage)
       const encoder = encoding.createEncoder()
-      encoding.writeVarUint(encoder, SYNC_MESSAGE)
+      encoding.writeVarUint(encoder, Message.SYNC)
       writeSyncStep1(encoder, this.notebook.ydoc)
       ws.send(encoding.toUint8Array(encoder))
     })
@@ -170,6 +171,17 @@ export class NotebookSession {
 
   setFollowing(clientId: number | null): void {
     this.awareness.setLocalStateField('following', clientId)
+  }
+
+  /** Says, before a structural edit, which cells it touches: others can then name who did it. */
+  announce(op: Announcement['op'], cells: string[]): void {
+    this.announced += 1
+    this.awareness.setLocalStateField('did', { op, cells, n: this.announced })
+  }
+
+  /** Says whether this participant only watches (shown to others; the hub enforces it). */
+  setRole(role: 'edit' | 'view'): void {
+    this.awareness.setLocalStateField('role', role)
   }
 
   setScroll(spot: ScrollSpot | null): void {

@@ -87,6 +87,16 @@ export function runMoment(run: RunInfo): number {
   return run.started ?? run.queued_at ?? run.ended ?? 0
 }
 
+/**
+ * Where "jump to run" goes: a moment after it ended, so that its output shows (the last output
+ * is stored a little after the end is noted); when it never ended, when it started.
+ */
+export const OUTPUT_SETTLE_S = 1
+
+export function runOutputMoment(run: RunInfo): number {
+  return run.ended !== null ? run.ended + OUTPUT_SETTLE_S : runMoment(run)
+}
+
 /** A fraction of the timeline (0..1) for a moment. */
 export function fraction(t: number, summary: Pick<Summary, 'start' | 'end'>): number {
   const span = summary.end - summary.start

@@ -1,16 +1,24 @@
 /** The notebook page: joins the session, then lays out the header, the cells and the side panels. */
-import { ApiError, SessionApi, type SessionInfo } from '../model/api'
+import { SessionApi, type SessionInfo } from '../model/api'
 import { loadName, saveName, userFor } from '../model/identity'
 import { readKernel, readLastEvent, readQueue } from '../model/kernelState'
-import { isFollowed, participants } from '../model/presence'
+import { assignColours } from '../model/colours'
+import { followersOf, isFollowed, participants, withColours } from '../model/presence'
 import { websocketBase } from '../model/route'
+import { findMatches } from '../model/findReplace'
 import { NotebookSession } from '../model/session'
-import { askName } from './dialogs'
-import { frameScheduler, h } from './dom'
+import { headings } from '../model/toc'
+import { readOnlyActions, sessionActions } from '../model/sessionActions'
+import { askName, confirmRestart } from './dialogs'
+import { fatalForError, fatalMissingToken } from './fatal'
+import { frameScheduler, h, throttle } from './dom'
+import { findPanel } from './findPanel'
+import { tocPanel } from './tocPanel'
 import { Follow } from './follow'
 import { topbar } from './header'
 import { NotebookView } from './notebook'
 import { kernelPanel, participantsPanel, queuePanel } from './panels'
+import { toaster } from './toasts'
 import './styles.css'
 
 function kernelspecName(metadata: unknown): string {
@@ -18,25 +26,13 @@ function kernelspecName(metadata: unknown): string {
   return typeof spec?.name === 'string' ? spec.name : ''
 }
 
+function joinNames(names: string[]): string {
+  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`
+}
+
 export interface NotebookRoute {
   sessionId: string
   token: string | null
-}
-
-function fatal(root: HTMLElement, title: string, detail: string): void {
-  root.replaceChildren(h('div', { class: 'fatal', role: 'alert' }, h('h1', {}, title), h('p', {}, detail)))
-}
-
-function toaster(): { el: HTMLElement; notify(message: string): void } {
-  const el = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' })
-  return {
-    el,
-    notify(message) {
-      const toast = h('div', { class: 'toast' }, message)
-      el.append(toast)
-      setTimeout(() => toast.remove(), 6000)
-    },
-  }
 }
 
 /** Who may do what here; renders the reason instead when the link does not work. */
@@ -48,13 +44,7 @@ async function sessionInfo(
   try {
     return await (early ?? api.info())
   } catch (e) {
-    if (e instanceof ApiError && (e.status === 401 || e.status === 403)) {
-      fatal(root, 'This link is not valid', 'The token in the link was not accepted. Ask for a new link.')
-    } else if (e instanceof ApiError && e.status === 404) {
-      fatal(root, 'No such notebook session', 'This session does not exist (any more).')
-    } else {
-      fatal(root, 'Cannot reach the server', String(e))
-    }
+    fatalForError(root, e, 'Cannot reach the server')
     return null
   }
 }
@@ -65,7 +55,7 @@ export async function mountNotebook(
   earlyInfo: Promise<SessionInfo> | null = null,
 ): Promise<void> {
   if (!route.token) {
-    return fatal(root, 'This link is incomplete', 'The access token is missing from the link (the part after #token=). Ask for the link again.')
+    return fatalMissingToken(root)
   }
   const token = route.token
   const api = new SessionApi(location.origin, route.sessionId, token)
@@ -82,24 +72,66 @@ export async function mountNotebook(
     token,
     user: userFor(name),
   })
+  session.setRole(readOnly ? 'view' : 'edit')
   // For tests and debugging: the live session, never the token.
   ;(window as unknown as { collabd: unknown }).collabd = { session }
   const toasts = toaster()
   const me = (): { name: string; client_id: number } => ({ name, client_id: session.clientId })
+  let userColour = session.awareness.getLocalState()?.user?.color as string | undefined
   const rename = async (): Promise<void> => {
     name = saveName(localStorage, await askName(name)) || name
+    userColour = undefined
     session.setUser(userFor(name))
   }
 
-  const view = new NotebookView({ session, api, readOnly, me, notify: toasts.notify })
+  const actions = readOnly
+    ? readOnlyActions
+    : sessionActions({ api, flush: () => session.flush(), me, notify: toasts.notify, online: () => session.connection.status === 'connected' })
+  const view: NotebookView = new NotebookView({ session, actions, confirmRestart, openFind: () => openFind() })
+  const find = findPanel(!readOnly, {
+    find: (query, options) => findMatches(view.cellTexts(), query, options),
+    show: (match) => view.showMatch(match),
+    position: () => view.findPosition(),
+    next: (matches, delta) => view.nextMatchIndex(matches, delta),
+    replace: (matches, query, replacement, options) => view.replace(matches, query, replacement, options),
+  })
+  const openFind = (): void => {
+    document.body.classList.add('drawer-open')
+    find.open()
+  }
+  const toc = tocPanel((cellId) => view.select(cellId, true))
+  const refreshToc = throttle(() => {
+    toc.update(headings(session.notebook.cells.map((c) => ({ id: c.id, type: c.cell_type, source: c.cell_type === 'markdown' ? c.getSource() : '' }))))
+    find.refresh()
+  }, 300)
+  session.notebook.ydoc.on('update', refreshToc)
+  // Offline (or not yet connected), nothing can run: the run buttons say so.
+  const showOnline = (): void => {
+    const offline = session.connection.status !== 'connected'
+    document.body.classList.toggle('offline', offline)
+    for (const button of document.querySelectorAll<HTMLButtonElement>('.run-all-button, .kernel-actions button')) {
+      button.disabled = offline
+      button.title = offline ? 'You are offline — nothing can run until the connection is back' : button.dataset.title ?? ''
+    }
+  }
+  session.connectionChanged.on(showOnline)
 
-  const header = topbar({ info, readOnly, session, api, runAll: () => view.runAll(), notify: toasts.notify })
+  const toggleDrawer = (): void => void document.body.classList.toggle('drawer-open')
+  const header = topbar({
+    info, readOnly, session, api, runAll: () => view.runAll(), notify: toasts.notify, toggleDrawer,
+    clearAll: () => view.execute('clear-all-outputs'), find: openFind,
+  })
   const followBanner = h('div', { class: 'follow-banner', hidden: true, role: 'status' })
+  const followedBanner = h('div', { class: 'followed-banner', hidden: true, role: 'status' })
 
   // --- side panels ---
-  const kernel = kernelPanel(readOnly, { interrupt: () => view.interrupt(), restart: () => view.restart() })
+  const kernel = kernelPanel(readOnly, {
+    interrupt: () => view.execute('interrupt'),
+    restart: () => view.execute('restart'),
+    cellNumber: (cellId) => view.cellNumber(cellId),
+  })
   const queue = queuePanel(readOnly, {
-    cancel: (id) => view.cancel(id),
+    cancel: (id) => actions.cancel(id),
     reveal: (cellId) => view.select(cellId, true),
     cellNumber: (cellId) => view.cellNumber(cellId),
   })
@@ -126,7 +158,18 @@ export async function mountNotebook(
     cellNumber: (cellId) => view.cellNumber(cellId),
   })
   const refreshPeople = frameScheduler(() => {
-    people = participants(session.awareness.getStates() as Map<number, Record<string, unknown>>, session.clientId)
+    const present = participants(session.awareness.getStates() as Map<number, Record<string, unknown>>, session.clientId)
+    const colours = assignColours(present.map((p) => ({ clientId: p.clientId, name: p.user.name, joined: p.joined ?? null })))
+    people = withColours(present, colours)
+    // Publish the colour everyone agrees on, so remote cursors match the list.
+    const mine = colours.get(session.clientId)
+    if (mine && mine !== userColour) {
+      userColour = mine
+      session.setUser(userFor(name, mine))
+    }
+    const followers = followersOf(people, session.clientId)
+    followedBanner.hidden = followers.length === 0
+    followedBanner.textContent = followers.length ? `${joinNames(followers)} ${followers.length > 1 ? 'are' : 'is'} following you` : ''
     const nowFollowed = isFollowed(people, session.clientId)
     if (nowFollowed !== followed) {
       followed = nowFollowed
@@ -152,13 +195,20 @@ export async function mountNotebook(
   root.replaceChildren(
     header,
     followBanner,
+    followedBanner,
     h('div', { class: 'layout' + (readOnly ? ' read-only' : '') },
       h('div', { class: 'notebook-column' }, loading, view.el),
-      h('aside', { class: 'sidebar' }, participantsBox.el, kernel.el, queue.el),
+      h('aside', { class: 'sidebar', 'aria-label': 'Panels' },
+        h('button', { type: 'button', class: 'drawer-close', onclick: toggleDrawer, 'aria-label': 'Close the panels' }, '✕'),
+        find.el, participantsBox.el, kernel.el, queue.el, toc.el),
     ),
     toasts.el,
   )
   document.body.classList.toggle('read-only', readOnly)
+  for (const button of document.querySelectorAll<HTMLButtonElement>('.run-all-button, .kernel-actions button')) {
+    button.dataset.title = button.title
+  }
+  showOnline()
 
   window.addEventListener('offline', () => session.setBrowserOnline(false))
   window.addEventListener('online', () => session.setBrowserOnline(true))
@@ -169,6 +219,7 @@ export async function mountNotebook(
   refreshState()
   loading.remove()
   view.reconcile()
+  refreshToc()
   performance.mark('collabd:drawn')
   document.body.dataset.ready = 'true'
   refreshPeople()

@@ -4,7 +4,7 @@
  * viewport (`materialize`) or the participant starts editing it.
  */
 import type { YCellType } from '@jupyter/ydoc'
-import type { EditorView } from '@codemirror/view'
+import { EditorView } from '@codemirror/view'
 import type { Awareness } from 'y-protocols/awareness'
 import type * as Y from 'yjs'
 import type { CellType } from '../model/notebookOps'
@@ -16,18 +16,22 @@ import {
   readLastRun,
 } from '../model/kernelState'
 import type { Participant } from '../model/presence'
+import { nameCells, outputsFromEarlierRun } from '../model/wording'
 import { h, frameScheduler } from './dom'
 import { createEditor, type EditorKeys } from './editor'
 import { markdownToHtml } from './markdown'
 import { type OutputsState, renderOutputs } from './outputs'
 
-export type CellAction = 'run' | 'move-up' | 'move-down' | 'insert-above' | 'insert-below' | 'delete'
+export type CellAction = 'run' | 'move-up' | 'move-down' | 'insert-above' | 'insert-below' | 'delete' | 'clear-outputs'
 
 export interface CellContext {
   readonly awareness: Awareness
   readonly readOnly: boolean
   editorKeys(cellId: string): EditorKeys
-  select(cellId: string): void
+  /** `extend`: Shift-click, from the anchor to this cell. */
+  select(cellId: string, scroll?: boolean, extend?: boolean): void
+  /** The cell's shared content changed (its source, outputs or metadata). */
+  cellChanged(cellId: string): void
   editorFocused(cellId: string): void
   act(cellId: string, action: CellAction): void
   changeType(cellId: string, type: CellType): void
@@ -35,6 +39,7 @@ export interface CellContext {
   /** The pending input() request in this cell, and whether it is this participant's to answer. */
   inputRequest(cellId: string): { request: InputRequest; mine: boolean } | null
   answer(requestId: string, value: string): void
+  cellNumber(cellId: string): number
 }
 
 export class CellView {
@@ -54,6 +59,7 @@ export class CellView {
   private editing = false
   private outputsDirty = true
   private readonly outputsState: OutputsState = { expanded: null }
+  private outputCount = 0
   private readonly scheduleRefresh = frameScheduler(() => this.refresh())
   private readonly observer: (events: Y.YEvent<Y.AbstractType<unknown>>[]) => void
 
@@ -85,7 +91,16 @@ export class CellView {
         this.outputs,
       ),
     )
-    this.el.addEventListener('mousedown', () => ctx.select(this.id))
+    this.el.addEventListener('mousedown', (e) => {
+      // Shift-click extends the cell selection, except inside the text, where it selects text.
+      const inText = (e.target as HTMLElement | null)?.closest('.cm-content, input, select, button')
+      if (e.shiftKey && !inText) {
+        e.preventDefault()
+        ctx.select(this.id, false, true)
+      } else {
+        ctx.select(this.id)
+      }
+    })
     this.rendered.addEventListener('dblclick', () => {
       if (!ctx.readOnly) this.startEditing(true)
     })
@@ -93,6 +108,7 @@ export class CellView {
     this.observer = (events) => {
       if (events.some((e) => this.touchesOutputs(e))) this.outputsDirty = true
       this.scheduleRefresh()
+      ctx.cellChanged(this.id)
     }
     model.ymodel.observeDeep(this.observer)
     this.refresh()
@@ -124,6 +140,7 @@ export class CellView {
       button('↓', 'Move down', 'move-down'),
       button('+↑', 'Insert cell above (A)', 'insert-above'),
       button('+↓', 'Insert cell below (B)', 'insert-below'),
+      this.model.cell_type === 'code' ? button('⌫', 'Clear outputs', 'clear-outputs') : null,
       type,
       button('✕', 'Delete cell (D D)', 'delete'),
     )
@@ -182,16 +199,34 @@ export class CellView {
     return { anchor, head }
   }
 
-  focusEditor(at?: { anchor: number; head: number }): void {
+  /** Selects a range of the source (a find match) and brings it into view, focus left where it is. */
+  showRange(from: number, to: number, editable: boolean): void {
+    if (this.cellType === 'markdown') {
+      if (!editable) return
+      this.editing = true
+    }
+    this.materialized = true
+    const editor = this.ensureEditor()
+    this.refresh()
+    const max = editor.state.doc.length
+    const range = { anchor: Math.min(from, max), head: Math.min(to, max) }
+    editor.dispatch({ selection: range, effects: EditorView.scrollIntoView(range.head, { y: 'center' }) })
+  }
+
+  /** The text in this cell's editor (keys typed just now included), if it has one. */
+  editorText(): string | null {
+    return this.editor ? this.editor.state.doc.toString() : null
+  }
+
+  focusEditor(at?: { anchor: number; head: number } | 'end'): void {
     this.materialized = true
     if (this.cellType === 'markdown') this.editing = true
     const editor = this.ensureEditor()
     this.refresh()
     editor.focus()
-    if (at) {
-      const max = editor.state.doc.length
-      editor.dispatch({ selection: { anchor: Math.min(at.anchor, max), head: Math.min(at.head, max) } })
-    }
+    const max = editor.state.doc.length
+    if (at === 'end') editor.dispatch({ selection: { anchor: max } })
+    else if (at) editor.dispatch({ selection: { anchor: Math.min(at.anchor, max), head: Math.min(at.head, max) } })
   }
 
   /** Markdown: switch between the editor and the rendered text. */
@@ -211,8 +246,10 @@ export class CellView {
     this.editor?.contentDOM.blur()
   }
 
-  setSelected(selected: boolean): void {
-    this.el.classList.toggle('selected', selected)
+  /** `active`: the cell keys act on; `inRange`: one of several selected cells. */
+  setSelected(active: boolean, inRange = false): void {
+    this.el.classList.toggle('selected', active)
+    this.el.classList.toggle('in-selection', inRange)
   }
 
   setPresence(people: Participant[]): void {
@@ -231,8 +268,27 @@ export class CellView {
     this.refreshRunStatus()
     if (this.outputsDirty && this.model.cell_type === 'code') {
       this.outputsDirty = false
-      renderOutputs(this.outputs, this.model.toJSON().outputs as unknown[] ?? [], this.outputsState)
+      const outputs = (this.model.toJSON().outputs as unknown[] | undefined) ?? []
+      renderOutputs(this.outputs, outputs.map((o) => this.inWords(o)), this.outputsState)
+      this.outputCount = outputs.length
     }
+    this.markEarlierOutputs()
+  }
+
+  /** The hub's own messages in a cell (a cancelled run's reason) name cells by number. */
+  private inWords(output: unknown): unknown {
+    const out = output as { output_type?: unknown; ename?: unknown; evalue?: unknown; traceback?: unknown }
+    if (out?.output_type !== 'error' || out.ename !== 'RunCancelled') return output
+    const words = (t: unknown): unknown => (typeof t === 'string' ? nameCells(t, (id) => this.ctx.cellNumber(id)) : t)
+    return { ...out, evalue: words(out.evalue), traceback: Array.isArray(out.traceback) ? out.traceback.map(words) : out.traceback }
+  }
+
+  /** Outputs kept from an earlier run (this one was cancelled before it started) say so. */
+  private markEarlierOutputs(): void {
+    const earlier = this.model.cell_type === 'code' &&
+      outputsFromEarlierRun(readLastRun(this.model.getMetadata()), this.outputCount)
+    this.outputs.classList.toggle('from-earlier-run', earlier)
+    this.outputs.dataset.note = earlier ? 'Output from an earlier run (this run was cancelled)' : ''
   }
 
   private refreshSource(): void {
@@ -271,6 +327,7 @@ export class CellView {
     this.status.textContent = text
     this.status.hidden = text === ''
     this.status.className = `cell-status status-${run.state}`
+    this.markEarlierOutputs()
     this.refreshInput()
   }
 

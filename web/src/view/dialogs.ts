@@ -91,3 +91,42 @@ export function showKeys(): void {
   document.body.append(dialog)
   dialog.showModal()
 }
+
+export interface ConfirmOptions {
+  title: string
+  body: string
+  confirm: string
+  /** The confirming button looks dangerous (it undoes others' work). */
+  danger?: boolean
+}
+
+/** A real dialog for a yes / no question; resolves true only on the confirming button. Cancel has focus. */
+export function confirmDialog({ title, body, confirm, danger = false }: ConfirmOptions): Promise<boolean> {
+  return new Promise((resolve) => {
+    const cancel = h('button', { type: 'submit', value: 'cancel', class: 'confirm-cancel' }, 'Cancel')
+    const ok = h('button', { type: 'submit', value: 'ok', class: `confirm-ok ${danger ? 'danger' : 'primary'}` }, confirm)
+    const dialog = h('dialog', { class: 'confirm-dialog', 'aria-labelledby': 'confirm-title', role: 'alertdialog' },
+      h('form', { method: 'dialog' },
+        h('h1', { id: 'confirm-title' }, title),
+        h('p', {}, body),
+        h('div', { class: 'dialog-actions' }, cancel, ok),
+      ),
+    )
+    dialog.addEventListener('close', () => {
+      dialog.remove()
+      resolve(dialog.returnValue === 'ok')
+    })
+    document.body.append(dialog)
+    dialog.showModal()
+    cancel.focus()
+  })
+}
+
+export function confirmRestart(): Promise<boolean> {
+  return confirmDialog({
+    title: 'Restart the shared kernel?',
+    body: 'Everyone in this notebook loses every variable; queued runs are cancelled. Outputs stay.',
+    confirm: 'Restart',
+    danger: true,
+  })
+}

@@ -4,6 +4,11 @@ import { connectionLabel, type ConnectionState } from '../model/connection'
 import type { NotebookSession } from '../model/session'
 import { showKeys, showShare } from './dialogs'
 import { h } from './dom'
+import { saveBlob } from './download'
+
+function fileName(path: string): string {
+  return path.split('/').pop() || 'notebook.ipynb'
+}
 
 export interface HeaderOptions {
   info: SessionInfo
@@ -12,6 +17,10 @@ export interface HeaderOptions {
   api: SessionApi
   runAll(): void
   notify(message: string): void
+  /** Opens or closes the panels (a drawer on narrow screens). */
+  toggleDrawer(): void
+  clearAll(): void
+  find(): void
 }
 
 function connectionIndicator(session: NotebookSession): HTMLElement {
@@ -27,36 +36,29 @@ function connectionIndicator(session: NotebookSession): HTMLElement {
   return el
 }
 
-async function download(api: SessionApi, path: string, notify: (m: string) => void): Promise<void> {
-  try {
-    const url = URL.createObjectURL(await api.notebookFile())
-    const a = h('a', { href: url, download: path.split('/').pop() || 'notebook.ipynb' })
-    document.body.append(a)
-    a.click()
-    a.remove()
-    setTimeout(() => URL.revokeObjectURL(url), 10_000)
-  } catch (e) {
-    notify(`Download failed: ${String(e)}`)
-  }
-}
-
-export function topbar({ info, readOnly, session, api, runAll, notify }: HeaderOptions): HTMLElement {
+export function topbar({ info, readOnly, session, api, runAll, notify, toggleDrawer, clearAll, find }: HeaderOptions): HTMLElement {
   const share = (): void =>
     showShare({
       edit: info.edit_url ? rebaseLink(info.edit_url, location.origin) : null,
       view: rebaseLink(info.view_url, location.origin),
     })
-  const button = (cls: string, label: string, onclick: () => void, title?: string): HTMLElement =>
-    h('button', { type: 'button', class: cls, title, 'aria-label': title, onclick }, label)
+  /** An icon that stays and a label that narrow screens drop (the title says it all). */
+  const button = (cls: string, icon: string, label: string, onclick: () => void, title: string = label): HTMLElement =>
+    h('button', { type: 'button', class: cls, title, 'aria-label': title, onclick },
+      icon ? h('span', { class: 'icon', 'aria-hidden': 'true' }, icon) : null,
+      label ? h('span', { class: icon ? 'label' : '' }, (icon ? ' ' : '') + label) : null)
   return h('header', { class: 'topbar' },
     h('span', { class: 'brand' }, 'collabd'),
     h('span', { class: 'nb-path', title: info.path }, info.path),
     readOnly ? h('span', { class: 'badge view-only', title: 'You can watch but not change anything' }, 'View only') : null,
     h('span', { class: 'spacer' }),
     connectionIndicator(session),
-    readOnly ? null : button('run-all-button', '▶▶ Run all', runAll, 'Run every code cell, in order'),
-    button('keys-button', '⌨', showKeys, 'Keyboard shortcuts (H)'),
-    button('share-button', 'Share', share),
-    button('download-button', 'Download .ipynb', () => void download(api, info.path, notify)),
+    readOnly ? null : button('run-all-button', '▶▶', 'Run all', runAll, 'Run every code cell, in order'),
+    readOnly ? null : button('clear-all-button', '⌫', 'Clear outputs', clearAll, 'Clear every output (for everyone)'),
+    button('find-button', '⌕', '', find, 'Find and replace in all cells (Ctrl-F)'),
+    button('keys-button', '⌨', '', showKeys, 'Keyboard shortcuts (H)'),
+    button('share-button', '', 'Share', share),
+    button('download-button', '⤓', 'Download .ipynb', () => void saveBlob(api.notebookFile(), fileName(info.path), notify), 'Download .ipynb'),
+    button('drawer-toggle', '☰', '', toggleDrawer, 'Panels: people, kernel, queue'),
   )
 }

@@ -2,8 +2,11 @@
  * Kernel HTML in a frame of its own: the hub's `/frame` document, whose CSP lets the HTML's
  * scripts run (Plotly, Bokeh, Altair…), sandboxed without allow-same-origin so that its origin is
  * opaque: it can reach neither this page, its storage, nor the token. The page posts the HTML in
- * (and nothing else); the frame writes it into its document and reports its height back.
+ * (and nothing else); the frame writes it into its document and reports its height back. A
+ * display updated through its handle is posted into the same frame (FrameFeed: latest only, once
+ * loaded), so the output is updated in place and never shows an empty frame.
  */
+import { FrameFeed } from '../model/frameFeed'
 import { h } from './dom'
 
 export const FRAME_URL = '/frame'
@@ -19,6 +22,14 @@ export function frameHeight(data: unknown): number | null {
   return Math.min(Math.max(height, MIN_FRAME_HEIGHT), MAX_FRAME_HEIGHT)
 }
 
+const feeds = new WeakMap<HTMLIFrameElement, FrameFeed>()
+
+function post(frame: HTMLIFrameElement, html: string | null): void {
+  // An opaque origin can only be addressed as '*': whoever is in the frame gets this output's
+  // HTML, which is all we send.
+  if (html !== null) frame.contentWindow?.postMessage({ collabdHtml: html }, '*')
+}
+
 export function htmlFrame(html: string): HTMLIFrameElement {
   listenForFrameHeights()
   const frame = h('iframe', {
@@ -28,10 +39,19 @@ export function htmlFrame(html: string): HTMLIFrameElement {
     title: 'HTML output',
     src: FRAME_URL,
   })
-  // On every load, since moving a frame in the DOM reloads it. An opaque origin can only be
-  // addressed as '*': whoever is in the frame gets this output's HTML, which is all we send.
-  frame.addEventListener('load', () => frame.contentWindow?.postMessage({ collabdHtml: html }, '*'))
+  const feed = new FrameFeed(html)
+  feeds.set(frame, feed)
+  // On every load, since moving a frame in the DOM reloads it.
+  frame.addEventListener('load', () => post(frame, feed.loaded()))
   return frame
+}
+
+/** New HTML for an output already on the page: into the same frame, never a new one. */
+export function updateHtmlFrame(frame: HTMLIFrameElement, html: string): boolean {
+  const feed = feeds.get(frame)
+  if (!feed) return false
+  post(frame, feed.update(html))
+  return true
 }
 
 let listening = false

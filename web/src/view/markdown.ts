@@ -1,6 +1,8 @@
-/** Markdown to safe HTML: marked renders, DOMPurify removes anything that could run script. */
+/** Markdown (and LaTeX) to safe HTML: rendered in model/markdownRender.ts, DOMPurify removes anything that could run script. */
 import DOMPurify from 'dompurify'
-import { marked } from 'marked'
+import 'katex/dist/katex.min.css'
+import './highlight.css'
+import { renderLatex, renderMarkdown } from '../model/markdownRender'
 
 let hooked = false
 
@@ -17,13 +19,21 @@ function ensureHooks(): void {
 }
 
 /**
- * Besides script: `<style>` could restyle the whole page (hide the toolbar, overlay fake
- * prompts) and `<form>` could post what someone types to anywhere; markdown needs neither.
+ * KaTeX writes HTML, MathML (for screen readers) and SVG (for some symbols). Besides script:
+ * `<style>` could restyle the whole page (hide the toolbar, overlay fake prompts) and `<form>`
+ * could post what someone types to anywhere; markdown needs neither.
  */
-export const SANITIZE = { USE_PROFILES: { html: true }, FORBID_TAGS: ['style', 'form'] }
+export const SANITIZE = {
+  USE_PROFILES: { html: true, mathMl: true, svg: true },
+  FORBID_TAGS: ['style', 'form'],
+}
 
 export function markdownToHtml(markdown: string): string {
   ensureHooks()
-  const html = marked.parse(markdown, { async: false, gfm: true }) as string
-  return DOMPurify.sanitize(html, SANITIZE)
+  return DOMPurify.sanitize(renderMarkdown(markdown), SANITIZE)
+}
+
+export function latexToHtml(latex: string): string {
+  ensureHooks()
+  return DOMPurify.sanitize(renderLatex(latex), SANITIZE)
 }

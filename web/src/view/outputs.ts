@@ -6,8 +6,8 @@
 import { AnsiUp } from 'ansi_up'
 import { mergeStreams, type OutputPlan, planOutput, shouldCollapse } from '../model/outputs'
 import { h } from './dom'
-import { htmlFrame } from './htmlFrame'
-import { markdownToHtml } from './markdown'
+import { htmlFrame, updateHtmlFrame } from './htmlFrame'
+import { latexToHtml, markdownToHtml } from './markdown'
 
 const ansi = new AnsiUp()
 ansi.use_classes = true
@@ -31,6 +31,11 @@ export function renderPlan(plan: OutputPlan): HTMLElement {
     case 'markdown': {
       const div = h('div', { class: 'output-markdown markdown' })
       div.innerHTML = markdownToHtml(plan.markdown)
+      return div
+    }
+    case 'latex': {
+      const div = h('div', { class: 'output-latex' })
+      div.innerHTML = latexToHtml(plan.latex)
       return div
     }
     case 'image':
@@ -68,7 +73,12 @@ export function renderOutputs(container: HTMLElement, outputs: unknown[], state:
   const drawn = plans.map((plan, i) => {
     const key = planKey(plan)
     const old = previous[i]
-    return old && old.key === key ? old : { key, el: renderPlan(plan) }
+    if (old && old.key === key) return old
+    // A display updated in place (through its handle): the same frame gets the new HTML.
+    if (old && plan.kind === 'html' && old.el instanceof HTMLIFrameElement && updateHtmlFrame(old.el, plan.html)) {
+      return { key, el: old.el }
+    }
+    return { key, el: renderPlan(plan) }
   })
   state.drawn = drawn
   let body = container.querySelector<HTMLElement>(':scope > .outputs-body')

@@ -6,11 +6,15 @@ import {
   type QueueEntry,
 } from '../model/kernelState'
 import type { Participant } from '../model/presence'
+import { nameCells } from '../model/wording'
 import { h } from './dom'
+import { participantParts } from './participantRow'
 
 export interface KernelPanelActions {
   interrupt(): void
   restart(): void
+  /** The hub names cells by id in its reasons; people know them by number. */
+  cellNumber(cellId: string): number
 }
 
 export function kernelPanel(readOnly: boolean, actions: KernelPanelActions): {
@@ -36,7 +40,7 @@ export function kernelPanel(readOnly: boolean, actions: KernelPanelActions): {
       label.textContent = `${kernel.name || 'kernel'}: ${kernel.status === 'unknown' ? 'not started' : kernel.status}` +
         (kernel.reason ? ` (${kernel.reason})` : '')
       event.hidden = lastEvent === null
-      event.textContent = lastEvent ? describeLastEvent(lastEvent) : ''
+      event.textContent = lastEvent ? nameCells(describeLastEvent(lastEvent), actions.cellNumber) : ''
     },
   }
 }
@@ -97,7 +101,6 @@ export function participantsPanel(actions: ParticipantsActions): {
       list.replaceChildren(
         ...people.map((p) => {
           const n = p.cell ? actions.cellNumber(p.cell) : 0
-          const where = n > 0 ? `cell ${n}` : '—'
           const isFollowed = following === p.clientId
           const button = h('button', {
             type: 'button',
@@ -107,9 +110,8 @@ export function participantsPanel(actions: ParticipantsActions): {
             title: p.self ? 'Change your name' : isFollowed ? 'Stop following' : `Follow ${p.user.name}`,
             onclick: () => (p.self ? actions.rename() : actions.toggleFollow(p.clientId)),
           },
-            h('span', { class: 'participant-dot', style: `background:${p.user.color}` }),
-            h('span', { class: 'participant-name' }, p.user.name + (p.self ? ' (you)' : '')),
-            h('span', { class: 'participant-cell' }, where),
+            ...participantParts(p, n, p.self ? ' (you)' : ''),
+            p.viewer ? h('span', { class: 'participant-viewer', title: 'Can watch, cannot change anything' }, 'viewer') : null,
             isFollowed ? h('span', { class: 'participant-following' }, 'following') : null,
           )
           return h('li', {}, button)
