@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TOKEN, HubProcess, free_port
+from tests.support.hubproc import TOKEN, HubProcess, free_port
 from tests.store.conftest import pg_url  # noqa: F401  (a fixture, used by `topology`)
 
 REPO = Path(__file__).resolve().parents[2]

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from .conftest import WAIT_MS, wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.kernel]
 
 LONG = 90_000  # the first run starts the kernel
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import nbformat
+import pytest
 from playwright.sync_api import expect
 
 from .conftest import code, markdown
+
+pytestmark = [pytest.mark.browser, pytest.mark.kernel]
 
 
 def test_math_and_code_render(notebook_session: Any, join: Any) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from .conftest import wait_until
+
+pytestmark = [pytest.mark.browser]
 
 # Two names whose preferred colour is the same slot: the second to arrive must get another.
 SAME_SLOT = ("Ada 1", "Ada 10")

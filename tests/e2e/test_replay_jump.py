@@ -6,11 +6,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import HubProcess
 
 from .conftest import markdown, wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.kernel]
 
 LONG = 90_000  # the first run starts the kernel
 

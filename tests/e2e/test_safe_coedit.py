@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from .conftest import WAIT_MS, Participant, wait_until
+
+pytestmark = [pytest.mark.browser]
 
 
 def command_mode_on(who: Participant, index: int) -> None:

@@ -6,9 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import nbformat
+import pytest
 from playwright.sync_api import expect
 
 from .conftest import code, markdown, wait_until
+
+pytestmark = [pytest.mark.browser]
 
 
 def out(text: str) -> Any:

@@ -19,12 +19,13 @@ from typing import Any, TypeVar
 import anyio
 import httpx
 from jupyter_ydoc import YNotebook
-from pycrdt import Array, Awareness, Doc, Map, Text, TransactionEvent
+from pycrdt import Awareness, Doc, TransactionEvent
 from starlette.applications import Starlette
 from starlette.testclient import TestClient, WebSocketTestSession
 from starlette.types import Message
 
 from collabd.api.app import create_app
+from collabd.docview import NotebookOps
 from collabd.hub import Hub
 from collabd.settings import Settings
 from collabd.sync import protocol
@@ -193,7 +194,7 @@ class InProcHub:
             peer.leave()
 
 
-class Peer:
+class Peer(NotebookOps):
     """A y-websocket participant: its own pycrdt document, kept in sync frame by frame."""
 
     def __init__(self, ws: WebSocketTestSession, name: str) -> None:
@@ -286,61 +287,6 @@ class Peer:
             with contextlib.suppress(TimeoutError):
                 self.pump(min(remaining, 0.1))
         return value
-
-    # the notebook (the same operations as collabd.client.NotebookClient)
-
-    def cells(self) -> list[dict[str, Any]]:
-        return list(self.doc.get("cells", type=Array).to_py() or [])
-
-    def cell_ids(self) -> list[str]:
-        return [c["id"] for c in self.cells()]
-
-    def _ycell(self, cell_id: str) -> Map[Any]:
-        for ycell in self.notebook.ycells:
-            if ycell.get("id") == cell_id:
-                return ycell  # type: ignore[no-any-return]
-        raise KeyError(cell_id)
-
-    def cell(self, cell_id: str) -> dict[str, Any]:
-        result = self._ycell(cell_id).to_py()
-        assert isinstance(result, dict)
-        return result
-
-    def source(self, cell_id: str) -> str:
-        return str(self._ycell(cell_id)["source"])
-
-    def text(self, cell_id: str) -> Text:
-        text: Text = self._ycell(cell_id)["source"]
-        return text
-
-    def set_source(self, cell_id: str, source: str) -> None:
-        text = self.text(cell_id)
-        with self.doc.transaction():
-            text.clear()
-            text += source
-
-    def insert_text(self, cell_id: str, index: int, chars: str) -> None:
-        """Insert at `index` counted in characters (pycrdt itself counts UTF-8 bytes)."""
-        self.text(cell_id).insert(len(self.source(cell_id)[:index].encode()), chars)
-
-    def insert_cell(self, index: int, source: str = "", cell_type: str = "code") -> str:
-        cell: dict[str, Any] = {"cell_type": cell_type, "source": source, "metadata": {}}
-        if cell_type == "code":
-            cell.update(outputs=[], execution_count=None)
-        ycell = self.notebook.create_ycell(cell)
-        self.notebook.ycells.insert(index, ycell)
-        return str(ycell["id"])
-
-    def delete_cell(self, cell_id: str) -> None:
-        for index, ycell in enumerate(self.notebook.ycells):
-            if ycell.get("id") == cell_id:
-                del self.notebook.ycells[index]
-                return
-        raise KeyError(cell_id)
-
-    def state(self) -> dict[str, Any]:
-        result = self.doc.get("state", type=Map).to_py()
-        return result if isinstance(result, dict) else {}
 
 
 AppFactory = Callable[..., InProcHub]  # the app_factory fixture: (**settings) -> a started app
