@@ -251,6 +251,7 @@ def cell_line_ranges(text: str) -> list[tuple[int, int]]:
 # tests
 
 
+@pytest.mark.slow  # 63 notebooks through sessions
 def test_every_corpus_notebook_round_trips_and_one_edit_touches_one_cell(
     app: tuple[TestClient, Path],
 ) -> None:

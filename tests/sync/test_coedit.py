@@ -11,11 +11,14 @@ import itertools
 import random
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collabd.client import NotebookClient
 from tests.support.hubproc import HubProcess
+
+pytestmark = [pytest.mark.slow]  # a hub process: only uvicorn runs the direct fan-out
 
 _paths = itertools.count()
 
