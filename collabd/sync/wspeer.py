@@ -62,14 +62,15 @@ class WebSocketPeer:
         transport = direct.transport
         if transport.is_closing():
             return
-        frame = _encoded(data)
-        if transport.get_write_buffer_size() + len(frame) > self._max_buffer:
+        # What is still unread from before decides, so that one frame larger than the limit
+        # still reaches a reader that keeps up; memory stays under the limit plus one frame.
+        if transport.get_write_buffer_size() > self._max_buffer:
             self.close(Close.TOO_SLOW, TOO_SLOW_REASON)
             return
-        transport.write(frame)
+        transport.write(_encoded(data))
 
     def _send_queued(self, data: bytes) -> None:
-        if self._queued_bytes + len(data) > self._max_buffer:
+        if self._queued_bytes > self._max_buffer:
             self.close(Close.TOO_SLOW, TOO_SLOW_REASON)
             return
         self._queue.append(data)
