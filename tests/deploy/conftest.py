@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.hubproc import TOKEN, HubProcess, free_port
 from tests.store.conftest import pg_url  # noqa: F401  (a fixture, used by `topology`)
+from tests.support.hubproc import TOKEN, HubProcess, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
