@@ -26,6 +26,7 @@ from collabd.extension import Extension, Hooks, RoomLoad
 from collabd.settings import Settings
 from collabd.store import SessionRecord, Store
 from collabd.sync.liveroom import LiveRoom
+from collabd.sync.wire import Close
 
 log = logging.getLogger("collabd.hub")
 T = TypeVar("T")
@@ -34,6 +35,10 @@ E = TypeVar("E", bound=Extension)
 
 class NotANotebook(ValueError):
     """The file exists but is not a readable notebook."""
+
+
+class SessionDeleted(LookupError):
+    """The session was deleted (while a request about it was on its way)."""
 
 
 class Hub:
@@ -56,6 +61,7 @@ class Hub:
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collabd-store")
         self._rooms: dict[str, LiveRoom] = {}
         self._sessions: dict[str, SessionRecord] = {}
+        self._deleted: set[str] = set()  # sessions deleted by this hub: never looked up again
         self._loading: dict[str, asyncio.Future[LiveRoom]] = {}
         self._create_lock = asyncio.Lock()
         self._janitor: asyncio.Task[None] | None = None
@@ -149,14 +155,45 @@ class Hub:
             await self.room(record)
         return record, True
 
-    async def session(self, session_id: str) -> SessionRecord | None:
-        """Sessions never change once made, so a record found is kept for later lookups."""
-        record = self._sessions.get(session_id)
+    async def session(self, session_id: str, *, fresh: bool = False) -> SessionRecord | None:
+        """A record found is kept for later lookups: only this hub's `replace_token` and
+        `delete_session` change it. `fresh` reads the store (another hub may have changed it)."""
+        if session_id in self._deleted:
+            return None
+        record = None if fresh else self._sessions.get(session_id)
         if record is None:
             record = await self.run_io(self.store.get_session, session_id)
             if record is not None:
                 self._sessions[session_id] = record
+            else:
+                self._sessions.pop(session_id, None)
         return record
+
+    async def replace_token(self, record: SessionRecord, role: str) -> SessionRecord:
+        """A new token for the session's anonymous `role` link: the old one stops working."""
+        changed = await self.run_io(self.store.replace_token, record.id, role, auth.new_token())
+        if changed is None:
+            raise SessionDeleted(f"session {record.id} does not exist")
+        self._sessions[record.id] = changed
+        log.info("session %s: the anonymous %s link was replaced", record.id, role)
+        return changed
+
+    async def delete_session(self, record: SessionRecord) -> bool:
+        """Delete the session: its participants are closed (4404), its room unloaded (the
+        kernel stopped, the file saved), then its history and links removed from the store.
+        The notebook file stays."""
+        self._deleted.add(record.id)
+        self._sessions.pop(record.id, None)
+        pending = self._loading.get(record.id)
+        if pending is not None:
+            await asyncio.gather(asyncio.shield(pending), return_exceptions=True)
+        live = self._rooms.get(record.id)
+        if live is not None:
+            live.close_peers(lambda _: True, Close.NOT_FOUND, "this session was deleted")
+            await self._unload(record.id)
+        found = await self.run_io(self.store.delete_session, record.id)
+        log.info("session %s deleted (%s)", record.id, record.path)
+        return found
 
     async def sessions(self) -> list[SessionRecord]:
         return await self.run_io(self.store.sessions)
@@ -180,6 +217,8 @@ class Hub:
 
     async def room(self, record: SessionRecord) -> LiveRoom:
         """The session's room, loading it if needed; concurrent callers share one load."""
+        if record.id in self._deleted:
+            raise SessionDeleted(f"session {record.id} was deleted")
         live = self._rooms.get(record.id)
         if live is not None:
             return live

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from starlette.requests import HTTPConnection
 
-from collabd import logformat
+from collabd import auth, logformat
 from collabd.api.errors import ApiError
-from collabd.auth import Access, access_for, can_edit
+from collabd.auth import Access, Caller, access_for, can_edit
 from collabd.hub import Hub
-from collabd.store import SessionRecord
+from collabd.store import LinkRecord, SessionRecord
 
 
 def hub_of(conn: HTTPConnection) -> Hub:
@@ -35,19 +38,65 @@ async def session_access(
     conn: HTTPConnection, *, edit: bool = False
 ) -> tuple[SessionRecord, Access]:
     """The session named in the path and what the caller's token may do with it."""
+    record, caller = await session_caller(conn, edit=edit)
+    return record, caller.access
+
+
+async def session_caller(
+    conn: HTTPConnection, *, edit: bool = False
+) -> tuple[SessionRecord, Caller]:
+    """The session named in the path and who is asking: the access of the caller's token and
+    the named link it is, if it is one."""
     hub = hub_of(conn)
     token = token_of(conn, query_ok=conn.scope["type"] == "websocket" or not edit)
     if not token:
         raise ApiError(401, "unauthorized", "a session token is needed (Authorization: Bearer)")
-    record = await hub.session(conn.path_params["session_id"])
-    access = access_for(token, record, hub.admin_token)
+    record, caller = await resolve(hub, conn.path_params["session_id"], token)
     # A wrong token gets the same answer whether the session exists or not, so session ids
     # cannot be probed; only the admin learns that one does not exist.
-    if access is None:
+    if caller is None:
         raise ApiError(401, "unauthorized", "the token is not valid for this session")
     if record is None:
         raise ApiError(404, "not_found", "no such session")
     logformat.session_id.set(record.id)
-    if edit and not can_edit(access):
+    conn.state.caller = caller
+    if edit and not can_edit(caller.access):
         raise ApiError(403, "forbidden", "a view link cannot change anything")
-    return record, access
+    return record, caller
+
+
+async def resolve(
+    hub: Hub, session_id: str, token: str, *, fresh: bool = False
+) -> tuple[SessionRecord | None, Caller | None]:
+    """The session and what `token` may do with it (None: nothing). A revoked or expired named
+    link raises its own 401 (`link_revoked`, `link_expired`): only its holder can learn that.
+
+    In a cluster the session is read from the store each time (another hub may have rotated
+    its links); `fresh` asks for that on one hub too."""
+    record = await hub.session(session_id, fresh=fresh or hub.cluster is not None)
+    access = access_for(token, record, hub.admin_token)
+    if access is not None:
+        return record, Caller(access)
+    if record is None:
+        return None, None
+    link = await find_link(hub, record.id, token)
+    if link is None:
+        return record, None
+    refusal = auth.link_refusal(link, time.time())
+    if refusal == "revoked":
+        raise ApiError(401, "link_revoked", "this link was revoked")
+    if refusal == "expired":
+        raise ApiError(401, "link_expired", "this link expired")
+    return record, Caller(Access(link.role), link)
+
+
+async def find_link(hub: Hub, session_id: str, token: str) -> LinkRecord | None:
+    """The session's named link whose token this is (revoked and expired ones too)."""
+    found = await asyncio.to_thread(hub.store.link_by_hash, session_id, auth.token_hash(token))
+    return found if auth.link_matches(token, found) else None
+
+
+def caller_of(conn: HTTPConnection) -> Caller:
+    """Who asked, once `session_caller` (or `session_access`) checked the request."""
+    caller: Caller = conn.state.caller
+    return caller

@@ -14,6 +14,8 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from collabd.api import (
@@ -25,16 +27,17 @@ from collabd.api import (
     recording,
     replay,
     sessions,
+    sharing,
     versioning,
     web,
     ws,
 )
-from collabd.api.errors import HANDLERS
+from collabd.api.errors import HANDLERS, ApiError
 from collabd.api.sources import LiveSources, ReplaySources
 from collabd.cluster.node import Cluster, OwnedElsewhere
 from collabd.disk.disksync import DiskSync
 from collabd.extension import Extension
-from collabd.hub import Hub
+from collabd.hub import Hub, SessionDeleted
 from collabd.kernel.execution import Execution
 from collabd.logformat import RequestIds
 from collabd.recording.file import Recording
@@ -74,6 +77,7 @@ def default_extensions(hub: Hub) -> list[Extension]:
 def live_routes() -> list[BaseRoute]:
     return [
         *sessions.routes,
+        *sharing.routes,
         *recording.read_routes,
         *recording.write_routes,
         *versioning.read_routes,
@@ -117,12 +121,20 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         routes=live_routes(),
         middleware=[Middleware(RequestIds), Middleware(KeepRawSend)],
         lifespan=lifespan,
-        exception_handlers={**HANDLERS, OwnedElsewhere: forward.to_owner},
+        exception_handlers={
+            **HANDLERS,
+            OwnedElsewhere: forward.to_owner,
+            SessionDeleted: _deleted,
+        },
     )
     app.state.hub = live
     app.state.recordings = LiveSources()
     app.state.health = live.health
     return app
+
+
+async def _deleted(request: Request, exc: Exception) -> Response:
+    return ApiError(404, "not_found", "this session was deleted").response()
 
 
 def create_replay_app(file: Recording, token: str) -> Starlette:

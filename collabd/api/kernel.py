@@ -8,9 +8,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from collabd.api.access import hub_of, session_access
+from collabd.api.access import caller_of, hub_of, session_access
 from collabd.api.body import json_body
 from collabd.api.errors import ApiError
+from collabd.auth import Caller
 from collabd.kernel.execution import Execution
 from collabd.kernel.queue import QueueError
 from collabd.kernel.session import ExecutionError, SessionKernel
@@ -55,10 +56,12 @@ def _api_error(exc: ExecutionError | QueueError) -> ApiError:
     return ApiError(_STATUS.get(exc.code, 409), exc.code, exc.detail)
 
 
-def _by(body: dict[str, Any]) -> dict[str, Any]:
+def _by(body: dict[str, Any], caller: Caller | None = None) -> dict[str, Any]:
+    """Who did it. With a named link the name is the link's (`verified`: true, and its
+    `link_id`), whatever the body says; otherwise it is the body's claim (`verified`: false)."""
     by = body.get("by")
     if by is None:
-        return {"name": "someone", "client_id": None}
+        by = {}
     if not isinstance(by, dict):
         raise ApiError(422, "bad_request", '"by" must be an object {"name", "client_id"}')
     name, client_id = by.get("name", "someone"), by.get("client_id")
@@ -66,7 +69,14 @@ def _by(body: dict[str, Any]) -> dict[str, Any]:
         raise ApiError(422, "bad_request", f'"by.name" must be a string of at most {MAX_NAME}')
     if client_id is not None and (type(client_id) is not int or client_id < 0):
         raise ApiError(422, "bad_request", '"by.client_id" must be a Yjs client id (an integer)')
-    return {"name": name, "client_id": client_id}
+    if caller is not None and caller.link is not None:
+        return {
+            "name": caller.link.name,
+            "client_id": client_id,
+            "link_id": caller.link.id,
+            "verified": True,
+        }
+    return {"name": name, "client_id": client_id, "verified": False}
 
 
 def _cell_ids(body: dict[str, Any]) -> tuple[list[str], bool]:
@@ -90,7 +100,7 @@ async def execute(request: Request) -> Response:
     body = await json_body(request)
     cell_ids, is_list = _cell_ids(body)
     try:
-        requests = session.submit(cell_ids, _by(body))
+        requests = session.submit(cell_ids, _by(body, caller_of(request)))
     except ExecutionError as exc:
         raise _api_error(exc) from None
     result: dict[str, Any] = {"request_id": requests[0].request_id}
@@ -103,7 +113,8 @@ async def cancel(request: Request) -> Response:
     session = await _session(request)
     body = await json_body(request)
     try:
-        cancelled = session.cancel(request.path_params["request_id"], _by(body))
+        by = _by(body, caller_of(request))
+        cancelled = session.cancel(request.path_params["request_id"], by)
     except QueueError as exc:
         raise _api_error(exc) from None
     return JSONResponse({"request_id": cancelled.request_id, "status": "cancelled"})
@@ -113,7 +124,7 @@ async def interrupt(request: Request) -> Response:
     session = await _session(request)
     body = await json_body(request)
     try:
-        await session.interrupt(_by(body))
+        await session.interrupt(_by(body, caller_of(request)))
     except ExecutionError as exc:
         raise _api_error(exc) from None
     return JSONResponse({"status": session.status})
@@ -122,7 +133,7 @@ async def interrupt(request: Request) -> Response:
 async def restart(request: Request) -> Response:
     session = await _session(request)
     body = await json_body(request)
-    await session.restart(_by(body))
+    await session.restart(_by(body, caller_of(request)))
     return JSONResponse({"status": session.status})
 
 

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from collabd.api.access import hub_of, token_of
+from collabd.api.access import caller_of, hub_of, token_of
 from collabd.api.body import json_body
 from collabd.api.errors import ApiError
 from collabd.api.kernel import _api_error, _by, _session
@@ -119,7 +119,7 @@ async def select(request: Request) -> Response:
             f"host {host_name!r} has no kernel spec {spec!r} (it has: {', '.join(names)})",
         )
     try:
-        await session.select(host_name, spec, _by(body))
+        await session.select(host_name, spec, _by(body, caller_of(request)))
     except ExecutionError as exc:
         raise _api_error(exc) from None
     return JSONResponse({"host": session.host, "spec": spec, "status": session.status})

@@ -4,26 +4,47 @@ from __future__ import annotations
 
 from typing import Any
 
-from collabd.auth import Access, can_edit
+from collabd.auth import Access, Caller, can_edit
 from collabd.hub import Hub
 from collabd.store import SessionRecord
 
 
-def links(hub: Hub, record: SessionRecord, access: Access) -> dict[str, Any]:
+def session_url(hub: Hub, record: SessionRecord, token: str, page: str = "") -> str:
+    return f"{hub.settings.base_url}/s/{record.id}{page}#token={token}"
+
+
+def links(
+    hub: Hub, record: SessionRecord, access: Access, caller: Caller | None = None, token: str = ""
+) -> dict[str, Any]:
+    """The anonymous links go to the admin and to anonymous editors (and the view link to
+    anonymous viewers). Someone who came with a named link (`caller.link`, its `token`) gets
+    their own link back, never the anonymous edit link, so that revoking theirs shuts them out;
+    a named editor, an owner, also gets the anonymous view link to share."""
     base = hub.settings.base_url
+    named = caller.link if caller is not None else None
+    view_token = token if named is not None and named.role == "view" else record.view_token
     result: dict[str, Any] = {
         "id": record.id,
         "path": record.path,
         "created": record.created,
         "role": str(access),
-        "view_url": f"{base}/s/{record.id}#token={record.view_token}",
-        "replay_url": f"{base}/s/{record.id}/replay#token={record.view_token}",
+        "view_url": session_url(hub, record, view_token),
+        "replay_url": session_url(hub, record, view_token, "/replay"),
         "ws_url": f"{base.replace('http', 'ws', 1)}/ws/{record.id}",
     }
-    if can_edit(access):
+    if named is not None:
+        result["link"] = {
+            "id": named.id,
+            "name": named.name,
+            "role": named.role,
+            "expires": named.expires,
+        }
+        if named.role == "edit":
+            result.update(view_token=record.view_token)
+    elif can_edit(access):
         result.update(
             edit_token=record.edit_token,
             view_token=record.view_token,
-            edit_url=f"{base}/s/{record.id}#token={record.edit_token}",
+            edit_url=session_url(hub, record, record.edit_token),
         )
     return result

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from collabd import notebook, notebooks
-from collabd.api.access import hub_of, require_admin, session_access
+from collabd.api.access import hub_of, require_admin, session_access, session_caller, token_of
 from collabd.api.body import json_body
 from collabd.api.errors import ApiError
 from collabd.api.links import links
@@ -68,8 +68,9 @@ async def list_notebooks(request: Request) -> Response:
 
 
 async def get_session(request: Request) -> Response:
-    record, access = await session_access(request)
-    return JSONResponse(links(hub_of(request), record, access))
+    record, caller = await session_caller(request)
+    token = token_of(request) or ""
+    return JSONResponse(links(hub_of(request), record, caller.access, caller, token))
 
 
 async def get_notebook(request: Request) -> Response:

@@ -6,19 +6,21 @@ receives a byte of the document.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from collabd.api.access import hub_of, session_access
+from collabd.api.access import hub_of, resolve, session_caller, token_of
 from collabd.api.errors import ApiError
-from collabd.auth import Access, can_edit
+from collabd.auth import Access, Caller, can_edit
 from collabd.cluster.lease import Lease
 from collabd.cluster.node import OwnedElsewhere
-from collabd.hub import Hub
+from collabd.hub import Hub, SessionDeleted
 from collabd.settings import Settings
 from collabd.sync.limits import TokenBucket
 from collabd.sync.room import Role
@@ -29,6 +31,7 @@ log = logging.getLogger("collabd.ws")
 
 
 _STATUS_TO_CLOSE = {401: Close.UNAUTHORIZED, 403: Close.FORBIDDEN, 404: Close.NOT_FOUND}
+_CODE_TO_CLOSE = {"link_revoked": Close.LINK_REVOKED}
 
 
 def origin_allowed(settings: Settings, origin: str | None, host: str | None) -> bool:
@@ -54,15 +57,16 @@ async def join(websocket: WebSocket) -> None:
         log.warning("refused websocket from origin %s", websocket.headers.get("origin"))
         return await refuse(websocket, Close.FORBIDDEN, "origin not allowed")
     try:
-        record, access = await session_access(websocket)
+        record, caller = await session_caller(websocket)
     except ApiError as exc:
-        return await refuse(
-            websocket, _STATUS_TO_CLOSE.get(exc.status, Close.FORBIDDEN), exc.detail
-        )
+        return await refuse(websocket, _close_for(exc), exc.detail)
+    access = caller.access
     try:
         live = await hub.room(record)
     except OwnedElsewhere as elsewhere:
-        return await _relayed(websocket, hub, record.id, access, elsewhere.lease)
+        return await _relayed(websocket, hub, record.id, caller, elsewhere.lease)
+    except SessionDeleted:
+        return await refuse(websocket, Close.NOT_FOUND, "this session was deleted")
     except Exception as exc:
         log.exception("session %s: the room could not be loaded", record.id)
         return await refuse(
@@ -75,8 +79,9 @@ async def join(websocket: WebSocket) -> None:
         return await refuse(websocket, Close.FULL, "the session is full")
     await websocket.accept()
     peer = WebSocketPeer(hub.next_peer_id(), websocket, settings.max_send_buffer_bytes)
-    live.connect(peer, _role(access), {"access": str(access)})
+    live.connect(peer, _role(access), _joined(caller))
     bucket = _bucket(settings)
+    expiry = await _admitted(websocket, hub, record.id, caller, peer)
     try:
         while (data := await _next_frame(websocket, peer, settings, bucket)) is not None:
             try:
@@ -85,27 +90,71 @@ async def join(websocket: WebSocket) -> None:
                 log.exception("session %s: peer %s: message not handled", record.id, peer.id)
                 peer.close(Close.UNAVAILABLE, "internal error handling your message")
     finally:
+        if expiry is not None:
+            expiry.cancel()
         live.disconnect(peer.id)
         await peer.wait_closed()
 
 
+def _close_for(exc: ApiError) -> int:
+    return _CODE_TO_CLOSE.get(exc.code) or _STATUS_TO_CLOSE.get(exc.status, Close.FORBIDDEN)
+
+
+def _joined(caller: Caller) -> dict[str, Any]:
+    """How a connection joined, for its join event and for closing it when its link goes."""
+    user: dict[str, Any] = {"access": str(caller.access)}
+    if caller.link is not None:
+        user.update(link=caller.link.id, link_name=caller.link.name)
+    return user
+
+
+async def _admitted(
+    websocket: WebSocket, hub: Hub, session_id: str, caller: Caller, peer: WebSocketPeer
+) -> asyncio.TimerHandle | None:
+    """Once joined: checked again (a revocation or rotation while the room loaded would miss
+    it), the named link's `last_seen` set, and its expiry timed (the peer is closed then)."""
+    try:
+        _, now = await resolve(hub, session_id, token_of(websocket) or "", fresh=True)
+    except ApiError as exc:
+        peer.close(_close_for(exc), exc.detail)
+        return None
+    if now is None or now.access is not caller.access:
+        peer.close(Close.LINK_REVOKED, "this link was revoked")
+        return None
+    link = caller.link
+    if link is None:
+        return None
+    try:
+        await hub.run_io(hub.store.touch_link, session_id, link.id, time.time())
+    except Exception:
+        log.warning("session %s: could not note that link %s was used", session_id, link.id)
+    if link.expires is None:
+        return None
+    return asyncio.get_running_loop().call_later(
+        max(0.0, link.expires - time.time()), peer.close, Close.UNAUTHORIZED, "this link expired"
+    )
+
+
 async def _relayed(
-    websocket: WebSocket, hub: Hub, room: str, access: Access, lease: Lease | None
+    websocket: WebSocket, hub: Hub, room: str, caller: Caller, lease: Lease | None
 ) -> None:
     """A participant of a room another hub owns: its frames go to the owner and back."""
     assert hub.cluster is not None
+    access = caller.access
+    link = (caller.link.id, caller.link.name) if caller.link is not None else None
     if lease is None or not lease.live:
         return await refuse(websocket, Close.MOVED, "the session is moving to another hub")
     await websocket.accept()
     peer = WebSocketPeer(hub.next_peer_id(), websocket, hub.settings.max_send_buffer_bytes)
     edge = hub.cluster.edge
     try:
-        conn = await edge.join(room, peer, str(_role(access)), str(access), lease)
+        conn = await edge.join(room, peer, str(_role(access)), str(access), lease, link)
     except Exception as exc:
         log.exception("session %s: relaying to its owner %s failed", room, lease.node)
         peer.close(Close.UNAVAILABLE, f"the hub running this session is unreachable: {exc}"[:120])
         return await peer.wait_closed()
     bucket = _bucket(hub.settings)
+    expiry = await _admitted(websocket, hub, room, caller, peer)
     try:
         while (data := await _next_frame(websocket, peer, hub.settings, bucket)) is not None:
             try:
@@ -114,6 +163,8 @@ async def _relayed(
                 log.exception("session %s: relaying a frame to %s failed", room, lease.node)
                 peer.close(Close.UNAVAILABLE, "the hub running this session is unreachable")
     finally:
+        if expiry is not None:
+            expiry.cancel()
         await edge.leave(conn)
         await peer.wait_closed()
 

@@ -72,7 +72,16 @@ class Edge:
 
     # a local participant's life
 
-    async def join(self, room: str, peer: Peer, role: str, access: str, lease: Lease) -> Relayed:
+    async def join(
+        self,
+        room: str,
+        peer: Peer,
+        role: str,
+        access: str,
+        lease: Lease,
+        link: tuple[str, str] | None = None,
+    ) -> Relayed:
+        """`link`: the named link's id and name the participant joined with, if it did."""
         conn = Relayed(room, peer, lease)
         self._conns[peer.id] = conn
         state = self._rooms.setdefault(room, _Room())
@@ -80,6 +89,8 @@ class Edge:
         if state.watcher is None or state.watcher.done():
             state.watcher = asyncio.create_task(self._watch(room), name=f"edge:{room}")
         fields: OutFields = {b"t": b"j", b"n": self.node, b"p": peer.id, b"r": role, b"a": access}
+        if link is not None:
+            fields.update({b"k": link[0], b"m": link[1]})
         await self._bus.add(room_stream(room), fields)
         spawn(self._expect_answer(conn), f"edge-join:{peer.id}")
         return conn

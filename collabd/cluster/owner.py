@@ -164,7 +164,10 @@ class OwnerRelay:
             peer = RemotePeer(self._next_peer_id(), key[0], key[1], self.live.id, self._outbox)
             self._peers[key] = peer
             role = Role(fields[b"r"].decode())
-            self.live.connect(peer, role, {"access": fields[b"a"].decode(), "via": key[0]})
+            user = {"access": fields[b"a"].decode(), "via": key[0]}
+            if b"k" in fields:  # joined with a named link: its presence carries the name
+                user.update(link=fields[b"k"].decode(), link_name=fields[b"m"].decode())
+            self.live.connect(peer, role, user)
         elif kind == b"f":
             found = self._peers.get(key)
             if found is None:  # joined a previous owner, or dropped here: it rejoins and resyncs

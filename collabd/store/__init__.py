@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import LogEntry, NewEntry, SessionRecord, Snapshot, Store
+from .base import LinkRecord, LogEntry, NewEntry, SessionRecord, Snapshot, Store
 from .memory import MemoryStore
 from .postgres import PostgresStore, StoreUnavailable
 from .sqlite import SQLiteStore
 
 __all__ = [
+    "LinkRecord",
     "LogEntry",
     "MemoryStore",
     "NewEntry",

@@ -33,6 +33,25 @@ class SessionRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkRecord:
+    """A named link to a session: a person (or a bot) with a role, revocable on its own.
+
+    The token itself is never stored: only its SHA-256 (hex), which is what a presented token is
+    looked up and compared by."""
+
+    id: str
+    session_id: str
+    name: str
+    role: str  # "edit" or "view"
+    token_hash: str
+    created: float
+    expires: float | None = None  # Unix s; None: never
+    revoked: float | None = None  # when it was revoked; None: it was not
+    last_seen: float | None = None  # when a connection last joined with it
+    created_by: str | None = None  # the named link that made it (revoked with it), else None
+
+
+@dataclass(frozen=True, slots=True)
 class NewEntry:
     ts: float
     kind: str
@@ -65,6 +84,16 @@ class Snapshot:
     seq: int
     ts: float
     state: bytes
+
+
+LINK_ROLES = ("edit", "view")
+
+
+def token_column(role: str) -> str:
+    """The SessionRecord field (and column) of the anonymous link of a role."""
+    if role not in LINK_ROLES:
+        raise ValueError(f"a link's role is edit or view, not {role!r}")
+    return f"{role}_token"
 
 
 class Store(ABC):
@@ -142,6 +171,39 @@ class Store(ABC):
     def trim(self, room: str, start: Snapshot) -> int:
         """Make `start` the beginning of the room's history, in one transaction: store it, drop the
         log entries up to its seq and the snapshots before it. Returns how many entries went."""
+        raise NotImplementedError
+
+    # links (not abstract: other backends work until they add them)
+
+    def add_link(self, link: LinkRecord) -> None:
+        """Store a new link (one per id, and per token hash)."""
+        raise NotImplementedError
+
+    def links(self, session_id: str) -> list[LinkRecord]:
+        """The session's links, revoked ones included, oldest first."""
+        raise NotImplementedError
+
+    def link_by_hash(self, session_id: str, token_hash: str) -> LinkRecord | None:
+        """The session's link whose token hashes to `token_hash` (revoked or expired too)."""
+        raise NotImplementedError
+
+    def revoke_link(self, session_id: str, link_id: str, ts: float) -> LinkRecord | None:
+        """Mark the link revoked at `ts` (a revoked link keeps its first time); the link as it
+        is now, or None if the session has no such link."""
+        raise NotImplementedError
+
+    def touch_link(self, session_id: str, link_id: str, ts: float) -> None:
+        """A connection joined with the link at `ts` (its `last_seen`)."""
+        raise NotImplementedError
+
+    def replace_token(self, session_id: str, role: str, token: str) -> SessionRecord | None:
+        """Give the session's anonymous `role` ("edit" or "view") link a new token; the session
+        as it is now, or None if there is no such session."""
+        raise NotImplementedError
+
+    def delete_session(self, session_id: str) -> bool:
+        """Remove the session and its whole history (log, snapshots, links) in one transaction;
+        False if there was no such session."""
         raise NotImplementedError
 
     def close(self) -> None:

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterable, Sequence
 
-from .base import UPDATE, EntryInfo, LogEntry, NewEntry, SessionRecord, Snapshot, Store
+from .base import (
+    UPDATE,
+    EntryInfo,
+    LinkRecord,
+    LogEntry,
+    NewEntry,
+    SessionRecord,
+    Snapshot,
+    Store,
+    token_column,
+)
 
 
 class MemoryStore(Store):
@@ -14,6 +25,7 @@ class MemoryStore(Store):
         self._sessions: dict[str, SessionRecord] = {}
         self._log: dict[str, list[LogEntry]] = {}
         self._snapshots: dict[str, list[Snapshot]] = {}
+        self._links: dict[str, LinkRecord] = {}
         self._seq = 0
 
     def add_session(self, record: SessionRecord) -> None:
@@ -107,3 +119,65 @@ class MemoryStore(Store):
             snaps = [s for s in self._snapshots.get(room, []) if s.seq > start.seq]
             self._snapshots[room] = [start, *snaps]
             return len(log) - len(kept)
+
+    # links
+
+    def add_link(self, link: LinkRecord) -> None:
+        with self._lock:
+            if link.id in self._links or any(
+                other.token_hash == link.token_hash for other in self._links.values()
+            ):
+                raise ValueError(f"a link with id {link.id} or the same token exists")
+            self._links[link.id] = link
+
+    def links(self, session_id: str) -> list[LinkRecord]:
+        found = [link for link in self._links.values() if link.session_id == session_id]
+        return sorted(found, key=lambda link: (link.created, link.id))
+
+    def link_by_hash(self, session_id: str, token_hash: str) -> LinkRecord | None:
+        return next(
+            (
+                link
+                for link in self._links.values()
+                if link.session_id == session_id and link.token_hash == token_hash
+            ),
+            None,
+        )
+
+    def _link(self, session_id: str, link_id: str) -> LinkRecord | None:
+        link = self._links.get(link_id)
+        return link if link is not None and link.session_id == session_id else None
+
+    def revoke_link(self, session_id: str, link_id: str, ts: float) -> LinkRecord | None:
+        with self._lock:
+            link = self._link(session_id, link_id)
+            if link is not None and link.revoked is None:
+                link = self._links[link_id] = dataclasses.replace(link, revoked=ts)
+            return link
+
+    def touch_link(self, session_id: str, link_id: str, ts: float) -> None:
+        with self._lock:
+            link = self._link(session_id, link_id)
+            if link is not None:
+                self._links[link_id] = dataclasses.replace(link, last_seen=ts)
+
+    def replace_token(self, session_id: str, role: str, token: str) -> SessionRecord | None:
+        field = token_column(role)
+        with self._lock:
+            record = self._sessions.get(session_id)
+            if record is not None:
+                if field == "edit_token":
+                    record = dataclasses.replace(record, edit_token=token)
+                else:
+                    record = dataclasses.replace(record, view_token=token)
+                self._sessions[session_id] = record
+            return record
+
+    def delete_session(self, session_id: str) -> bool:
+        with self._lock:
+            found = self._sessions.pop(session_id, None) is not None
+            self._log.pop(session_id, None)
+            self._snapshots.pop(session_id, None)
+            for link_id in [k for k, v in self._links.items() if v.session_id == session_id]:
+                del self._links[link_id]
+            return found

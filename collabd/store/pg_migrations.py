@@ -61,6 +61,22 @@ MIGRATIONS: tuple[str, ...] = (
         expires_at DOUBLE PRECISION NOT NULL
     );
     """,
+    # 3: named links. Only the SHA-256 of a link's token is kept (hex), never the token.
+    """
+    CREATE TABLE IF NOT EXISTS links (
+        id TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created DOUBLE PRECISION NOT NULL,
+        expires DOUBLE PRECISION,
+        revoked DOUBLE PRECISION,
+        last_seen DOUBLE PRECISION,
+        created_by TEXT
+    );
+    CREATE INDEX IF NOT EXISTS links_session ON links (session_id, created);
+    """,
 )
 
 _VERSION_TABLE = """

@@ -21,11 +21,13 @@ from .base import (
     UPDATE,
     EntryInfo,
     Fenced,
+    LinkRecord,
     LogEntry,
     NewEntry,
     SessionRecord,
     Snapshot,
     Store,
+    token_column,
 )
 from .pg_migrations import migrate
 
@@ -60,6 +62,14 @@ _SNAPSHOT_FENCE_OK = (
 )
 
 _SESSION_COLUMNS = "SELECT id, path, edit_token, view_token, created FROM sessions"
+_LINK_COLUMNS = (
+    "SELECT id, session_id, name, role, token_hash, created, expires, revoked, last_seen,"
+    " created_by FROM links"
+)
+_REPLACE_TOKEN: dict[str, LiteralString] = {
+    "edit": "UPDATE sessions SET edit_token = %s WHERE id = %s",
+    "view": "UPDATE sessions SET view_token = %s WHERE id = %s",
+}
 _ENTRY_COLUMNS = "SELECT seq, ts, kind, origin, data FROM log"
 _UPSERT_SNAPSHOT = (
     "INSERT INTO snapshots (room, seq, ts, state)"
@@ -276,6 +286,75 @@ class PostgresStore(Store):
             ).rowcount
             conn.execute("DELETE FROM snapshots WHERE room = %s AND seq < %s", (room, start.seq))
         return int(gone)
+
+    # links
+
+    def add_link(self, link: LinkRecord) -> None:
+        self._execute(
+            "INSERT INTO links (id, session_id, name, role, token_hash, created, expires,"
+            " revoked, last_seen, created_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                link.id,
+                link.session_id,
+                link.name,
+                link.role,
+                link.token_hash,
+                link.created,
+                link.expires,
+                link.revoked,
+                link.last_seen,
+                link.created_by,
+            ),
+        )
+
+    def links(self, session_id: str) -> list[LinkRecord]:
+        rows = self._all(
+            _LINK_COLUMNS + " WHERE session_id = %s ORDER BY created, id", (session_id,)
+        )
+        return [LinkRecord(*row) for row in rows]
+
+    def link_by_hash(self, session_id: str, token_hash: str) -> LinkRecord | None:
+        row = self._one(
+            _LINK_COLUMNS + " WHERE session_id = %s AND token_hash = %s", (session_id, token_hash)
+        )
+        return LinkRecord(*row) if row else None
+
+    def revoke_link(self, session_id: str, link_id: str, ts: float) -> LinkRecord | None:
+        # The earliest revocation stays: `coalesce` keeps a time already set.
+        row = self._one(
+            "UPDATE links SET revoked = coalesce(revoked, %s) WHERE session_id = %s AND id = %s"
+            " RETURNING id, session_id, name, role, token_hash, created, expires, revoked,"
+            " last_seen, created_by",
+            (float(ts), session_id, link_id),
+        )
+        return LinkRecord(*row) if row else None
+
+    def touch_link(self, session_id: str, link_id: str, ts: float) -> None:
+        self._execute(
+            "UPDATE links SET last_seen = %s WHERE session_id = %s AND id = %s",
+            (float(ts), session_id, link_id),
+        )
+
+    def replace_token(self, session_id: str, role: str, token: str) -> SessionRecord | None:
+        token_column(role)  # refuses any other role
+        with self._pool.connection() as conn:
+            conn.execute(_REPLACE_TOKEN[role], (token, session_id))
+            row = conn.execute(_SESSION_COLUMNS + " WHERE id = %s", (session_id,)).fetchone()
+        return SessionRecord(*row) if row else None
+
+    def delete_session(self, session_id: str) -> bool:
+        """Also the room's seq counter and lease (the cluster's rows for it)."""
+        with self._pool.connection() as conn, conn.transaction():
+            found = conn.execute("DELETE FROM sessions WHERE id = %s", (session_id,)).rowcount
+            for statement in (
+                "DELETE FROM log WHERE room = %s",
+                "DELETE FROM snapshots WHERE room = %s",
+                "DELETE FROM rooms WHERE room = %s",
+                "DELETE FROM leases WHERE room = %s",
+                "DELETE FROM links WHERE session_id = %s",
+            ):
+                conn.execute(statement, (session_id,))
+        return bool(found)
 
     # one statement on a pooled connection; binary results, so bytea arrives without hex decoding
 

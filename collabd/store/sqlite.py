@@ -14,7 +14,17 @@ import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from .base import UPDATE, EntryInfo, LogEntry, NewEntry, SessionRecord, Snapshot, Store
+from .base import (
+    UPDATE,
+    EntryInfo,
+    LinkRecord,
+    LogEntry,
+    NewEntry,
+    SessionRecord,
+    Snapshot,
+    Store,
+    token_column,
+)
 
 log = logging.getLogger("collabd.store")
 
@@ -43,7 +53,25 @@ CREATE TABLE IF NOT EXISTS snapshots (
     state BLOB NOT NULL,
     PRIMARY KEY (room, seq)
 );
+CREATE TABLE IF NOT EXISTS links (
+    id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created REAL NOT NULL,
+    expires REAL,
+    revoked REAL,
+    last_seen REAL,
+    created_by TEXT
+);
+CREATE INDEX IF NOT EXISTS links_session ON links (session_id, created);
 """
+
+_LINK_COLUMNS = (
+    "SELECT id, session_id, name, role, token_hash, created, expires, revoked, last_seen,"
+    " created_by FROM links"
+)
 
 
 class SQLiteStore(Store):
@@ -234,6 +262,91 @@ class SQLiteStore(Store):
                 self._db.execute("ROLLBACK")
                 raise
         return int(gone)
+
+    # links
+
+    def add_link(self, link: LinkRecord) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO links (id, session_id, name, role, token_hash, created, expires,"
+                " revoked, last_seen, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    link.id,
+                    link.session_id,
+                    link.name,
+                    link.role,
+                    link.token_hash,
+                    link.created,
+                    link.expires,
+                    link.revoked,
+                    link.last_seen,
+                    link.created_by,
+                ),
+            )
+
+    def links(self, session_id: str) -> list[LinkRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                _LINK_COLUMNS + " WHERE session_id = ? ORDER BY created, id", (session_id,)
+            ).fetchall()
+        return [LinkRecord(*row) for row in rows]
+
+    def link_by_hash(self, session_id: str, token_hash: str) -> LinkRecord | None:
+        with self._lock:
+            row = self._db.execute(
+                _LINK_COLUMNS + " WHERE session_id = ? AND token_hash = ?",
+                (session_id, token_hash),
+            ).fetchone()
+        return LinkRecord(*row) if row else None
+
+    def revoke_link(self, session_id: str, link_id: str, ts: float) -> LinkRecord | None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE links SET revoked = ? WHERE session_id = ? AND id = ? AND revoked IS NULL",
+                (ts, session_id, link_id),
+            )
+            row = self._db.execute(
+                _LINK_COLUMNS + " WHERE session_id = ? AND id = ?", (session_id, link_id)
+            ).fetchone()
+        return LinkRecord(*row) if row else None
+
+    def touch_link(self, session_id: str, link_id: str, ts: float) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE links SET last_seen = ? WHERE session_id = ? AND id = ?",
+                (ts, session_id, link_id),
+            )
+
+    def replace_token(self, session_id: str, role: str, token: str) -> SessionRecord | None:
+        column = token_column(role)  # one of two fixed names, never the caller's text
+        with self._lock:
+            self._db.execute(
+                f"UPDATE sessions SET {column} = ? WHERE id = ?", (token, session_id)
+            )
+            row = self._db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        return SessionRecord(*row) if row else None
+
+    def delete_session(self, session_id: str) -> bool:
+        with self._lock:
+            # Deleted pages are zeroed, and the WAL is emptied after, so the history (and the
+            # session's tokens) do not linger in the file's free pages.
+            self._db.execute("PRAGMA secure_delete = ON")
+            self._db.execute("BEGIN")
+            try:
+                found = self._db.execute(
+                    "DELETE FROM sessions WHERE id = ?", (session_id,)
+                ).rowcount
+                self._db.execute("DELETE FROM log WHERE room = ?", (session_id,))
+                self._db.execute("DELETE FROM snapshots WHERE room = ?", (session_id,))
+                self._db.execute("DELETE FROM links WHERE session_id = ?", (session_id,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            finally:
+                self._db.execute("PRAGMA secure_delete = OFF")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return bool(found)
 
 
 def _private_dir(folder: Path) -> None:

@@ -73,6 +73,7 @@ class LiveRoom:
         self._store = store
         self._run_io = run_io
         self._peers: dict[PeerId, Peer] = {}
+        self._joined: dict[PeerId, dict[str, Any]] = {}  # how each peer joined (access, link)
         self._outbox: list[Action] = []
         self._events: list[NewEntry] = []
         self._wakeup = asyncio.Event()
@@ -120,17 +121,22 @@ class LiveRoom:
     # peers
 
     def connect(self, peer: Peer, role: Role, user: dict[str, Any] | None = None) -> None:
+        """`user`: how the peer joined, recorded with its join (`access`; `link` and
+        `link_name` for a named link, whose name its presence then carries)."""
         if self.fenced_out:
             peer.close(CloseCode.MOVED, "the session moved to another hub: reconnecting")
             return
         self._peers[peer.id] = peer
+        self._joined[peer.id] = dict(user or {})
         self.idle_since = None
         self.record_event("join", {"peer": peer.id, "role": str(role), **(user or {})})
-        self.dispatch(self.room.join(peer.id, role))
+        name = (user or {}).get("link_name")
+        self.dispatch(self.room.join(peer.id, role, name if isinstance(name, str) else None))
         if self.observer is not None:
             self.observer.join(self, peer.id, role)
 
     def disconnect(self, peer_id: PeerId) -> None:
+        self._joined.pop(peer_id, None)
         if self._peers.pop(peer_id, None) is None:
             return
         self.record_event("leave", {"peer": peer_id})
@@ -139,6 +145,17 @@ class LiveRoom:
             self.observer.leave(self, peer_id)
         if not self._peers:
             self.idle_since = time.monotonic()
+
+    def close_peers(
+        self, joined_with: Callable[[dict[str, Any]], bool], code: int, reason: str
+    ) -> int:
+        """Close every peer whose join (`connect`'s `user`) matches; how many there were."""
+        found = [pid for pid, user in self._joined.items() if joined_with(user)]
+        for peer_id in found:
+            peer = self._peers.get(peer_id)
+            if peer is not None:
+                peer.close(code, reason)
+        return len(found)
 
     def receive(self, peer_id: PeerId, frame: bytes) -> None:
         self.dispatch(self.room.receive(peer_id, frame))

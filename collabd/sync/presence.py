@@ -85,9 +85,35 @@ def clean_user(state: dict[str, Any]) -> dict[str, Any]:
     return {**state, "user": {k: v for k, v in user.items() if k not in bad}}
 
 
+def attribute(entry: ClientState, name: str | None) -> ClientState:
+    """The state as the hub vouches for it, per connection: for one joined with a named link,
+    `user.name` is the link's name and `user.verified` is true whatever the client said; for
+    any other, a `user.verified` it claimed is dropped (its name stays its own claim)."""
+    if not entry.present or (name is None and '"verified"' not in entry.state):
+        return entry
+    state = json.loads(entry.state)  # decoded once already: valid, an object
+    user = state.get("user")
+    user = dict(user) if isinstance(user, dict) else {}
+    if name is None:
+        if "verified" not in user:
+            return entry
+        del user["verified"]
+    else:
+        if user.get("name") == name and user.get("verified") is True:
+            return entry
+        user.update(name=name, verified=True)
+    text = json.dumps({**state, "user": user}, separators=(",", ":"))
+    return ClientState(entry.client_id, entry.clock, text)
+
+
+def name_ok(value: Any) -> bool:
+    """A name every renderer may show: a string of at most 64 characters, no control ones."""
+    return isinstance(value, str) and len(value) <= MAX_NAME_CHARS and not _has_control(value)
+
+
 def _user_field_ok(key: str, value: Any) -> bool:
     if key == "name":
-        return isinstance(value, str) and len(value) <= MAX_NAME_CHARS and not _has_control(value)
+        return name_ok(value)
     if key == "color":
         return isinstance(value, str) and _HEX_COLOR.fullmatch(value) is not None
     if key == "colorLight":

@@ -82,6 +82,7 @@ class PresenceLimits:
 class _Peer:
     role: Role
     client_ids: set[int] = field(default_factory=set)
+    name: str | None = None  # the named link's: its presence shows this name, verified
 
 
 class Room:
@@ -113,9 +114,10 @@ class Room:
             counts[str(info.role)] += 1
         return counts
 
-    def join(self, peer: PeerId, role: Role) -> list[Action]:
-        """A peer connected: ask for its state and show it who is here."""
-        self._peers[peer] = _Peer(role)
+    def join(self, peer: PeerId, role: Role, name: str | None = None) -> list[Action]:
+        """A peer connected: ask for its state and show it who is here. With `name` (it joined
+        with a named link), its presence carries that name whatever it sends."""
+        self._peers[peer] = _Peer(role, name=name)
         actions: list[Action] = [Reply(peer, protocol.sync_step1(self.doc.get_state()))]
         present = list(self.awareness.states)
         if present:
@@ -187,7 +189,11 @@ class Room:
             entries = presence.decode(update, max_state_bytes=self.limits.max_state_bytes)
         except presence.BadPresence as exc:
             return [Close(peer, CloseCode.BAD_FRAME, f"bad awareness update: {exc}")]
-        kept = [e for e in entries if self._may_speak_for(peer, info, e)]
+        kept = [
+            presence.attribute(e, info.name)
+            for e in entries
+            if self._may_speak_for(peer, info, e)
+        ]
         claimed = {e.client_id for e in kept if e.present} - info.client_ids
         if len(info.client_ids) + len(claimed) > self.limits.max_ids:
             reason = f"presence for more than {self.limits.max_ids} client ids on one connection"

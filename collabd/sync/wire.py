@@ -21,12 +21,15 @@ class Close(IntEnum):
     NOT_FOUND = 4404  # unknown session
     TOO_SLOW = 4408  # reading too slowly: the send buffer limit was reached
     FULL = 4409  # the session has MAX_PARTICIPANTS connections
+    LINK_REVOKED = 4410  # the link this connection joined with was revoked (or rotated)
     BAD_UPDATE = 4422  # a document update that cannot be applied
     RATE = 4429  # over the message rate limit
 
 
 # Close codes after which reconnecting with the same link cannot help.
-FATAL_CLOSES = frozenset({Close.UNAUTHORIZED, Close.FORBIDDEN, Close.NOT_FOUND, Close.TOO_BIG})
+FATAL_CLOSES = frozenset(
+    {Close.UNAUTHORIZED, Close.FORBIDDEN, Close.NOT_FOUND, Close.TOO_BIG, Close.LINK_REVOKED}
+)
 
 
 class Message(IntEnum):

@@ -30,6 +30,7 @@ const FATAL: Record<number, string> = {
   [Close.FORBIDDEN]: 'The server refused this connection.',
   [Close.NOT_FOUND]: 'This session does not exist (any more).',
   [Close.TOO_BIG]: 'A change was too large for the server to accept.',
+  [Close.LINK_REVOKED]: 'This link was revoked: ask the session’s owner for a new one.',
 }
 
 export function fatalReason(code: number): string | null {

@@ -15,13 +15,14 @@ export const Close = {
   NOT_FOUND: 4404,
   TOO_SLOW: 4408,
   FULL: 4409,
+  LINK_REVOKED: 4410,
   BAD_UPDATE: 4422,
   RATE: 4429,
 } as const
 
 /** Close codes after which reconnecting with the same link cannot help. */
 export const FATAL_CLOSES: readonly number[] = [
-  Close.UNAUTHORIZED, Close.FORBIDDEN, Close.NOT_FOUND, Close.TOO_BIG,
+  Close.UNAUTHORIZED, Close.FORBIDDEN, Close.NOT_FOUND, Close.TOO_BIG, Close.LINK_REVOKED,
 ]
 
 /** The first var-uint of a y-websocket frame. */
