@@ -75,31 +75,47 @@ def exit_text(kernel: Kernel, exit_code: int | None) -> str:
     return str(reason) if reason else f"exit code {exit_code}"
 
 
-class SideRequests:
-    """Requests sent beside the runs (completion, inspection): their replies go to whoever
-    asked, and their status messages never reach a run's collector."""
+class Inbox:
+    """A kernel's messages from every channel in arrival order, for the run being carried out;
+    the replies to requests sent beside the runs (completion, inspection) go to whoever asked,
+    and their status messages never reach a run."""
 
     def __init__(self) -> None:
+        self._queue: asyncio.Queue[KernelMessage] = asyncio.Queue()
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._ids: set[str] = set()  # still to be seen idle on iopub
+        self._side: set[str] = set()  # side requests still to be seen idle on iopub
 
-    def expect(self, msg_id: str) -> asyncio.Future[dict[str, Any]]:
-        future = asyncio.get_running_loop().create_future()
+    def put(self, message: KernelMessage) -> None:
+        if not self._take_side(message):
+            self._queue.put_nowait(message)
+
+    async def get(self, timeout: float) -> KernelMessage | None:
+        """The next message, or None after `timeout` seconds."""
+        if not self._queue.empty():  # no timer needed while a flood keeps the inbox full
+            return self._queue.get_nowait()
+        try:
+            return await asyncio.wait_for(self._queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+    async def reply_to(self, msg_id: str, timeout: float) -> dict[str, Any]:
+        """The content of the shell reply to side request `msg_id` (sent just now, with no
+        await in between); TimeoutError if it does not come in time."""
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiting[msg_id] = future
-        self._ids.add(msg_id)
-        return future
+        self._side.add(msg_id)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        finally:
+            self._waiting.pop(msg_id, None)
 
-    def forget(self, msg_id: str) -> None:
-        self._waiting.pop(msg_id, None)
-
-    def take(self, message: KernelMessage) -> bool:
-        """True if the message belongs to a side request (and was handled here)."""
-        if message.parent_id is None or message.parent_id not in self._ids:
+    def _take_side(self, message: KernelMessage) -> bool:
+        if message.parent_id is None or message.parent_id not in self._side:
             return False
         if message.channel == "shell":
             future = self._waiting.pop(message.parent_id, None)
             if future is not None and not future.done():
                 future.set_result(message.content)
         elif message.msg_type == "status" and message.content.get("execution_state") == "idle":
-            self._ids.discard(message.parent_id)
+            self._side.discard(message.parent_id)
         return True

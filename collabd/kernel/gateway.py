@@ -30,7 +30,7 @@ from jupyter_client.session import Session
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
-from collabd.kernel.base import KernelMessage, KernelStartError, SideRequests
+from collabd.kernel.base import Inbox, KernelMessage, KernelStartError
 from collabd.kernel.hosts import KernelHost, redact
 
 log = logging.getLogger("collabd.kernel.gateway")
@@ -144,8 +144,7 @@ class GatewayKernel:
         self._grace_s = grace_s
         self._client: GatewayClient | None = None
         self._session = Session(key=b"", username="collabd")
-        self._inbox: asyncio.Queue[KernelMessage] = asyncio.Queue()
-        self._side = SideRequests()
+        self._inbox = Inbox()
         self._outbox: asyncio.Queue[str] = asyncio.Queue()
         self._unsent: str | None = None  # taken from the outbox, not yet sent
         self._channels: asyncio.Task[None] | None = None
@@ -255,19 +254,10 @@ class GatewayKernel:
         self, msg_type: str, content: dict[str, Any], timeout: float
     ) -> dict[str, Any]:
         msg_id = self._send("shell", msg_type, content)
-        reply = self._side.expect(msg_id)
-        try:
-            return await asyncio.wait_for(reply, timeout)
-        finally:
-            self._side.forget(msg_id)
+        return await self._inbox.reply_to(msg_id, timeout)
 
     async def receive(self, timeout: float) -> KernelMessage | None:
-        if not self._inbox.empty():
-            return self._inbox.get_nowait()
-        try:
-            return await asyncio.wait_for(self._inbox.get(), timeout)
-        except TimeoutError:
-            return None
+        return await self._inbox.get(timeout)
 
     def answer_input(self, value: str) -> None:
         self._send("stdin", "input_reply", {"value": value})
@@ -400,8 +390,7 @@ class GatewayKernel:
             )
             return
         message = KernelMessage(channel, msg_type, parent.get("msg_id"), content)
-        if not self._side.take(message):
-            self._inbox.put_nowait(message)
+        self._inbox.put(message)
 
     def _died(self, code: int, reason: str) -> int:
         if self._exit_code is None:

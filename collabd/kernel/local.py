@@ -19,7 +19,7 @@ from typing import Any
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
-from collabd.kernel.base import KernelMessage, KernelStartError, SideRequests
+from collabd.kernel.base import Inbox, KernelMessage, KernelStartError
 
 log = logging.getLogger("collabd.kernel.local")
 
@@ -64,9 +64,8 @@ class JupyterKernel:
         self._secrets = tuple(secrets)
         self._km: AsyncKernelManager | None = None
         self._kc: Any = None
-        self._inbox: asyncio.Queue[KernelMessage] = asyncio.Queue()
+        self._inbox = Inbox()
         self._readers: list[asyncio.Task[None]] = []
-        self._side = SideRequests()
 
     async def start(self) -> None:
         km = AsyncKernelManager(kernel_name=self.name)
@@ -90,7 +89,7 @@ class JupyterKernel:
         except Exception as exc:
             await self.shutdown()
             raise KernelStartError(f"kernel {self.name!r} did not become ready: {exc}") from exc
-        self._inbox = asyncio.Queue()
+        self._inbox = Inbox()
         self._readers = [
             asyncio.create_task(self._read(channel), name=f"kernel-{channel}")
             for channel in ("iopub", "shell", "stdin")
@@ -105,20 +104,11 @@ class JupyterKernel:
     ) -> dict[str, Any]:
         kc = self._client()
         msg = kc.session.msg(msg_type, content)
-        reply = self._side.expect(msg["header"]["msg_id"])
         kc.shell_channel.send(msg)
-        try:
-            return await asyncio.wait_for(reply, timeout)
-        finally:
-            self._side.forget(msg["header"]["msg_id"])
+        return await self._inbox.reply_to(msg["header"]["msg_id"], timeout)
 
     async def receive(self, timeout: float) -> KernelMessage | None:
-        if not self._inbox.empty():  # no timer needed while a flood keeps the inbox full
-            return self._inbox.get_nowait()
-        try:
-            return await asyncio.wait_for(self._inbox.get(), timeout)
-        except TimeoutError:
-            return None
+        return await self._inbox.get(timeout)
 
     def answer_input(self, value: str) -> None:
         self._client().input(value)
@@ -173,8 +163,7 @@ class JupyterKernel:
                 continue
             parent = msg.get("parent_header") or {}
             message = KernelMessage(channel, msg["msg_type"], parent.get("msg_id"), msg["content"])
-            if not self._side.take(message):
-                self._inbox.put_nowait(message)
+            self._inbox.put(message)
 
 
 def _lower_priority(km: AsyncKernelManager) -> None:
