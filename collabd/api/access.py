@@ -4,19 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TypeVar
 
 from starlette.requests import HTTPConnection
 
 from collabd import auth, logformat
 from collabd.api.errors import ApiError
 from collabd.auth import Access, Caller, access_for, can_edit
+from collabd.extension import Extension
 from collabd.hub import Hub
 from collabd.store import LinkRecord, SessionRecord
+
+E = TypeVar("E", bound=Extension)
 
 
 def hub_of(conn: HTTPConnection) -> Hub:
     hub: Hub = conn.app.state.hub
     return hub
+
+
+def extension_of(conn: HTTPConnection, kind: type[E], missing: str) -> E:
+    """The hub's extension of that type, or a 409 saying what this hub does not do."""
+    try:
+        return hub_of(conn).extension(kind)
+    except LookupError:
+        raise ApiError(409, "not_available", f"this hub {missing}") from None
 
 
 def token_of(conn: HTTPConnection, *, query_ok: bool = True) -> str | None:

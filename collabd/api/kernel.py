@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from collabd.api.access import caller_of, hub_of, session_access
+from collabd.api.access import caller_of, extension_of, hub_of, session_access
 from collabd.api.body import json_body
 from collabd.api.errors import ApiError
 from collabd.auth import Caller
@@ -41,10 +41,7 @@ async def _session(request: Request) -> SessionKernel:
     """The caller's session kernel, after checking its token may change things."""
     record, _ = await session_access(request, edit=True)
     hub = hub_of(request)
-    try:
-        execution = hub.extension(Execution)
-    except LookupError:
-        raise ApiError(409, "no_kernels", "this hub runs no kernels") from None
+    execution = extension_of(request, Execution, "runs no kernels")
     live = await hub.room(record)
     try:
         return execution.session(live)

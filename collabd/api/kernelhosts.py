@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from collabd.api.access import caller_of, hub_of, token_of
+from collabd.api.access import caller_of, extension_of, hub_of, token_of
 from collabd.api.body import json_body
 from collabd.api.errors import ApiError
 from collabd.api.kernel import _api_error, _by, _session
@@ -66,10 +66,7 @@ async def _describe(host: KernelHost) -> dict[str, Any]:
 
 
 def _execution(request: Request) -> Execution:
-    try:
-        return hub_of(request).extension(Execution)
-    except LookupError:
-        raise ApiError(409, "no_kernels", "this hub runs no kernels") from None
+    return extension_of(request, Execution, "runs no kernels")
 
 
 async def _require_editor(request: Request) -> None:

@@ -18,7 +18,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from collabd import notebook, paths
-from collabd.api.access import hub_of, require_admin, session_access
+from collabd.api.access import extension_of, hub_of, require_admin, session_access
 from collabd.api.body import json_body
 from collabd.api.errors import ApiError
 from collabd.api.links import links
@@ -213,11 +213,7 @@ async def run_retention(request: Request) -> Response:
     """On demand: trim by the settings (or the limits given) and add missing snapshots."""
     require_admin(request)
     body = await json_body(request)
-    hub = hub_of(request)
-    try:
-        retention = hub.extension(Retention)
-    except LookupError:
-        raise ApiError(409, "no_retention", "this hub keeps no retention") from None
+    retention = extension_of(request, Retention, "keeps no retention")
     policy = None
     if "days" in body or "bytes" in body:
         try:

@@ -11,7 +11,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from collabd import notebook, notebooks
-from collabd.api.access import hub_of, require_admin, session_access, session_caller, token_of
+from collabd.api.access import (
+    extension_of,
+    hub_of,
+    require_admin,
+    session_access,
+    session_caller,
+    token_of,
+)
 from collabd.api.body import json_body
 from collabd.api.errors import ApiError
 from collabd.api.links import links
@@ -97,10 +104,7 @@ async def save(request: Request) -> Response:
     """Write the .ipynb now (Ctrl-S), after merging any outside change to the file."""
     record, _ = await session_access(request, edit=True)
     hub = hub_of(request)
-    try:
-        disk = hub.extension(DiskSync)
-    except LookupError:
-        raise ApiError(409, "no_disk", "this hub does not keep notebooks on disk") from None
+    disk = extension_of(request, DiskSync, "does not keep notebooks on disk")
     live = await hub.room(record)
     await disk.save_now(live)
     return JSONResponse({"path": record.path, "saved_at": time.time()})

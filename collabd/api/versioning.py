@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from collabd import notebook
-from collabd.api.access import hub_of, session_access
+from collabd.api.access import extension_of, hub_of, session_access
 from collabd.api.body import json_body
 from collabd.api.errors import ApiError
 from collabd.api.recording import _time, source_of
@@ -98,10 +98,7 @@ async def make_checkpoint(request: Request) -> Response:
     if subject is not None and not isinstance(subject, str):
         raise ApiError(400, "bad_request", "message must be a string")
     hub = hub_of(request)
-    try:
-        disk = hub.extension(DiskSync)
-    except LookupError:
-        raise ApiError(409, "no_disk", "this hub does not keep notebooks on disk") from None
+    disk = extension_of(request, DiskSync, "does not keep notebooks on disk")
     path = disk.path_of(live)
     if path is None:
         raise ApiError(409, "no_disk", "the session's file is not kept in step")
