@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from jupyter_client.manager import AsyncKernelManager  # noqa: E402
 
 from collabd.client import NotebookClient  # noqa: E402
-from tests.kernel_helpers import finished, new_cells, running_hub  # noqa: E402
+from tests.support.kernel import finished, new_cells, running_hub  # noqa: E402
 
 MS = 1000.0
 PAUSE_S = 0.1  # lets the other side's tail work (store, fan-out, disk) finish first
