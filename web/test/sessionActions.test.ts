@@ -106,10 +106,9 @@ describe('sessionActions', () => {
   it('says why a checkpoint did not happen', async () => {
     const api = fakeApi()
     api.checkpoint.mockRejectedValueOnce(new ApiError(422, 'nothing_changed', 'nb.ipynb is as its last commit has it'))
-    const notify = vi.fn()
-    const actions = sessionActions({ api, flush: async () => undefined, me: () => ({ name: 'A', client_id: 1 }), notify })
-    expect(await actions.checkpoint('x')).toBeNull()
-    expect(notify).toHaveBeenCalledWith(expect.stringContaining('Nothing changed since the last commit'))
+    const actions = sessionActions({ api, flush: async () => undefined, me: () => ({ name: 'A', client_id: 1 }), notify: vi.fn() })
+    expect(await actions.checkpoint('x')).toEqual({ hint: expect.stringContaining('Nothing changed since the last commit') })
+    expect(await actions.checkpoint(null)).toMatchObject({ value: { commit: 'abc' } })
   })
 
   it('switches the kernel saying who', async () => {

@@ -15,8 +15,8 @@ import {
 } from './kernelAssist'
 import { failureWords } from './wording'
 
-/** The kernel's help at the cursor: an answer, or why there is none (shown where one types). */
-export type Assist<T> = { value: T } | { hint: string }
+/** An answer, or why there is none in words, for the page to show where it was asked. */
+export type Answer<T> = { value: T } | { hint: string }
 
 export interface SessionActions {
   /** Whether this participant may change the notebook or run it. The one read-only rule. */
@@ -30,13 +30,14 @@ export interface SessionActions {
   /** Writes the .ipynb now, once the hub has our last keystrokes; null if it did not happen. */
   save(): Promise<Saved | null>
   /** Completions at `cursor` (a UTF-16 offset in `code`); null for viewers. */
-  complete(code: string, cursor: number): Promise<Assist<Completions> | null>
+  complete(code: string, cursor: number): Promise<Answer<Completions> | null>
   /** The kernel's text about the name at `cursor` (null value: it knows nothing of it). */
-  inspect(code: string, cursor: number): Promise<Assist<string | null> | null>
+  inspect(code: string, cursor: number): Promise<Answer<string | null> | null>
   kernelHosts(): Promise<KernelHost[] | null>
   /** Restarts the shared kernel on `host` with `spec` (the queue is cancelled for everyone). */
   selectKernel(host: string, spec: string): Promise<boolean>
-  checkpoint(message: string | null): Promise<Checkpoint | null>
+  /** Commits the notebook's file into its git repository (the refusals in words). */
+  checkpoint(message: string | null): Promise<Answer<Checkpoint> | null>
 }
 
 export interface ActionsOptions {
@@ -68,14 +69,16 @@ export function sessionActions({ api, flush, me, notify, online = () => true }: 
       return null
     }
   }
-  const assist = async <T>(request: () => Promise<T>): Promise<Assist<T>> => {
-    if (!online()) return { hint: 'You are offline — the kernel cannot be asked until the connection is back.' }
+  const answer = async <T>(request: () => Promise<T>, words: (e: unknown) => string, offline: string): Promise<Answer<T>> => {
+    if (!online()) return { hint: offline }
     try {
       return { value: await request() }
     } catch (e) {
-      return { hint: assistFailure(e) }
+      return { hint: words(e) }
     }
   }
+  const assist = <T>(request: () => Promise<T>): Promise<Answer<T>> =>
+    answer(request, assistFailure, 'You are offline — the kernel cannot be asked until the connection is back.')
   return {
     canEdit: true,
     run(cellIds, what) {
@@ -110,7 +113,7 @@ export function sessionActions({ api, flush, me, notify, online = () => true }: 
       return (await ask('switching the kernel', () => api.selectKernel(host, spec, me()))) !== null
     },
     checkpoint(message) {
-      return ask('making a checkpoint', () => flush().then(() => api.checkpoint(message)), (_, e, isOnline) => checkpointFailure(e, isOnline))
+      return answer(() => flush().then(() => api.checkpoint(message)), (e) => checkpointFailure(e, online()), checkpointFailure(null, false))
     },
   }
 }
