@@ -32,6 +32,11 @@ describe('what changed', () => {
     ])
   })
 
+  it('a line added at the end leaves the one before alone', () => {
+    expect(lineRows('x = 1', 'x = 1\ny = 2')).toEqual([{ kind: 'same', text: 'x = 1' }, { kind: 'added', text: 'y = 2' }])
+    expect(lineRows('', 'a')).toEqual([{ kind: 'added', text: 'a' }])
+  })
+
   it('leaves out long unchanged stretches', () => {
     const before = Array.from({ length: 20 }, (_, i) => `line ${i}`).join('\n')
     const after = before.replace('line 10', 'line ten')

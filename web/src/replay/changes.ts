@@ -83,7 +83,9 @@ function linesOf(text: string): string[] {
  */
 export function lineRows(before: string, after: string, context = 3): Row[] {
   const rows: Row[] = []
-  for (const part of diffLines(before, after)) {
+  // Cell sources end without a newline: a line added at the end must not change the one before.
+  const ended = (text: string): string => (text === '' || text.endsWith('\n') ? text : `${text}\n`)
+  for (const part of diffLines(ended(before), ended(after))) {
     const kind = part.added ? 'added' : part.removed ? 'removed' : 'same'
     for (const text of linesOf(part.value)) rows.push({ kind, text })
   }
