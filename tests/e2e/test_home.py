@@ -32,7 +32,9 @@ def test_home_sign_in_list_create_open(hub: Any, notebook_session: Any, join: An
     # A wrong token is refused, and said to be.
     page.locator(".token-field").fill("not-the-token")
     page.locator(".sign-in-button").click()
-    expect(page.locator(".sign-in-error")).to_have_text("This token is not the admin token of this server.")
+    expect(page.locator(".sign-in-error")).to_have_text(
+        "This token is not the admin token of this server."
+    )
     me.screenshot("home-wrong-token")
 
     page.locator(".token-field").fill(hub.token)
@@ -50,7 +52,9 @@ def test_home_sign_in_list_create_open(hub: Any, notebook_session: Any, join: An
     # The filter.
     page.locator(".notebook-filter").fill("report")
     expect(rows).to_have_count(1)
-    expect(rows.first).to_have_attribute("data-path", "reports/quarterly-figures-with-a-long-name.ipynb")
+    expect(rows.first).to_have_attribute(
+        "data-path", "reports/quarterly-figures-with-a-long-name.ipynb"
+    )
     page.locator(".notebook-filter").fill("")
     expect(rows).to_have_count(3)
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 import nbformat
+import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import HubProcess
 
 from .conftest import code, markdown
+
+pytestmark = [pytest.mark.browser]
 
 LONG_LINE = "values = [" + ", ".join(str(i * 1000) for i in range(60)) + "]"
 TABLE = "| " + " | ".join(f"column {i}" for i in range(12)) + " |\n|" + "---|" * 12 + "\n"

@@ -6,9 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import nbformat
+import pytest
 from playwright.sync_api import expect
 
 from .conftest import code
+
+pytestmark = [pytest.mark.browser, pytest.mark.kernel]
 
 LONG = 90_000  # the first run starts the kernel
 

@@ -51,8 +51,11 @@ function replayHeader(summary: Summary, canFork: boolean, actions: HeaderActions
     h('span', { class: 'nb-path', title: summary.session.path }, summary.session.path),
     h('span', { class: 'badge replay-badge' }, summary.replay ? 'Recording file' : 'Replay'),
     h('span', { class: 'spacer' }),
-    h('button', { type: 'button', class: 'mark-button', title: 'Mark the moment shown, to compare with another', onclick: () => actions.mark() }, 'Mark'),
-    h('button', { type: 'button', class: 'changes-button', title: 'What changed between two moments, and who changed it', onclick: () => actions.changes() }, 'What changed'),
+    // An icon that stays and a label that narrow screens drop (the title says it all).
+    h('button', { type: 'button', class: 'mark-button', title: 'Mark the moment shown, to compare with another', 'aria-label': 'Mark this moment', onclick: () => actions.mark() },
+      h('span', { class: 'icon', 'aria-hidden': 'true' }, '⚑'), h('span', { class: 'label' }, ' Mark')),
+    h('button', { type: 'button', class: 'changes-button', title: 'What changed between two moments, and who changed it', 'aria-label': 'What changed', onclick: () => actions.changes() },
+      h('span', { class: 'icon', 'aria-hidden': 'true' }, '±'), h('span', { class: 'label' }, ' What changed')),
     h('button', { type: 'button', class: 'download-button', onclick: () => actions.download() }, 'Download .ipynb'),
     canFork ? h('button', { type: 'button', class: 'fork-button', onclick: () => actions.fork() }, 'Start a new session from here') : null,
     h('button', {
