@@ -1,4 +1,4 @@
-/** Entry point: the hub serves this page at /s/{id} and /s/{id}/replay; route on the path. */
+/** Entry point: the hub serves this page at /, /s/{id} and /s/{id}/replay; route on the path. */
 import { SessionApi } from './model/api'
 import { parseRoute } from './model/route'
 
@@ -15,6 +15,9 @@ switch (route.kind) {
   }
   case 'replay':
     void import('./replay/index').then(({ mountReplay }) => mountReplay(root, route))
+    break
+  case 'home':
+    void import('./home/index').then(({ mountHome }) => mountHome(root))
     break
   case 'unknown':
     root.textContent = 'Open a notebook link of the form /s/<session>#token=…'

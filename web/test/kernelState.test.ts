@@ -20,7 +20,7 @@ const queue = readQueue([
 
 describe('kernel state', () => {
   it('reads the kernel and tolerates junk', () => {
-    expect(readKernel({ status: 'busy', name: 'python3' })).toEqual({ status: 'busy', name: 'python3', reason: null })
+    expect(readKernel({ status: 'busy', name: 'python3' })).toEqual({ status: 'busy', name: 'python3', host: '', reason: null })
     expect(readKernel({ status: 'dead', name: 'python3', reason: 'oom' }).reason).toBe('oom')
     expect(readKernel({ status: 'weird' }).status).toBe('unknown')
     expect(readKernel(null).status).toBe('unknown')

@@ -6,7 +6,8 @@ describe('route', () => {
     expect(parseRoute('/s/abc', '#token=T1')).toEqual({ kind: 'notebook', sessionId: 'abc', token: 'T1' })
     expect(parseRoute('/s/abc/', '')).toEqual({ kind: 'notebook', sessionId: 'abc', token: null })
     expect(parseRoute('/s/abc/replay', '#token=V')).toEqual({ kind: 'replay', sessionId: 'abc', token: 'V' })
-    expect(parseRoute('/', '')).toEqual({ kind: 'unknown' })
+    expect(parseRoute('/', '')).toEqual({ kind: 'home' })
+    expect(parseRoute('/x', '')).toEqual({ kind: 'unknown' })
     expect(parseRoute('/s/a/b', '')).toEqual({ kind: 'unknown' })
   })
 

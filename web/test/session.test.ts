@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
+import * as Y from 'yjs'
 import { Awareness } from 'y-protocols/awareness'
 import { userFor } from '../src/model/identity'
 import { NotebookSession, type ProviderLike, type ProviderOptions, type SocketLike } from '../src/model/session'
@@ -105,5 +106,32 @@ describe('notebook session', () => {
     socket.receive([0, 1, 0]) // sync step 2
     await done
     expect(flushed).toBe(true)
+  })
+
+  it('edits made here are pending until the hub acknowledges them; others\' edits never are', async () => {
+    vi.useFakeTimers()
+    try {
+      const { session, provider } = start()
+      const socket = new FakeSocket()
+      provider.ws = socket
+      provider.fire('status', { status: 'connected' })
+      const seen: boolean[] = []
+      session.pendingChanged.on((p) => seen.push(p))
+      // Someone else's update (applied, not a local transaction): nothing pending.
+      const other = new Y.Doc()
+      other.getText('elsewhere').insert(0, 'x')
+      Y.applyUpdate(session.notebook.ydoc, Y.encodeStateAsUpdate(other), provider)
+      expect(session.pendingEdits).toBe(false)
+      session.notebook.insertCell(0, { cell_type: 'code', source: 'x = 1' })
+      expect(session.pendingEdits).toBe(true)
+      await vi.advanceTimersByTimeAsync(1000)
+      expect(socket.sent).toHaveLength(1) // the barrier, a moment after the edit
+      socket.receive([0, 1, 0])
+      await vi.advanceTimersByTimeAsync(0)
+      expect(session.pendingEdits).toBe(false)
+      expect(seen).toEqual([true, false])
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })

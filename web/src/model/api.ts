@@ -1,4 +1,5 @@
 /** The hub's HTTP API for one session (see the public contract). No DOM: `fetch` is injected. */
+import type { AssistRequest, CompleteReply, InspectReply } from './kernelAssist'
 
 export type Role = 'admin' | 'edit' | 'view'
 
@@ -30,20 +31,18 @@ export type Fetch = (input: string, init?: RequestInit) => Promise<Response>
 const defaultFetch: Fetch = (input, init) => fetch(input, init)
 
 /**
- * A caller of one session's endpoints: the token goes in a header (never in a URL), and an
- * error answer becomes an ApiError with the hub's code and detail.
+ * A caller of the hub's endpoints with one token: the token goes in a header (never in a URL),
+ * and an error answer becomes an ApiError with the hub's code and detail. `path` starts at /api.
  */
-export function sessionCaller(
+export function hubCaller(
   origin: string,
-  sessionId: string,
   token: string,
   fetchFn: Fetch = defaultFetch,
 ): (method: string, path: string, body?: unknown) => Promise<Response> {
-  const base = `${origin}/api/sessions/${encodeURIComponent(sessionId)}`
   return async (method, path, body) => {
     const headers: Record<string, string> = { Authorization: `Bearer ${token}` }
     if (body !== undefined) headers['Content-Type'] = 'application/json'
-    const response = await fetchFn(base + path, {
+    const response = await fetchFn(origin + path, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -58,8 +57,51 @@ export function sessionCaller(
   }
 }
 
+/** A caller of one session's endpoints (`path` follows `/api/sessions/{id}`). */
+export function sessionCaller(
+  origin: string,
+  sessionId: string,
+  token: string,
+  fetchFn: Fetch = defaultFetch,
+): (method: string, path: string, body?: unknown) => Promise<Response> {
+  const call = hubCaller(origin, token, fetchFn)
+  const base = `/api/sessions/${encodeURIComponent(sessionId)}`
+  return (method, path, body) => call(method, base + path, body)
+}
+
+/** `POST …/save` answers. */
+export interface Saved {
+  path: string
+  saved_at: number
+}
+
+/** One kernel host of `GET /api/kernel-hosts`. */
+export interface KernelSpec {
+  name: string
+  display_name: string
+  language: string
+}
+
+export interface KernelHost {
+  name: string
+  description: string
+  specs: KernelSpec[]
+  error?: string
+}
+
+/** `POST …/checkpoint` answers. */
+export interface Checkpoint {
+  commit: string
+  message: string
+  authors: { name: string; email: string }[]
+  path: string
+  changes?: { added: number; changed: number; removed: number }
+  runs?: Record<string, number>
+}
+
 export class SessionApi {
   private readonly call: ReturnType<typeof sessionCaller>
+  private readonly hub: ReturnType<typeof hubCaller>
 
   constructor(
     readonly origin: string,
@@ -68,6 +110,7 @@ export class SessionApi {
     fetchFn: Fetch = defaultFetch,
   ) {
     this.call = sessionCaller(origin, sessionId, token, fetchFn)
+    this.hub = hubCaller(origin, token, fetchFn)
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -101,12 +144,79 @@ export class SessionApi {
     return this.request('POST', '/input', { request_id: requestId, value })
   }
 
+  /** Completions from the shared kernel (`cursor_pos` in code points), for this participant only. */
+  complete(request: AssistRequest): Promise<CompleteReply> {
+    return this.request('POST', '/complete', request)
+  }
+
+  inspect(request: AssistRequest): Promise<InspectReply> {
+    return this.request('POST', '/inspect', { ...request, detail_level: 0 })
+  }
+
+  /** Writes the .ipynb now. */
+  save(): Promise<Saved> {
+    return this.request('POST', '/save')
+  }
+
+  /** Where kernels can run (edit token); not under the session's path. */
+  async kernelHosts(): Promise<KernelHost[]> {
+    return (await (await this.hub('GET', '/api/kernel-hosts')).json()) as KernelHost[]
+  }
+
+  selectKernel(host: string, spec: string, by: RunBy): Promise<{ host: string; spec: string; status: string }> {
+    return this.request('POST', '/kernel/select', { host, spec, by })
+  }
+
+  /** Saves, then commits the notebook's file into its git repository. */
+  checkpoint(message: string | null): Promise<Checkpoint> {
+    return this.request('POST', '/checkpoint', message ? { message } : {})
+  }
+
   /**
    * The notebook file (nbformat JSON) as a blob for the browser to save. Fetched with the token in
    * a header rather than `?token=` in a link, so that it stays out of URLs and access logs.
    */
   async notebookFile(): Promise<Blob> {
     return (await this.call('GET', '/notebook?download=1')).blob()
+  }
+}
+
+/** A notebook under the hub's root (`GET /api/notebooks`), with its session when it has one. */
+export interface NotebookEntry {
+  path: string
+  size: number
+  modified: number
+  session?: SessionLinks & { participants: number }
+}
+
+export interface SessionLinks {
+  id: string
+  path: string
+  edit_url: string
+  view_url: string
+}
+
+export interface NotebookListing {
+  root: string
+  notebooks: NotebookEntry[]
+  truncated: boolean
+}
+
+/** The admin token's endpoints the home page uses (the token in a header, never in a URL). */
+export class AdminApi {
+  private readonly call: ReturnType<typeof hubCaller>
+
+  constructor(origin: string, token: string, fetchFn: Fetch = defaultFetch) {
+    this.call = hubCaller(origin, token, fetchFn)
+  }
+
+  async notebooks(): Promise<NotebookListing> {
+    return (await (await this.call('GET', '/api/notebooks')).json()) as NotebookListing
+  }
+
+  /** Creates the session of `path` (and the file, when missing), or returns the one it has. */
+  async open(path: string): Promise<SessionLinks> {
+    return (await (await this.call('POST', '/api/sessions', { path })).json()) as SessionLinks
   }
 }
 

@@ -10,6 +10,8 @@ export type ExecutionState = 'idle' | 'queued' | 'running'
 export interface KernelInfo {
   status: KernelStatus
   name: string
+  /** The kernel host it runs on (`local`, or a gateway's name); '' before the hub says. */
+  host: string
   reason: string | null
 }
 
@@ -59,9 +61,9 @@ export function readBy(value: unknown): RunBy {
 }
 
 export function readKernel(value: unknown): KernelInfo {
-  if (!isObject(value)) return { status: 'unknown', name: '', reason: null }
+  if (!isObject(value)) return { status: 'unknown', name: '', host: '', reason: null }
   const status = KERNEL_STATUSES.find((s) => s === value.status) ?? 'unknown'
-  return { status, name: str(value.name), reason: typeof value.reason === 'string' ? value.reason : null }
+  return { status, name: str(value.name), host: str(value.host), reason: typeof value.reason === 'string' ? value.reason : null }
 }
 
 export function readQueue(value: unknown): QueueEntry[] {
@@ -166,12 +168,26 @@ export function describeLastRun(run: LastRun): string {
   return parts.join(' · ')
 }
 
+/** Where the kernel runs, from what the hub wrote (`state.kernel`) or the choice (`state.kernel_choice`). */
+export function readKernelChoice(value: unknown): { host: string; spec: string } | null {
+  if (!isObject(value) || typeof value.host !== 'string' || typeof value.spec !== 'string') return null
+  return { host: value.host, spec: value.spec }
+}
+
+/** "python3 on local: idle" */
+export function describeKernel(kernel: KernelInfo): string {
+  const where = kernel.host ? ` on ${kernel.host}` : ''
+  const status = kernel.status === 'unknown' ? 'not started' : kernel.status
+  return `${kernel.name || 'kernel'}${where}: ${status}${kernel.reason ? ` (${kernel.reason})` : ''}`
+}
+
 export function describeLastEvent(event: LastEvent): string {
   const what: Record<string, string> = {
     restart: 'Kernel restarted',
     cancelled: 'Queue cancelled',
     kernel_died: 'Kernel died',
     interrupted: 'Kernel interrupted',
+    kernel_switched: 'Kernel switched',
   }
   const head = what[event.kind] ?? event.kind
   return `${head}${event.detail ? ': ' + event.detail : ''} (${clock(event.at)})`

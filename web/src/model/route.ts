@@ -2,6 +2,7 @@
 export type Route =
   | { kind: 'notebook'; sessionId: string; token: string | null }
   | { kind: 'replay'; sessionId: string; token: string | null }
+  | { kind: 'home' }
   | { kind: 'unknown' }
 
 const NOTEBOOK = /^\/s\/([^/]+)\/?$/
@@ -20,6 +21,7 @@ export function parseRoute(pathname: string, hash: string): Route {
   if (replay) return { kind: 'replay', sessionId: decodeURIComponent(replay[1]), token }
   const notebook = NOTEBOOK.exec(pathname)
   if (notebook) return { kind: 'notebook', sessionId: decodeURIComponent(notebook[1]), token }
+  if (pathname === '/' || pathname === '') return { kind: 'home' }
   return { kind: 'unknown' }
 }
 

@@ -76,8 +76,14 @@ export class NotebookSession {
   readonly connectionChanged = new Emitter<ConnectionState>()
   /** Resolves once the first full sync with the hub is done. */
   readonly synced: Promise<void>
+  /** Whether edits made here have not all been acknowledged by the hub yet (see `flush`). */
+  readonly pendingChanged = new Emitter<boolean>()
   private state: ConnectionState = initialConnection
   private announced = 0
+  /** Local edits made, and how many of them the hub has acknowledged. */
+  private edits = 0
+  private acknowledged = 0
+  private ackTimer: ReturnType<typeof setTimeout> | null = null
 
   constructor(options: SessionOptions) {
     this.notebook = new YNotebook()
@@ -97,6 +103,17 @@ export class NotebookSession {
       })
     })
     this.provider.on('status', ({ status }) => this.apply({ type: 'socket', status }))
+    // Updates made here (typing, cell edits) are local transactions; the hub's and a replay's are not.
+    this.notebook.ydoc.on('update', (_update: Uint8Array, _origin: unknown, _doc: unknown, tr: { local: boolean }) => {
+      if (!tr.local) return
+      this.edits += 1
+      if (this.edits === this.acknowledged + 1) this.pendingChanged.emit(true)
+      this.scheduleAcknowledgement()
+    })
+    // Once back and synced, the hub has our offline edits: ask it to say so.
+    this.provider.on('sync', (synced) => {
+      if (synced && this.pendingEdits) this.scheduleAcknowledgement()
+    })
     this.provider.on('connection-close', (event) => {
       if (event) this.apply({ type: 'close', code: event.code })
     })
@@ -125,6 +142,26 @@ export class NotebookSession {
     this.connectionChanged.emit(next)
   }
 
+  /** Edits made here that the hub has not acknowledged yet. */
+  get pendingEdits(): boolean {
+    return this.acknowledged < this.edits
+  }
+
+  /** A moment after typing pauses, asks the hub to acknowledge the edits so far. */
+  private scheduleAcknowledgement(delayMs = 400): void {
+    if (this.ackTimer !== null) clearTimeout(this.ackTimer)
+    this.ackTimer = setTimeout(() => {
+      this.ackTimer = null
+      void this.acknowledge()
+    }, delayMs)
+  }
+
+  private async acknowledge(): Promise<void> {
+    const upTo = this.edits
+    if (upTo <= this.acknowledged) return
+    if (await this.barrier(10_000)) this.acknowledgedUpTo(upTo)
+  }
+
   /** Offline: stop trying (edits keep accumulating in the doc); online: reconnect and merge. */
   setBrowserOnline(online: boolean): void {
     this.apply({ type: 'browser', online })
@@ -140,19 +177,38 @@ export class NotebookSession {
    * is the barrier. Offline or on timeout it resolves anyway; the run then uses what the hub has.
    */
   flush(timeoutMs = 3000): Promise<void> {
+    const upTo = this.edits
+    const answered = this.barrier(timeoutMs)
+    if (!answered) return Promise.resolve()
+    return answered.then((ok) => {
+      if (ok) this.acknowledgedUpTo(upTo)
+    })
+  }
+
+  private acknowledgedUpTo(upTo: number): void {
+    const was = this.pendingEdits
+    this.acknowledged = Math.max(this.acknowledged, upTo)
+    if (was && !this.pendingEdits) this.pendingChanged.emit(false)
+  }
+
+  /**
+   * Sends a sync step 1; resolves true once a step 2 answer came (the hub has applied all sent
+   * before), false on timeout; null when there is no open connection to ask on.
+   */
+  private barrier(timeoutMs: number): Promise<boolean> | null {
     const ws = this.provider.ws ?? null
-    if (!ws || ws.readyState !== 1 /* OPEN */ || this.state.status !== 'connected') return Promise.resolve()
+    if (!ws || ws.readyState !== 1 /* OPEN */ || this.state.status !== 'connected') return null
     return new Promise((resolve) => {
-      const done = (): void => {
+      const done = (answered: boolean): void => {
         clearTimeout(timer)
         ws.removeEventListener('message', onMessage)
-        resolve()
+        resolve(answered)
       }
       const onMessage = (event: { data: unknown }): void => {
         const data = new Uint8Array(event.data as ArrayBuffer)
-        if (data[0] === Message.SYNC && data[1] === SyncStep.STEP2) done()
+        if (data[0] === Message.SYNC && data[1] === SyncStep.STEP2) done(true)
       }
-      const timer = setTimeout(done, timeoutMs)
+      const timer = setTimeout(() => done(false), timeoutMs)
       ws.addEventListener('message', onMessage)
       const encoder = encoding.createEncoder()
       encoding.writeVarUint(encoder, Message.SYNC)
@@ -189,6 +245,7 @@ export class NotebookSession {
   }
 
   destroy(): void {
+    if (this.ackTimer !== null) clearTimeout(this.ackTimer)
     this.provider.destroy()
     this.notebook.dispose()
   }

@@ -1,10 +1,22 @@
 /**
- * What the page asks of the hub (run, interrupt, restart, cancel, answer input()), in one place,
- * and who may: a view-only participant's actions are `readOnlyActions`, which do nothing. No DOM:
- * failures are reported through `notify`.
+ * What the page asks of the hub (run, interrupt, restart, cancel, answer input(), save, complete
+ * and inspect, choose the kernel, checkpoint), in one place, and who may: a view-only
+ * participant's actions are `readOnlyActions`, which do nothing (and answer null). No DOM:
+ * failures are reported through `notify`, or, for the kernel's help at the cursor, as a hint.
  */
-import type { RunBy, SessionApi } from './api'
+import type { Checkpoint, KernelHost, RunBy, Saved, SessionApi } from './api'
+import { checkpointFailure } from './checkpoint'
+import {
+  assistFailure,
+  assistRequest,
+  type Completions,
+  completionsFrom,
+  inspectionText,
+} from './kernelAssist'
 import { failureWords } from './wording'
+
+/** An answer, or why there is none in words, for the page to show where it was asked. */
+export type Answer<T> = { value: T } | { hint: string }
 
 export interface SessionActions {
   /** Whether this participant may change the notebook or run it. The one read-only rule. */
@@ -15,10 +27,21 @@ export interface SessionActions {
   restart(): void
   cancel(requestId: string): void
   answer(requestId: string, value: string): void
+  /** Writes the .ipynb now, once the hub has our last keystrokes; null if it did not happen. */
+  save(): Promise<Saved | null>
+  /** Completions at `cursor` (a UTF-16 offset in `code`); null for viewers. */
+  complete(code: string, cursor: number): Promise<Answer<Completions> | null>
+  /** The kernel's text about the name at `cursor` (null value: it knows nothing of it). */
+  inspect(code: string, cursor: number): Promise<Answer<string | null> | null>
+  kernelHosts(): Promise<KernelHost[] | null>
+  /** Restarts the shared kernel on `host` with `spec` (the queue is cancelled for everyone). */
+  selectKernel(host: string, spec: string): Promise<boolean>
+  /** Commits the notebook's file into its git repository (the refusals in words). */
+  checkpoint(message: string | null): Promise<Answer<Checkpoint> | null>
 }
 
 export interface ActionsOptions {
-  api: Pick<SessionApi, 'execute' | 'interrupt' | 'restart' | 'cancel' | 'answerInput'>
+  api: Pick<SessionApi, 'execute' | 'interrupt' | 'restart' | 'cancel' | 'answerInput' | 'save' | 'complete' | 'inspect' | 'kernelHosts' | 'selectKernel' | 'checkpoint'>
   /** Resolves once the hub holds this client's edits (NotebookSession.flush). */
   flush(): Promise<void>
   me(): RunBy
@@ -33,6 +56,29 @@ export function sessionActions({ api, flush, me, notify, online = () => true }: 
     if (!online()) return notify(failureWords(what, null, false))
     request().catch((e: unknown) => notify(failureWords(what, e, online())))
   }
+  /** As `send`, for requests whose answer the page needs: null when it did not happen. */
+  const ask = async <T>(what: string, request: () => Promise<T>, words = failureWords): Promise<T | null> => {
+    if (!online()) {
+      notify(words(what, null, false))
+      return null
+    }
+    try {
+      return await request()
+    } catch (e) {
+      notify(words(what, e, online()))
+      return null
+    }
+  }
+  const answer = async <T>(request: () => Promise<T>, words: (e: unknown) => string, offline: string): Promise<Answer<T>> => {
+    if (!online()) return { hint: offline }
+    try {
+      return { value: await request() }
+    } catch (e) {
+      return { hint: words(e) }
+    }
+  }
+  const assist = <T>(request: () => Promise<T>): Promise<Answer<T>> =>
+    answer(request, assistFailure, 'You are offline — the kernel cannot be asked until the connection is back.')
   return {
     canEdit: true,
     run(cellIds, what) {
@@ -51,6 +97,24 @@ export function sessionActions({ api, flush, me, notify, online = () => true }: 
     answer(requestId, value) {
       send('sending your input', () => api.answerInput(requestId, value))
     },
+    save() {
+      return ask('saving', () => flush().then(() => api.save()))
+    },
+    complete(code, cursor) {
+      return assist(async () => completionsFrom(code, await api.complete(assistRequest(code, cursor))))
+    },
+    inspect(code, cursor) {
+      return assist(async () => inspectionText(await api.inspect(assistRequest(code, cursor))))
+    },
+    kernelHosts() {
+      return ask('listing the kernel hosts', () => api.kernelHosts())
+    },
+    async selectKernel(host, spec) {
+      return (await ask('switching the kernel', () => api.selectKernel(host, spec, me()))) !== null
+    },
+    checkpoint(message) {
+      return answer(() => flush().then(() => api.checkpoint(message)), (e) => checkpointFailure(e, online()), checkpointFailure(null, false))
+    },
   }
 }
 
@@ -61,4 +125,10 @@ export const readOnlyActions: SessionActions = {
   restart: () => undefined,
   cancel: () => undefined,
   answer: () => undefined,
+  save: async () => null,
+  complete: async () => null,
+  inspect: async () => null,
+  kernelHosts: async () => null,
+  selectKernel: async () => false,
+  checkpoint: async () => null,
 }

@@ -21,7 +21,8 @@ import { NotebookView } from '../view/notebook'
 import { toaster } from '../view/toasts'
 import { controls } from './controls'
 import { atEnd, canGrow, extendSummary, followEnd, mergeSummary } from './live'
-import { advance, clamp, type Clock, initialClock, momentFileName, runOutputMoment, type Summary } from './model'
+import { showChangesDialog } from './changesView'
+import { advance, clamp, type Clock, formatMoment, initialClock, momentFileName, runOutputMoment, type Summary } from './model'
 import { peoplePanel } from './peoplePanel'
 import { ReplayDoc } from './player'
 import { presentPeople } from './presence'
@@ -37,12 +38,24 @@ export interface ReplayRoute {
   token: string | null
 }
 
-function replayHeader(summary: Summary, canFork: boolean, actions: { download(): void; fork(): void }): HTMLElement {
+interface HeaderActions {
+  download(): void
+  fork(): void
+  mark(): void
+  changes(): void
+}
+
+function replayHeader(summary: Summary, canFork: boolean, actions: HeaderActions): HTMLElement {
   return h('header', { class: 'topbar' },
     h('span', { class: 'brand' }, 'collabd'),
     h('span', { class: 'nb-path', title: summary.session.path }, summary.session.path),
     h('span', { class: 'badge replay-badge' }, summary.replay ? 'Recording file' : 'Replay'),
     h('span', { class: 'spacer' }),
+    // An icon that stays and a label that narrow screens drop (the title says it all).
+    h('button', { type: 'button', class: 'mark-button', title: 'Mark the moment shown, to compare with another', 'aria-label': 'Mark this moment', onclick: () => actions.mark() },
+      h('span', { class: 'icon', 'aria-hidden': 'true' }, '⚑'), h('span', { class: 'label' }, ' Mark')),
+    h('button', { type: 'button', class: 'changes-button', title: 'What changed between two moments, and who changed it', 'aria-label': 'What changed', onclick: () => actions.changes() },
+      h('span', { class: 'icon', 'aria-hidden': 'true' }, '±'), h('span', { class: 'label' }, ' What changed')),
     h('button', { type: 'button', class: 'download-button', onclick: () => actions.download() }, 'Download .ipynb'),
     canFork ? h('button', { type: 'button', class: 'fork-button', onclick: () => actions.fork() }, 'Start a new session from here') : null,
     h('button', {
@@ -128,9 +141,26 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
       toasts.notify(`Could not start a new session: ${String(e)}`)
     }
   }
+  // Marked moments, to compare ("What changed") with the moment shown or with each other.
+  let marks: number[] = []
   const header = replayHeader(summary, canFork, {
     download: () => void saveBlob(rec.notebookAt(doc.shown), momentFileName(summary.session.path, doc.shown), toasts.notify),
     fork: () => void fork(),
+    mark: () => {
+      if (!marks.includes(doc.shown)) marks = [...marks, doc.shown].sort((a, b) => a - b)
+      lanes.showMarks(marks)
+      toasts.notify(`Marked ${formatMoment(doc.shown)} — "What changed" compares from it.`)
+    },
+    changes: () => {
+      const marked = marks.map((t, i) => ({ t, label: `mark ${i + 1}` }))
+      const earlier = marked.filter((m) => m.t < doc.shown)
+      showChangesDialog({
+        froms: [{ t: summary.start, label: 'the start' }, ...earlier, ...marked.filter((m) => m.t >= doc.shown)],
+        tos: [{ t: doc.shown, label: 'the moment shown' }, ...marked, { t: summary.end, label: 'the end' }],
+        fromIndex: earlier.length,
+        load: (from, to) => rec.diff(from, to),
+      })
+    },
   })
   root.replaceChildren(header, h('div', { class: 'replay-head' }, bar.el, lanes.el),
     h('div', { class: 'layout read-only' }, column, h('aside', { class: 'sidebar' }, people.el, runs.el)), toasts.el)

@@ -69,6 +69,11 @@ export class RecordingApi {
     return (await this.call('GET', `/runs?format=${format}&download=1`)).blob()
   }
 
+  /** What changed from `from` to `to` (Unix s): cells added, changed and removed, and by whom. */
+  async diff(from: number, to: number): Promise<unknown> {
+    return (await this.call('GET', `/recording/diff?from=${from}&to=${to}`)).json()
+  }
+
   async fork(t: number): Promise<Forked> {
     return (await (await this.call('POST', '/fork', { t })).json()) as Forked
   }

@@ -13,11 +13,19 @@ export interface Timeline {
   /** Rows and markers for the summary as it stands (a live recording redraws as it grows). */
   draw(summary: Summary): void
   showPlayhead(t: number): void
+  /** Ticks at the marked moments. */
+  showMarks(marks: number[]): void
 }
 
 export function timeline(actions: TimelineActions): Timeline {
   let summary: Summary | null = null
+  let marks: number[] = []
   const playhead = h('div', { class: 'replay-playhead' })
+  const markLane = h('div', { class: 'replay-marks', 'aria-hidden': 'true' })
+  const drawMarks = (): void => {
+    const s = summary
+    markLane.replaceChildren(...(s ? marks.map((t) => h('span', { class: 'replay-mark-tick', style: `left:${fraction(t, s) * 100}%` })) : []))
+  }
   const el = h('div', { class: 'replay-timeline', 'aria-label': 'Timeline' })
   const track = (cls: string, ...children: HTMLElement[]): HTMLElement => {
     const lane = h('div', { class: `replay-track ${cls}` }, ...children)
@@ -52,8 +60,13 @@ export function timeline(actions: TimelineActions): Timeline {
       el.replaceChildren(
         ...rows,
         h('div', { class: 'replay-row' }, h('span', { class: 'replay-row-label' }, 'Runs'), track('replay-runs', ...markers)),
-        h('div', { class: 'replay-playhead-lane' }, playhead),
+        h('div', { class: 'replay-playhead-lane' }, markLane, playhead),
       )
+      drawMarks()
+    },
+    showMarks(next) {
+      marks = next
+      drawMarks()
     },
     showPlayhead(t) {
       if (summary) playhead.style.left = `${fraction(t, summary) * 100}%`

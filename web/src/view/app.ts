@@ -1,7 +1,7 @@
 /** The notebook page: joins the session, then lays out the header, the cells and the side panels. */
 import { SessionApi, type SessionInfo } from '../model/api'
 import { loadName, saveName, userFor } from '../model/identity'
-import { readKernel, readLastEvent, readQueue } from '../model/kernelState'
+import { readKernel, readKernelChoice, readLastEvent, readQueue } from '../model/kernelState'
 import { assignColours } from '../model/colours'
 import { followersOf, isFollowed, participants, withColours } from '../model/presence'
 import { websocketBase } from '../model/route'
@@ -10,6 +10,9 @@ import { NotebookSession } from '../model/session'
 import { headings } from '../model/toc'
 import { readOnlyActions, sessionActions } from '../model/sessionActions'
 import { askName, confirmRestart } from './dialogs'
+import { showCheckpoint } from './checkpointDialog'
+import { showKernelChoice } from './kernelChoice'
+import { saveIndicator, saveShortcut } from './saveIndicator'
 import { fatalForError, fatalMissingToken } from './fatal'
 import { frameScheduler, h, throttle } from './dom'
 import { findPanel } from './findPanel'
@@ -117,9 +120,24 @@ export async function mountNotebook(
   session.connectionChanged.on(showOnline)
 
   const toggleDrawer = (): void => void document.body.classList.toggle('drawer-open')
+  // Saving now (Ctrl-S, or the indicator): the indicator says how it went.
+  let saving = false
+  const saves = readOnly ? null : saveIndicator(session, () => save())
+  const save = (): void => {
+    if (!saves || saving) return
+    saving = true
+    saves.apply({ type: 'saving' })
+    void actions.save().then((saved) => {
+      saving = false
+      saves.apply(saved ? { type: 'saved', at: saved.saved_at } : { type: 'save-failed' })
+    })
+  }
+  saveShortcut(readOnly ? null : save)
   const header = topbar({
     info, readOnly, session, api, runAll: () => view.runAll(), notify: toasts.notify, toggleDrawer,
     clearAll: () => view.execute('clear-all-outputs'), find: openFind,
+    saveIndicator: saves?.el ?? null,
+    checkpoint: readOnly ? null : () => showCheckpoint((message) => actions.checkpoint(message)),
   })
   const followBanner = h('div', { class: 'follow-banner', hidden: true, role: 'status' })
   const followedBanner = h('div', { class: 'followed-banner', hidden: true, role: 'status' })
@@ -128,6 +146,7 @@ export async function mountNotebook(
   const kernel = kernelPanel(readOnly, {
     interrupt: () => view.execute('interrupt'),
     restart: () => view.execute('restart'),
+    change: () => showKernelChoice(actions, currentKernel()),
     cellNumber: (cellId) => view.cellNumber(cellId),
   })
   const queue = queuePanel(readOnly, {
@@ -181,11 +200,16 @@ export async function mountNotebook(
   })
   session.awareness.on('change', refreshPeople)
 
-  const refreshState = frameScheduler(() => {
+  const currentKernel = (): ReturnType<typeof readKernel> => {
     const info = readKernel(session.ystate.get('kernel'))
     // Before the first run the hub has not started a kernel: name the one the notebook asks for.
     if (!info.name) info.name = kernelspecName(session.notebook.getMetadata())
-    kernel.update(info, readLastEvent(session.ystate.get('last_event')))
+    // Where it runs: as the hub says, else where it was chosen to run, else here.
+    if (!info.host) info.host = readKernelChoice(session.ystate.get('kernel_choice'))?.host ?? 'local'
+    return info
+  }
+  const refreshState = frameScheduler(() => {
+    kernel.update(currentKernel(), readLastEvent(session.ystate.get('last_event')))
     queue.update(readQueue(session.ystate.get('queue')))
   })
   session.ystate.observe(refreshState)

@@ -19,6 +19,7 @@ import type { Participant } from '../model/presence'
 import { nameCells, outputsFromEarlierRun } from '../model/wording'
 import { h, frameScheduler } from './dom'
 import { createEditor, type EditorKeys } from './editor'
+import type { KernelHelp } from './kernelHelp'
 import { markdownToHtml } from './markdown'
 import { type OutputsState, renderOutputs } from './outputs'
 
@@ -27,6 +28,8 @@ export type CellAction = 'run' | 'move-up' | 'move-down' | 'insert-above' | 'ins
 export interface CellContext {
   readonly awareness: Awareness
   readonly readOnly: boolean
+  /** Completions and inspection from the shared kernel; null for viewers. */
+  readonly kernelHelp: KernelHelp | null
   editorKeys(cellId: string): EditorKeys
   /** `extend`: Shift-click, from the anchor to this cell. */
   select(cellId: string, scroll?: boolean, extend?: boolean): void
@@ -183,6 +186,7 @@ export class CellView {
       language: this.cellType === 'code' ? 'python' : 'plain',
       readOnly: this.ctx.readOnly,
       keys: this.ctx.editorKeys(this.id),
+      help: this.cellType === 'code' ? this.ctx.kernelHelp : null,
     })
     this.editor.contentDOM.addEventListener('focus', () => this.ctx.editorFocused(this.id))
     return this.editor

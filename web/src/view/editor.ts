@@ -17,6 +17,7 @@ import { drawSelection, dropCursor, EditorView, highlightSpecialChars, keymap, V
 import { yCollab, yUndoManagerKeymap } from 'y-codemirror.next'
 import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
+import { kernelHelp, type KernelHelp } from './kernelHelp'
 
 export interface EditorKeys {
   /** Shift-Enter */
@@ -38,6 +39,8 @@ export interface CellEditorOptions {
   language: 'python' | 'plain'
   readOnly: boolean
   keys: EditorKeys
+  /** The shared kernel's completions (Tab) and inspection (Shift-Tab); code cells of editors. */
+  help?: KernelHelp | null
 }
 
 function jupyterKeys(keys: EditorKeys): Extension {
@@ -126,6 +129,8 @@ const codeColours = HighlightStyle.define([
 export function cellEditor(ytext: Y.Text, awareness: Awareness, options: CellEditorOptions): Extension {
   return [
     yCollab(ytext, awareness, { undoManager: options.readOnly ? false : new Y.UndoManager(ytext) }),
+    // Before Jupyter's keys: with the completion list open, Enter, arrows and Escape are its.
+    options.help && !options.readOnly ? kernelHelp(options.help) : [],
     jupyterKeys(options.keys),
     recentRemoteCursors(ytext, awareness),
     // No closeBrackets(): brackets do not close themselves (JupyterLab 4's default).

@@ -21,6 +21,9 @@ export interface HeaderOptions {
   toggleDrawer(): void
   clearAll(): void
   find(): void
+  /** Editors: the save / sync indicator and the checkpoint dialog. */
+  saveIndicator: HTMLElement | null
+  checkpoint: (() => void) | null
 }
 
 function connectionIndicator(session: NotebookSession): HTMLElement {
@@ -36,7 +39,7 @@ function connectionIndicator(session: NotebookSession): HTMLElement {
   return el
 }
 
-export function topbar({ info, readOnly, session, api, runAll, notify, toggleDrawer, clearAll, find }: HeaderOptions): HTMLElement {
+export function topbar({ info, readOnly, session, api, runAll, notify, toggleDrawer, clearAll, find, saveIndicator, checkpoint }: HeaderOptions): HTMLElement {
   const share = (): void =>
     showShare({
       edit: info.edit_url ? rebaseLink(info.edit_url, location.origin) : null,
@@ -53,10 +56,12 @@ export function topbar({ info, readOnly, session, api, runAll, notify, toggleDra
     readOnly ? h('span', { class: 'badge view-only', title: 'You can watch but not change anything' }, 'View only') : null,
     h('span', { class: 'spacer' }),
     connectionIndicator(session),
+    saveIndicator,
     readOnly ? null : button('run-all-button', '▶▶', 'Run all', runAll, 'Run every code cell, in order'),
     readOnly ? null : button('clear-all-button', '⌫', 'Clear outputs', clearAll, 'Clear every output (for everyone)'),
     button('find-button', '⌕', '', find, 'Find and replace in all cells (Ctrl-F)'),
     button('keys-button', '⌨', '', showKeys, 'Keyboard shortcuts (H)'),
+    checkpoint ? button('checkpoint-button', '⎇', 'Checkpoint', checkpoint, 'Commit this notebook into its git repository') : null,
     button('share-button', '', 'Share', share),
     button('download-button', '⤓', 'Download .ipynb', () => void saveBlob(api.notebookFile(), fileName(info.path), notify), 'Download .ipynb'),
     button('drawer-toggle', '☰', '', toggleDrawer, 'Panels: people, kernel, queue'),

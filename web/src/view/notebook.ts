@@ -153,6 +153,10 @@ export class NotebookView implements CellContext {
     this.el.remove()
   }
 
+  get kernelHelp(): CellContext['kernelHelp'] {
+    return this.readOnly ? null : this.actions
+  }
+
   get awareness(): CellContext['awareness'] {
     return this.options.session.awareness
   }

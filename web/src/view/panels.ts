@@ -1,5 +1,6 @@
 /** The side panels: kernel state and controls, the run queue, and who is here. */
 import {
+  describeKernel,
   describeLastEvent,
   type KernelInfo,
   type LastEvent,
@@ -13,6 +14,8 @@ import { participantParts } from './participantRow'
 export interface KernelPanelActions {
   interrupt(): void
   restart(): void
+  /** Chooses where the kernel runs (host and kernel spec). */
+  change(): void
   /** The hub names cells by id in its reasons; people know them by number. */
   cellNumber(cellId: string): number
 }
@@ -30,6 +33,7 @@ export function kernelPanel(readOnly: boolean, actions: KernelPanelActions): {
     readOnly ? null : h('div', { class: 'kernel-actions' },
       h('button', { type: 'button', class: 'kernel-interrupt', title: 'Interrupt (I I)', onclick: () => actions.interrupt() }, '■ Interrupt'),
       h('button', { type: 'button', class: 'kernel-restart', title: 'Restart (0 0)', onclick: () => actions.restart() }, '↻ Restart'),
+      h('button', { type: 'button', class: 'kernel-change', title: 'Choose the kernel and where it runs', onclick: () => actions.change() }, 'Change…'),
     ),
     event,
   )
@@ -37,8 +41,8 @@ export function kernelPanel(readOnly: boolean, actions: KernelPanelActions): {
     el,
     update(kernel, lastEvent) {
       el.dataset.kernelStatus = kernel.status
-      label.textContent = `${kernel.name || 'kernel'}: ${kernel.status === 'unknown' ? 'not started' : kernel.status}` +
-        (kernel.reason ? ` (${kernel.reason})` : '')
+      el.dataset.kernelHost = kernel.host
+      label.textContent = describeKernel(kernel)
       event.hidden = lastEvent === null
       event.textContent = lastEvent ? nameCells(describeLastEvent(lastEvent), actions.cellNumber) : ''
     },

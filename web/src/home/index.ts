@@ -1,0 +1,212 @@
+/**
+ * The home page at `/`: sign in with the admin token (kept in this tab's sessionStorage, never in
+ * a URL), then the notebooks under the hub's root with their live sessions, a filter, "New
+ * notebook", and for each one "Open" (creates or reuses its session, then opens the edit link)
+ * and "Share" (both links).
+ */
+import '../view/styles.css'
+import './home.css'
+import { clearAdminToken, loadAdminToken, saveAdminToken } from '../model/adminToken'
+import { AdminApi, ApiError, type NotebookEntry, type NotebookListing, rebaseLink } from '../model/api'
+import { describeSession, filterNotebooks, formatModified, formatSize, newNotebookPath } from '../model/notebookList'
+import { failureWords } from '../model/wording'
+import { showShare } from '../view/dialogs'
+import { h } from '../view/dom'
+import { toaster } from '../view/toasts'
+
+const storage = (): Storage => window.sessionStorage
+
+function header(signOut: (() => void) | null, root: string | null): HTMLElement {
+  return h('header', { class: 'topbar' },
+    h('span', { class: 'brand' }, 'collabd'),
+    root !== null ? h('span', { class: 'nb-path', title: 'The folder this server serves' }, root || '/') : null,
+    h('span', { class: 'spacer' }),
+    signOut ? h('button', { type: 'button', class: 'sign-out', onclick: signOut }, 'Sign out') : null,
+  )
+}
+
+/** Whether a failed request means the token is not (or no longer) accepted. */
+const refused = (e: unknown): boolean => e instanceof ApiError && (e.status === 401 || e.status === 403)
+
+function signInForm(root: HTMLElement, message: string | null, signedIn: (api: AdminApi, listing: NotebookListing) => void): void {
+  const field = h('input', {
+    type: 'password', name: 'token', class: 'token-field', required: true, autocomplete: 'current-password',
+    'aria-label': 'Admin token', placeholder: 'Admin token',
+  })
+  const error = h('p', { class: 'sign-in-error', role: 'alert', hidden: message === null }, message ?? '')
+  const go = h('button', { type: 'submit', class: 'primary sign-in-button' }, 'Sign in')
+  const form = h('form', { class: 'sign-in card' },
+    h('h1', {}, 'Sign in'),
+    h('p', { class: 'hint' }, 'Paste the admin token ', h('code', {}, 'collabd serve'), ' printed when it started. It stays in this tab only.'),
+    field, error, h('div', { class: 'dialog-actions' }, go))
+  form.addEventListener('submit', (e) => {
+    e.preventDefault()
+    const token = field.value.trim()
+    if (!token) return
+    go.disabled = true
+    error.hidden = true
+    const api = new AdminApi(location.origin, token)
+    api.notebooks().then((listing) => {
+      saveAdminToken(storage(), token)
+      signedIn(api, listing)
+    }, (err: unknown) => {
+      go.disabled = false
+      error.hidden = false
+      error.textContent = refused(err) ? 'This token is not the admin token of this server.' : failureWords('signing in', err, navigator.onLine)
+      field.select()
+    })
+  })
+  root.replaceChildren(header(null, null), h('main', { class: 'home' }, form))
+  field.focus()
+}
+
+interface ListActions {
+  open(entry: NotebookEntry): void
+  share(entry: NotebookEntry): void
+}
+
+function notebookRow(entry: NotebookEntry, now: number, actions: ListActions): HTMLElement {
+  const live = describeSession(entry)
+  return h('li', { class: 'notebook-row' + (entry.session ? ' live' : ''), 'data-path': entry.path },
+    h('div', { class: 'notebook-main' },
+      h('button', { type: 'button', class: 'notebook-name link', title: `Open ${entry.path}`, onclick: () => actions.open(entry) }, entry.path),
+      h('span', { class: 'notebook-meta' }, `${formatSize(entry.size)} · ${formatModified(entry.modified, now)}`),
+      live ? h('span', { class: 'notebook-live', title: 'It has a session' }, h('span', { class: 'live-dot', 'aria-hidden': 'true' }), live) : null,
+    ),
+    h('div', { class: 'notebook-actions' },
+      h('button', { type: 'button', class: 'notebook-open primary', onclick: () => actions.open(entry) }, 'Open'),
+      h('button', { type: 'button', class: 'notebook-share', onclick: () => actions.share(entry) }, 'Share'),
+    ),
+  )
+}
+
+function askNewName(): Promise<string | null> {
+  return new Promise((resolve) => {
+    const field = h('input', { name: 'name', class: 'new-name', required: true, autocomplete: 'off', placeholder: 'e.g. analysis or reports/q3', 'aria-label': 'Notebook name' })
+    const error = h('p', { class: 'sign-in-error', role: 'alert', hidden: true })
+    const form = h('form', { method: 'dialog' },
+      h('h1', {}, 'New notebook'),
+      h('p', { class: 'hint' }, 'A name, or a path inside the folder; .ipynb is added.'),
+      field, error,
+      h('div', { class: 'dialog-actions' },
+        h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel'),
+        h('button', { type: 'submit', class: 'primary new-create' }, 'Create')))
+    const dialog = h('dialog', { class: 'new-dialog', 'aria-label': 'New notebook' }, form)
+    let chosen: string | null = null
+    form.addEventListener('submit', (e) => {
+      const made = newNotebookPath(field.value)
+      if ('error' in made) {
+        e.preventDefault()
+        error.hidden = false
+        error.textContent = made.error
+        return
+      }
+      chosen = made.path
+    })
+    dialog.addEventListener('close', () => {
+      dialog.remove()
+      resolve(chosen)
+    })
+    document.body.append(dialog)
+    dialog.showModal()
+    field.focus()
+  })
+}
+
+function notebookList(root: HTMLElement, api: AdminApi, first: NotebookListing, signOut: (message: string | null) => void): void {
+  const toasts = toaster()
+  let listing = first
+  const filter = h('input', { type: 'search', class: 'notebook-filter', placeholder: 'Filter notebooks', 'aria-label': 'Filter notebooks' })
+  const list = h('ul', { class: 'notebook-list', 'aria-label': 'Notebooks' })
+  const empty = h('p', { class: 'panel-empty notebook-empty', hidden: true })
+  const truncated = h('p', { class: 'hint', hidden: true }, 'Only the first notebooks are listed; filter to find others.')
+  const failed = (what: string, e: unknown): void => {
+    if (refused(e)) signOut('The admin token is no longer accepted; sign in again.')
+    else toasts.notify(failureWords(what, e, navigator.onLine))
+  }
+  const openLinks = async (entry: NotebookEntry): Promise<{ edit: string; view: string } | null> => {
+    try {
+      const made = await api.open(entry.path)
+      return { edit: rebaseLink(made.edit_url, location.origin), view: rebaseLink(made.view_url, location.origin) }
+    } catch (e) {
+      failed(`opening ${entry.path}`, e)
+      return null
+    }
+  }
+  const actions: ListActions = {
+    open: (entry) => void openLinks(entry).then((links) => links && location.assign(links.edit)),
+    share: (entry) => void openLinks(entry).then((links) => {
+      if (!links) return
+      showShare(links)
+      void refresh()
+    }),
+  }
+  const draw = (): void => {
+    const shown = filterNotebooks(listing.notebooks, filter.value)
+    const now = Date.now() / 1000
+    list.replaceChildren(...shown.map((entry) => notebookRow(entry, now, actions)))
+    empty.hidden = shown.length > 0
+    empty.textContent = listing.notebooks.length === 0 ? 'No notebooks here yet — create one.' : 'No notebook matches the filter.'
+    truncated.hidden = !listing.truncated
+  }
+  const refresh = async (): Promise<void> => {
+    try {
+      listing = await api.notebooks()
+      draw()
+    } catch (e) {
+      failed('listing the notebooks', e)
+    }
+  }
+  const create = async (): Promise<void> => {
+    const path = await askNewName()
+    if (!path) return
+    if (listing.notebooks.some((n) => n.path === path)) {
+      toasts.notify(`${path} already exists — opening it.`)
+    }
+    actions.open({ path, size: 0, modified: 0 })
+  }
+  filter.addEventListener('input', draw)
+  root.replaceChildren(
+    header(() => signOut(null), listing.root),
+    h('main', { class: 'home' },
+      h('div', { class: 'home-head' },
+        h('h1', {}, 'Notebooks'),
+        h('div', { class: 'home-tools' },
+          filter,
+          h('button', { type: 'button', class: 'notebook-refresh', title: 'Refresh the list', 'aria-label': 'Refresh the list', onclick: () => void refresh() }, '↻'),
+          h('button', { type: 'button', class: 'primary new-notebook', onclick: () => void create() }, '+ New notebook'))),
+      list, empty, truncated),
+    toasts.el,
+  )
+  draw()
+  // Sessions come and go and people join: keep the counts fresh while the tab is looked at.
+  const timer = setInterval(() => {
+    if (!document.hidden) void refresh()
+  }, 15_000)
+  window.addEventListener('pagehide', () => clearInterval(timer), { once: true })
+}
+
+export async function mountHome(root: HTMLElement): Promise<void> {
+  document.title = 'Notebooks — collabd'
+  const signedIn = (api: AdminApi, listing: NotebookListing): void => {
+    notebookList(root, api, listing, (message) => {
+      clearAdminToken(storage())
+      signInForm(root, message, signedIn)
+    })
+    document.body.dataset.ready = 'true'
+  }
+  const token = loadAdminToken(storage())
+  if (token) {
+    const api = new AdminApi(location.origin, token)
+    try {
+      return signedIn(api, await api.notebooks())
+    } catch (e) {
+      if (refused(e)) clearAdminToken(storage())
+      signInForm(root, refused(e) ? 'The admin token is no longer accepted; sign in again.' : failureWords('listing the notebooks', e, navigator.onLine), signedIn)
+      document.body.dataset.ready = 'true'
+      return
+    }
+  }
+  signInForm(root, null, signedIn)
+  document.body.dataset.ready = 'true'
+}
