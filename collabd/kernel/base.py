@@ -33,8 +33,10 @@ class Kernel(Protocol):
 
     async def start(self) -> None: ...
 
-    async def execute(self, code: str) -> str:
-        """Send code (stdin allowed, errors do not abort later requests); return the msg id."""
+    async def execute(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
+        """Send code (stdin allowed, errors do not abort later requests) with the protocol's
+        `user_expressions` (evaluated after the code; the values come in the execute_reply);
+        return the msg id."""
         ...
 
     async def receive(self, timeout: float) -> KernelMessage | None:
