@@ -95,13 +95,19 @@ class SideRequests:
         self._waiting.pop(msg_id, None)
 
     def take(self, message: KernelMessage) -> bool:
-        """True if the message belongs to a side request (and was handled here)."""
-        if message.parent_id is None or message.parent_id not in self._ids:
+        """True if the message belongs to a side request (and was handled here). The channels
+        are read apart: a quick request's idle (iopub) may be taken before its reply (shell)."""
+        if message.parent_id is None:
             return False
         if message.channel == "shell":
             future = self._waiting.pop(message.parent_id, None)
-            if future is not None and not future.done():
+            if future is None:
+                return message.parent_id in self._ids
+            if not future.done():
                 future.set_result(message.content)
-        elif message.msg_type == "status" and message.content.get("execution_state") == "idle":
+            return True
+        if message.parent_id not in self._ids:
+            return False
+        if message.msg_type == "status" and message.content.get("execution_state") == "idle":
             self._ids.discard(message.parent_id)
         return True
