@@ -7,29 +7,34 @@ the execution count does not move. (ipykernel evaluates user expressions only af
 succeeded; after an error the hub may send the same entry once with an empty, silent
 `execute_request`, still holding the kernel.)
 
-The expression runs a small function in a namespace of its own (`exec` into a fresh dict, so
-its imports and names never reach the user's); the function catches everything and then answers
-`"{}"`. It returns JSON text: `{"metrics": {name: float}, "params": {name: value}}` — the metrics
-being the user's globals whose names match the session's patterns and whose values are numeric
-scalars (int, float, numpy scalars, 0-d numpy/torch/jax arrays; never bool; finite only), and
-the params the current values of the declared parameters as plain JSON.
+The expression runs a small function defined in a module of its own (`exec` of its source
+into a fresh module, kept in `sys.modules` under a name with the source's hash so a kernel
+compiles it once; its imports and names never reach the user's namespace); the function catches
+everything and then answers `"{}"`. It returns JSON text:
+`{"metrics": {name: float}, "params": {name: value}}` — the metrics being the user's globals
+whose names match the session's patterns and whose values are numeric scalars (int, float,
+numpy scalars, 0-d numpy/torch/jax arrays; never bool; finite only), and the params the current
+values of the declared parameters as plain JSON.
 """
 
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from collabd.tracking import patterns
+
 KEY = "collabd_tracking"
 MAX_METRICS = 200
 
 # Runs in the kernel, in a namespace of its own. Keep it quick: it runs after every cell.
 SOURCE = r"""
-def capture(g, pattern, names):
+def capture(g, exact, suffixes, prefixes, pattern, names):
     try:
         import json, math, numbers, re
         arrays = ("numpy", "torch", "jax", "jaxlib", "cupy", "tensorflow")
@@ -69,10 +74,15 @@ def capture(g, pattern, names):
             return "<" + type(v).__name__ + ">"
 
         metrics = {}
-        if pattern:
-            match = re.compile(pattern, re.I).fullmatch
+        if exact or suffixes or prefixes or pattern:
+            exact = frozenset(exact)
+            match = re.compile(pattern, re.I).fullmatch if pattern else None
             for k, v in list(g.items()):
-                if isinstance(k, str) and k[:1] != "_" and match(k):
+                if not isinstance(k, str) or k[:1] == "_":
+                    continue
+                low = k.lower()
+                if (low in exact or (suffixes and low.endswith(suffixes))
+                        or (prefixes and low.startswith(prefixes)) or (match and match(k))):
                     f = number(v)
                     if f is not None:
                         metrics[k] = f
@@ -91,18 +101,28 @@ def capture(g, pattern, names):
 """.replace("MAX_METRICS", str(MAX_METRICS))
 
 
-def expression(metric_regex: str, param_names: Sequence[str]) -> str:
-    """The user expression that captures the metrics matching `metric_regex` (whole name,
-    ignoring case; "" for none) and the values of `param_names`."""
+MODULE = "_collabd_capture_" + hashlib.sha256(SOURCE.encode()).hexdigest()[:12]
+# the module holding `capture`, made the first time (exec of SOURCE into a new module)
+_MODULE_EXPR = (
+    f"(__import__('sys').modules.get({MODULE!r}) or (lambda m: (exec({SOURCE!r}, m.__dict__), "
+    f"__import__('sys').modules.__setitem__({MODULE!r}, m), m)[2])"
+    f"(__import__('types').ModuleType({MODULE!r})))"
+)
+
+
+def expression(metric_patterns: Sequence[str], param_names: Sequence[str]) -> str:
+    """The user expression that captures the metrics whose names match `metric_patterns` (see
+    `collabd.tracking.patterns`) and the values of `param_names`."""
     names = [n for n in param_names if n.isidentifier()]
+    exact, suffixes, prefixes, rest = patterns.split(metric_patterns)
     return (
-        f"(lambda ns: (exec({SOURCE!r}, ns), ns['capture'](globals(), "
-        f"{metric_regex!r}, {names!r}))[1])({{}})"
+        f"{_MODULE_EXPR}.capture(globals(), {sorted(exact)!r}, {suffixes!r}, {prefixes!r}, "
+        f"{rest!r}, {names!r})"
     )
 
 
-def user_expressions(metric_regex: str, param_names: Sequence[str]) -> dict[str, str]:
-    return {KEY: expression(metric_regex, param_names)}
+def user_expressions(metric_patterns: Sequence[str], param_names: Sequence[str]) -> dict[str, str]:
+    return {KEY: expression(metric_patterns, param_names)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,28 @@ def to_regex(patterns: Iterable[str]) -> str:
     return "|".join(parts)
 
 
+def split(
+    patterns: Iterable[str],
+) -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...], str]:
+    """The patterns as the kernel checks them quickly, all lower case: exact names, `*suffix`
+    and `prefix*` ones (a string test each), and a regex for the rest ("" if none)."""
+    exact: set[str] = set()
+    suffixes: list[str] = []
+    prefixes: list[str] = []
+    rest: list[str] = []
+    for pattern in patterns:
+        low = pattern.lower()
+        if "*" not in low and "?" not in low:
+            exact.add(low)
+        elif low.startswith("*") and not any(c in low[1:] for c in "*?"):
+            suffixes.append(low[1:])
+        elif low.endswith("*") and not any(c in low[:-1] for c in "*?"):
+            prefixes.append(low[:-1])
+        else:
+            rest.append(pattern)
+    return frozenset(exact), tuple(suffixes), tuple(prefixes), to_regex(rest)
+
+
 def matches(name: str, patterns: Iterable[str]) -> bool:
     regex = to_regex(patterns)
     return bool(regex) and not name.startswith("_") and re.fullmatch(regex, name, re.I) is not None

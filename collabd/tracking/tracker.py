@@ -126,11 +126,10 @@ class Tracker:
         if not settings.enabled:
             return None
         declared = declared_of(doc)
-        regex = patterns.to_regex(settings.metrics)
-        if not regex and not declared:
+        if not settings.metrics and not declared:
             return None
         self._plans[request.request_id] = _Plan(declared)
-        return capture.user_expressions(regex, declared.names)
+        return capture.user_expressions(settings.metrics, declared.names)
 
     def finished(
         self,

@@ -23,6 +23,23 @@ def test_patterns_match_whole_names_ignoring_case_never_private_ones() -> None:
     assert not patterns.matches("loss", [])
 
 
+def test_the_kernel_matches_as_the_patterns_say() -> None:
+    p = ["Loss", "*_acc", "val_*", "a?c", "x*y"]
+    assert patterns.split(p) == (
+        frozenset({"loss"}),
+        ("_acc",),
+        ("val_",),
+        patterns.to_regex(["a?c", "x*y"]),
+    )
+    namespace: dict[str, Any] = {
+        n: 1.0 for n in ("LOSS", "top_acc", "val_f1", "abc", "xay", "xy", "lossy", "acc", "ab")
+    }
+    got = capture.parse_reply(evaluate(capture.expression(p, []), namespace))
+    assert got is not None
+    assert set(got.metrics) == {n for n in namespace if patterns.matches(n, p)}
+    assert set(got.metrics) == {"LOSS", "top_acc", "val_f1", "abc", "acc", "xay", "xy"}
+
+
 def test_patterns_are_checked() -> None:
     assert patterns.validate(["loss", "*_acc", "loss"]) == ("loss", "*_acc")
     for bad in ("loss", ["a b"], ["*"], ["x" * 65], [1], ["(.*)"], ["a"] * 101):
@@ -101,8 +118,7 @@ def test_the_capture_expression_reads_scalars_and_touches_nothing() -> None:
     }  # fmt: skip
     exec("import builtins", namespace)
     before = dict(namespace)
-    regex = patterns.to_regex(patterns.DEFAULT_METRICS)
-    expr = capture.expression(regex, ["lr", "name", "sizes", "model", "missing"])
+    expr = capture.expression(patterns.DEFAULT_METRICS, ["lr", "name", "sizes", "model", "missing"])
     got = capture.parse_reply(evaluate(expr, namespace))
     assert namespace == before  # nothing added, nothing changed
     assert got is not None
@@ -122,7 +138,7 @@ def test_the_capture_expression_never_raises() -> None:
             raise RuntimeError("boom")
 
     namespace: dict[str, Any] = Bad({"loss": 1.0, "evil": Evil()})
-    expr = capture.expression("loss", ["evil"])
+    expr = capture.expression(["loss"], ["evil"])
     value = eval(expr, {"__builtins__": __builtins__, "globals": lambda: namespace})
     assert value == "{}"
 
