@@ -65,6 +65,10 @@ class Settings:
     kernel_hosts: str = ""  # JSON list of Kernel Gateways, or @file.json (collabd.kernel.hosts)
     kernel_host_grace_s: float = 10.0  # an unreachable gateway's kernel is dead after this long
 
+    # tracking (collabd.tracking): parameters and metrics recorded with every run
+    track_runs: bool = True  # off: no user_expressions are sent, nothing is tracked
+    mlflow_tracking_uri: str = ""  # also log every tracked run to MLflow (needs mlflow-skinny)
+
     # recording
     record: bool = True
     record_presence_interval_s: float = 0.2

@@ -33,8 +33,10 @@ class Kernel(Protocol):
 
     async def start(self) -> None: ...
 
-    async def execute(self, code: str) -> str:
-        """Send code (stdin allowed, errors do not abort later requests); return the msg id."""
+    async def execute(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
+        """Send code (stdin allowed, errors do not abort later requests) with the protocol's
+        `user_expressions` (evaluated after the code; the values come in the execute_reply);
+        return the msg id."""
         ...
 
     async def receive(self, timeout: float) -> KernelMessage | None:
@@ -110,12 +112,20 @@ class Inbox:
             self._waiting.pop(msg_id, None)
 
     def _take_side(self, message: KernelMessage) -> bool:
-        if message.parent_id is None or message.parent_id not in self._side:
+        """True if the message belongs to a side request (and was handled here). The channels
+        are read apart: a quick request's idle (iopub) may be taken before its reply (shell),
+        so the reply is matched by who waits for it, not by the idle still to come."""
+        if message.parent_id is None:
             return False
         if message.channel == "shell":
             future = self._waiting.pop(message.parent_id, None)
-            if future is not None and not future.done():
+            if future is None:
+                return message.parent_id in self._side
+            if not future.done():
                 future.set_result(message.content)
-        elif message.msg_type == "status" and message.content.get("execution_state") == "idle":
+            return True
+        if message.parent_id not in self._side:
+            return False
+        if message.msg_type == "status" and message.content.get("execution_state") == "idle":
             self._side.discard(message.parent_id)
         return True

@@ -4,7 +4,8 @@ A run sends the code captured when it was queued, then takes the messages for it
 kernel is idle again and has replied. Stream output is written at most every `stream_flush_s`
 (plus once when a message of another kind must keep its order), so a flood costs a few
 transactions per second; the run's start goes out with its first flush. input() shows its prompt
-in `state.input_request` until someone answers or `input_timeout_s` passes.
+in `state.input_request` until someone answers or `input_timeout_s` passes. A `RunTracker`
+(`collabd.tracking`) may add `user_expressions` to the request and fields to the `run` event.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pycrdt import Doc
 
@@ -29,6 +30,28 @@ from collabd.notebook import find_cell
 log = logging.getLogger("collabd.kernel.execution")
 
 REPLY_GRACE_S = 5.0  # wait this long for execute_reply after the kernel went idle
+RETRY_EXPRESSIONS_S = 5.0  # after an error, the silent request for user_expressions
+
+
+class RunTracker(Protocol):
+    """What is read from the kernel with each run, and what of it goes into the `run` event."""
+
+    def expressions(self, request: RunRequest, kernel: Kernel) -> dict[str, str] | None:
+        """The `user_expressions` to send with the request's code (None: nothing)."""
+        ...
+
+    def finished(
+        self,
+        request: RunRequest,
+        status: str,
+        user_expressions: Any,
+        *,
+        started: float,
+        batch_open: bool,
+    ) -> dict[str, Any]:
+        """The run ended (the kernel's answer to the expressions, or None): the fields to add to
+        its `run` event. `batch_open`: more of the request's batch is still queued."""
+        ...
 
 
 @dataclass
@@ -50,13 +73,18 @@ class CellRun:
     replied: bool = False
     begin: tuple[DocEdit, ...] = ()  # the start of the run, not yet written
     finished: bool = False
+    expressions: dict[str, str] | None = None  # user_expressions sent with the code
+    expression_values: Any = None  # the execute_reply's user_expressions
 
 
 class Runner:
     """Runs a session's requests one at a time; `current` is the one running, if any."""
 
-    def __init__(self, life: KernelLife, view: QueueView) -> None:
+    def __init__(
+        self, life: KernelLife, view: QueueView, tracker: RunTracker | None = None
+    ) -> None:
         self.life = life
+        self.tracker = tracker
         self.view = view
         self.queue = view.queue
         self.live = view.live
@@ -106,9 +134,11 @@ class Runner:
         pending = Pending(self.settings.output_limit_bytes + 1)
         status, reason = Status.ERROR, ""
         try:
-            msg_id = await kernel.execute(request.code)
+            msg_id = await self._send(kernel, run)
             self._begin(run)  # after sending: the kernel works while the hub writes and stores
             status = await self._collect(kernel, run, msg_id, pending)
+            if status is Status.ERROR and run.replied and run.expressions:
+                await self._expressions_after_error(kernel, run)
         except KernelDied as died:
             run.died = died
         except asyncio.CancelledError:
@@ -119,6 +149,37 @@ class Runner:
             log.exception("room %s: running %s failed", self.live.id, request.request_id)
             run.failed, reason = True, f"the hub could not run the cell: {exc}"
         self._finish(run, status, reason, pending)
+
+    async def _send(self, kernel: Kernel, run: CellRun) -> str:
+        if self.tracker is not None:
+            try:
+                run.expressions = self.tracker.expressions(run.request, kernel)
+            except Exception:  # tracking never stops a run
+                log.exception("room %s: tracking could not prepare a run", self.live.id)
+        if run.expressions:
+            return await kernel.execute(run.request.code, user_expressions=run.expressions)
+        return await kernel.execute(run.request.code)
+
+    async def _expressions_after_error(self, kernel: Kernel, run: CellRun) -> None:
+        """ipykernel evaluates user_expressions only after code that succeeded: after an error
+        (an interrupted training loop, say) ask once more with an empty, silent request, still
+        holding the kernel (nothing is shown, the execution count does not move)."""
+        if run.expression_values:
+            return
+        content = {
+            "code": "",
+            "silent": True,
+            "store_history": False,
+            "user_expressions": run.expressions,
+            "allow_stdin": False,
+            "stop_on_error": False,
+        }
+        try:
+            reply = await kernel.request("execute_request", content, RETRY_EXPRESSIONS_S)
+        except Exception as exc:
+            log.info("room %s: no user_expressions after an error: %r", self.live.id, exc)
+            return
+        run.expression_values = reply.get("user_expressions")
 
     # the kernel's messages
 
@@ -149,6 +210,7 @@ class Runner:
             run.replied = True
             run.failed = run.failed or content.get("status") != "ok"
             run.execution_count = content.get("execution_count", run.execution_count)
+            run.expression_values = content.get("user_expressions")
         elif message.channel == "stdin" and kind == "input_request":
             self._flush(run, pending)
             self._ask_input(run, content)
@@ -287,6 +349,21 @@ class Runner:
         self.life.touch()
         event = queued_event(request) | last_run
         event.update(outputs=run.out.summary, reason=reason, host=self.life.host)
+        event.update(self._tracked(run, status))
         self.live.record_event("run", event)
         if rest:
             self.view.event_cancelled(rest, "cancelled", rest[0].reason)
+
+    def _tracked(self, run: CellRun, status: Status) -> dict[str, Any]:
+        if self.tracker is None:
+            return {}
+        batch = run.request.batch_id
+        batch_open = batch is not None and any(r.batch_id == batch for r in self.queue.planned())
+        values = None if run.died is not None else run.expression_values
+        try:
+            return self.tracker.finished(
+                run.request, str(status), values, started=run.started, batch_open=batch_open
+            )
+        except Exception:  # tracking never stops a run
+            log.exception("room %s: tracking could not record a run", self.live.id)
+            return {}

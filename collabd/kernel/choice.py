@@ -81,7 +81,7 @@ class UnavailableKernel:
     async def start(self) -> None:
         raise KernelStartError(self.reason)
 
-    async def execute(self, code: str) -> str:
+    async def execute(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
         raise RuntimeError(self.reason)
 
     async def receive(self, timeout: float) -> KernelMessage | None:

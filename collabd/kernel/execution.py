@@ -9,6 +9,7 @@ and jupyter_client beside the hub).
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,8 @@ from collabd.kernel.hosts import KernelHost, parse_hosts
 from collabd.kernel.local import JupyterKernel
 from collabd.kernel.session import ExecutionError, SessionKernel
 from collabd.sync.liveroom import LiveRoom
+from collabd.tracking.mlflow import MlflowSink
+from collabd.tracking.tracker import Tracker
 
 if TYPE_CHECKING:
     from collabd.hub import Hub
@@ -39,6 +42,8 @@ class Execution(Extension):
         self._factory = factory or self._local_kernel
         self.hosts = hosts if hosts is not None else parse_hosts(hub.settings.kernel_hosts)
         self._sessions: dict[str, SessionKernel] = {}
+        uri = hub.settings.mlflow_tracking_uri
+        self.mlflow = MlflowSink(uri) if uri and hub.settings.track_runs else None
 
     def _local_kernel(self, name: str, cwd: Path) -> Kernel:
         return JupyterKernel(name, cwd, secrets=(self._hub.admin_token,))
@@ -59,7 +64,16 @@ class Execution(Extension):
             key=self._hub.admin_token,
             grace_s=self._hub.settings.kernel_host_grace_s,
         )
-        session = SessionKernel(live, cwd=cwd, factory=factory)
+        holder: list[SessionKernel] = []
+        tracker = Tracker(
+            live,
+            path=load.record.path,
+            host=lambda: holder[0].host if holder else "",
+            enabled=self._hub.settings.track_runs,
+            submit=self.mlflow.submit if self.mlflow is not None else None,
+        )
+        session = SessionKernel(live, cwd=cwd, factory=factory, tracker=tracker)
+        holder.append(session)
         self._sessions[live.id] = session
         session.start(with_kernel=self._hub.settings.kernel_start_with_session)
 
@@ -79,3 +93,5 @@ class Execution(Extension):
         for session_id in list(self._sessions):
             session = self._sessions.pop(session_id)
             await session.close("the hub stopped; its kernel was shut down")
+        if self.mlflow is not None:
+            await asyncio.to_thread(self.mlflow.close)

@@ -239,12 +239,12 @@ class GatewayKernel:
 
     # the Kernel protocol
 
-    async def execute(self, code: str) -> str:
+    async def execute(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
         content = {
             "code": code,
             "silent": False,
             "store_history": True,
-            "user_expressions": {},
+            "user_expressions": user_expressions or {},
             "allow_stdin": True,
             "stop_on_error": False,
         }

@@ -95,8 +95,10 @@ class JupyterKernel:
             for channel in ("iopub", "shell", "stdin")
         ]
 
-    async def execute(self, code: str) -> str:
-        msg_id: str = self._client().execute(code, allow_stdin=True, stop_on_error=False)
+    async def execute(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
+        msg_id: str = self._client().execute(
+            code, user_expressions=user_expressions or {}, allow_stdin=True, stop_on_error=False
+        )
         return msg_id
 
     async def request(

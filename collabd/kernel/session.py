@@ -23,7 +23,7 @@ from typing import Any
 
 from collabd.kernel import docstate
 from collabd.kernel.base import Kernel, KernelFactory
-from collabd.kernel.cellrun import Runner
+from collabd.kernel.cellrun import Runner, RunTracker
 from collabd.kernel.choice import KernelChoice, set_choice
 from collabd.kernel.life import KernelDied, KernelLife
 from collabd.kernel.outputs import Displays
@@ -57,13 +57,20 @@ def who(by: dict[str, Any]) -> str:
 
 
 class SessionKernel:
-    def __init__(self, live: LiveRoom, *, cwd: Path, factory: KernelFactory) -> None:
+    def __init__(
+        self,
+        live: LiveRoom,
+        *,
+        cwd: Path,
+        factory: KernelFactory,
+        tracker: RunTracker | None = None,
+    ) -> None:
         self.live = live
         self.settings = live.settings
         self.queue = RunQueue(self.settings.queue_order)
         self._view = QueueView(live, self.queue)
         self._life = KernelLife(live, self._view, cwd=cwd, factory=factory)
-        self._runner = Runner(self._life, self._view)
+        self._runner = Runner(self._life, self._view, tracker)
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
 

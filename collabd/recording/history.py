@@ -3,7 +3,9 @@
 Pure: parse, search, export as JSON or CSV. A run event is written once, when the run ends:
 {request_id, batch_id, cell_id, by: {name, client_id}, code, queued_at, started, ended,
 status: ok|error|cancelled, execution_count, outputs (a short text summary), host (the kernel
-host it ran on; absent for runs cancelled before they started, and in older recordings)}.
+host it ran on; absent for runs cancelled before they started, and in older recordings),
+params and metrics (tracked runs only, see `collabd.tracking`: the parameters in effect
+{name: value} and the metrics the run set {name: float})}.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from collabd.store import LogEntry
@@ -21,7 +23,7 @@ STATUSES = ("ok", "error", "cancelled")
 CSV_COLUMNS = (
     "seq", "request_id", "batch_id", "cell_id", "by_name", "by_client", "status",
     "execution_count", "queued_at", "started", "ended", "duration", "code", "outputs", "reason",
-    "host",
+    "host", "params", "metrics",
 )  # fmt: skip
 
 
@@ -42,6 +44,12 @@ class RunRecord:
     outputs: str
     reason: str = ""  # why it was cancelled or failed, when the kernel said
     host: str = ""  # the kernel host it ran on ("" if it never ran, or recorded before hosts)
+    params: dict[str, Any] = field(default_factory=dict)  # tracked runs: parameters in effect
+    metrics: dict[str, float] = field(default_factory=dict)  # tracked runs: metrics it set
+
+    @property
+    def tracked(self) -> bool:
+        return bool(self.params or self.metrics)
 
     @property
     def duration(self) -> float | None:
@@ -85,7 +93,19 @@ def run_from_event(seq: int, data: dict[str, Any]) -> RunRecord:
         outputs=outputs if isinstance(outputs, str) else json.dumps(outputs),
         reason=str(data.get("reason") or ""),
         host=str(data.get("host") or ""),
+        params=_params(data.get("params")),
+        metrics=_metrics(data.get("metrics")),
     )
+
+
+def _params(value: Any) -> dict[str, Any]:
+    return {str(k): v for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _metrics(value: Any) -> dict[str, float]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): float(v) for k, v in value.items() if _num(v) is not None}
 
 
 def runs_from_events(entries: Iterable[LogEntry]) -> list[RunRecord]:
@@ -168,5 +188,7 @@ def to_csv(runs: Iterable[RunRecord]) -> str:
     for run in runs:
         row = asdict(run)
         row["duration"] = run.duration
+        for key in ("params", "metrics"):
+            row[key] = json.dumps(row[key], sort_keys=True) if row[key] else ""
         writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
     return out.getvalue()

@@ -36,7 +36,7 @@ class FakeKernel:
     async def start(self) -> None:
         self.started += 1
 
-    async def execute(self, code: str) -> str:
+    async def execute(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
         self._count += 1
         msg_id = f"m{self._count}"
         for message in self.script(self, code):

@@ -1,0 +1,180 @@
+"""Reading metrics and parameter values in the kernel, through the Jupyter protocol (pure).
+
+The hub sends one entry in the run's own `execute_request` `user_expressions`: the kernel
+evaluates it after the code, in the user's namespace, and returns its value in the
+`execute_reply` — nothing is printed, no output appears, nothing is added to the namespace and
+the execution count does not move. (ipykernel evaluates user expressions only after code that
+succeeded; after an error the hub may send the same entry once with an empty, silent
+`execute_request`, still holding the kernel.)
+
+The expression runs a small function defined in a module of its own (`exec` of its source
+into a fresh module, kept in `sys.modules` under a name with the source's hash so a kernel
+compiles it once; its imports and names never reach the user's namespace); the function catches
+everything and then answers `"{}"`. It returns JSON text:
+`{"metrics": {name: float}, "params": {name: value}}` — the metrics being the user's globals
+whose names match the session's patterns and whose values are numeric scalars (int, float,
+numpy scalars, 0-d numpy/torch/jax arrays; never bool; finite only), and the params the current
+values of the declared parameters as plain JSON.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from collabd.tracking import patterns
+
+KEY = "collabd_tracking"
+MAX_METRICS = 200
+
+# Runs in the kernel, in a namespace of its own. Keep it quick: it runs after every cell.
+SOURCE = r"""
+def capture(g, exact, suffixes, prefixes, pattern, names):
+    try:
+        import json, math, numbers, re
+        arrays = ("numpy", "torch", "jax", "jaxlib", "cupy", "tensorflow")
+
+        def number(v):
+            if isinstance(v, bool):
+                return None
+            if isinstance(v, numbers.Real):
+                f = float(v)
+            elif (type(v).__module__.split(".")[0] in arrays
+                    and getattr(v, "ndim", None) == 0 and hasattr(v, "item")):
+                x = v.item()
+                if isinstance(x, bool) or not isinstance(x, (int, float)):
+                    return None
+                f = float(x)
+            else:
+                return None
+            return f if math.isfinite(f) else None
+
+        def plain(v, depth=0):
+            if v is None or isinstance(v, bool):
+                return v
+            if isinstance(v, str):
+                return v if len(v) <= 500 else v[:500] + "\u2026"
+            if isinstance(v, numbers.Integral):
+                return int(v)
+            f = number(v)
+            if f is not None:
+                return f
+            if isinstance(v, numbers.Real):
+                return repr(float(v))
+            if depth < 3 and isinstance(v, (list, tuple)) and len(v) <= 50:
+                return [plain(x, depth + 1) for x in v]
+            if (depth < 3 and isinstance(v, dict) and len(v) <= 50
+                    and all(isinstance(k, str) for k in v)):
+                return {k: plain(x, depth + 1) for k, x in v.items()}
+            return "<" + type(v).__name__ + ">"
+
+        metrics = {}
+        if exact or suffixes or prefixes or pattern:
+            exact = frozenset(exact)
+            match = re.compile(pattern, re.I).fullmatch if pattern else None
+            for k, v in list(g.items()):
+                if not isinstance(k, str) or k[:1] == "_":
+                    continue
+                low = k.lower()
+                if (low in exact or (suffixes and low.endswith(suffixes))
+                        or (prefixes and low.startswith(prefixes)) or (match and match(k))):
+                    f = number(v)
+                    if f is not None:
+                        metrics[k] = f
+                        if len(metrics) >= MAX_METRICS:
+                            break
+        params = {}
+        for k in names:
+            if k in g:
+                try:
+                    params[k] = plain(g[k])
+                except Exception:
+                    params[k] = "<" + type(g[k]).__name__ + ">"
+        return json.dumps({"metrics": metrics, "params": params})
+    except Exception:
+        return "{}"
+""".replace("MAX_METRICS", str(MAX_METRICS))
+
+
+MODULE = "_collabd_capture_" + hashlib.sha256(SOURCE.encode()).hexdigest()[:12]
+# the module holding `capture`, made the first time (exec of SOURCE into a new module)
+_MODULE_EXPR = (
+    f"(__import__('sys').modules.get({MODULE!r}) or (lambda m: (exec({SOURCE!r}, m.__dict__), "
+    f"__import__('sys').modules.__setitem__({MODULE!r}, m), m)[2])"
+    f"(__import__('types').ModuleType({MODULE!r})))"
+)
+
+
+def expression(metric_patterns: Sequence[str], param_names: Sequence[str]) -> str:
+    """The user expression that captures the metrics whose names match `metric_patterns` (see
+    `collabd.tracking.patterns`) and the values of `param_names`."""
+    names = [n for n in param_names if n.isidentifier()]
+    exact, suffixes, prefixes, rest = patterns.split(metric_patterns)
+    return (
+        f"{_MODULE_EXPR}.capture(globals(), {sorted(exact)!r}, {suffixes!r}, {prefixes!r}, "
+        f"{rest!r}, {names!r})"
+    )
+
+
+def user_expressions(metric_patterns: Sequence[str], param_names: Sequence[str]) -> dict[str, str]:
+    return {KEY: expression(metric_patterns, param_names)}
+
+
+@dataclass(frozen=True, slots=True)
+class Captured:
+    metrics: dict[str, float] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_reply(user_expressions: Any) -> Captured | None:
+    """What the kernel answered for the entry (an `execute_reply`'s `user_expressions`); None
+    when it did not (the code failed, the kernel is not Python, the expression failed)."""
+    if not isinstance(user_expressions, dict):
+        return None
+    entry = user_expressions.get(KEY)
+    if not isinstance(entry, dict) or entry.get("status") != "ok":
+        return None
+    data = entry.get("data")
+    text = data.get("text/plain") if isinstance(data, dict) else None
+    if not isinstance(text, str):
+        return None
+    try:
+        raw = ast.literal_eval(text)  # the repr of the str the expression returned
+        value = json.loads(raw) if isinstance(raw, str) else None
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    if not isinstance(value, dict):
+        return None
+    metrics_in, params_in = value.get("metrics"), value.get("params")
+    metrics = {
+        k: float(v)
+        for k, v in (metrics_in.items() if isinstance(metrics_in, dict) else ())
+        if isinstance(k, str)
+        and k.isidentifier()
+        and isinstance(v, (int, float))
+        and not isinstance(v, bool)
+        and math.isfinite(v)
+    }
+    params = {
+        k: v
+        for k, v in (params_in.items() if isinstance(params_in, dict) else ())
+        if isinstance(k, str) and k.isidentifier()
+    }
+    return Captured(dict(list(metrics.items())[:MAX_METRICS]), params)
+
+
+def silent_request(user_expressions: dict[str, str]) -> dict[str, Any]:
+    """An empty, silent `execute_request` that evaluates `user_expressions` (after an error)."""
+    return {
+        "code": "",
+        "silent": True,
+        "store_history": False,
+        "user_expressions": user_expressions,
+        "allow_stdin": False,
+        "stop_on_error": False,
+    }
