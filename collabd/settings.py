@@ -65,6 +65,10 @@ class Settings:
     kernel_hosts: str = ""  # JSON list of Kernel Gateways, or @file.json (collabd.kernel.hosts)
     kernel_host_grace_s: float = 10.0  # an unreachable gateway's kernel is dead after this long
 
+    # chat (collabd.chat): messages one person may post through the hub, and their length
+    chat_rate: str = "10/10"  # at most N messages in any SECONDS
+    chat_max_chars: int = 4000
+
     # recording
     record: bool = True
     record_presence_interval_s: float = 0.2

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from collabd.api import (
+    chat,
     forward,
     health,
     kernel,
@@ -83,6 +84,7 @@ def live_routes() -> list[BaseRoute]:
         *versioning.read_routes,
         *versioning.write_routes,
         *kernel.routes,
+        *chat.routes,
         *kernelhosts.routes,
         *ws.routes,
         *health.routes,
@@ -98,6 +100,7 @@ def replay_routes() -> list[BaseRoute]:
         *replay.routes,
         *recording.read_routes,
         *versioning.read_routes,
+        *chat.read_routes,
         *health.routes,
         *web.replay_pages,
         *web.assets,
