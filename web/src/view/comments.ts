@@ -8,6 +8,9 @@ import { type ChatMessage, commentCounts, type Draft, type Thread, threads } fro
 import { composer, messageRow, type MessageRowOptions } from './chatPanel'
 import { frameScheduler, h } from './dom'
 
+/** A speech bubble (no emoji font needed). */
+const BUBBLE = '<svg viewBox="0 0 16 16" width="12" height="12" aria-hidden="true"><path fill="currentColor" d="M2 2h12a1 1 0 0 1 1 1v8a1 1 0 0 1-1 1H7l-3.5 3v-3H2a1 1 0 0 1-1-1V3a1 1 0 0 1 1-1z"/></svg>'
+
 export interface CommentsOptions {
   /** The cells' list (their direct parent): new cell elements (a cell moved by someone comes back as a new one) get their badge. */
   cellsRoot: HTMLElement
@@ -43,7 +46,7 @@ export function comments(options: CommentsOptions): Comments {
   })
 
   const list = h('ul', { class: 'comments-list' })
-  const empty = h('p', { class: 'panel-empty' }, 'No comments. Use the 💬 on a cell to start one.')
+  const empty = h('p', { class: 'panel-empty' }, 'No comments yet: the bubble at the bottom right of a cell starts one.')
   const showResolved = h('input', { type: 'checkbox', class: 'comments-show-resolved' })
   const panel = h('section', { class: 'panel comments-panel', 'aria-label': 'Comments' },
     h('h2', {}, 'Comments', h('label', { class: 'comments-filter' }, showResolved, 'resolved')),
@@ -144,8 +147,11 @@ export function comments(options: CommentsOptions): Comments {
         cell.append(badge)
       }
       const c = counts.get(id)
-      const text = !c ? '💬 +' : c.open ? `💬 ${c.open}` : `✓ ${c.resolved}`
-      if (badge.textContent !== text) badge.textContent = text
+      const text = !c ? '+' : c.open ? String(c.open) : `✓ ${c.resolved}`
+      if (badge.textContent !== text) {
+        badge.innerHTML = BUBBLE
+        badge.append(h('span', { class: 'cell-comment-count' }, text))
+      }
       badge.classList.toggle('empty', !c)
       badge.classList.toggle('has-open', !!c && c.open > 0)
       badge.title = !c ? 'Comment on this cell' : `${c.threads} thread${c.threads === 1 ? '' : 's'} (${c.resolved} resolved) — open`
