@@ -69,6 +69,10 @@ class Settings:
     track_runs: bool = True  # off: no user_expressions are sent, nothing is tracked
     mlflow_tracking_uri: str = ""  # also log every tracked run to MLflow (needs mlflow-skinny)
 
+    # chat (collabd.chat): messages one person may post through the hub, and their length
+    chat_rate: str = "10/10"  # at most N messages in any SECONDS
+    chat_max_chars: int = 4000
+
     # recording
     record: bool = True
     record_presence_interval_s: float = 0.2

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from collabd.api import (
+    chat,
     forward,
     health,
     kernel,
@@ -86,6 +87,7 @@ def live_routes() -> list[BaseRoute]:
         *tracking.read_routes,
         *tracking.write_routes,
         *kernel.routes,
+        *chat.routes,
         *kernelhosts.routes,
         *ws.routes,
         *health.routes,
@@ -102,6 +104,7 @@ def replay_routes() -> list[BaseRoute]:
         *recording.read_routes,
         *versioning.read_routes,
         *tracking.read_routes,
+        *chat.read_routes,
         *health.routes,
         *web.replay_pages,
         *web.assets,

@@ -30,6 +30,8 @@ import { runsPanel } from './runsPanel'
 import { RecordingApi, type WindowEntry } from './source'
 import { LiveTail } from './tail'
 import { timeline } from './timeline'
+import { chatTrack } from './chatTrack'
+import { ChatApi } from '../model/chat'
 
 export { presentPeople } from './presence'
 
@@ -124,9 +126,20 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
       void saveBlob(rec.runsFile(format), `${stem}-runs.${format}`, toasts.notify)
     },
   })
+  const talk = chatTrack({ seek: (t) => void seek(t), session: () => doc.session, select: (id) => view?.select(id, true) })
+  const chatApi = new ChatApi(location.origin, route.sessionId, token)
+  let said: unknown[] = []
+  let chatAsked = 0
+  const redrawChat = (): void => {
+    if (Date.now() - chatAsked < 3000) return // a live recording grows often: ask at most every 3 s
+    chatAsked = Date.now()
+    void chatApi.at(summary.end).then((found) => { said = found.messages; talk.draw(summary, said) }).catch(() => undefined)
+  }
   const redraw = (): void => {
     bar.setRange(summary)
     lanes.draw(summary)
+    talk.draw(summary, said)
+    redrawChat()
   }
   redraw()
   runs.update(summary)
@@ -162,8 +175,8 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
       })
     },
   })
-  root.replaceChildren(header, h('div', { class: 'replay-head' }, bar.el, lanes.el),
-    h('div', { class: 'layout read-only' }, column, h('aside', { class: 'sidebar' }, people.el, runs.el)), toasts.el)
+  root.replaceChildren(header, h('div', { class: 'replay-head' }, bar.el, lanes.el, talk.row),
+    h('div', { class: 'layout read-only' }, column, h('aside', { class: 'sidebar' }, people.el, talk.panel, runs.el)), toasts.el)
   document.body.classList.add('read-only', 'replay')
 
   // --- playback ---
@@ -177,6 +190,7 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
     document.body.dataset.replayPlaying = String(clock.playing)
     view?.reconcile() // new cells get their views now, so presence lands on them
     refreshPeople()
+    talk.show(t)
   }
   let seeking = false
   const seek = async (t: number): Promise<void> => {

@@ -22,6 +22,7 @@ import { topbar } from './header'
 import { NotebookView } from './notebook'
 import { kernelPanel, participantsPanel, queuePanel } from './panels'
 import { toaster } from './toasts'
+import { mountChat } from './chatMount'
 import './styles.css'
 
 function kernelspecName(metadata: unknown): string {
@@ -215,6 +216,13 @@ export async function mountNotebook(
   session.ystate.observe(refreshState)
   refreshState()
 
+  const linkName = (info as { link?: { name?: unknown } }).link?.name
+  const chat = mountChat({
+    session, readOnly, sessionId: route.sessionId, token, notify: toasts.notify,
+    me: () => ({ name: typeof linkName === 'string' ? linkName : name, client_id: session.clientId }),
+    cellsRoot: view.el.querySelector<HTMLElement>('.cells') ?? view.el,
+    cellElement: (id) => view.cellElement(id), cellNumber: (id) => view.cellNumber(id), select: (id, scroll) => view.select(id, scroll),
+  })
   const loading = h('div', { class: 'loading' }, 'Loading notebook…')
   root.replaceChildren(
     header,
@@ -224,7 +232,7 @@ export async function mountNotebook(
       h('div', { class: 'notebook-column' }, loading, view.el),
       h('aside', { class: 'sidebar', 'aria-label': 'Panels' },
         h('button', { type: 'button', class: 'drawer-close', onclick: toggleDrawer, 'aria-label': 'Close the panels' }, '✕'),
-        find.el, participantsBox.el, kernel.el, queue.el, toc.el),
+        find.el, participantsBox.el, ...chat.panels, kernel.el, queue.el, toc.el),
     ),
     toasts.el,
   )

@@ -1,0 +1,179 @@
+"""Chat and cell comments over HTTP.
+
+Editors' pages write the document's `chat` array themselves; a view link cannot write the
+document, so its holder posts here and the hub writes the message as the hub (`live.change`).
+Hiding and resolving are an editor's, here too. The messages as they were at a moment come from
+the recording (`read_routes`, also on `collabd replay`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from collabd import chat
+from collabd.api.access import hub_of, session_caller, token_of
+from collabd.api.body import json_body
+from collabd.api.errors import ApiError
+from collabd.api.recording import _time, source_of
+from collabd.auth import Caller
+from collabd.hub import NotANotebook
+from collabd.recording import reader
+from collabd.sync.liveroom import LiveRoom
+
+ORIGIN = "chat"
+
+
+def _limits(request: Request) -> tuple[chat.RateLimit, chat.RateLimit]:
+    """Per person, and per anonymous link as a whole (five times one person's rate): made once
+    per hub app from the settings."""
+    state = request.app.state
+    found: tuple[chat.RateLimit, chat.RateLimit] | None = getattr(state, "chat_limits", None)
+    if found is None:
+        count, window = chat.parse_rate(hub_of(request).settings.chat_rate)
+        found = state.chat_limits = (
+            chat.RateLimit(count, window),
+            chat.RateLimit(5 * count, window),
+        )
+    return found
+
+
+def _rate_keys(request: Request, caller: Caller, body: dict[str, Any]) -> list[str]:
+    """A named link is one person. An anonymous link is shared by everyone who has it: per its
+    holder's connection (the client id it says), and for the link as a whole."""
+    if caller.link is not None:
+        return [f"link:{caller.link.id}"]
+    token = hashlib.sha256((token_of(request) or "").encode()).hexdigest()[:24]
+    client_id = body.get("client_id")
+    return [f"token:{token}:{client_id if type(client_id) is int else '-'}", f"token:{token}"]
+
+
+def _check_rate(request: Request, caller: Caller, body: dict[str, Any]) -> None:
+    person, link = _limits(request)
+    keys = _rate_keys(request, caller, body)
+    checks = [(person, keys[0])] + ([(link, keys[1])] if len(keys) > 1 else [])
+    wait = max(limit.wait(key) for limit, key in checks)
+    if wait:
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"at most {person.count} messages in {person.window:g} s; try again in {wait:.1f} s",
+        )
+    for limit, key in checks:
+        limit.take(key)
+
+
+async def _live(request: Request, *, edit: bool) -> tuple[LiveRoom, Caller]:
+    record, caller = await session_caller(request, edit=edit)
+    try:
+        live = await hub_of(request).room(record)
+    except NotANotebook as exc:
+        raise ApiError(409, "invalid_notebook", str(exc)) from None
+    return live, caller
+
+
+def _api_error(exc: chat.ChatError) -> ApiError:
+    return ApiError(exc.status, exc.code, exc.detail)
+
+
+def _write(live: LiveRoom, edit: Any) -> None:
+    try:
+        live.change(ORIGIN, edit)
+    except chat.ChatError as exc:
+        raise _api_error(exc) from None
+
+
+async def post(request: Request) -> Response:
+    """`{"text", "cell_id"?, "reply_to"?, "name"?, "client_id"?}` (edit or view token) →
+    `201 {"message"}`, written into the document by the hub."""
+    live, caller = await _live(request, edit=False)
+    body = await json_body(request)
+    settings = hub_of(request).settings
+    try:
+        message = chat.compose(
+            live.doc,
+            body,
+            verified_name=caller.verified_name,
+            link_id=caller.link.id if caller.link is not None else None,
+            max_chars=settings.chat_max_chars,
+        )
+    except chat.ChatError as exc:
+        raise _api_error(exc) from None
+    _check_rate(request, caller, body)
+    _write(live, lambda doc: chat.append(doc, message))
+    await live.flush()
+    return JSONResponse({"message": message}, status_code=201)
+
+
+async def hide(request: Request) -> Response:
+    """Hide a message (edit token): everyone sees "hidden by an editor" in its place."""
+    live, caller = await _live(request, edit=True)
+    body = await json_body(request)
+    name = caller.verified_name or _claimed(body)
+    message_id = request.path_params["message_id"]
+    result: dict[str, Any] = {}
+
+    def edit(doc: Any) -> None:
+        result["message"] = chat.update(doc, message_id, lambda m: chat.hidden(m, name))
+
+    _write(live, edit)
+    await live.flush()
+    return JSONResponse(result)
+
+
+async def resolve(request: Request) -> Response:
+    """`{"resolved": bool}` (edit token): a thread resolved or reopened."""
+    live, _ = await _live(request, edit=True)
+    body = await json_body(request)
+    value = body.get("resolved", True)
+    if not isinstance(value, bool):
+        raise ApiError(422, "bad_request", '"resolved" must be true or false')
+    message_id = request.path_params["message_id"]
+    result: dict[str, Any] = {}
+
+    def edit(doc: Any) -> None:
+        result["message"] = chat.update(doc, message_id, lambda m: chat.resolved(m, value))
+
+    _write(live, edit)
+    await live.flush()
+    return JSONResponse(result)
+
+
+def _claimed(body: dict[str, Any]) -> str:
+    by = body.get("by")
+    raw = by.get("name") if isinstance(by, dict) else body.get("name")
+    try:
+        return chat.clean_name(raw)
+    except chat.ChatError as exc:
+        raise _api_error(exc) from None
+
+
+async def at_moment(request: Request) -> Response:
+    """`GET …/recording/chat?t=` (edit or view token): the messages as they were at `t`
+    (default: the end), from the recording."""
+    source = await source_of(request)
+    t = _time(request, "t", time.time())
+
+    def read() -> list[chat.Message]:
+        try:
+            doc = reader.doc_at(source.store, source.record.id, t).doc()
+        except reader.BeforeStart:
+            return []
+        return chat.messages(doc)
+
+    found = await source.run_io(read)
+    return JSONResponse({"t": t, "messages": found}, headers={"Cache-Control": "no-store"})
+
+
+read_routes = [Route("/api/sessions/{session_id}/recording/chat", at_moment, methods=["GET"])]
+routes = [
+    Route("/api/sessions/{session_id}/chat", post, methods=["POST"]),
+    Route("/api/sessions/{session_id}/chat/{message_id}/hide", hide, methods=["POST"]),
+    Route("/api/sessions/{session_id}/chat/{message_id}/resolve", resolve, methods=["POST"]),
+    *read_routes,
+]
