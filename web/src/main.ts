@@ -1,9 +1,11 @@
 /** Entry point: the hub serves this page at /, /s/{id} and /s/{id}/replay; route on the path. */
 import { SessionApi } from './model/api'
-import { parseRoute } from './model/route'
+import { parseRoute, takeToken } from './model/route'
 
 const root = document.getElementById('app')!
-const route = parseRoute(location.pathname, location.hash)
+const route = takeToken(parseRoute(location.pathname, location.hash), sessionStorage, () =>
+  history.replaceState(history.state, '', location.pathname + location.search),
+)
 
 switch (route.kind) {
   case 'notebook': {

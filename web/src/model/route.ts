@@ -29,3 +29,27 @@ export function parseRoute(pathname: string, hash: string): Route {
 export function websocketBase(origin: string): string {
   return origin.replace(/^http/, 'ws') + '/ws'
 }
+
+/** Where a page keeps its session token once it has taken it out of the address bar. */
+export function tokenKey(sessionId: string): string {
+  return `collabd.token.${sessionId}`
+}
+
+/**
+ * The token from the link's fragment is kept in this tab's session storage and taken out of the
+ * address bar (so it is not shown, bookmarked or copied with the address); a reload in the same
+ * tab finds it there. Share links come from the share dialog.
+ */
+export function takeToken(
+  route: Route,
+  storage: Pick<Storage, 'getItem' | 'setItem'>,
+  clearHash: () => void,
+): Route {
+  if (route.kind !== 'notebook' && route.kind !== 'replay') return route
+  if (route.token) {
+    storage.setItem(tokenKey(route.sessionId), route.token)
+    clearHash()
+    return route
+  }
+  return { ...route, token: storage.getItem(tokenKey(route.sessionId)) }
+}
