@@ -15,7 +15,7 @@ import pytest
 from collabd.client import NotebookClient
 from tests.cluster.conftest import Cluster, health
 
-pytestmark = [pytest.mark.kernel, pytest.mark.slow]
+pytestmark = [pytest.mark.kernel, pytest.mark.slow, pytest.mark.timeout(300)]
 WAIT = 60.0
 
 

@@ -15,7 +15,7 @@ import pytest
 from collabd.client import NotebookClient
 from tests.cluster.conftest import Cluster
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # kills and restarts, on a busy machine
 WAIT = 60.0
 STEPS = 40
 
