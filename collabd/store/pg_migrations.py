@@ -61,6 +61,11 @@ MIGRATIONS: tuple[str, ...] = (
         expires_at DOUBLE PRECISION NOT NULL
     );
     """,
+    # 3: how a snapshot's state is stored (`collabd.store.codec`): 0 the raw update, as every
+    # snapshot written before this migration, 1 zstd.
+    """
+    ALTER TABLE snapshots ADD COLUMN IF NOT EXISTS codec SMALLINT NOT NULL DEFAULT 0;
+    """,
 )
 
 _VERSION_TABLE = """

@@ -63,6 +63,8 @@ class LiveRoom:
         run_io: RunIO,
         last_seq: int,
         since_snapshot: int = 0,
+        since_bytes: int = 0,
+        snapshot_bytes: int = 0,
         observer: RoomObserver | None = None,
         fence: int | None = None,
     ) -> None:
@@ -79,7 +81,12 @@ class LiveRoom:
         self._flush_lock = asyncio.Lock()  # batches are stored and sent one after another
         self._flusher: asyncio.Task[None] | None = None
         self._last_seq = last_seq
-        self._cadence = SnapshotCadence(settings.snapshot_every, since_snapshot)
+        self._cadence = SnapshotCadence(
+            settings.snapshot_every,
+            since_snapshot,
+            since_bytes=since_bytes,
+            snapshot_bytes=snapshot_bytes,
+        )
         self._presence_at: dict[str, float] = {}
         self._presence_pending: dict[str, NewEntry] = {}  # the latest throttled state per origin
         self._presence_timers: dict[str, asyncio.TimerHandle] = {}
@@ -211,8 +218,9 @@ class LiveRoom:
         since = self._outbox_since
         entries = events + self._entries_for(batch)
         snapshot_state = None
-        updates = sum(1 for a in batch if isinstance(a, Publish))
-        if self._cadence.due(updates):
+        published = [a.update for a in batch if isinstance(a, Publish)]
+        updates, nbytes = len(published), sum(map(len, published))
+        if self._cadence.due(updates, nbytes):
             snapshot_state = self.doc.get_update()  # exactly the state after this batch
         if entries:
             try:
@@ -231,7 +239,7 @@ class LiveRoom:
                     self.store_error = str(exc) or type(exc).__name__
                 raise
             self.store_error = None
-        self._cadence.logged(updates)
+        self._cadence.logged(updates, nbytes)
         self._send(batch)
         if updates:
             metrics.FANOUT_SECONDS.observe(time.perf_counter() - since)
@@ -242,14 +250,16 @@ class LiveRoom:
         """Snapshots only speed up loading and seeking: a failed one is logged, not fatal."""
         snapshot = Snapshot(self._last_seq, time.time(), state)
         try:
-            await self._run_io(self._store.add_snapshot, self.id, snapshot, fence=self.fence)
+            stored = await self._run_io(
+                self._store.add_snapshot, self.id, snapshot, fence=self.fence
+            )
         except Fenced:
             self.lose_ownership()
             return
         except Exception:
             log.exception("room %s: snapshot at seq %s failed", self.id, snapshot.seq)
             return
-        self._cadence.taken()
+        self._cadence.taken(stored if isinstance(stored, int) else len(state))
 
     def lose_ownership(self) -> None:
         """Another hub took the room over: what was not stored is not sent (its senders still
