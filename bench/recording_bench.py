@@ -154,7 +154,7 @@ def generate(
         if due:
             state = doc.get_update()
             stored = store.add_snapshot(room, Snapshot(seq, t, state))
-            if _takes_bytes(cadence.taken):
+            if by_bytes:
                 cadence.taken(stored if isinstance(stored, int) else len(state))
             else:
                 cadence.taken()
