@@ -75,6 +75,8 @@ class LiveRoom:
         self._store = store
         self._run_io = run_io
         self._peers: dict[PeerId, Peer] = {}
+        self._seats: dict[PeerId, Role] = {}  # each peer's role, for the per-role limits
+        self._counts: dict[Role, int] = dict.fromkeys(Role, 0)
         self._outbox: list[Action] = []
         self._events: list[NewEntry] = []
         self._wakeup = asyncio.Event()
@@ -108,6 +110,10 @@ class LiveRoom:
     def peer_count(self) -> int:
         return len(self._peers)
 
+    def seats_taken(self, role: Role) -> int:
+        """Peers connected with `role` (edit or view links: `Settings.seat_limit`)."""
+        return self._counts[role]
+
     def start(self) -> None:
         self._flusher = asyncio.create_task(self._flush_forever(), name=f"flush:{self.id}")
 
@@ -131,6 +137,8 @@ class LiveRoom:
             peer.close(CloseCode.MOVED, "the session moved to another hub: reconnecting")
             return
         self._peers[peer.id] = peer
+        self._seats[peer.id] = role
+        self._counts[role] += 1
         self.idle_since = None
         self.record_event("join", {"peer": peer.id, "role": str(role), **(user or {})})
         self.dispatch(self.room.join(peer.id, role))
@@ -140,6 +148,7 @@ class LiveRoom:
     def disconnect(self, peer_id: PeerId) -> None:
         if self._peers.pop(peer_id, None) is None:
             return
+        self._counts[self._seats.pop(peer_id)] -= 1
         self.record_event("leave", {"peer": peer_id})
         self.dispatch(self.room.leave(peer_id))
         if self.observer is not None:
