@@ -162,7 +162,10 @@ class Edge:
             if not batch or written is None:
                 continue
             try:
-                await self._bus.add_each([(stream, fields) for stream, fields, _ in batch])
+                if len(batch) == 1:  # a pipeline of one costs more than the command
+                    await self._bus.add(batch[0][0], batch[0][1])
+                else:
+                    await self._bus.add_each([(stream, fields) for stream, fields, _ in batch])
             except BaseException as exc:
                 written.set_result(exc)
                 if not isinstance(exc, Exception):  # cancelled: the hub is stopping
