@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sync-cells", type=int, default=1000)
     p.add_argument("--sync-tries", type=int, default=7)
     p.add_argument("--idle", type=int, default=500, help="idle connections for RSS")
+    p.add_argument("--viewers", type=int, default=1000, help="lecture phase: viewers watching")
+    p.add_argument("--lecture-editors", type=int, default=5, help="lecture phase: editors")
     p.add_argument("--fresh", type=int, default=20, help="clients opening a fresh room at once")
     p.add_argument("--fresh-tries", type=int, default=3, help="fresh rooms, one after another")
     p.add_argument("--server-cpu", type=int, default=0, help="core for the server (-1: none)")
@@ -91,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         help="command that stands for the `collabd` executable (split on spaces), e.g. to try "
         "another build: '.venv/bin/python /tmp/patched_collabd.py'",
     )
-    p.add_argument("--phases", default="edit,sync,idle,fresh", help="which measurements to run")
+    p.add_argument(
+        "--phases", default="edit,sync,idle,fresh", help="measurements to run (also: lecture)"
+    )
     p.add_argument("--json", type=Path, default=None, help="write raw results here")
     a = p.parse_args(argv)
     if not (LOADGEN / "node_modules").is_dir():
@@ -104,6 +108,8 @@ def main(argv: list[str] | None = None) -> int:
         sync_cells=a.sync_cells,
         sync_tries=a.sync_tries,
         idle=a.idle,
+        viewers=a.viewers,
+        lecture_editors=a.lecture_editors,
         fresh=a.fresh,
         server_cpu=None if a.server_cpu < 0 else a.server_cpu,
         load_cpu=None if a.load_cpu < 0 else a.load_cpu,

@@ -1,14 +1,16 @@
 """Recording benchmark: seek time in a long recording, storage per update, and what recording
 costs the live edit path.
 
-    .venv/bin/python bench/recording_bench.py                # 200,000 updates, ~3 min
+    .venv/bin/python bench/recording_bench.py --no-live --updates 100000 --compare HEAD~3
     .venv/bin/python bench/recording_bench.py --updates 20000 --live-s 4   # quick check
 
-1. Seek: a recording of N typing updates (random inserts and deletes in 20 cells, a new cell now
-   and then, 20 updates/s of recorded time) is written to a SQLite store as the hub writes it
-   (a snapshot after every `snapshot_every` updates). Times `recording.notebook_at` (rebuild the
-   document at t and read it as nbformat) at the start, middle and end, in process and over HTTP
-   through `collabd serve` on that store (GET /recording/notebook?t=).
+1. Seek: a recording of N one-keystroke updates (pattern "typing" and/or "random", in 20 cells,
+   a new cell now and then, 20 updates/s of recorded time) is written to a SQLite store as the
+   hub writes it (a snapshot wherever the hub's `SnapshotCadence` says). Times
+   `reader.notebook_at` (rebuild the document at t and read it as nbformat) at 5 moments of the
+   start, middle and end, cold and then 1 s later ("near", as a player scrubs), p50 and max;
+   optionally over HTTP through `collabd serve` on that store (GET /recording/notebook?t=).
+   With `--compare REF` the same runs on REF's collabd/ in a subprocess, alternating.
 2. Storage: bytes of log data and snapshots per update, and the SQLite file size per update.
 3. Overhead: two `collabd serve` processes, COLLABD_RECORD=1 and =0, run the same live workload
    one after the other, twice each (off, on, off, on): 4 Python editors typing 5 edits/s each and
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import json
 import os
 import random
@@ -37,10 +40,13 @@ from jupyter_ydoc import YNotebook
 from pycrdt import Decoder, Doc, Text
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# --compare REF runs the seek part again in a subprocess on that commit's collabd/ (from `git
+# archive`), named by COLLABD_BENCH_TREE
+sys.path.insert(0, os.environ.get("COLLABD_BENCH_TREE") or str(ROOT))
 
-from collabd import notebook, recording  # noqa: E402
+from collabd import notebook  # noqa: E402
 from collabd.client import NotebookClient  # noqa: E402
+from collabd.recording import reader as recording  # noqa: E402
 from collabd.store import NewEntry, SessionRecord, Snapshot, SQLiteStore  # noqa: E402
 from collabd.store.base import AWARENESS, UPDATE  # noqa: E402
 
@@ -57,6 +63,17 @@ def free_port() -> int:
 # 1. a long recording
 
 
+def _cadence(every: int) -> Any:
+    """The hub's snapshot cadence (`collabd.store.cadence`), whichever version of it is loaded."""
+    from collabd.store.cadence import SnapshotCadence
+
+    return SnapshotCadence(every)
+
+
+def _takes_bytes(method: Any) -> bool:
+    return len(inspect.signature(method).parameters) > 1
+
+
 def generate(
     store: SQLiteStore, room: str, n: int, every: int, pattern: str = "typing", seed: int = 1
 ) -> float:
@@ -66,6 +83,8 @@ def generate(
     cursor, with backspaces, and now and then moving the cursor or adding a cell.
     "random": every keystroke at a random place in a random cell (the worst case for the CRDT:
     nothing merges, so the document state grows with every update).
+    Snapshots are taken where the hub's `SnapshotCadence` says (each keystroke a batch of its own,
+    as at typing speed), with what `add_snapshot` says it stored.
     """
     rng = random.Random(seed)
     doc: Doc[Any] = Doc()
@@ -75,9 +94,15 @@ def generate(
     notebook.load_into(doc, notebook.empty_notebook())
     for _ in range(19):
         ynb.ycells.append(ynb.create_ycell({"cell_type": "code", "source": "", "metadata": {}}))
-    t, since = T0, 0
+    t = T0
     batch: list[NewEntry] = []
+    cadence = _cadence(every)
+    by_bytes = _takes_bytes(cadence.due)
     store.append(room, [NewEntry(t, UPDATE, "import", u) for u in pending])
+    if by_bytes:
+        cadence.logged(1, sum(len(u) for u in pending))
+    else:
+        cadence.logged(1)
     pending.clear()
     cursors = [[rng.randrange(20), 0] for _ in range(4)]
     who, i, made = 0, -1, 0
@@ -113,15 +138,26 @@ def generate(
             continue
         t += 0.05
         made += len(pending)
+        size = sum(len(u) for u in pending)
         batch.extend(NewEntry(t, UPDATE, f"peer:{who}", u) for u in pending)
         pending.clear()
         if i % 50 == 0:
             batch.append(NewEntry(t, AWARENESS, f"peer:{who}", _presence(who, i)))
-        since += 1
-        if since >= every or made >= n:
+        due = cadence.due(1, size) if by_bytes else cadence.due(1)
+        if by_bytes:
+            cadence.logged(1, size)
+        else:
+            cadence.logged(1)
+        if due or made >= n or len(batch) >= 2000:
             seq = store.append(room, batch)
-            store.add_snapshot(room, Snapshot(seq, t, doc.get_update()))
-            batch, since = [], 0
+            batch = []
+        if due:
+            state = doc.get_update()
+            stored = store.add_snapshot(room, Snapshot(seq, t, state))
+            if by_bytes:
+                cadence.taken(stored if isinstance(stored, int) else len(state))
+            else:
+                cadence.taken()
     return t
 
 
@@ -143,7 +179,23 @@ def _timed(fn: Any, repeat: int = 5) -> tuple[float, Any]:
     return statistics.median(times) * 1000, result
 
 
-def seek_bench(n: int, every: int, workdir: Path, pattern: str) -> dict[str, Any]:
+def _once(fn: Any) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def _forget_seeks() -> None:
+    """Drop the reader's cache of rebuilt documents, where it has one: a cold seek."""
+    cache = getattr(recording, "SEEKS", None)
+    if cache is not None:
+        cache.clear()
+
+
+def seek_bench(n: int, every: int, workdir: Path, pattern: str, http: bool) -> dict[str, Any]:
+    """Storage per update, and seeks: at each region (start, middle, end) 5 moments spread over
+    2 % of the recording, each sought cold (no rebuilt document kept) and then 1 s of recorded
+    time later (a player scrubbing: "near"), twice over; p50 and max of each."""
     db = workdir / "data" / "collabd.sqlite3"
     store = SQLiteStore(db)
     record = SessionRecord("benchroom", "long.ipynb", "e" * 43, "v" * 43, T0)
@@ -152,30 +204,47 @@ def seek_bench(n: int, every: int, workdir: Path, pattern: str) -> dict[str, Any
     end = generate(store, record.id, n, every, pattern)
     gen_s = time.perf_counter() - started
     updates = store.count(record.id)
+    final = store.latest_snapshot(record.id)
+    assert final is not None
+    log_bytes = sum(e.size for e in store.entry_index(record.id, kinds=(UPDATE,)))
     result: dict[str, Any] = {
         "updates": updates,
         "pattern": pattern,
-        "final_state_bytes": len(store.latest_snapshot(record.id).state),  # type: ignore[union-attr]
+        "final_state_bytes": len(final.state),
+        "snapshots": len(store.snapshot_index(record.id)),
         "generate_s": gen_s,
         "bytes_per_update_log_and_snapshots": store.storage_bytes(record.id) / updates,
-        "bytes_per_update_log_only": sum(
-            e.size for e in store.entry_index(record.id, kinds=(UPDATE,))
-        )
-        / updates,
+        "bytes_per_update_log_only": log_bytes / updates,
     }
     store.close()
     result["sqlite_file_bytes_per_update"] = _file_bytes(db) / updates
     store = SQLiteStore(db)
-    moments = {"start": T0 + 0.5, "middle": (T0 + end) / 2, "end": end}
-    for name, t in moments.items():
-        ms, _ = _timed(lambda t=t: recording.doc_at(store, record.id, t).doc())
-        state = recording.doc_at(store, record.id, t)
-        ms_nb, _ = _timed(lambda t=t: recording.notebook_at(store, record.id, t))
-        result[f"seek_{name}_doc_ms"] = ms
-        result[f"seek_{name}_notebook_ms"] = ms_nb
-        result[f"seek_{name}_replayed"] = state.replayed
+    # the in-run reference: the final document state applied to a fresh document
+    result["ref_apply_final_ms"], _ = _timed(lambda: Doc().apply_update(final.state), 3)
+    span = end - T0
+    regions = {"start": T0 + 0.5, "middle": T0 + span * 0.49, "end": end - span * 0.02}
+    moments: dict[str, float] = {}
+    for name, first in regions.items():
+        cold: list[float] = []
+        near: list[float] = []
+        replayed: list[int] = []
+        for _ in range(2):
+            for k in range(5):
+                t = min(first + span * 0.02 * k / 4, end)
+                _forget_seeks()
+                cold.append(_once(lambda t=t: recording.notebook_at(store, record.id, t)))
+                near.append(
+                    _once(lambda t=t: recording.notebook_at(store, record.id, min(t + 1, end)))
+                )
+                replayed.append(recording.doc_at(store, record.id, t).replayed)
+        moments[name] = first
+        for label, times in (("cold", cold), ("near", near)):
+            result[f"seek_{name}_{label}_p50_ms"] = statistics.median(times)
+            result[f"seek_{name}_{label}_max_ms"] = max(times)
+        result[f"seek_{name}_replayed_max"] = max(replayed)
     store.close()
-    result.update(_seek_http(workdir, record, moments))
+    if http:
+        result.update(_seek_http(workdir, record, moments))
     return result
 
 
@@ -331,52 +400,161 @@ async def overhead_bench(workdir: Path, seconds: float, editors: int) -> list[di
     return rows
 
 
+SEEK_ROWS = (
+    [
+        ("snapshots", "snapshots", "{:.0f}"),
+        ("final state (B)", "final_state_bytes", "{:,.0f}"),
+        ("log B/update", "bytes_per_update_log_only", "{:.1f}"),
+        ("log+snapshots B/update", "bytes_per_update_log_and_snapshots", "{:.1f}"),
+        ("SQLite file B/update", "sqlite_file_bytes_per_update", "{:.1f}"),
+        ("storage / log data", "storage_over_log", "{:.2f}"),
+        ("ref: apply final state (ms)", "ref_apply_final_ms", "{:.1f}"),
+    ]
+    + [
+        (f"seek {region} {label} {stat} (ms)", f"seek_{region}_{label}_{stat}_ms", "{:.1f}")
+        for region in ("start", "middle", "end")
+        for label in ("cold", "near")
+        for stat in ("p50", "max")
+    ]
+    + [
+        (f"seek {r} replayed (max)", f"seek_{r}_replayed_max", "{:.0f}")
+        for r in ("start", "middle", "end")
+    ]
+)
+
+
+def _seek_subprocess(tree: Path | None, args: argparse.Namespace, pattern: str) -> dict[str, Any]:
+    """The seek part in a fresh process, on `tree`'s collabd (None: this work tree's)."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        cmd = [
+            sys.executable, __file__, "--seek-json", out.name, "--patterns", pattern,
+            "--updates", str(args.updates),
+        ]  # fmt: skip
+        if args.snapshot_every:
+            cmd += ["--snapshot-every", str(args.snapshot_every)]
+        env = {**os.environ, "COLLABD_BENCH_TREE": str(tree) if tree else ""}
+        subprocess.run(cmd, env=env, check=True, timeout=600)
+        result: dict[str, Any] = json.loads(Path(out.name).read_text())
+        return result
+
+
+def _checkout(ref: str, dest: Path) -> Path:
+    """`ref`'s collabd/ package, unpacked with `git archive` (the repository is not touched)."""
+    dest.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref, "collabd"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest
+
+
+def _med(values: list[float]) -> str:
+    if not values:
+        return "-"
+    lo, hi, mid = min(values), max(values), statistics.median(values)
+    return f"{mid:.3g}" if len(values) == 1 or lo == hi else f"{mid:.3g} ({lo:.3g}-{hi:.3g})"
+
+
+def print_compare(pattern: str, runs: dict[str, list[dict[str, Any]]]) -> None:
+    names = list(runs)
+    first = runs[names[0]][0]
+    print(
+        f"\nseek and storage, pattern {pattern!r}, {first['updates']:,} updates;"
+        " median (range) over runs"
+    )
+    header = f"{'metric':<32}" + "".join(f" | {n:<22}" for n in names)
+    if len(names) == 2:
+        header += " | ratio"
+    print(header)
+    print("-" * len(header))
+    for label, key, _ in SEEK_ROWS:
+        cols = [[float(r[key]) for r in runs[n] if key in r] for n in names]
+        line = f"{label:<32}" + "".join(f" | {_med(c):<22}" for c in cols)
+        if len(names) == 2 and cols[0] and cols[1] and statistics.median(cols[0]):
+            line += f" | {statistics.median(cols[1]) / statistics.median(cols[0]):.2f}x"
+        print(line)
+    # in-run ratios: each seek over the same process's reference (the final state applied)
+    for name in names:
+        rel = [
+            max(r[f"seek_{g}_cold_max_ms"] for g in ("start", "middle", "end"))
+            / r["ref_apply_final_ms"]
+            for r in runs[name]
+        ]
+        print(f"  {name}: worst cold seek / ref apply = {_med(rel)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--updates", type=int, default=200_000)
-    parser.add_argument("--snapshot-every", type=int, default=500)
+    parser.add_argument(
+        "--snapshot-every", type=int, default=0, help="default: the code's own SNAPSHOT_EVERY"
+    )
     parser.add_argument("--live-s", type=float, default=8.0)
     parser.add_argument("--editors", type=int, default=4)
-    parser.add_argument("--pattern", choices=["typing", "random"], default="typing")
+    parser.add_argument("--patterns", default="typing,random", help="typing, random or both")
+    parser.add_argument("--compare", metavar="REF", help="also run the seek part on REF's code")
+    parser.add_argument("--rounds", type=int, default=1, help="seek runs per code version")
+    parser.add_argument("--http", action="store_true", help="seeks over HTTP too (no --compare)")
     parser.add_argument("--no-live", action="store_true", help="only the seek and storage part")
+    parser.add_argument("--seek-json", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
+    patterns = [p for p in args.patterns.split(",") if p]
+    from collabd.settings import Settings
+
+    every = args.snapshot_every or Settings().snapshot_every
+    if args.seek_json:  # one seek run, in a subprocess of --compare
+        with tempfile.TemporaryDirectory(prefix="collabd-recbench-") as tmp:
+            seek = seek_bench(args.updates, every, Path(tmp) / "seek", patterns[0], False)
+        seek["storage_over_log"] = (
+            seek["bytes_per_update_log_and_snapshots"] / seek["bytes_per_update_log_only"]
+        )
+        args.seek_json.write_text(json.dumps(seek))
+        return
+    report: dict[str, Any] = {"seek": {}}
     with tempfile.TemporaryDirectory(prefix="collabd-recbench-") as tmp:
         workdir = Path(tmp)
-        seek = seek_bench(args.updates, args.snapshot_every, workdir / "seek", args.pattern)
-        print(
-            f"\nrecording of {seek['updates']:,} updates, pattern {args.pattern!r} (generated in"
-            f" {seek['generate_s']:.0f} s; final document state {seek['final_state_bytes']:,} B)"
-        )
-        print(f"{'seek at':<8} {'doc ms':>8} {'notebook ms':>12} {'HTTP ms':>9} {'replayed':>9}")
-        for name in ("start", "middle", "end"):
+        tree = _checkout(args.compare, workdir / "ref") if args.compare else None
+        for pattern in patterns:
+            runs: dict[str, list[dict[str, Any]]] = {}
+            for _ in range(args.rounds):  # alternating, so both see the same machine
+                if tree is not None:
+                    runs.setdefault(f"{args.compare}", []).append(
+                        _seek_subprocess(tree, args, pattern)
+                    )
+                if args.http and tree is None:
+                    seek = seek_bench(
+                        args.updates, every, workdir / f"seek-{pattern}", pattern, True
+                    )
+                    seek["storage_over_log"] = (
+                        seek["bytes_per_update_log_and_snapshots"]
+                        / seek["bytes_per_update_log_only"]
+                    )
+                else:
+                    seek = _seek_subprocess(None, args, pattern)
+                runs.setdefault("this tree", []).append(seek)
+            report["seek"][pattern] = runs
+            print_compare(pattern, runs)
+            if args.http and tree is None:
+                for name in ("start", "middle", "end"):
+                    http_ms = runs["this tree"][-1][f"seek_{name}_http_ms"]
+                    print(f"  HTTP seek {name}: {http_ms:.1f} ms")
+        if not args.no_live:
+            rows = asyncio.run(overhead_bench(workdir, args.live_s, args.editors))
+            report["live"] = rows
+            print(f"\nlive path, {args.editors} editors + probe, {args.live_s:.0f} s per run")
             print(
-                f"{name:<8} {seek[f'seek_{name}_doc_ms']:8.1f} "
-                f"{seek[f'seek_{name}_notebook_ms']:12.1f} {seek[f'seek_{name}_http_ms']:9.1f} "
-                f"{seek[f'seek_{name}_replayed']:9d}"
+                f"{'record':<7} {'edits':>6} {'delivered':>9} {'p50 ms':>7} {'p99 ms':>7}"
+                f" {'presence rows':>13}"
             )
-        print(
-            f"storage per update: {seek['bytes_per_update_log_only']:.1f} B log, "
-            f"{seek['bytes_per_update_log_and_snapshots']:.1f} B log+snapshots, "
-            f"{seek['sqlite_file_bytes_per_update']:.1f} B SQLite file"
-        )
-        rows = (
-            [] if args.no_live else asyncio.run(overhead_bench(workdir, args.live_s, args.editors))
-        )
-        if args.no_live:
-            return
-        print(f"\nlive path, {args.editors} editors + probe, {args.live_s:.0f} s per run")
-        print(
-            f"{'record':<7} {'edits':>6} {'delivered':>9} {'p50 ms':>7} {'p99 ms':>7}"
-            f" {'presence rows':>13}"
-        )
-        for row in rows:
-            print(
-                f"{'on' if row['record'] else 'off':<7} {row['edits']:6d} {row['delivered']:9d} "
-                f"{row['p50_ms']:7.2f} {row['p99_ms']:7.2f} {row['presence_entries']:13d}"
-            )
-        if args.json:
-            args.json.write_text(json.dumps({"seek": seek, "live": rows}, indent=1))
+            for row in rows:
+                print(
+                    f"{'on' if row['record'] else 'off':<7} {row['edits']:6d} "
+                    f"{row['delivered']:9d} {row['p50_ms']:7.2f} {row['p99_ms']:7.2f} "
+                    f"{row['presence_entries']:13d}"
+                )
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=1))
 
 
 if __name__ == "__main__":

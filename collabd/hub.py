@@ -17,14 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pycrdt import Doc, merge_updates
-
 from collabd import auth, notebook, paths
 from collabd.cluster.node import Cluster
 from collabd.disk import ipynb
 from collabd.extension import Extension, Hooks, RoomLoad
 from collabd.settings import Settings
 from collabd.store import SessionRecord, Store
+from collabd.store.replay import rebuild
 from collabd.sync.liveroom import LiveRoom
 from collabd.sync.wire import Close
 
@@ -262,10 +261,11 @@ class Hub:
         snapshot = await self.run_io(self.store.latest_snapshot, record.id)
         after = snapshot.seq if snapshot else 0
         tail = await self.run_io(self.store.entries, record.id, after_seq=after)
-        doc: Doc[Any] = Doc()
-        updates = ([snapshot.state] if snapshot else []) + [e.data for e in tail]
-        if updates:
-            doc.apply_update(merge_updates(*updates) if len(updates) > 1 else updates[0])
+        # off the event loop: a long tail (up to `snapshot_every` updates) takes a while
+        doc = await asyncio.to_thread(
+            rebuild, snapshot.state if snapshot else None, [e.data for e in tail]
+        )
+        updates = snapshot is not None or bool(tail)
         live = LiveRoom(
             record.id,
             doc,
@@ -274,6 +274,8 @@ class Hub:
             run_io=self.run_io,
             last_seq=tail[-1].seq if tail else after,
             since_snapshot=len(tail),
+            since_bytes=sum(len(e.data) for e in tail),
+            snapshot_bytes=snapshot.size if snapshot else 0,
             fence=token,
         )
         live.start()

@@ -7,7 +7,6 @@ ones from its options.
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import socket
 from dataclasses import dataclass, field
@@ -39,14 +38,14 @@ class Settings:
     max_message_bytes: int = 16 * MiB
     rate_messages_per_s: float = 200.0
     rate_burst: int = 2000
-    max_participants: int = 200
-    editor_reserve: float = 0.1  # share of max_participants that only edit links may take
+    max_participants: int = 200  # edit-link connections per session
+    max_viewers: int = 2000  # view-link connections per session (a lecture's audience)
     max_send_buffer_bytes: int = 64 * MiB  # a peer that reads slower than this is dropped
     max_presence_ids: int = 4  # client ids one connection may show presence for
     max_presence_bytes: int = 64 * 1024  # one client's presence state (JSON)
 
     # document and storage
-    snapshot_every: int = 500  # log entries between snapshots
+    snapshot_every: int = 5_000  # at most this many updates between snapshots (store/cadence)
     merge_window_s: float = 0.0  # extra wait before a fan-out, to merge more updates
     save_delay_s: float = 1.0  # write the .ipynb this long after edits pause
     save_max_delay_s: float = 5.0  # and at least this often under constant editing
@@ -83,13 +82,11 @@ class Settings:
     def db_path(self) -> Path:
         return self.data / "collabd.sqlite3"
 
-    def participant_limit(self, editor: bool) -> int:
-        """Connections a session may have when one more joins: view links are refused first,
-        so a crowd of viewers cannot lock the editors out of their own notebook."""
-        if editor:
-            return self.max_participants
-        reserved = math.ceil(self.max_participants * min(max(self.editor_reserve, 0.0), 1.0))
-        return self.max_participants - reserved
+    def seat_limit(self, editor: bool) -> int:
+        """Connections a session may have with edit links, or with view links: two separate
+        counts, so a crowd of viewers can never take the editors' seats (nor editors the
+        audience's)."""
+        return self.max_participants if editor else self.max_viewers
 
     @property
     def internal_url(self) -> str:

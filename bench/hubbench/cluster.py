@@ -56,6 +56,11 @@ class Hub:
         self.logs.append(log)
         exe = shutil.which("collabd", path=str(VENV_BIN)) or "collabd"
         cmd = [exe, "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        tree = os.environ.get("COLLABD_BENCH_TREE")
+        if tree:  # another version's collabd/ (e.g. `git archive REF collabd | tar -x -C DIR`)
+            boot = f"import sys; sys.path.insert(0, {tree!r}); from collabd.cli import main; "
+            boot += "raise SystemExit(main())"
+            cmd = [str(VENV_BIN / "python"), "-c", boot, *cmd[1:]]
         cmd += ["--root", str(self.root), "--data", str(self.data), "--token", self.token]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         with log.open("wb") as out:

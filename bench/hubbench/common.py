@@ -36,5 +36,7 @@ class Options:
     fresh_tries: int = 3
     quiet_wait: float = 60.0
     phases: tuple[str, ...] = ("edit", "sync", "idle", "fresh")
+    viewers: int = 1000  # the lecture phase: viewers (view links) watching
+    lecture_editors: int = 5  # and editors typing
     workdir: Path | None = None
     collabd_cmd: list[str] | None = None

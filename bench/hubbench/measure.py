@@ -59,6 +59,46 @@ def measure_edit(srv: Server, opt: Options, n: int) -> Json:
     return res
 
 
+def measure_lecture(srv: Server, opt: Options) -> Json:
+    """`opt.lecture_editors` editors type (as in `edit`) while `opt.viewers` viewers (view links)
+    watch: fan-out latency to everyone, server CPU per delivered update, and RSS per viewer."""
+    nb = write_notebook(srv.root, "lecture.ipynb", opt.edit_cells)
+    url = srv.room_url(nb)
+    view = srv.view_url(nb) if srv.view_url is not None else url
+    if opt.quiet_wait > 0:
+        wait_quiet(0.25, opt.quiet_wait, lambda m: print(m, file=sys.stderr, flush=True))
+    cpu: dict[str, float] = {}
+    rss: dict[str, int] = {}
+
+    def on_mark(name: str, _pid: int) -> None:
+        if name.startswith("viewers-"):
+            time.sleep(0.5)  # let the server settle before reading its RSS
+            rss[name] = rss_bytes(srv.pid)
+        else:
+            cpu[name] = cpu_seconds(srv.pid)
+
+    cfg = {
+        "mode": "edit",
+        "url": url,
+        "viewerUrl": view,
+        "viewers": opt.viewers,
+        "n": opt.lecture_editors,
+        "rate": opt.rate,
+        "duration": opt.duration,
+    }
+    res = run_loadgen(cfg, opt.load_cpu, on_mark, budget=opt.duration + 240)
+    if "edit-end" in cpu:
+        res["serverCpuS"] = cpu["edit-end"] - cpu["edit-start"]
+        res["serverCpuShare"] = res["serverCpuS"] / res["windowS"]
+        res["serverCpuUsPerDelivered"] = (
+            res["serverCpuS"] / res["delivered"] * 1e6 if res.get("delivered") else None
+        )
+    if "viewers-after" in rss:
+        res["rssBefore"], res["rssAfter"] = rss["viewers-before"], rss["viewers-after"]
+        res["bytesPerViewer"] = (rss["viewers-after"] - rss["viewers-before"]) / opt.viewers
+    return res
+
+
 def measure_sync(srv: Server, opt: Options) -> Json:
     url = srv.room_url(write_notebook(srv.root, "sync.ipynb", opt.sync_cells))
     # the first try opens the room cold (loads the .ipynb); the next ones join a loaded room
@@ -129,6 +169,11 @@ def run_target(name: str, opt: Options, log: Callable[[str], None]) -> Json:
     phases += [
         ("sync", f"sync {opt.sync_cells} cells", partial(measure_sync, srv, opt)),
         ("idle", f"{opt.idle} idle connections", partial(measure_idle, srv, opt)),
+        (
+            "lecture",
+            f"lecture: {opt.lecture_editors} editors, {opt.viewers} viewers",
+            partial(measure_lecture, srv, opt),
+        ),
         (
             "fresh",
             f"{opt.fresh} clients open a fresh room at once",

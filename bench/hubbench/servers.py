@@ -26,6 +26,7 @@ class Server:
     root: Path
     room_url: Callable[[str], str]
     log: Path
+    view_url: Callable[[str], str] | None = None  # a view link to the room (None: room_url)
 
     @property
     def pid(self) -> int:
@@ -100,4 +101,8 @@ def start_collabd(
         s = http_json(f"http://127.0.0.1:{port}/api/sessions", token, {"path": nb})
         return f"ws://127.0.0.1:{port}/ws/{s['id']}?token={s['edit_token']}"
 
-    return Server("collabd", proc, port, root, room_url, log)
+    def view_url(nb: str) -> str:
+        s = http_json(f"http://127.0.0.1:{port}/api/sessions", token, {"path": nb})
+        return f"ws://127.0.0.1:{port}/ws/{s['id']}?token={s['view_token']}"
+
+    return Server("collabd", proc, port, root, room_url, log, view_url)

@@ -145,7 +145,7 @@ async function openAll (urls, timeoutMs) {
 
 /** N editors type into random cells at `rate` edits/s each; measures delivery latency. */
 async function runEdit (cfg) {
-  const { n, rate, duration, drain = 10, seed = 1 } = cfg
+  const { n, rate, duration, drain = 10, seed = 1, viewers = 0 } = cfg
   // `urls` (optional): editor i joins urls[i % urls.length] (e.g. the hubs of a cluster, the
   // first being the one that should load the room); otherwise every editor joins `url`
   const urls = Array.isArray(cfg.urls) && cfg.urls.length ? cfg.urls : [cfg.url]
@@ -158,6 +158,16 @@ async function runEdit (cfg) {
   const clients = [...first, ...(await openAll(rest, 30000))]
   const base = summary(clients)
   if (base.synced < n) return { error: 'not all editors synced', ...base }
+  // a lecture: `viewers` more clients join `viewerUrl` (a view link), never type, and count
+  // as receivers of every edit (marks around their joining let the server's RSS be read)
+  let audience = []
+  if (viewers > 0) {
+    await mark('viewers-before')
+    audience = await openAll(Array.from({ length: viewers }, () => cfg.viewerUrl || urls[0]), 120000)
+    await mark('viewers-after')
+    const joined = summary(audience)
+    if (joined.synced < viewers) return { error: 'not all viewers synced', ...joined }
+  }
   const cellCount = clients[0].doc.getArray('cells').length
   if (cellCount === 0) return { error: 'document has no cells', ...base }
 
@@ -172,7 +182,7 @@ async function runEdit (cfg) {
   // with several urls: latencies per (sender's url index, receiver's url index)
   const groupOf = new Map(clients.map((c, i) => [c.doc.clientID, i % urls.length]))
   const pathLat = new Map()
-  for (const [ri, r] of clients.entries()) {
+  for (const [ri, r] of [...clients, ...audience].entries()) {
     const rg = ri % urls.length
     const next = new Map() // sender clientID -> index of its first edit not yet seen here
     r.doc.on('afterTransaction', (tr) => {
@@ -233,7 +243,7 @@ async function runEdit (cfg) {
   }
   await sleep(duration * 1000)
   for (const t of timers) { clearTimeout(t); clearInterval(t) }
-  const expected = totalSent * (n - 1)
+  const expected = totalSent * (n - 1 + audience.length)
   await waitFor(() => delivered >= expected, drain * 1000, 10)
   const wall = (now() - wall0) / 1000
   const cpu = process.cpuUsage(cpu0)
@@ -242,11 +252,12 @@ async function runEdit (cfg) {
 
   latencies.sort((a, b) => a - b)
   const after = summary(clients)
-  for (const c of clients) c.close()
+  for (const c of [...clients, ...audience]) c.close()
   // per url (when several): the latency of the edits each group of editors received
   const byPath = urls.length > 1 ? perPath(pathLat) : undefined
   return {
     n,
+    viewers: audience.length,
     rate,
     duration,
     cells: cellCount,

@@ -75,11 +75,13 @@ async def join(websocket: WebSocket) -> None:
     if hub.store_error is not None:  # joining needs a write; say why instead of hanging
         reason = f"the hub cannot write to its store: {hub.store_error}"
         return await refuse(websocket, Close.UNAVAILABLE, reason[:120])
-    if live.peer_count >= settings.participant_limit(can_edit(access)):
-        return await refuse(websocket, Close.FULL, "the session is full")
+    role = _role(access)
+    if live.seats_taken(role) >= settings.seat_limit(role is Role.EDIT):
+        who = "editors" if role is Role.EDIT else "viewers"
+        return await refuse(websocket, Close.FULL, f"the session is full: no more {who}")
     await websocket.accept()
     peer = WebSocketPeer(hub.next_peer_id(), websocket, settings.max_send_buffer_bytes)
-    live.connect(peer, _role(access), _joined(caller))
+    live.connect(peer, role, _joined(caller))
     bucket = _bucket(settings)
     expiry = await _admitted(websocket, hub, record.id, caller, peer)
     try:

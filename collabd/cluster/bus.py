@@ -60,6 +60,14 @@ class Bus:
             pipe.xadd(stream, fields, maxlen=STREAM_MAXLEN, approximate=True)
         await pipe.execute()
 
+    async def add_each(self, entries: list[tuple[str, OutFields]]) -> None:
+        """Entries to several streams in one round trip, in order (a pipeline: Redis runs its
+        commands in the order sent)."""
+        pipe = self._redis.pipeline(transaction=False)
+        for stream, fields in entries:
+            pipe.xadd(stream, fields, maxlen=STREAM_MAXLEN, approximate=True)
+        await pipe.execute()
+
     async def last_id(self, stream: str) -> bytes:
         """The id of the newest entry ("0-0" for an empty stream): read after it for what is new."""
         newest: Any = await self._redis.xrevrange(stream, count=1)

@@ -1,8 +1,12 @@
 """A hub's side of the relay for rooms another hub owns.
 
-Each local participant of such a room is a `Relayed` connection: its frames go to the room's
-inbound stream (in order: the receive loop awaits each), and this hub's outbound stream brings
-back what the owner sends it. A watcher per room checks the lease: when the owner changes or its
+Each local participant of such a room is a `Relayed` connection: its join, frames and leave go to
+the room's inbound stream, and this hub's outbound stream brings back what the owner sends it.
+Everything this hub sends to owners goes through one ordered queue, written by one task: what
+was queued while the previous write was in flight (at least one event-loop tick's worth) goes
+out as one pipelined burst of XADDs, so the order of entries holds per connection and across
+the connections of a room, and a hub relaying many frames pays one round trip per burst instead
+of one per frame. A watcher per room checks the lease: when the owner changes or its
 lease lapses (it died), the room's participants are closed with `Close.MOVED`; their clients
 reconnect, the hub they reach claims the room, and their unsent edits merge through Yjs sync.
 """
@@ -24,6 +28,7 @@ from collabd.sync.wire import Close
 log = logging.getLogger("collabd.cluster")
 READ_BLOCK_MS = 1000
 JOIN_ANSWER_S = 5.0
+BACKLOG_BYTES = 4 * 1024 * 1024  # frames queued beyond this make the senders wait for a write
 OwnerOf = Callable[[str], Awaitable[Lease | None]]
 
 
@@ -49,6 +54,14 @@ class Edge:
         self._conns: dict[int, Relayed] = {}  # local peer id -> connection
         self._rooms: dict[str, _Room] = {}
         self._reader: asyncio.Task[None] | None = None
+        # the send queue: (stream, fields, the connection whose frame it is), and the future
+        # the next write resolves (with the error, if it failed)
+        self._queue: list[tuple[str, OutFields, Relayed | None]] = []
+        self._queued_bytes = 0
+        self._written: asyncio.Future[BaseException | None] | None = None
+        self._wakeup = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._stopped = False
 
     @property
     def relayed(self) -> int:
@@ -59,10 +72,14 @@ class Edge:
         self._reader = asyncio.create_task(self._read_forever(after), name="cluster-edge")
 
     async def stop(self) -> None:
-        tasks = [t for t in [self._reader, *(r.watcher for r in self._rooms.values())] if t]
+        self._stopped = True
+        watchers = [r.watcher for r in self._rooms.values()]
+        tasks = [t for t in [self._reader, self._writer, *watchers] if t]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if self._written is not None and not self._written.done():  # never to be written
+            self._written.set_result(ConnectionAbortedError("this hub is stopping"))
         self.close_all()
 
     def close_all(self) -> None:
@@ -91,7 +108,9 @@ class Edge:
         fields: OutFields = {b"t": b"j", b"n": self.node, b"p": peer.id, b"r": role, b"a": access}
         if link is not None:
             fields.update({b"k": link[0], b"m": link[1]})
-        await self._bus.add(room_stream(room), fields)
+        failed = await self._send(room_stream(room), fields, None)
+        if failed is not None:
+            raise failed
         spawn(self._expect_answer(conn), f"edge-join:{peer.id}")
         return conn
 
@@ -102,23 +121,73 @@ class Edge:
             conn.peer.close(Close.MOVED, "the hub running this session did not answer: moving")
 
     async def frame(self, conn: Relayed, data: bytes) -> None:
-        await self._bus.add(
-            room_stream(conn.room), {b"t": b"f", b"n": self.node, b"p": conn.peer.id, b"d": data}
-        )
+        """Queue a frame for the owner; waits only while the queue is over `BACKLOG_BYTES`. A
+        frame that cannot be written closes its connection (its client resyncs elsewhere)."""
+        fields: OutFields = {b"t": b"f", b"n": self.node, b"p": conn.peer.id, b"d": data}
+        written = self._enqueue(room_stream(conn.room), fields, conn, len(data))
+        if self._queued_bytes > BACKLOG_BYTES:
+            await asyncio.shield(written)
 
     async def leave(self, conn: Relayed) -> None:
         self._conns.pop(conn.peer.id, None)
         state = self._rooms.get(conn.room)
         if state is not None:
             state.conns.pop(conn.peer.id, None)
-        try:
-            await self._bus.add(
-                room_stream(conn.room), {b"t": b"l", b"n": self.node, b"p": conn.peer.id}
-            )
-        except Exception:  # the owner drops participants of unreachable hubs itself
+        fields: OutFields = {b"t": b"l", b"n": self.node, b"p": conn.peer.id}
+        if await self._send(room_stream(conn.room), fields, None) is not None:
+            # the owner drops participants of unreachable hubs itself
             log.warning(
                 "room %s: could not tell the owner that peer %s left", conn.room, conn.peer.id
             )
+
+    # the send queue
+
+    async def _send(
+        self, stream: str, fields: OutFields, conn: Relayed | None
+    ) -> BaseException | None:
+        """Queue an entry and wait until it is written: None, or why it was not."""
+        return await asyncio.shield(self._enqueue(stream, fields, conn, 0))
+
+    def _enqueue(
+        self, stream: str, fields: OutFields, conn: Relayed | None, size: int
+    ) -> asyncio.Future[BaseException | None]:
+        if self._stopped:
+            done = asyncio.get_running_loop().create_future()
+            done.set_result(ConnectionAbortedError("this hub is stopping"))
+            return done
+        self._queue.append((stream, fields, conn))
+        self._queued_bytes += size
+        if self._written is None:
+            self._written = asyncio.get_running_loop().create_future()
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_forever(), name="cluster-edge-out")
+        self._wakeup.set()
+        return self._written
+
+    async def _write_forever(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            batch, self._queue, self._queued_bytes = self._queue, [], 0
+            written, self._written = self._written, None
+            if not batch or written is None:
+                continue
+            try:
+                if len(batch) == 1:  # a pipeline of one costs more than the command
+                    await self._bus.add(batch[0][0], batch[0][1])
+                else:
+                    await self._bus.add_each([(stream, fields) for stream, fields, _ in batch])
+            except BaseException as exc:
+                written.set_result(exc)
+                if not isinstance(exc, Exception):  # cancelled: the hub is stopping
+                    raise
+                log.exception("relaying %d entries to owners failed", len(batch))
+                for conn in {c for _, _, c in batch if c is not None}:
+                    conn.peer.close(
+                        Close.UNAVAILABLE, "the hub running this session is unreachable"
+                    )
+            else:
+                written.set_result(None)
 
     # what owners send
 

@@ -17,11 +17,12 @@ from pathlib import Path
 
 from collabd import __version__
 from collabd.recording.reader import ALL_KINDS
-from collabd.store import SessionRecord, SQLiteStore, Store
+from collabd.store import SessionRecord, SQLiteStore, Store, codec
 from collabd.store.sqlite import SCHEMA
 
 FORMAT = "collabd-recording"
-VERSION = 1
+# 2: snapshots carry `codec` (zstd); a version 1 file (raw snapshots, no column) still opens
+VERSION = 2
 _PAGE = 5000
 
 
@@ -60,9 +61,10 @@ def export(store: Store, record: SessionRecord, dest: Path) -> dict[str, str]:
         for seq, _ in snaps:
             snap = store.snapshot_before(record.id, seq=seq)
             assert snap is not None
+            how, stored = codec.pack(snap.state)
             db.execute(
-                "INSERT INTO snapshots VALUES (?, ?, ?, ?)",
-                (record.id, snap.seq, snap.ts, snap.state),
+                "INSERT INTO snapshots (room, seq, ts, state, codec) VALUES (?, ?, ?, ?, ?)",
+                (record.id, snap.seq, snap.ts, stored, how),
             )
         times = [t for t in (first, snaps[0][1] if snaps else None) if t is not None]
         facts = {

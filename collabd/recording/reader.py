@@ -13,16 +13,21 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pycrdt import Decoder, Doc, merge_updates
+from pycrdt import Decoder, Doc
 
 from collabd import notebook
 from collabd.recording.history import RunRecord, runs_from_events
 from collabd.store import LogEntry, Snapshot, Store
 from collabd.store.base import AWARENESS, EVENT, UPDATE, EntryInfo
+from collabd.store.cadence import SnapshotCadence
+from collabd.store.replay import apply_all, rebuild
 
 ALL_KINDS = (UPDATE, AWARENESS, EVENT)
 # Yjs clients renew their presence every 15 s and drop a state not renewed for 30 s: a state
@@ -53,20 +58,18 @@ class DocState:
         return len(self.updates)
 
     def doc(self) -> Doc[Any]:
-        doc: Doc[Any] = Doc()
-        if self.snapshot is not None:
-            doc.apply_update(self.snapshot.state)
-        if self.updates:
-            parts = [e.data for e in self.updates]
-            doc.apply_update(merge_updates(*parts) if len(parts) > 1 else parts[0])
-        return doc
+        return rebuild(self.snapshot.state if self.snapshot else None, self._updates())
 
     def state(self) -> bytes:
         """The whole document as one update (the snapshot's bytes as they are when possible)."""
-        parts = ([self.snapshot.state] if self.snapshot else []) + [e.data for e in self.updates]
-        if not parts:
-            return Doc().get_update()
-        return merge_updates(*parts) if len(parts) > 1 else parts[0]
+        if not self.updates:
+            return self.snapshot.state if self.snapshot else Doc().get_update()
+        if self.snapshot is None and len(self.updates) == 1:
+            return self.updates[0].data
+        return self.doc().get_update()
+
+    def _updates(self) -> Iterator[bytes]:
+        return (e.data for e in self.updates)
 
 
 def start_of(store: Store, room: str) -> float | None:
@@ -142,7 +145,75 @@ def notebook_of(doc: Doc[Any]) -> notebook.NotebookJSON:
 
 
 def notebook_at(store: Store, room: str, t: float) -> notebook.NotebookJSON:
-    return notebook_of(doc_at(store, room, t).doc())
+    """The notebook as it was at time `t`. A document rebuilt for a seek is kept (`SEEKS`), so
+    a seek a little later than one before applies only the updates in between."""
+    start = start_of(store, room)
+    if start is None or t < start:
+        raise BeforeStart(f"t={t} is before the recording starts")
+    snaps = store.snapshot_index(room)
+    # the snapshot a cold seek would start from: newest taken at or before t
+    floor = max((seq for seq, ts in snaps if ts <= t), default=0)
+    kept = SEEKS.take(store, room, floor, t)
+    if kept is None:
+        base = doc_at(store, room, t)
+        kept = _Kept(base.seq, base.ts, base.doc())
+    else:
+        later = list(_updates_until(store, room, kept.seq, t))
+        apply_all(kept.doc, (e.data for e in later))
+        if later:
+            kept = _Kept(later[-1].seq, later[-1].ts, kept.doc)
+    try:
+        return notebook_of(kept.doc)
+    finally:
+        SEEKS.put(store, room, kept)
+
+
+@dataclass(slots=True)
+class _Kept:
+    seq: int  # the last update applied
+    ts: float  # its time
+    doc: Doc[Any]
+
+
+class SeekCache:
+    """The last few documents rebuilt for seeks (LRU, across rooms and stores).
+
+    A kept document holds every update up to `seq`; it serves a seek to t when that update was
+    logged at or before t and it is no older than the snapshot a cold seek would use (so it never
+    costs more than one). A seek takes it out while it applies updates to it, so two threads
+    never share a document, and puts it back after."""
+
+    def __init__(self, size: int = 6) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[tuple[int, str], tuple[weakref.ref[Store], _Kept]] = OrderedDict()
+        self._ids = itertools.count()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
+    def take(self, store: Store, room: str, floor: int, t: float) -> _Kept | None:
+        with self._lock:
+            best: tuple[int, str] | None = None
+            for key, (ref, kept) in self._kept.items():
+                usable = ref() is store and key[1] == room and kept.seq >= floor and kept.ts <= t
+                if usable and (best is None or kept.seq > self._kept[best][1].seq):
+                    best = key
+            if best is None:
+                return None
+            return self._kept.pop(best)[1]
+
+    def put(self, store: Store, room: str, kept: _Kept) -> None:
+        with self._lock:
+            self._kept[(next(self._ids), room)] = (weakref.ref(store), kept)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+            for key in [k for k, (ref, _) in self._kept.items() if ref() is None]:
+                del self._kept[key]
+
+
+SEEKS = SeekCache()
 
 
 # presence
@@ -397,42 +468,41 @@ def _by_name(
 
 
 def backfill_snapshots(store: Store, room: str, every: int) -> int:
-    """Add snapshots wherever more than `every` updates follow one another without one, so that
-    a seek anywhere replays at most `every` updates. Returns how many were added."""
-    wanted = _gaps(store.entry_index(room), [seq for seq, _ in store.snapshot_index(room)], every)
-    if not wanted:
-        return 0
-    base = store.snapshot_before(room, seq=wanted[0].seq)
-    doc: Doc[Any] = Doc()
-    if base is not None:
-        doc.apply_update(base.state)
-    after = base.seq if base else 0
-    entries = _pages(store, room, after)
-    for point in wanted:
+    """Add snapshots wherever the log goes on without one for longer than the hub's cadence
+    allows (`collabd.store.cadence`: `every` updates, or the newest snapshot's size in update
+    bytes), so that a seek anywhere replays what a seek in a live room's recording would.
+    Returns how many were added."""
+    updates = store.entry_index(room)
+    snapshots = store.snapshot_sizes(room)
+    cadence = SnapshotCadence(every)
+    doc: Doc[Any] | None = None
+    entries: Iterator[LogEntry] = iter(())
+    added, next_snap = 0, 0
+    for i, update in enumerate(updates):
+        while next_snap < len(snapshots) and snapshots[next_snap][0] < update.seq:
+            cadence.taken(snapshots[next_snap][1])
+            next_snap += 1
+        following = updates[i + 1].seq if i + 1 < len(updates) else None
+        covered = next_snap < len(snapshots) and (
+            following is None or snapshots[next_snap][0] < following
+        )
+        due = cadence.due(1, update.size)
+        cadence.logged(1, update.size)
+        if not due or covered:
+            continue
+        if doc is None:  # built once, at the first gap, then carried forward
+            base = store.snapshot_before(room, seq=update.seq)
+            doc = Doc()
+            if base is not None:
+                doc.apply_update(base.state)
+            entries = _pages(store, room, base.seq if base else 0)
         batch = []
         for entry in entries:
             batch.append(entry.data)
-            if entry.seq >= point.seq:
+            if entry.seq >= update.seq:
                 break
-        if batch:
-            doc.apply_update(merge_updates(*batch) if len(batch) > 1 else batch[0])
-        store.add_snapshot(room, Snapshot(point.seq, point.ts, doc.get_update()))
-    return len(wanted)
-
-
-def _gaps(updates: list[EntryInfo], snapshots: list[int], every: int) -> list[EntryInfo]:
-    """The updates after which a snapshot is missing: the every-th since the last one."""
-    wanted: list[EntryInfo] = []
-    since, next_snap = 0, 0
-    for i, update in enumerate(updates):
-        while next_snap < len(snapshots) and snapshots[next_snap] < update.seq:
-            since, next_snap = 0, next_snap + 1
-        since += 1
-        following = updates[i + 1].seq if i + 1 < len(updates) else None
-        covered = next_snap < len(snapshots) and (
-            following is None or snapshots[next_snap] < following
-        )
-        if since >= every and not covered:
-            wanted.append(update)
-            since = 0
-    return wanted
+        apply_all(doc, batch)
+        stored = store.add_snapshot(room, Snapshot(update.seq, update.ts, doc.get_update()))
+        cadence.taken(stored)
+        added += 1
+    return added

@@ -86,7 +86,8 @@ def trim(store: Store, room: str, policy: Policy, now: float | None = None) -> d
     index = store.entry_index(room, kinds=reader.ALL_KINDS)
     snaps = [seq for seq, _ in store.snapshot_index(room)]
     now = time.time() if now is None else now
-    cut = cut_point(index, policy, now, len(newest.state), snaps, newest.seq)
+    stored = newest.size or len(newest.state)  # what a snapshot takes in the store
+    cut = cut_point(index, policy, now, stored, snaps, newest.seq)
     if cut is None:
         return {"room": room, "dropped": 0}
     state = reader.doc_at_seq(store, room, cut)

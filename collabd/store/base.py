@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Kinds of log entry. Only "update" entries make up the document; the others are the recording.
 UPDATE = "update"
@@ -79,11 +79,13 @@ class EntryInfo:
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """The whole document state as of log entry `seq` (included)."""
+    """The whole document state as of log entry `seq` (included). `size` is what it takes in
+    the store (compressed), as read back; 0 where not known (a snapshot about to be written)."""
 
     seq: int
     ts: float
     state: bytes
+    size: int = field(default=0, compare=False)
 
 
 LINK_ROLES = ("edit", "view")
@@ -139,8 +141,9 @@ class Store(ABC):
     # snapshots
 
     @abstractmethod
-    def add_snapshot(self, room: str, snapshot: Snapshot, *, fence: int | None = None) -> None:
-        """Store a snapshot (replacing one at the same seq); `fence` as for `append`."""
+    def add_snapshot(self, room: str, snapshot: Snapshot, *, fence: int | None = None) -> int:
+        """Store a snapshot (replacing one at the same seq); `fence` as for `append`. Returns
+        the bytes it takes in the store (compressed: `collabd.store.codec`)."""
 
     @abstractmethod
     def latest_snapshot(self, room: str, *, until_ts: float | None = None) -> Snapshot | None:
@@ -154,6 +157,10 @@ class Store(ABC):
 
     def snapshot_index(self, room: str) -> list[tuple[int, float]]:
         """(seq, ts) of every snapshot, oldest first."""
+        raise NotImplementedError
+
+    def snapshot_sizes(self, room: str) -> list[tuple[int, int]]:
+        """(seq, bytes stored) of every snapshot, oldest first."""
         raise NotImplementedError
 
     def entry_index(self, room: str, *, kinds: Iterable[str] = (UPDATE,)) -> list[EntryInfo]:

@@ -76,11 +76,13 @@ class MemoryStore(Store):
     def count(self, room: str, *, after_seq: int = 0, kinds: Iterable[str] = (UPDATE,)) -> int:
         return len(self.entries(room, after_seq=after_seq, kinds=kinds))
 
-    def add_snapshot(self, room: str, snapshot: Snapshot, *, fence: int | None = None) -> None:
+    def add_snapshot(self, room: str, snapshot: Snapshot, *, fence: int | None = None) -> int:
+        snapshot = Snapshot(snapshot.seq, snapshot.ts, snapshot.state, len(snapshot.state))
         with self._lock:
             # A snapshot at a seq already held replaces it (INSERT OR REPLACE in SQLite).
             kept = [s for s in self._snapshots.get(room, []) if s.seq != snapshot.seq]
             self._snapshots[room] = [*kept, snapshot]
+        return snapshot.size
 
     def latest_snapshot(self, room: str, *, until_ts: float | None = None) -> Snapshot | None:
         found = [s for s in self._snapshots.get(room, []) if until_ts is None or s.ts <= until_ts]
@@ -94,6 +96,9 @@ class MemoryStore(Store):
 
     def snapshot_index(self, room: str) -> list[tuple[int, float]]:
         return sorted((s.seq, s.ts) for s in self._snapshots.get(room, []))
+
+    def snapshot_sizes(self, room: str) -> list[tuple[int, int]]:
+        return sorted((s.seq, len(s.state)) for s in self._snapshots.get(room, []))
 
     def entry_index(self, room: str, *, kinds: Iterable[str] = (UPDATE,)) -> list[EntryInfo]:
         return [
@@ -117,6 +122,7 @@ class MemoryStore(Store):
             kept = [e for e in log if e.seq > start.seq]
             self._log[room] = kept
             snaps = [s for s in self._snapshots.get(room, []) if s.seq > start.seq]
+            start = Snapshot(start.seq, start.ts, start.state, len(start.state))
             self._snapshots[room] = [start, *snaps]
             return len(log) - len(kept)
 

@@ -77,6 +77,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX IF NOT EXISTS links_session ON links (session_id, created);
     """,
+    # 4: how a snapshot's state is stored (`collabd.store.codec`): 0 the raw update, as every
+    # snapshot written before this migration, 1 zstd.
+    """
+    ALTER TABLE snapshots ADD COLUMN IF NOT EXISTS codec SMALLINT NOT NULL DEFAULT 0;
+    """,
 )
 
 _VERSION_TABLE = """

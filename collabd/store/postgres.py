@@ -17,6 +17,7 @@ import psycopg
 from psycopg import conninfo
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from . import codec
 from .base import (
     UPDATE,
     EntryInfo,
@@ -72,11 +73,13 @@ _REPLACE_TOKEN: dict[str, LiteralString] = {
 }
 _ENTRY_COLUMNS = "SELECT seq, ts, kind, origin, data FROM log"
 _UPSERT_SNAPSHOT = (
-    "INSERT INTO snapshots (room, seq, ts, state)"
-    " SELECT %(room)s, %(seq)s, %(ts)s, %(state)s WHERE " + _SNAPSHOT_FENCE_OK
-    + " ON CONFLICT (room, seq) DO UPDATE SET ts = EXCLUDED.ts, state = EXCLUDED.state"
+    "INSERT INTO snapshots (room, seq, ts, state, codec)"
+    " SELECT %(room)s, %(seq)s, %(ts)s, %(state)s, %(codec)s WHERE " + _SNAPSHOT_FENCE_OK
+    + " ON CONFLICT (room, seq) DO UPDATE"
+    " SET ts = EXCLUDED.ts, state = EXCLUDED.state, codec = EXCLUDED.codec"
     " RETURNING 1"
 )
+_SNAPSHOT_COLUMNS = "SELECT seq, ts, state, codec FROM snapshots"
 
 
 class StoreUnavailable(RuntimeError):
@@ -206,42 +209,50 @@ class PostgresStore(Store):
 
     # snapshots
 
-    def add_snapshot(self, room: str, snapshot: Snapshot, *, fence: int | None = None) -> None:
+    def add_snapshot(self, room: str, snapshot: Snapshot, *, fence: int | None = None) -> int:
+        how, stored = codec.pack(snapshot.state)
         row = self._one(
             _UPSERT_SNAPSHOT,
             {
                 "room": room,
                 "seq": snapshot.seq,
                 "ts": float(snapshot.ts),
-                "state": snapshot.state,
+                "state": stored,
+                "codec": how,
                 "fence": fence,
             },
         )
         if row is None:
             raise Fenced(f"room {room}: lease token {fence} is stale; another hub owns it now")
+        return len(stored)
 
     def latest_snapshot(self, room: str, *, until_ts: float | None = None) -> Snapshot | None:
-        query: LiteralString = "SELECT seq, ts, state FROM snapshots WHERE room = %s"
+        query: LiteralString = _SNAPSHOT_COLUMNS + " WHERE room = %s"
         args: list[object] = [room]
         if until_ts is not None:
             query += " AND ts <= %s"
             args.append(float(until_ts))
         row = self._one(query + " ORDER BY seq DESC LIMIT 1", args)
-        return Snapshot(*row) if row else None
+        return _snapshot(row)
 
     # recording: reading and retention
 
     def snapshot_before(self, room: str, *, seq: int) -> Snapshot | None:
         row = self._one(
-            "SELECT seq, ts, state FROM snapshots WHERE room = %s AND seq <= %s"
-            " ORDER BY seq DESC LIMIT 1",
+            _SNAPSHOT_COLUMNS + " WHERE room = %s AND seq <= %s ORDER BY seq DESC LIMIT 1",
             (room, seq),
         )
-        return Snapshot(*row) if row else None
+        return _snapshot(row)
 
     def snapshot_index(self, room: str) -> list[tuple[int, float]]:
         rows = self._all("SELECT seq, ts FROM snapshots WHERE room = %s ORDER BY seq", (room,))
         return [(int(seq), float(ts)) for seq, ts in rows]
+
+    def snapshot_sizes(self, room: str) -> list[tuple[int, int]]:
+        rows = self._all(
+            "SELECT seq, octet_length(state) FROM snapshots WHERE room = %s ORDER BY seq", (room,)
+        )
+        return [(int(seq), int(size)) for seq, size in rows]
 
     def entry_index(self, room: str, *, kinds: Iterable[str] = (UPDATE,)) -> list[EntryInfo]:
         rows = self._all(
@@ -270,6 +281,7 @@ class PostgresStore(Store):
         return int(row[0]) if row else 0
 
     def trim(self, room: str, start: Snapshot) -> int:
+        how, stored = codec.pack(start.state)
         with self._pool.connection() as conn, conn.transaction():
             conn.execute(
                 _UPSERT_SNAPSHOT,
@@ -277,7 +289,8 @@ class PostgresStore(Store):
                     "room": room,
                     "seq": start.seq,
                     "ts": float(start.ts),
-                    "state": start.state,
+                    "state": stored,
+                    "codec": how,
                     "fence": None,
                 },
             )
@@ -369,6 +382,13 @@ class PostgresStore(Store):
     def _all(self, query: LiteralString, args: Sequence[object]) -> list[Row]:
         with self._pool.connection() as conn:
             return conn.execute(query, args, binary=True).fetchall()
+
+
+def _snapshot(row: Row | None) -> Snapshot | None:
+    if row is None:
+        return None
+    seq, ts, stored, how = row
+    return Snapshot(int(seq), float(ts), codec.unpack(int(how), stored), len(stored))
 
 
 def describe(url: str) -> str:

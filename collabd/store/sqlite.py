@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from . import codec
 from .base import (
     UPDATE,
     EntryInfo,
@@ -51,6 +52,7 @@ CREATE TABLE IF NOT EXISTS snapshots (
     seq INTEGER NOT NULL,
     ts REAL NOT NULL,
     state BLOB NOT NULL,
+    codec INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (room, seq)
 );
 CREATE TABLE IF NOT EXISTS links (
@@ -67,6 +69,13 @@ CREATE TABLE IF NOT EXISTS links (
 );
 CREATE INDEX IF NOT EXISTS links_session ON links (session_id, created);
 """
+# `codec` (how `state` is stored, `collabd.store.codec`) came after the first release: files
+# made before it get the column, and their snapshots read as the raw updates they are.
+_ADD_CODEC = "ALTER TABLE snapshots ADD COLUMN codec INTEGER NOT NULL DEFAULT 0"
+_SNAPSHOT_COLUMNS = "SELECT seq, ts, state, codec FROM snapshots"
+_INSERT_SNAPSHOT = (
+    "INSERT OR REPLACE INTO snapshots (room, seq, ts, state, codec) VALUES (?, ?, ?, ?, ?)"
+)
 
 _LINK_COLUMNS = (
     "SELECT id, session_id, name, role, token_hash, created, expires, revoked, last_seen,"
@@ -88,6 +97,9 @@ class SQLiteStore(Store):
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(SCHEMA)
+            columns = [row[1] for row in self._db.execute("PRAGMA table_info(snapshots)")]
+            if "codec" not in columns:
+                self._db.execute(_ADD_CODEC)
         except BaseException:
             self._db.close()
             raise
@@ -178,33 +190,31 @@ class SQLiteStore(Store):
         with self._lock:
             return int(self._db.execute(query, [room, after_seq, *kinds]).fetchone()[0])
 
-    def add_snapshot(self, room: str, snapshot: Snapshot, *, fence: int | None = None) -> None:
+    def add_snapshot(self, room: str, snapshot: Snapshot, *, fence: int | None = None) -> int:
+        how, stored = codec.pack(snapshot.state)  # outside the lock: it takes a while
         with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO snapshots (room, seq, ts, state) VALUES (?, ?, ?, ?)",
-                (room, snapshot.seq, snapshot.ts, snapshot.state),
-            )
+            self._db.execute(_INSERT_SNAPSHOT, (room, snapshot.seq, snapshot.ts, stored, how))
+        return len(stored)
 
     def latest_snapshot(self, room: str, *, until_ts: float | None = None) -> Snapshot | None:
-        query = "SELECT seq, ts, state FROM snapshots WHERE room = ?"
+        query = _SNAPSHOT_COLUMNS + " WHERE room = ?"
         args: list[object] = [room]
         if until_ts is not None:
             query += " AND ts <= ?"
             args.append(until_ts)
         with self._lock:
             row = self._db.execute(query + " ORDER BY seq DESC LIMIT 1", args).fetchone()
-        return Snapshot(*row) if row else None
+        return _snapshot(row)
 
     # recording: reading and retention
 
     def snapshot_before(self, room: str, *, seq: int) -> Snapshot | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT seq, ts, state FROM snapshots WHERE room = ? AND seq <= ?"
-                " ORDER BY seq DESC LIMIT 1",
+                _SNAPSHOT_COLUMNS + " WHERE room = ? AND seq <= ? ORDER BY seq DESC LIMIT 1",
                 (room, seq),
             ).fetchone()
-        return Snapshot(*row) if row else None
+        return _snapshot(row)
 
     def snapshot_index(self, room: str) -> list[tuple[int, float]]:
         with self._lock:
@@ -212,6 +222,13 @@ class SQLiteStore(Store):
                 "SELECT seq, ts FROM snapshots WHERE room = ? ORDER BY seq", (room,)
             ).fetchall()
         return [(int(seq), float(ts)) for seq, ts in rows]
+
+    def snapshot_sizes(self, room: str) -> list[tuple[int, int]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, length(state) FROM snapshots WHERE room = ? ORDER BY seq", (room,)
+            ).fetchall()
+        return [(int(seq), int(size)) for seq, size in rows]
 
     def entry_index(self, room: str, *, kinds: Iterable[str] = (UPDATE,)) -> list[EntryInfo]:
         kinds = list(kinds)
@@ -244,13 +261,11 @@ class SQLiteStore(Store):
         return int(log) + int(snaps)
 
     def trim(self, room: str, start: Snapshot) -> int:
+        how, stored = codec.pack(start.state)
         with self._lock:
             self._db.execute("BEGIN")
             try:
-                self._db.execute(
-                    "INSERT OR REPLACE INTO snapshots (room, seq, ts, state) VALUES (?, ?, ?, ?)",
-                    (room, start.seq, start.ts, start.state),
-                )
+                self._db.execute(_INSERT_SNAPSHOT, (room, start.seq, start.ts, stored, how))
                 gone = self._db.execute(
                     "DELETE FROM log WHERE room = ? AND seq <= ?", (room, start.seq)
                 ).rowcount
@@ -347,6 +362,13 @@ class SQLiteStore(Store):
                 self._db.execute("PRAGMA secure_delete = OFF")
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return bool(found)
+
+
+def _snapshot(row: tuple[int, float, bytes, int] | None) -> Snapshot | None:
+    if row is None:
+        return None
+    seq, ts, stored, how = row
+    return Snapshot(seq, ts, codec.unpack(how, stored), len(stored))
 
 
 def _private_dir(folder: Path) -> None:

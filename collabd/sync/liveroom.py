@@ -63,6 +63,8 @@ class LiveRoom:
         run_io: RunIO,
         last_seq: int,
         since_snapshot: int = 0,
+        since_bytes: int = 0,
+        snapshot_bytes: int = 0,
         observer: RoomObserver | None = None,
         fence: int | None = None,
     ) -> None:
@@ -74,13 +76,20 @@ class LiveRoom:
         self._run_io = run_io
         self._peers: dict[PeerId, Peer] = {}
         self._joined: dict[PeerId, dict[str, Any]] = {}  # how each peer joined (access, link)
+        self._seats: dict[PeerId, Role] = {}  # each peer's role, for the per-role limits
+        self._counts: dict[Role, int] = dict.fromkeys(Role, 0)
         self._outbox: list[Action] = []
         self._events: list[NewEntry] = []
         self._wakeup = asyncio.Event()
         self._flush_lock = asyncio.Lock()  # batches are stored and sent one after another
         self._flusher: asyncio.Task[None] | None = None
         self._last_seq = last_seq
-        self._cadence = SnapshotCadence(settings.snapshot_every, since_snapshot)
+        self._cadence = SnapshotCadence(
+            settings.snapshot_every,
+            since_snapshot,
+            since_bytes=since_bytes,
+            snapshot_bytes=snapshot_bytes,
+        )
         self._presence_at: dict[str, float] = {}
         self._presence_pending: dict[str, NewEntry] = {}  # the latest throttled state per origin
         self._presence_timers: dict[str, asyncio.TimerHandle] = {}
@@ -101,6 +110,10 @@ class LiveRoom:
     @property
     def peer_count(self) -> int:
         return len(self._peers)
+
+    def seats_taken(self, role: Role) -> int:
+        """Peers connected with `role` (edit or view links: `Settings.seat_limit`)."""
+        return self._counts[role]
 
     def start(self) -> None:
         self._flusher = asyncio.create_task(self._flush_forever(), name=f"flush:{self.id}")
@@ -128,6 +141,8 @@ class LiveRoom:
             return
         self._peers[peer.id] = peer
         self._joined[peer.id] = dict(user or {})
+        self._seats[peer.id] = role
+        self._counts[role] += 1
         self.idle_since = None
         self.record_event("join", {"peer": peer.id, "role": str(role), **(user or {})})
         name = (user or {}).get("link_name")
@@ -139,6 +154,7 @@ class LiveRoom:
         self._joined.pop(peer_id, None)
         if self._peers.pop(peer_id, None) is None:
             return
+        self._counts[self._seats.pop(peer_id)] -= 1
         self.record_event("leave", {"peer": peer_id})
         self.dispatch(self.room.leave(peer_id))
         if self.observer is not None:
@@ -228,8 +244,9 @@ class LiveRoom:
         since = self._outbox_since
         entries = events + self._entries_for(batch)
         snapshot_state = None
-        updates = sum(1 for a in batch if isinstance(a, Publish))
-        if self._cadence.due(updates):
+        published = [a.update for a in batch if isinstance(a, Publish)]
+        updates, nbytes = len(published), sum(map(len, published))
+        if self._cadence.due(updates, nbytes):
             snapshot_state = self.doc.get_update()  # exactly the state after this batch
         if entries:
             try:
@@ -248,7 +265,7 @@ class LiveRoom:
                     self.store_error = str(exc) or type(exc).__name__
                 raise
             self.store_error = None
-        self._cadence.logged(updates)
+        self._cadence.logged(updates, nbytes)
         self._send(batch)
         if updates:
             metrics.FANOUT_SECONDS.observe(time.perf_counter() - since)
@@ -259,14 +276,16 @@ class LiveRoom:
         """Snapshots only speed up loading and seeking: a failed one is logged, not fatal."""
         snapshot = Snapshot(self._last_seq, time.time(), state)
         try:
-            await self._run_io(self._store.add_snapshot, self.id, snapshot, fence=self.fence)
+            stored = await self._run_io(
+                self._store.add_snapshot, self.id, snapshot, fence=self.fence
+            )
         except Fenced:
             self.lose_ownership()
             return
         except Exception:
             log.exception("room %s: snapshot at seq %s failed", self.id, snapshot.seq)
             return
-        self._cadence.taken()
+        self._cadence.taken(stored if isinstance(stored, int) else len(state))
 
     def lose_ownership(self) -> None:
         """Another hub took the room over: what was not stored is not sent (its senders still

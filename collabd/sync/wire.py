@@ -20,7 +20,7 @@ class Close(IntEnum):
     FORBIDDEN = 4403  # browser origin not allowed
     NOT_FOUND = 4404  # unknown session
     TOO_SLOW = 4408  # reading too slowly: the send buffer limit was reached
-    FULL = 4409  # the session has MAX_PARTICIPANTS connections
+    FULL = 4409  # the session has MAX_PARTICIPANTS editors (edit links) or MAX_VIEWERS viewers
     LINK_REVOKED = 4410  # the link this connection joined with was revoked (or rotated)
     BAD_UPDATE = 4422  # a document update that cannot be applied
     RATE = 4429  # over the message rate limit

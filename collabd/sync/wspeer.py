@@ -41,7 +41,9 @@ class WebSocketPeer:
         self._ws = websocket
         self._max_buffer = max_buffer
         self._direct = _uvicorn_protocol(websocket)
-        self._queue: deque[bytes] = deque()
+        if self._direct is not None:
+            _forget_handshake(self._direct)
+        self._queue: deque[bytes] | None = None  # the queued path only (~600 B when made)
         self._queued_bytes = 0
         self._writer: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
@@ -73,6 +75,8 @@ class WebSocketPeer:
         if self._queued_bytes > self._max_buffer:
             self.close(Close.TOO_SLOW, TOO_SLOW_REASON)
             return
+        if self._queue is None:
+            self._queue = deque()
         self._queue.append(data)
         self._queued_bytes += len(data)
         if self._writer is None or self._writer.done():
@@ -89,7 +93,7 @@ class WebSocketPeer:
             self._clear_queue()
 
     def _clear_queue(self) -> None:
-        self._queue.clear()
+        self._queue = None
         self._queued_bytes = 0
 
     def close(self, code: int, reason: str) -> None:
@@ -115,6 +119,15 @@ class WebSocketPeer:
             await self._ws.close(code, reason)
         except Exception as exc:
             log.debug("peer %s: close failed: %r", self.id, exc)
+
+
+def _forget_handshake(direct: Any) -> None:
+    """Drop the handshake's request and response (headers and all: ~3.5 KiB) that uvicorn's
+    protocol keeps for the connection's life but reads only until the accept was sent."""
+    if getattr(direct, "handshake_complete", False):
+        for name in ("request", "response"):
+            if hasattr(direct, name):
+                setattr(direct, name, None)
 
 
 def _close_behind_unread(direct: Any, code: int, reason: str) -> None:

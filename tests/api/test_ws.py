@@ -71,11 +71,14 @@ def test_allowed_origins_are_let_in(app_factory: AppFactory) -> None:
 
 
 def test_a_full_session_refuses_one_more(app_factory: AppFactory) -> None:
-    app = app_factory(max_participants=2)
+    app = app_factory(max_participants=2, max_viewers=1)
     s = app.create_session("full.ipynb")
     with app.peer(s, name="one"), app.peer(s, name="two"):
-        got, reason, frames = close_of(app, s["id"], s["view_token"])
+        got, reason, frames = close_of(app, s["id"], s["edit_token"])
         assert (got, frames) == (Close.FULL, []) and "full" in reason
+        with app.peer(s, s["view_token"], name="viewer"):  # viewers have their own seats
+            got, reason, frames = close_of(app, s["id"], s["view_token"])
+            assert (got, frames) == (Close.FULL, []) and "full" in reason
     with app.peer(s, name="three") as three:  # room again once they left
         assert three.synced
 

@@ -1,4 +1,5 @@
-"""Finding 14 (low): a crowd of view links cannot take the editors' seats (real hub)."""
+"""Finding 14 (low): a crowd of view links cannot take the editors' seats (real hub): viewers
+and editors are counted apart (MAX_VIEWERS, MAX_PARTICIPANTS)."""
 
 from __future__ import annotations
 
@@ -26,14 +27,13 @@ async def join(hub: HubProcess, s: dict[str, Any], token: str) -> tuple[ClientCo
 
 
 def test_participant_limits() -> None:
-    assert Settings(max_participants=200).participant_limit(editor=False) == 180
-    assert Settings(max_participants=200).participant_limit(editor=True) == 200
-    assert Settings(max_participants=5).participant_limit(editor=False) == 4
-    assert Settings(max_participants=5, editor_reserve=0).participant_limit(editor=False) == 5
+    assert Settings().seat_limit(editor=True) == 200
+    assert Settings().seat_limit(editor=False) == 2000
+    assert Settings(max_participants=5, max_viewers=7).seat_limit(editor=False) == 7
 
 
-async def test_viewers_are_refused_before_editors(hub_factory: Any) -> None:
-    hub: HubProcess = hub_factory({"COLLABD_MAX_PARTICIPANTS": "20"})
+async def test_viewers_and_editors_have_their_own_seats(hub_factory: Any) -> None:
+    hub: HubProcess = hub_factory({"COLLABD_MAX_PARTICIPANTS": "2", "COLLABD_MAX_VIEWERS": "18"})
     s = hub.create_session("seats.ipynb")
     open_: list[ClientConnection] = []
     try:
@@ -42,11 +42,11 @@ async def test_viewers_are_refused_before_editors(hub_factory: Any) -> None:
             open_.append(ws)
             assert code == 0
         ws, code = await join(hub, s, s["view_token"])
-        assert code == 4409  # the last two seats are the editors'
+        assert code == 4409  # the audience is full
         for _ in range(2):
             ws, code = await join(hub, s, s["edit_token"])
             open_.append(ws)
-            assert code == 0
+            assert code == 0  # the editors' seats were never the audience's
         ws, code = await join(hub, s, s["edit_token"])
         assert code == 4409  # and then it is full for everyone
     finally:
