@@ -151,7 +151,7 @@ def message(
         for cell in changes[kind]:
             first = next((ln for ln in str(cell.get("source", "")).splitlines() if ln.strip()), "")
             what = f" ({', '.join(cell['fields'])})" if cell.get("fields") else ""
-            lines.append(f"- {kind} {cell.get('cell_type')} cell {cell.get('id')}{what}: "
+            lines.append(f"- {kind} {cell.get('cell_type')} {_cell_name(kind, cell)}{what}: "
                          f"{first[:60]!r}")  # fmt: skip
     if run_line:
         lines.append(f"- {run_line}")
@@ -161,3 +161,11 @@ def message(
     if trailers:
         lines += ["", *trailers]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _cell_name(kind: str, cell: dict[str, Any]) -> str:
+    """As people count cells: by position (in the new notebook; a removed one where it was)."""
+    index = cell.get("index")
+    if not isinstance(index, int):
+        return f"cell {cell.get('id')}"
+    return f"cell {index + 1}" + (" (where it was)" if kind == "removed" else "")

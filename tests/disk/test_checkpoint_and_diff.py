@@ -7,6 +7,7 @@ their `peer:N` origin, after their join), and one test drives a real hub with re
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -131,6 +132,7 @@ def test_checkpoint_commits_that_file_with_a_summary_and_co_authors(
     subject = "Checkpoint: 2 cells changed, 1 cell added, 2 runs (1 error, 1 ok)"
     assert message.splitlines()[0] == subject
     assert "- added markdown cell" in message and "'a new note'" in message
+    assert re.search(r"- added markdown cell \d+: 'a new note'", message), message  # a number
     assert "Co-authored-by: Ada Lovelace <ada-lovelace@users.noreply.collabd>" in message
     assert "Co-authored-by: bob <bob@users.noreply.collabd>" in message
     assert [a["name"] for a in result["authors"]] == ["Ada Lovelace", "bob"]
