@@ -104,6 +104,13 @@ def test_typing_continues_in_a_cell_someone_else_moves(notebook_session: Any, jo
     bob.cell(1).locator(".cell-prompt").click()
     bob.cell(1).locator(".tool-move-up").click()
     wait_until(lambda: ada.source(0).startswith("second = 2"), "the move at Ada")
+    # her editor follows the moved cell (the page re-creates it): typing goes on there
+    wait_until(
+        lambda: ada.page.evaluate(
+            "document.activeElement?.closest('.cell') === document.querySelector('.cells > .cell')"
+        ),
+        "Ada's focus in the moved cell",
+    )
     ada.page.keyboard.type(" still typing")
     wait_until(
         lambda: bob.source(0) == "second = 2  # ada still typing", "Ada's typing after the move"
