@@ -23,6 +23,7 @@ from collabd.api.body import json_body
 from collabd.api.errors import ApiError
 from collabd.api.links import links
 from collabd.api.sources import Source, sources_of
+from collabd.api.tables import table_response
 from collabd.auth import Access
 from collabd.recording import history, reader
 from collabd.recording.file import export
@@ -128,20 +129,13 @@ async def get_runs(request: Request) -> Response:
     except ValueError as exc:
         raise ApiError(400, "bad_request", f"bad filter: {exc}") from None
     found = history.search(await source.run_io(reader.runs, source.store, source.record.id), query)
-    fmt = request.query_params.get("format", "json")
-    stem = source.record.path.rsplit("/", 1)[-1].removesuffix(".ipynb").replace('"', "")
-    if fmt == "csv":
-        return Response(
-            history.to_csv(found),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{stem}-runs.csv"'},
-        )
-    if fmt != "json":
-        raise ApiError(400, "bad_request", "format must be json or csv")
-    headers = {}
-    if request.query_params.get("download"):
-        headers["Content-Disposition"] = f'attachment; filename="{stem}-runs.json"'
-    return Response(history.to_json_text(found), media_type="application/json", headers=headers)
+    return table_response(
+        request,
+        source.record.path,
+        "runs",
+        csv=lambda: history.to_csv(found),
+        json=lambda: history.to_json_text(found),
+    )
 
 
 async def get_export(request: Request) -> Response:

@@ -17,6 +17,7 @@ from collabd.api.access import hub_of, session_access
 from collabd.api.body import json_body
 from collabd.api.errors import ApiError
 from collabd.api.recording import source_of
+from collabd.api.tables import table_response
 from collabd.hub import NotANotebook
 from collabd.recording import reader
 from collabd.sync.liveroom import LiveRoom
@@ -29,20 +30,14 @@ async def get_experiments(request: Request) -> Response:
     source = await source_of(request)
     runs = await source.run_io(reader.runs, source.store, source.record.id)
     found = experiments.experiments(runs)
-    fmt = request.query_params.get("format", "json")
-    stem = source.record.path.rsplit("/", 1)[-1].removesuffix(".ipynb").replace('"', "")
-    if fmt == "csv":
-        return Response(
-            experiments.to_csv(found),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{stem}-experiments.csv"'},
-        )
-    if fmt != "json":
-        raise ApiError(400, "bad_request", "format must be json or csv")
-    headers = {"Cache-Control": "no-store"}
-    if request.query_params.get("download"):
-        headers["Content-Disposition"] = f'attachment; filename="{stem}-experiments.json"'
-    return Response(experiments.to_json_text(found), media_type="application/json", headers=headers)
+    return table_response(
+        request,
+        source.record.path,
+        "experiments",
+        csv=lambda: experiments.to_csv(found),
+        json=lambda: experiments.to_json_text(found),
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 async def _live(request: Request, *, edit: bool) -> LiveRoom:
