@@ -2,7 +2,7 @@
 document, beside the notebook (never in the `.ipynb`: `notebook.to_json` reads the notebook
 schema only).
 
-A message is `{id, by: {name, client_id, verified?, link_id?}, at, text, cell_id?, reply_to?,
+A message is `{id, by: {name, client_id, verified?, link_id?, user?}, at, text, cell_id?, reply_to?,
 resolved?, hidden?}`. Editors' pages append to the array themselves; viewers cannot write the
 document, so the hub appends theirs (`POST …/chat`). Hiding and resolving replace a message by one
 with the field set, in one transaction, as the hub. Pure: no I/O; the rate limit is a clock-driven
@@ -97,10 +97,12 @@ def compose(
     link_id: str | None,
     max_chars: int,
     now: float | None = None,
+    user: str | None = None,
 ) -> Message:
     """The message the hub writes for a request body `{"text", "cell_id"?, "reply_to"?,
-    "name"?, "client_id"?}`. With a named link the name is the link's (`verified: true`),
-    whatever the body says; otherwise it is the body's claim (`verified: false`)."""
+    "name"?, "client_id"?}`. With a named link the name is the link's (`verified: true`), for a
+    signed-in user theirs (and `user`), whatever the body says; otherwise it is the body's
+    claim (`verified: false`)."""
     text = body.get("text")
     if not isinstance(text, str) or not text.strip():
         raise ChatError(422, "bad_request", '"text" must be a non-empty string')
@@ -116,6 +118,8 @@ def compose(
         by = {"name": verified_name, "client_id": client_id, "verified": True}
         if link_id is not None:
             by["link_id"] = link_id
+        elif user is not None:
+            by["user"] = user
     else:
         by = {"name": clean_name(body.get("name")), "client_id": client_id, "verified": False}
     message: Message = {
