@@ -54,7 +54,8 @@ def links(
 
 def _for_user(hub: Hub, record: SessionRecord, caller: Caller) -> dict[str, Any]:
     """A signed-in user's view of a session: its address with no token (they come in by their
-    sign-in) and their role; its owners also get the anonymous links, to share."""
+    sign-in) and their role; its owners also get the anonymous links, its editors the anonymous
+    view link (as a named editor does), to share."""
     base = hub.settings.base_url
     result: dict[str, Any] = {
         "id": record.id,
@@ -65,7 +66,10 @@ def _for_user(hub: Hub, record: SessionRecord, caller: Caller) -> dict[str, Any]
         "url": f"{base}/s/{record.id}",
         "replay_url": f"{base}/s/{record.id}/replay",
         "ws_url": f"{base.replace('http', 'ws', 1)}/ws/{record.id}",
+        "view_url": f"{base}/s/{record.id}",
     }
+    if can_edit(caller.access):
+        result["view_url"] = session_url(hub, record, record.view_token)
     if caller.owner:
         result.update(
             edit_token=record.edit_token,
