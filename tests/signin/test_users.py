@@ -190,3 +190,11 @@ def test_without_trusted_proxies_the_header_is_ignored(tmp_path: Path) -> None:
         assert created.status_code == 401
     finally:
         app.stop()
+
+
+def test_kernel_hosts_are_for_users_who_may_edit_something(app: InProcHub) -> None:
+    sid = made_by(app, "alice")["id"]
+    as_user(app, "alice", "POST", f"/api/sessions/{sid}/grants", {"user": "vi", "role": "view"})
+    assert as_user(app, "alice", "GET", "/api/kernel-hosts").status_code == 200
+    assert as_user(app, "vi", "GET", "/api/kernel-hosts").status_code == 403
+    assert as_user(app, None, "GET", "/api/kernel-hosts").status_code == 401
