@@ -71,6 +71,14 @@ def test_signing_in_through_the_hub_opens_the_notebook(
         wait_until(saved, "alice's edit in the shared notebook")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "jupyterhub-signin.png"))
+        # Her home page lists what is shared with her, and opens it by the sign-in.
+        page.goto(f"{jhub.service}/")
+        page.wait_for_selector("body[data-ready=true]")
+        shared = page.locator(".shared-session a")
+        expect(shared).to_have_text(["team.ipynb"])
+        shared.click()
+        page.wait_for_url(f"**/services/collabd/s/{s['id']}")
+        expect(page.locator(".cells > .cell")).to_have_count(1)
         assert errors == []
     finally:
         context.close()
