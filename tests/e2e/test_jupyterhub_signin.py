@@ -76,6 +76,7 @@ def test_signing_in_through_the_hub_opens_the_notebook(
         page.wait_for_selector("body[data-ready=true]")
         shared = page.locator(".shared-session a")
         expect(shared).to_have_text(["team.ipynb"])
+        page.screenshot(path=str(SCREENSHOTS / "jupyterhub-home.png"))
         shared.click()
         page.wait_for_url(f"**/services/collabd/s/{s['id']}")
         expect(page.locator(".cells > .cell")).to_have_count(1)

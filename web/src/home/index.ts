@@ -193,7 +193,8 @@ function notebookList(root: HTMLElement, api: AdminApi, first: NotebookListing, 
 
 /** A signed-in user's home: the sessions shared with them (and theirs), opened by their sign-in. */
 async function sharedHome(root: HTMLElement, me: Me): Promise<void> {
-  const main = h('main', { class: 'home' }, h('h1', {}, 'Shared with you'))
+  const main = h('main', { class: 'home' }, h('h1', {}, 'Shared with you'),
+    h('p', { class: 'hint signed-in-as' }, `Signed in as ${me.user ?? ''}${me.admin ? ' (administrator)' : ''}`))
   root.replaceChildren(header(null, null), main)
   try {
     const rows = sharedRows((await sharedWithMe(appOrigin())) as UserSession[], appOrigin())
