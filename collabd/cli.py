@@ -25,6 +25,7 @@ from collabd.kernel.hosts import HostsError
 from collabd.recording.file import open_recording
 from collabd.serving import HubServer
 from collabd.settings import Settings
+from collabd.signin import SignInError
 
 log = logging.getLogger("collabd")
 
@@ -233,7 +234,7 @@ def serve(
         app = create_app(settings)
     except sqlite3.DatabaseError as exc:
         raise CliError(unreadable_store(settings.db_path, exc)) from None
-    except HostsError as exc:  # a setting an operator wrote by hand: say what, not a traceback
+    except (HostsError, SignInError) as exc:  # a setting written by hand: what, no traceback
         raise CliError(str(exc)) from None
     hub: Hub = app.state.hub
     config = uvicorn.Config(

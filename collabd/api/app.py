@@ -119,6 +119,7 @@ def replay_routes() -> list[BaseRoute]:
 def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
     if not settings.token:
         raise ValueError("settings.token (the admin token) must be set")
+    signin = SignIn(hub.settings if hub is not None else settings)  # SignInError: say what
     live = hub if hub is not None else build_hub(settings)
 
     @contextlib.asynccontextmanager
@@ -143,7 +144,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         },
     )
     app.state.hub = live
-    app.state.signin = SignIn(live.settings)
+    app.state.signin = signin
     app.state.recordings = LiveSources()
     app.state.health = live.health
     return app

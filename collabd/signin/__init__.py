@@ -15,7 +15,11 @@ from collabd.settings import Settings
 from .hubauth import COOKIE, HubSignIn
 from .proxies import TrustedHeader
 
-__all__ = ["SignIn", "User"]
+__all__ = ["SignIn", "SignInError", "User"]
+
+
+class SignInError(Exception):
+    """A sign-in setting that cannot work (a bad proxy address, no JupyterHub environment)."""
 
 
 class SignIn:
@@ -24,12 +28,15 @@ class SignIn:
     def __init__(self, settings: Settings) -> None:
         self.header: TrustedHeader | None = None
         self.hub: HubSignIn | None = None
-        if settings.trusted_user_header:
-            self.header = TrustedHeader(
-                settings.trusted_user_header, settings.trusted_proxies, settings.admin_users
-            )
-        if settings.jupyterhub:
-            self.hub = HubSignIn(settings.admin_users)
+        try:
+            if settings.trusted_user_header:
+                self.header = TrustedHeader(
+                    settings.trusted_user_header, settings.trusted_proxies, settings.admin_users
+                )
+            if settings.jupyterhub:
+                self.hub = HubSignIn(settings.admin_users)
+        except (ValueError, RuntimeError) as exc:
+            raise SignInError(str(exc)) from None
 
     @property
     def configured(self) -> bool:

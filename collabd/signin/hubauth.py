@@ -39,12 +39,20 @@ class HubSignIn:
             raise RuntimeError(
                 "COLLABD_JUPYTERHUB needs the jupyterhub package: pip install 'collabd[jupyterhub]'"
             ) from None
-        try:
-            self.auth: HubOAuth = HubOAuth(cache_max_age=CACHE_S)
-        except Exception as exc:  # an empty JUPYTERHUB_API_TOKEN or client id: not a service
+        self.auth: HubOAuth = HubOAuth(cache_max_age=CACHE_S)
+        missing = [
+            name
+            for name, value in (
+                ("JUPYTERHUB_API_TOKEN", self.auth.api_token),
+                ("JUPYTERHUB_CLIENT_ID", self.auth.oauth_client_id),
+            )
+            if not value
+        ]
+        if missing:  # not started as (or configured like) a JupyterHub service
             raise RuntimeError(
-                f"COLLABD_JUPYTERHUB: JupyterHub's service environment is missing: {exc}"
-            ) from None
+                f"COLLABD_JUPYTERHUB is on but {' and '.join(missing)} is not set:"
+                " collabd runs as a JupyterHub service (see the README's Sign-in)"
+            )
         self.admins = frozenset(admins)
 
     async def user(self, token: str) -> User | None:

@@ -53,3 +53,37 @@ def test_who_owns_a_session() -> None:
     assert not owns(Access.EDIT, by_token=True, signin=True)
     assert not owns(Access.EDIT, by_token=False, signin=True)
     assert not owns(Access.VIEW, by_token=True, signin=False)
+
+
+def test_jupyterhub_sign_in_needs_the_services_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from collabd.signin.hubauth import HubSignIn
+
+    for name in ("JUPYTERHUB_API_TOKEN", "JUPYTERHUB_CLIENT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(RuntimeError, match="JUPYTERHUB_API_TOKEN and JUPYTERHUB_CLIENT_ID"):
+        HubSignIn()
+
+
+def test_a_jupyterhub_service_is_served_under_its_prefix() -> None:
+    from collabd.settings import Settings
+
+    env = {"COLLABD_JUPYTERHUB": "1", "JUPYTERHUB_SERVICE_PREFIX": "/services/collabd/"}
+    settings = Settings(host="127.0.0.1", port=9).with_env(env)
+    assert settings.jupyterhub and settings.signin
+    assert settings.prefix == "/services/collabd"
+    assert settings.base_url == "http://127.0.0.1:9/services/collabd"
+    # Not a service: the hub's variables alone change nothing (a terminal in a user's server).
+    plain = Settings().with_env({"JUPYTERHUB_SERVICE_PREFIX": "/user/alice/"})
+    assert plain.prefix == "" and not plain.signin
+    # An explicit BASE_PATH wins; proxies and admins are lists.
+    more = {
+        "COLLABD_BASE_PATH": "collab",
+        "COLLABD_TRUSTED_PROXIES": "10.0.0.1, 10.1.0.0/16",
+        "COLLABD_ADMIN_USERS": "root,ada",
+    }
+    mine = Settings().with_env({**env, **more})
+    assert mine.prefix == "/collab"
+    assert mine.trusted_proxies == ("10.0.0.1", "10.1.0.0/16")
+    assert mine.admin_users == ("root", "ada")
