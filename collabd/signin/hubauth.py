@@ -50,7 +50,8 @@ class HubSignIn:
         ]
         if missing:  # not started as (or configured like) a JupyterHub service
             raise RuntimeError(
-                f"COLLABD_JUPYTERHUB is on but {' and '.join(missing)} is not set:"
+                f"COLLABD_JUPYTERHUB is on but {' and '.join(missing)}"
+                f" {'is' if len(missing) == 1 else 'are'} not set:"
                 " collabd runs as a JupyterHub service (see the README's Sign-in)"
             )
         self.admins = frozenset(admins)

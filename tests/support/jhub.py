@@ -94,6 +94,8 @@ c.JupyterHub.services = [{{
 """
 
     def start(self) -> JupyterHubProcess:
+        if not CHP.exists():
+            raise RuntimeError(f"{CHP} is missing: `npm ci` in web/ installs it (make web)")
         self.root.mkdir(parents=True, exist_ok=True)
         config = self.base / "jupyterhub_config.py"
         config.write_text(self.config())
