@@ -3,10 +3,10 @@ document, beside the notebook (never in the `.ipynb`: `notebook.to_json` reads t
 schema only).
 
 A message is `{id, by: {name, client_id, verified?, link_id?}, at, text, cell_id?, reply_to?,
-resolved?, hidden?}`. Editors' pages append to the array themselves; viewers cannot write the
-document, so the hub appends theirs (`POST …/chat`). Hiding and resolving replace a message by one
-with the field set, in one transaction, as the hub. Pure: no I/O; the rate limit is a clock-driven
-object the router keeps.
+resolved?, hidden?}`. The hub writes every message (`POST …/chat`, from editors' and viewers'
+pages alike); a page's direct write into the array is repaired (`collabd.chatguard`). Hiding and
+resolving replace a message by one with the field set, in one transaction, as the hub. Pure:
+no I/O; the rate limit is a clock-driven object the router keeps.
 """
 
 from __future__ import annotations
@@ -101,6 +101,33 @@ def compose(
     """The message the hub writes for a request body `{"text", "cell_id"?, "reply_to"?,
     "name"?, "client_id"?}`. With a named link the name is the link's (`verified: true`),
     whatever the body says; otherwise it is the body's claim (`verified: false`)."""
+
+    def lookup(message_id: str) -> Message | None:
+        found = find(doc, message_id)
+        return found[1] if found else None
+
+    return compose_with(
+        lookup,
+        body,
+        verified_name=verified_name,
+        link_id=link_id,
+        max_chars=max_chars,
+        now=now,
+    )
+
+
+def compose_with(
+    lookup: Callable[[str], Message | None],
+    body: dict[str, Any],
+    *,
+    verified_name: str | None,
+    link_id: str | None,
+    max_chars: int,
+    now: float | None = None,
+    message_id: str | None = None,
+) -> Message:
+    """`compose` with the messages a reply may answer given by `lookup`, and the id given
+    (a page's own, kept when the hub repairs its direct write) or new."""
     text = body.get("text")
     if not isinstance(text, str) or not text.strip():
         raise ChatError(422, "bad_request", '"text" must be a non-empty string')
@@ -119,17 +146,16 @@ def compose(
     else:
         by = {"name": clean_name(body.get("name")), "client_id": client_id, "verified": False}
     message: Message = {
-        "id": new_id(),
+        "id": message_id or new_id(),
         "by": by,
         "at": round(time.time() if now is None else now, 3),
         "text": text,
     }
     cell_id, reply_to = _optional_id(body, "cell_id"), _optional_id(body, "reply_to")
     if reply_to is not None:
-        found = find(doc, reply_to)
-        if found is None:
+        parent = lookup(reply_to)
+        if parent is None:
             raise ChatError(404, "unknown_message", f"no message {reply_to!r} to reply to")
-        parent = found[1]
         # a reply joins its thread: the root's cell, and the root as what it answers
         reply_to = parent.get("reply_to") or reply_to
         if cell_id is None and isinstance(parent.get("cell_id"), str):
