@@ -200,6 +200,56 @@ def resolved(message: Message, value: bool) -> Message:
     return result
 
 
+# comments in the downloaded file
+
+COMMENTS_KEY = "collabd_comments"  # the cell metadata key of `GET …/notebook?comments=1`
+
+
+def _exported(message: Message) -> dict[str, Any]:
+    raw = message.get("by")
+    by: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    name = by.get("name") if isinstance(by.get("name"), str) else ANONYMOUS
+    result: dict[str, Any] = {"id": message["id"], "by": name, "at": message.get("at")}
+    if by.get("verified") is True:
+        result["verified"] = True
+    result["text"] = message.get("text") if isinstance(message.get("text"), str) else ""
+    return result
+
+
+def threads_by_cell(found: list[Message]) -> dict[str, list[dict[str, Any]]]:
+    """Each cell's comment threads as the downloaded file carries them: `[{"id", "by" (the
+    name), "verified"?, "at", "text", "resolved"?, "replies": [{"id", "by", "verified"?, "at",
+    "text"}]}]`, oldest first. Hidden messages are left out, and a thread whose first message
+    is hidden with all its replies (they answer what nobody may read)."""
+    roots: dict[str, dict[str, Any]] = {}
+    cells: dict[str, list[dict[str, Any]]] = {}
+    for m in found:
+        cell_id = m.get("cell_id")
+        if isinstance(cell_id, str) and not m.get("reply_to") and not m.get("hidden"):
+            thread = {**_exported(m), "replies": []}
+            if m.get("resolved") is True:
+                thread["resolved"] = True
+            roots[m["id"]] = thread
+            cells.setdefault(cell_id, []).append(thread)
+    for m in found:
+        root = roots.get(m.get("reply_to") or "")
+        if root is not None and not m.get("hidden"):
+            root["replies"].append(_exported(m))
+    return cells
+
+
+def with_comments(nb: dict[str, Any], found: list[Message]) -> dict[str, Any]:
+    """The notebook JSON with each cell's threads in its `metadata.collabd_comments`."""
+    by_cell = threads_by_cell(found)
+    cells = []
+    for cell in nb.get("cells", []):
+        threads = by_cell.get(cell.get("id", ""))
+        if threads:
+            cell = {**cell, "metadata": {**cell.get("metadata", {}), COMMENTS_KEY: threads}}
+        cells.append(cell)
+    return {**nb, "cells": cells}
+
+
 # rate limit
 
 

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import nbformat
 import pytest
 from pycrdt import Array, Doc, Map
 from starlette.testclient import TestClient
@@ -256,3 +257,50 @@ def test_the_rate_window_slides() -> None:
     assert limit.take("b") == 0 and limit.take("a") == pytest.approx(5.0)
     now[0] = 10.0
     assert limit.take("a") == 0
+
+
+def test_the_download_carries_comment_threads_only_when_asked(app: InProcHub) -> None:
+    s = app.create_session("c.ipynb")
+    base = f"/api/sessions/{s['id']}"
+    with app.peer(s, name="Ed") as ed:
+        first, second = ed.cell_ids()[0], ed.insert_cell(1, "y = 2")
+    edit = s["edit_token"]
+    _, root = post(app, s, edit, text="why **1**?", cell_id=first, name="Ann")
+    _, reply = post(app, s, edit, text="because", reply_to=root["message"]["id"], name="Bob")
+    _, rude = post(app, s, edit, text="rude reply", reply_to=root["message"]["id"], name="Tr")
+    _, gone = post(app, s, edit, text="rude thread", cell_id=second, name="Tr")
+    _, other = post(app, s, edit, text="fine thread", cell_id=second, name="Bob")
+    assert post(app, s, edit, text="just chat", name="Ann")[0] == 201
+    for hidden in (rude, gone):
+        app.api("POST", f"{base}/chat/{hidden['message']['id']}/hide", {}, edit)
+    app.api("POST", f"{base}/chat/{root['message']['id']}/resolve", {"resolved": True}, edit)
+
+    plain = app.request("GET", f"{base}/notebook?download=1", token=s["view_token"])
+    assert plain.status_code == 200 and "collabd_comments" not in plain.text
+
+    response = app.request("GET", f"{base}/notebook?download=1&comments=1", token=s["view_token"])
+    assert response.status_code == 200
+    assert "attachment" in response.headers["content-disposition"]
+    nbformat.validate(nbformat.reads(response.text, as_version=nbformat.NO_CONVERT))
+    assert "rude" not in response.text and "just chat" not in response.text
+    cells = json.loads(response.text)["cells"]
+    threads = [c["metadata"].get("collabd_comments") for c in cells]
+    assert threads[0] == [
+        {
+            "id": root["message"]["id"],
+            "by": "Ann",
+            "at": root["message"]["at"],
+            "text": "why **1**?",
+            "resolved": True,
+            "replies": [
+                {
+                    "id": reply["message"]["id"],
+                    "by": "Bob",
+                    "at": reply["message"]["at"],
+                    "text": "because",
+                }
+            ],
+        }
+    ]
+    assert [t["text"] for t in threads[1]] == ["fine thread"]
+    assert threads[1][0]["id"] == other["message"]["id"]
