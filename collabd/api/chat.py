@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from collabd import chat
+from collabd import chat, chatredact
 from collabd.api.access import hub_of, session_caller, token_of
 from collabd.api.body import json_body
 from collabd.api.errors import ApiError
@@ -155,7 +155,8 @@ def _claimed(body: dict[str, Any]) -> str:
 
 async def at_moment(request: Request) -> Response:
     """`GET …/recording/chat?t=` (edit or view token): the messages as they were at `t`
-    (default: the end), from the recording."""
+    (default: the end), from the recording; a message hidden since has no text (but for the
+    admin)."""
     source = await source_of(request)
     t = _time(request, "t", time.time())
 
@@ -167,6 +168,8 @@ async def at_moment(request: Request) -> Response:
         return chat.messages(doc)
 
     found = await source.run_io(read)
+    if source.hidden is not None and (hidden := await source.hidden()):
+        found = chatredact.redact_messages(found, hidden)  # hidden since: no text, at any t
     return JSONResponse({"t": t, "messages": found}, headers={"Cache-Control": "no-store"})
 
 

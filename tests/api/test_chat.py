@@ -5,6 +5,7 @@ carry the messages, the .ipynb does not."""
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from pathlib import Path
@@ -304,3 +305,76 @@ def test_the_download_carries_comment_threads_only_when_asked(app: InProcHub) ->
     ]
     assert [t["text"] for t in threads[1]] == ["fine thread"]
     assert threads[1][0]["id"] == other["message"]["id"]
+
+
+def doc_from_window(window: dict[str, Any], until: float) -> Doc[Any]:
+    doc: Doc[Any] = Doc()
+    if window["base"] is not None:
+        doc.apply_update(base64.b64decode(window["base"]["state"]))
+    for entry in window["entries"]:
+        if entry["kind"] == "update" and entry["ts"] <= until:
+            doc.apply_update(base64.b64decode(entry["update"]))
+    return doc
+
+
+def test_a_hidden_message_cannot_be_read_back_from_the_recording(
+    app_factory: Any, tmp_path: Path
+) -> None:
+    app = app_factory(snapshot_every=2)  # snapshots taken while the text was there
+    s = app.create_session("hide.ipynb")
+    base = f"/api/sessions/{s['id']}"
+    _, sent = post(app, s, s["view_token"], text="my password is hunter2", name="Stu")
+    assert post(app, s, s["view_token"], text="an ordinary question", name="Stu")[0] == 201
+    for i in range(4):
+        assert post(app, s, s["edit_token"], text=f"filler {i}", name="Ed")[0] == 201
+    time.sleep(0.05)
+    before_hide = time.time()
+    time.sleep(0.05)
+    status, _ = app.api("POST", f"{base}/chat/{sent['message']['id']}/hide", {}, s["edit_token"])
+    assert status == 200
+
+    def texts_at(token: str) -> list[str]:
+        status, body = app.api("GET", f"{base}/recording/chat?t={before_hide}", token=token)
+        assert status == 200, body
+        return [m["text"] for m in body["messages"]]
+
+    for token in (s["view_token"], s["edit_token"]):
+        assert texts_at(token)[:2] == ["", "an ordinary question"]
+    assert texts_at(app.token)[0] == "my password is hunter2"  # the admin may
+
+    # the player's bytes: the text is blank at every moment, the rest replays as it was
+    start = app.api("GET", f"{base}/recording", token=s["view_token"])[1]["start"]
+    window_url = f"{base}/recording/events?updates=1&from={start}&to={time.time() + 1}"
+    for token in (s["view_token"], s["edit_token"]):
+        response = app.request("GET", window_url, token=token)
+        assert response.status_code == 200
+        window = response.json()
+        blobs = [base64.b64decode(e["update"]) for e in window["entries"] if "update" in e]
+        assert not any(b"hunter2" in blob for blob in blobs)
+        at = chat.messages(doc_from_window(window, before_hide))
+        assert at[0]["id"] == sent["message"]["id"] and not at[0]["text"].strip()
+        assert at[1]["text"] == "an ordinary question"
+    seek = app.request(
+        "GET",
+        f"{base}/recording/events?updates=1&from={before_hide}&to={time.time() + 1}",
+        token=s["view_token"],
+    )
+    assert seek.status_code == 200 and seek.json()["base"] is not None
+    assert b"hunter2" not in base64.b64decode(seek.json()["base"]["state"])
+    admin = app.request("GET", window_url).json()
+    assert any(
+        b"hunter2" in base64.b64decode(e["update"]) for e in admin["entries"] if "update" in e
+    )
+
+    # the export file: blank for a view link, kept for the admin
+    for token, expected in ((s["view_token"], False), (app.token, True)):
+        file = tmp_path / f"{expected}.collabd"
+        file.write_bytes(app.request("GET", f"{base}/recording/export", token=token).content)
+        recording = open_recording(file)
+        doc = reader.doc_at(recording.store, s["id"], before_hide).doc()
+        assert (chat.messages(doc)[0]["text"] == "my password is hunter2") is expected
+        everything = [e.data for e in recording.store.entries(s["id"])]
+        snaps = recording.store.snapshot_index(s["id"])
+        assert snaps  # the snapshots were blanked too
+        everything += [recording.store.snapshot_before(s["id"], seq=q).state for q, _ in snaps]  # type: ignore[union-attr]
+        assert any(b"hunter2" in blob for blob in everything) is expected
