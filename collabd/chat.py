@@ -200,6 +200,22 @@ def resolved(message: Message, value: bool) -> Message:
     return result
 
 
+def matching(found: list[Message], query: str) -> list[Message]:
+    """Messages whose text or sender's name holds `query` (any case); hidden ones never."""
+    needle = query.casefold()
+    result = []
+    for m in found:
+        by = m.get("by") if isinstance(m.get("by"), dict) else None
+        name = by.get("name") if by is not None else None
+        raw = m.get("text")
+        text = raw if isinstance(raw, str) else ""
+        if m.get("hidden") is True:
+            continue
+        if needle in text.casefold() or (isinstance(name, str) and needle in name.casefold()):
+            result.append(m)
+    return result
+
+
 # comments in the downloaded file
 
 COMMENTS_KEY = "collabd_comments"  # the cell metadata key of `GET …/notebook?comments=1`

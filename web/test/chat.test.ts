@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import * as Y from 'yjs'
 import {
-  cellRefs, ChatApi, ChatSender, chatMessages, commentCounts, draftProblem, mentions,
+  cellRefs, ChatApi, ChatSender, chatMessages, commentCounts, draftProblem, mentions, searchMessages,
   messagesOf, readMessages, threads, Unread, type ChatMessage,
 } from '../src/model/chat'
 
@@ -51,6 +51,19 @@ describe('threads on cells', () => {
     expect(found()).toBe(2)
     doc.transact(() => { cells.delete(0, 1); cells.push(['c1']) })
     expect(found()).toBe(2)
+  })
+})
+
+describe('searching the chat', () => {
+  it('finds words in the text or the name, any case, never in hidden messages', () => {
+    const all = [
+      msg('a', { text: 'where is the Needle?' }),
+      msg('b', { text: 'hello', by: { name: 'Needle Person', client_id: 3 } }),
+      msg('c', { text: '', hidden: true }),
+      msg('d', { text: 'nothing' }),
+    ]
+    expect(searchMessages(all, ' needle ').map((m) => m.id)).toEqual(['a', 'b'])
+    expect(searchMessages(all, '  ')).toEqual([])
   })
 })
 

@@ -167,6 +167,14 @@ export function mentions(text: string, name: string): boolean {
   return forms.some((form) => new RegExp(`(^|[^\\w@])@${escapeRegExp(form)}(?![\\w])`, 'iu').test(text))
 }
 
+/** Messages whose text or sender's name holds `query` (any case); hidden ones never (the
+ * playback page's search, beside the runs: `GET …/recording/search` on the hub). */
+export function searchMessages(messages: readonly ChatMessage[], query: string): ChatMessage[] {
+  const needle = query.trim().toLocaleLowerCase()
+  if (!needle) return []
+  return messages.filter((m) => !m.hidden && (m.text.toLocaleLowerCase().includes(needle) || m.by.name.toLocaleLowerCase().includes(needle)))
+}
+
 export type TextPart = { text: string } | { text: string; cell: number }
 
 const CELL_REF = /\b[Cc]ell\s+(\d{1,6})\b|(?<![\w&#/])#(\d{1,6})\b/g
