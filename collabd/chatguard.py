@@ -2,12 +2,13 @@
 
 pycrdt applies an update before anyone can look inside it, so the guard watches the array (a Yjs
 observer, called only for transactions that touch it) and, right after a participant's update
-did, compares the array with the last state the hub accepted:
+did, compares that change with the array the hub had accepted:
 
 - a new message (an id not there before) stays, rewritten as the hub would have written it for
   that connection: the named link's verified name, else the name in the connection's presence
   (`verified: false`); `by.corrected: true` when the page had written another name. Elements
-  that are not messages, too long, or answer no message are removed;
+  that are not messages, too long, answer no message or go over CHAT_RATE (per connection)
+  are removed;
 - an accepted message that was changed or deleted is put back as it was (hiding and resolving
   are the hub's endpoints).
 
@@ -115,9 +116,11 @@ def plan(
     *,
     max_chars: int,
     now: float,
+    allow: Callable[[], bool] = lambda: True,
 ) -> list[Op]:
     """The repair of one participant's change (`delta` on the array that was `old`): what it
-    deleted is put back where it was, what it inserted is rewritten for `who` or removed.
+    deleted is put back where it was, what it inserted is rewritten for `who` or removed (also
+    when `allow`, asked once per new message, says no: the rate limit).
     Each op's index is in the array as the ops before it left it."""
     known: dict[str, chat.Message] = {}
     for item in old:
@@ -139,7 +142,7 @@ def plan(
                 message = None
                 if added < MAX_NEW and _message_id(item) not in known:  # else an edit
                     message = rewritten(item, who, known.get, max_chars=max_chars, now=now)
-                if message is None:
+                if message is None or not allow():
                     ops.append((pos, 1, []))
                     continue
                 known[message["id"]] = message
@@ -171,9 +174,11 @@ class ChatGuard:
         identify: Callable[[int], Identity],
         *,
         max_chars: int,
+        rate: chat.RateLimit | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._array: Array[Any] = chat.chat_array(doc)
+        self._rate = rate  # CHAT_RATE per connection, as `POST …/chat` has per person
         self._identify = identify
         self._max_chars = max_chars
         self._clock = clock
@@ -202,12 +207,14 @@ class ChatGuard:
         changes, self._peer_changes = self._peer_changes, []
         if len(changes) == 1:  # one update is one transaction: one event
             old, delta = changes[0]
+            rate = self._rate
             ops = plan(
                 old,
                 delta,
                 self._identify(peer),
                 max_chars=self._max_chars,
                 now=self._clock(),
+                allow=(lambda: rate.take(f"peer:{peer}") == 0) if rate else lambda: True,
             )
         else:  # not expected: put everything back as it was
             ops = [(0, len(self._mirror), changes[0][0])]
@@ -241,4 +248,10 @@ class ChatGuardExtension(Extension):
             states = live.room.presence()
             return identity_of(live.joined(peer), [states[i] for i in ids if i in states], ids)
 
-        live.room.guard = ChatGuard(live.doc, identify, max_chars=live.settings.chat_max_chars)
+        count, window = chat.parse_rate(live.settings.chat_rate)
+        live.room.guard = ChatGuard(
+            live.doc,
+            identify,
+            max_chars=live.settings.chat_max_chars,
+            rate=chat.RateLimit(count, window),
+        )

@@ -98,3 +98,17 @@ def test_the_identity_comes_from_the_link_else_the_presence() -> None:
     assert named == Identity("Grace", True, "L1", frozenset({3}))
     assert identity_of({}, [{"user": {"name": " Ann "}}], {3}).name == "Ann"
     assert identity_of({}, [{"user": {"name": "\x07"}}], set()).name == chat.ANONYMOUS
+
+
+def test_direct_writes_over_the_rate_are_removed() -> None:
+    room = new_room("x")
+    clock = [0.0]
+    rate = chat.RateLimit(2, 10.0, clock=lambda: clock[0])
+    room.guard = ChatGuard(room.doc, lambda peer: ANN, max_chars=100, rate=rate)
+    net = Network(room)
+    ed = net.join(1)
+    net.edit(ed, append(msg("m1", "one"), msg("m2", "two"), msg("m3", "three")))
+    assert [m["id"] for m in chat.chat_array(room.doc).to_py()] == ["m1", "m2"]
+    clock[0] = 11.0
+    net.edit(ed, append(msg("m4", "four")))
+    assert [m["id"] for m in chat.chat_array(ed.doc).to_py()] == ["m1", "m2", "m4"]
