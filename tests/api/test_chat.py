@@ -1,7 +1,9 @@
 """Chat and cell comments, in process: an editor writes the document's `chat` array as a Yjs
-client, a viewer posts through the hub; both reach everyone and a late joiner; a viewer changes
-nothing else; limits; named-link identity; hide and resolve; the recording and the export file
-carry the messages, the .ipynb does not."""
+client (as an older page did: the hub rewrites it with the connection's identity), a viewer
+posts through the hub; both reach everyone and a late joiner; a viewer changes nothing else;
+limits; named-link identity; hide and resolve; the recording and the export file carry the
+messages, the .ipynb does not (but for ?comments=1); hidden text cannot be read back from the
+recording but by the admin."""
 
 from __future__ import annotations
 
