@@ -73,7 +73,10 @@ export function chatTrack(actions: ChatTrackActions): ChatTrack {
     draw(next, all) {
       summary = next
       const messages = readMessages(all)
-      hiddenNow = new Set(messages.filter((m) => m.hidden).map((m) => m.id))
+      const hidden = new Set(messages.filter((m) => m.hidden).map((m) => m.id))
+      const newlyHidden = [...hidden].some((id) => !hiddenNow.has(id))
+      hiddenNow = hidden
+      if (newlyHidden && shownAt) this.show(shownAt) // the moment shown may hold one
       row.hidden = messages.length === 0
       track.replaceChildren(...messages.map((m) => h('button', {
         type: 'button',
