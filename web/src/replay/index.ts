@@ -30,7 +30,7 @@ import { runsPanel } from './runsPanel'
 import { RecordingApi, type WindowEntry } from './source'
 import { LiveTail } from './tail'
 import { timeline } from './timeline'
-import { chatTrack } from './chatTrack'
+import { chatTrack, seekFor } from './chatTrack'
 import { ChatApi } from '../model/chat'
 
 export { presentPeople } from './presence'
@@ -121,6 +121,8 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
   const lanes = timeline({ seek: (t) => void seek(t), jumpToRun: (i) => void jumpToRun(i) })
   const runs = runsPanel({
     jumpToRun: (i) => void jumpToRun(i),
+    messages: () => said,
+    jumpToMessage: (m) => void seek(seekFor(m, summary)),
     saveRuns: (format) => {
       const stem = (summary.session.path.split('/').pop() ?? 'notebook').replace(/\.ipynb$/, '')
       void saveBlob(rec.runsFile(format), `${stem}-runs.${format}`, toasts.notify)
