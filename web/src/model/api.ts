@@ -172,6 +172,26 @@ export class SessionApi {
     return this.request('POST', '/checkpoint', message ? { message } : {})
   }
 
+  /** The tracked runs (JSON, read with `readExperiments`). */
+  async experiments(): Promise<unknown> {
+    return (await this.call('GET', '/experiments')).json()
+  }
+
+  /** The experiments as the hub's CSV, to save. */
+  async experimentsFile(): Promise<Blob> {
+    return (await this.call('GET', '/experiments?format=csv&download=1')).blob()
+  }
+
+  /** The notebook's tracking settings (read with `readTracking`). */
+  tracking(): Promise<unknown> {
+    return this.request('GET', '/tracking')
+  }
+
+  /** `metrics: null` brings back the hub's default patterns. */
+  setTracking(change: { metrics?: string[] | null; enabled?: boolean }): Promise<unknown> {
+    return this.request('POST', '/tracking', change)
+  }
+
   /**
    * The notebook file (nbformat JSON) as a blob for the browser to save. Fetched with the token in
    * a header rather than `?token=` in a link, so that it stays out of URLs and access logs.

@@ -11,6 +11,9 @@ import { headings } from '../model/toc'
 import { readOnlyActions, sessionActions } from '../model/sessionActions'
 import { askName, confirmRestart } from './dialogs'
 import { showCheckpoint } from './checkpointDialog'
+import { showExperiments } from './experimentsDialog'
+import { Emitter } from '../model/emitter'
+import { endedRuns } from '../model/runEnds'
 import { showKernelChoice } from './kernelChoice'
 import { saveIndicator, saveShortcut } from './saveIndicator'
 import { fatalForError, fatalMissingToken } from './fatal'
@@ -134,11 +137,27 @@ export async function mountNotebook(
     })
   }
   saveShortcut(readOnly ? null : save)
+  // Runs that left the queue (ended or cancelled): the experiments dialog asks for them then.
+  const runsEnded = new Emitter<string[]>()
+  let queued: string[] = []
+  session.ystate.observe(() => {
+    const now = readQueue(session.ystate.get('queue')).map((entry) => entry.request_id)
+    const ended = endedRuns(queued, now)
+    queued = now
+    if (ended.length) runsEnded.emit(ended)
+  })
+  const experiments = (): void => showExperiments({
+    api, readOnly, sessionId: route.sessionId, token, path: info.path, notify: toasts.notify,
+    cellNumber: (id) => view.cellNumber(id),
+    revealCell: (id) => view.select(id, true),
+    onRunsEnded: (listener) => runsEnded.on(listener),
+  })
   const header = topbar({
     info, readOnly, session, api, runAll: () => view.runAll(), notify: toasts.notify, toggleDrawer,
     clearAll: () => view.execute('clear-all-outputs'), find: openFind,
     saveIndicator: saves?.el ?? null,
     checkpoint: readOnly ? null : () => showCheckpoint((message) => actions.checkpoint(message)),
+    experiments,
   })
   const followBanner = h('div', { class: 'follow-banner', hidden: true, role: 'status' })
   const followedBanner = h('div', { class: 'followed-banner', hidden: true, role: 'status' })

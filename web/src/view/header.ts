@@ -24,6 +24,8 @@ export interface HeaderOptions {
   /** Editors: the save / sync indicator and the checkpoint dialog. */
   saveIndicator: HTMLElement | null
   checkpoint: (() => void) | null
+  /** The experiments dialog (tracked runs, for editors and viewers). */
+  experiments(): void
 }
 
 function connectionIndicator(session: NotebookSession): HTMLElement {
@@ -39,7 +41,7 @@ function connectionIndicator(session: NotebookSession): HTMLElement {
   return el
 }
 
-export function topbar({ info, readOnly, session, api, runAll, notify, toggleDrawer, clearAll, find, saveIndicator, checkpoint }: HeaderOptions): HTMLElement {
+export function topbar({ info, readOnly, session, api, runAll, notify, toggleDrawer, clearAll, find, saveIndicator, checkpoint, experiments }: HeaderOptions): HTMLElement {
   const share = (): void =>
     showShare({
       edit: info.edit_url ? rebaseLink(info.edit_url, location.origin) : null,
@@ -61,6 +63,7 @@ export function topbar({ info, readOnly, session, api, runAll, notify, toggleDra
     readOnly ? null : button('clear-all-button', '⌫', 'Clear outputs', clearAll, 'Clear every output (for everyone)'),
     button('find-button', '⌕', '', find, 'Find and replace in all cells (Ctrl-F)'),
     button('keys-button', '⌨', '', showKeys, 'Keyboard shortcuts (H)'),
+    button('experiments-button', '∿', 'Experiments', experiments, 'Experiments: the parameters and metrics of every run'),
     checkpoint ? button('checkpoint-button', '⎇', 'Checkpoint', checkpoint, 'Commit this notebook into its git repository') : null,
     button('share-button', '', 'Share', share),
     button('download-button', '⤓', 'Download .ipynb', () => void saveBlob(api.notebookFile(), fileName(info.path), notify), 'Download .ipynb'),
