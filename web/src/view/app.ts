@@ -4,7 +4,8 @@ import { loadName, saveName, userFor } from '../model/identity'
 import { readKernel, readKernelChoice, readLastEvent, readQueue } from '../model/kernelState'
 import { assignColours } from '../model/colours'
 import { followersOf, isFollowed, participants, withColours } from '../model/presence'
-import { websocketBase } from '../model/route'
+import { tokenFromHash, tokenKey, websocketBase } from '../model/route'
+import { isReadOnly, powersOf } from '../model/roles'
 import { findMatches } from '../model/findReplace'
 import { NotebookSession } from '../model/session'
 import { headings } from '../model/toc'
@@ -69,10 +70,12 @@ export async function mountNotebook(
   const info = await sessionInfo(root, api, earlyInfo)
   if (!info) return
   performance.mark('collabd:info')
-  const readOnly = info.role === 'view'
+  const powers = powersOf(info, token)
+  const readOnly = isReadOnly(info)
   document.title = `${info.path} — collabd`
 
-  let name = loadName(localStorage) ?? saveName(localStorage, await askName(null))
+  // A named link says who this is: no need to ask (the hub shows the link's name anyway).
+  let name = powers.named?.name ?? loadName(localStorage) ?? saveName(localStorage, await askName(null))
   const session = new NotebookSession({
     serverUrl: websocketBase(location.origin),
     sessionId: route.sessionId,
@@ -158,6 +161,13 @@ export async function mountNotebook(
     saveIndicator: saves?.el ?? null,
     checkpoint: readOnly ? null : () => showCheckpoint((message) => actions.checkpoint(message)),
     experiments,
+    powers,
+    // This page's own anonymous link was replaced (its connection is closed): open with the new one.
+    reopenWith: (url) => {
+      const fresh = tokenFromHash(new URL(url).hash)
+      if (fresh) sessionStorage.setItem(tokenKey(route.sessionId), fresh)
+      location.reload()
+    },
   })
   const followBanner = h('div', { class: 'follow-banner', hidden: true, role: 'status' })
   const followedBanner = h('div', { class: 'followed-banner', hidden: true, role: 'status' })
