@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.support.hubproc import HubProcess
+
 from .conftest import SCREENSHOTS, Participant, code, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.kernel]
@@ -68,7 +70,7 @@ def column(page: Page, cls: str) -> list[str]:
 
 
 def test_experiments_table_chart_and_playback(
-    notebook_session: Any, join: Any, tmp_path: Any
+    hub: HubProcess, notebook_session: Any, join: Any, tmp_path: Any
 ) -> None:
     session = notebook_session([code("lr = 0.2", metadata={"tags": ["parameters"]}), TRAIN])
     ada = join(session["edit_url"], "Ada")
@@ -142,10 +144,22 @@ def test_experiments_table_chart_and_playback(
     assert [r["param.lr"] for r in table] == ["0.5", "0.1", "0.9"]
     assert [r["metric.accuracy"] for r in table] == ["0.875", "0.271", "0.999"]
 
-    # The tracking settings: the parameters cell's names and the metric patterns.
+    # The tracking settings: the parameters cell's names and the metric patterns, which an
+    # editor changes (a bad pattern is explained before anything is sent).
     dialog.locator(".tracking-settings summary").click()
     expect(dialog.locator(".tracking-summary")).to_contain_text("lr")
-    expect(dialog.locator(".tracking-patterns")).to_have_value(re.compile(r"accuracy"))
+    patterns = dialog.locator(".tracking-patterns")
+    expect(patterns).to_have_value(re.compile(r"accuracy"))
+    patterns.fill("accuracy, val-loss")
+    dialog.locator(".tracking-save").click()
+    expect(dialog.locator(".tracking-result")).to_contain_text('"val-loss" is not a metric pattern')
+    patterns.fill("accuracy, loss, *_f1")
+    dialog.locator(".tracking-save").click()
+    expect(dialog.locator(".tracking-result")).to_contain_text("Saved")
+    status, settings = hub.api(
+        "GET", f"/api/sessions/{session['id']}/tracking", token=session["view_token"]
+    )
+    assert status == 200 and settings["metrics"] == ["accuracy", "loss", "*_f1"], settings
 
     # A row opens the playback at that run: the parameters cell as it was then.
     with ada.context.expect_page() as opened:

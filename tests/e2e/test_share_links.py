@@ -89,6 +89,18 @@ def test_named_link_made_joined_and_revoked(notebook_session: Any, join: Any) ->
     expect(dialog.locator("input.share-view")).to_have_value(re.compile(r"#token=.+"))
     expect(vera.page.locator(".connection")).to_have_attribute("data-status", "closed")
     olga.screenshot("share-dialog-owner")
+
+    # Replacing the edit link this page joined with: the page opens again with the new one.
+    old_edit = dialog.locator("input.share-edit").input_value()
+    page.locator(".replace-edit").click()
+    confirm = page.locator(".confirm-dialog")
+    expect(confirm).to_contain_text("This page joined with it too")
+    confirm.locator(".confirm-ok").click()
+    expect(page.locator(".share-dialog")).to_have_count(0)  # reloaded
+    page.wait_for_selector("body[data-ready=true]")
+    expect(page.locator(".connection")).to_have_attribute("data-status", "connected")
+    page.locator(".share-button").click()
+    expect(dialog.locator("input.share-edit")).not_to_have_value(old_edit)
     for who in (olga, ada, vera):
         who.assert_no_page_errors()
 
