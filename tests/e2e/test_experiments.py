@@ -65,6 +65,16 @@ def accent_pixels(page: Page) -> int:
     )
 
 
+def chart_loads(page: Page) -> int:
+    """How many times the page fetched the chart's code (its own chunk, with uPlot)."""
+    return int(
+        page.evaluate(
+            """() => performance.getEntriesByType('resource')
+                .filter((e) => /experimentsChart-[^/]*\\.js$/.test(e.name)).length"""
+        )
+    )
+
+
 def column(page: Page, cls: str) -> list[str]:
     return page.locator(f".experiment-row td.{cls}").all_inner_texts()
 
@@ -77,8 +87,10 @@ def test_experiments_table_chart_and_playback(
     bob = join(session["edit_url"], "Bob")
     run_with(ada, *RUNS[0][1:3])
 
-    # Ada keeps the dialog open while Bob runs twice more: it follows each run's end.
+    # Ada keeps the dialog open while Bob runs twice more: it follows each run's end. The
+    # charting library is loaded only once the dialog draws a chart.
     page = ada.page
+    assert chart_loads(page) == 0
     page.locator(".experiments-button").click()
     dialog = page.locator(".experiments-dialog")
     rows = dialog.locator(".experiment-row")
@@ -107,6 +119,7 @@ def test_experiments_table_chart_and_playback(
     # The chart: uPlot draws the three experiments on its canvas.
     chart = dialog.locator(".experiments-chart")
     expect(chart.locator("canvas")).to_be_visible()
+    assert chart_loads(page) == 1
     expect(chart).to_have_attribute("data-points", "3")
     wait_until(lambda: accent_pixels(page) > 60, "the series drawn on the canvas")
     ada.screenshot("experiments-dialog")
@@ -115,6 +128,8 @@ def test_experiments_table_chart_and_playback(
     expect(chart).to_have_attribute("data-points", "3")
     expect(chart.locator(".u-legend")).to_contain_text("lr")
     wait_until(lambda: accent_pixels(page) > 60, "the scatter drawn on the canvas")
+    chart.scroll_into_view_if_needed()
+    ada.screenshot("experiments-scatter")
 
     # Sorting by accuracy: best first, then again for worst first.
     dialog.locator("th button[data-key='metric:accuracy']").click()

@@ -89,6 +89,7 @@ export async function mountNotebook(
   const me = (): { name: string; client_id: number } => ({ name, client_id: session.clientId })
   let userColour = session.awareness.getLocalState()?.user?.color as string | undefined
   const rename = async (): Promise<void> => {
+    if (powers.named) return toasts.notify(`Your name comes from your link: you are ${powers.named.name} here.`)
     name = saveName(localStorage, await askName(name)) || name
     userColour = undefined
     session.setUser(userFor(name))

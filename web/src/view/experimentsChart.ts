@@ -12,6 +12,11 @@ function colour(name: string, otherwise: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || otherwise
 }
 
+function padded(_u: uPlot, min: number, max: number): [number, number] {
+  const pad = (max - min) * 0.05 || Math.abs(min) * 0.1 || 1
+  return [min - pad, max + pad]
+}
+
 const WHOLE = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000]
 
 export interface ExperimentsChart {
@@ -36,7 +41,8 @@ export function experimentsChart(box: HTMLElement): ExperimentsChart {
       plot = new uPlot({
         width: Math.max(280, box.clientWidth || 600),
         height: 220,
-        scales: { x: { time } },
+        // Points at the ends of a scatter stay whole: a little room on either side.
+        scales: { x: { time, ...(scatter ? { range: padded } : {}) } },
         // Experiments are counted in whole numbers: no tick at 1.5.
         axes: [{ ...axis(axisLabel(series.x), time), ...(series.x === 'order' ? { incrs: WHOLE } : {}) }, axis(series.metric, false)],
         legend: { show: true },
