@@ -2,7 +2,8 @@
  * "Experiments": every tracked run of the notebook in a table (when, who, cell, host, status, one
  * column per parameter and per metric with its change from the previous experiment), sortable,
  * filterable, as CSV; a chart of a metric (uPlot, loaded on first use); a row opens the playback
- * page at the moment that run ended. Refreshed when a run leaves the queue (runEnds.ts).
+ * page at the moment that run ended. Refreshed when a run leaves the queue (runEnds.ts), and
+ * slowly while open; redrawn only when what the hub says changed.
  */
 import type { SessionApi } from '../model/api'
 import { axisLabel, chartSeries, type ChartX, numericParams, pointCount } from '../model/experimentChart'
@@ -43,6 +44,8 @@ function formatWhen(t: number | null): string {
 }
 
 let openDialog: HTMLDialogElement | null = null
+/** While open, the table is also read again this often (runs' ends are what refresh it first). */
+const POLL_MS = 15_000
 
 export function showExperiments(options: ExperimentsOptions): void {
   if (openDialog) return void openDialog.querySelector<HTMLInputElement>('.experiments-filter')?.focus()
@@ -178,8 +181,12 @@ export function showExperiments(options: ExperimentsOptions): void {
 
   // --- fetching, and again when runs end ---
   let fetching: Promise<void> | null = null
+  let lastAnswer = ''
   const refresh = (): Promise<void> => {
     fetching ??= api.experiments().then((json) => {
+      const text = JSON.stringify(json)
+      if (text === lastAnswer) return
+      lastAnswer = text
       rows = readExperiments(json)
       table.dataset.loaded = 'true'
       render()
@@ -204,6 +211,12 @@ export function showExperiments(options: ExperimentsOptions): void {
     }, ms))
   })
 
+  // A slow safety net besides the runs' ends (a run that ended just before the dialog opened,
+  // whose event was not stored yet; runs seen by a hub this page is not connected to).
+  const poll = setInterval(() => {
+    if (!document.hidden) void refresh()
+  }, POLL_MS)
+
   const dialog = h('dialog', { class: 'experiments-dialog', 'aria-labelledby': 'experiments-title' },
     h('div', { class: 'experiments-head' },
       h('h1', { id: 'experiments-title' }, 'Experiments ', count),
@@ -218,6 +231,7 @@ export function showExperiments(options: ExperimentsOptions): void {
   )
   dialog.addEventListener('close', () => {
     stopWatching()
+    clearInterval(poll)
     for (const t of timers) clearTimeout(t)
     chart?.destroy()
     dialog.remove()
