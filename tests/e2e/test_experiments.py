@@ -130,6 +130,11 @@ def test_experiments_table_chart_and_playback(
     wait_until(lambda: accent_pixels(page) > 60, "the scatter drawn on the canvas")
     chart.scroll_into_view_if_needed()
     ada.screenshot("experiments-scatter")
+    page.emulate_media(color_scheme="dark")  # redrawn in the dark theme's colours
+    dialog.locator(".chart-x").select_option("order")
+    expect(chart).to_have_attribute("data-x", "order")
+    ada.screenshot("experiments-dark")
+    page.emulate_media(color_scheme="light")
 
     # Sorting by accuracy: best first, then again for worst first.
     dialog.locator("th button[data-key='metric:accuracy']").click()
