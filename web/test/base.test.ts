@@ -43,3 +43,13 @@ describe('a signed-in home', () => {
     expect(loginTarget(null, '/s/x')).toBeNull()
   })
 })
+
+describe('a signed-in user on a session page', () => {
+  it('manages links only when the hub says they own it', async () => {
+    const { powersOf } = await import('../src/model/roles')
+    const info = { id: 's', path: 'a.ipynb', view_url: 'v' }
+    expect(powersOf({ ...info, role: 'edit', owner: false }, '')).toMatchObject({ edit: true, manageLinks: false, ownAnonymous: null })
+    expect(powersOf({ ...info, role: 'owner', owner: true }, '')).toMatchObject({ edit: true, manageLinks: true })
+    expect(powersOf({ ...info, role: 'view', owner: false }, '')).toMatchObject({ edit: false, manageLinks: false })
+  })
+})
