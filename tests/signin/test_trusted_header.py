@@ -71,3 +71,29 @@ async def test_the_websocket_by_header_only_from_the_proxy(proxied: HubProcess) 
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 20)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == Close.UNAUTHORIZED
+
+
+async def test_a_signed_in_users_own_chat_write_carries_their_name(proxied: HubProcess) -> None:
+    """The page writes the chat array itself; the hub rewrites it under the signed-in name."""
+    from pycrdt import Array
+
+    from collabd import chat
+    from collabd.client import NotebookClient
+
+    with client_from("127.0.0.1") as proxy:
+        made = proxy.post(f"{proxied.base}/api/sessions", json={"path": "c.ipynb"},
+                          headers={HEADER: "alice"})  # fmt: skip
+    alice = NotebookClient(proxied.base, made.json()["id"], "", name="x", headers={HEADER: "alice"})
+    await alice.connect()
+    try:
+        message = {"id": chat.new_id(), "by": {"name": "Bob", "client_id": alice.client_id},
+                   "at": 1.0, "text": "hello"}  # fmt: skip
+        alice.doc.get("chat", type=Array).append(message)
+        def rewritten() -> bool:
+            return any(m["by"]["name"] == "alice" for m in chat.messages(alice.doc))
+
+        await alice.wait_for(rewritten)
+        (kept,) = chat.messages(alice.doc)
+        assert {"name": "alice", "verified": True, "user": "alice"}.items() <= kept["by"].items()
+    finally:
+        await alice.close()
