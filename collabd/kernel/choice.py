@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,6 +93,11 @@ class UnavailableKernel:
         raise RuntimeError(self.reason)
 
     def answer_input(self, value: str) -> None:
+        raise RuntimeError(self.reason)
+
+    async def send(
+        self, msg_type: str, content: dict[str, Any], buffers: Sequence[bytes] = ()
+    ) -> str:
         raise RuntimeError(self.reason)
 
     async def interrupt(self) -> None:

@@ -3,8 +3,9 @@
 HTTP (httpx) starts, interrupts, checks and deletes the kernel: `POST /api/kernels {"name"}`,
 `POST /api/kernels/{id}/interrupt`, `GET /api/kernels/{id}`, `DELETE /api/kernels/{id}`. One
 websocket, `/api/kernels/{id}/channels`, carries the Jupyter messages both ways as JSON with a
-`channel` field (the legacy protocol: no subprotocol is asked for). It is reconnected with the
-same `session_id` when it drops, so the gateway replays what it buffered meanwhile.
+`channel` field (the legacy protocol: no subprotocol is asked for), and a message with binary
+buffers (ipywidgets') as one binary frame (`collabd.kernel.wsframes`). It is reconnected with
+the same `session_id` when it drops, so the gateway replays what it buffered meanwhile.
 
 Whether the kernel still lives is asked of the gateway: gone (404) is death at once; a gateway
 that does not answer is death only after `grace_s`, so a short network hiccup costs nothing. A
@@ -20,16 +21,16 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
-from jupyter_client.jsonutil import json_default
 from jupyter_client.session import Session
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
+from collabd.kernel import wsframes
 from collabd.kernel.base import Inbox, KernelMessage, KernelStartError
 from collabd.kernel.hosts import KernelHost, redact
 
@@ -145,8 +146,8 @@ class GatewayKernel:
         self._client: GatewayClient | None = None
         self._session = Session(key=b"", username="collabd")
         self._inbox = Inbox()
-        self._outbox: asyncio.Queue[str] = asyncio.Queue()
-        self._unsent: str | None = None  # taken from the outbox, not yet sent
+        self._outbox: asyncio.Queue[str | bytes] = asyncio.Queue()
+        self._unsent: str | bytes | None = None  # taken from the outbox, not yet sent
         self._channels: asyncio.Task[None] | None = None
         self._exit_code: int | None = None
         self._checked_at = 0.0
@@ -262,6 +263,11 @@ class GatewayKernel:
     def answer_input(self, value: str) -> None:
         self._send("stdin", "input_reply", {"value": value})
 
+    async def send(
+        self, msg_type: str, content: dict[str, Any], buffers: Sequence[bytes] = ()
+    ) -> str:
+        return self._send("shell", msg_type, content, buffers)
+
     async def interrupt(self) -> None:
         client = self._require_client()
         response = await client.request(
@@ -324,10 +330,12 @@ class GatewayKernel:
 
     # the channels
 
-    def _send(self, channel: str, msg_type: str, content: dict[str, Any]) -> str:
+    def _send(
+        self, channel: str, msg_type: str, content: dict[str, Any], buffers: Sequence[bytes] = ()
+    ) -> str:
         msg = self._session.msg(msg_type, content)
         msg["channel"] = channel
-        self._outbox.put_nowait(json.dumps(msg, default=json_default))
+        self._outbox.put_nowait(wsframes.encode(msg, buffers))
         return str(msg["header"]["msg_id"])
 
     async def _keep_channels(self, ws: ClientConnection | None) -> None:
@@ -355,8 +363,7 @@ class GatewayKernel:
         sender = asyncio.create_task(self._send_all(ws))
         try:
             async for frame in ws:
-                if isinstance(frame, str):
-                    self._on_frame(frame)
+                self._on_frame(frame)
         finally:
             sender.cancel()
             await asyncio.gather(sender, return_exceptions=True)
@@ -368,9 +375,13 @@ class GatewayKernel:
             await ws.send(self._unsent)
             self._unsent = None
 
-    def _on_frame(self, frame: str) -> None:
+    def _on_frame(self, frame: str | bytes) -> None:
+        buffers: tuple[bytes, ...] = ()
         try:
-            msg = json.loads(frame)
+            if isinstance(frame, str):
+                msg = json.loads(frame)
+            else:
+                msg, buffers = wsframes.decode(frame)
             channel, msg_type = str(msg["channel"]), str(msg["header"]["msg_type"])
         except (ValueError, KeyError, TypeError):
             log.warning("kernel on host %s: a frame that is not a Jupyter message", self.host)
@@ -389,7 +400,7 @@ class GatewayKernel:
                 "(the gateway restarted it blank; the hub starts a fresh one)",
             )
             return
-        message = KernelMessage(channel, msg_type, parent.get("msg_id"), content)
+        message = KernelMessage(channel, msg_type, parent.get("msg_id"), content, buffers)
         self._inbox.put(message)
 
     def _died(self, code: int, reason: str) -> int:
