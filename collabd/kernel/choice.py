@@ -123,12 +123,14 @@ class HostFactory:
         local: KernelFactory,
         *,
         key: str,
+        folder: str = "",
         grace_s: float = GRACE_S,
     ) -> None:
         self.live = live
         self.hosts = hosts
         self.local = local
         self._key = key
+        self._folder = folder
         self._grace_s = grace_s
 
     def __call__(self, name: str, cwd: Path) -> Kernel:
@@ -153,6 +155,7 @@ class HostFactory:
             choice.spec,
             host,
             kernel_id=attach,
+            folder=self._folder,
             grace_s=self._grace_s,
             on_started=self._remember(choice),
         )

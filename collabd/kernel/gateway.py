@@ -32,7 +32,7 @@ from websockets.exceptions import WebSocketException
 
 from collabd.kernel import wsframes
 from collabd.kernel.base import Inbox, KernelMessage, KernelStartError
-from collabd.kernel.hosts import KernelHost, redact
+from collabd.kernel.hosts import KernelHost, kernel_start_body, redact
 
 log = logging.getLogger("collabd.kernel.gateway")
 
@@ -132,6 +132,7 @@ class GatewayKernel:
         host: KernelHost,
         *,
         kernel_id: str | None = None,
+        folder: str = "",
         grace_s: float = GRACE_S,
         on_started: Callable[[str], None] | None = None,
     ) -> None:
@@ -142,6 +143,7 @@ class GatewayKernel:
         self.exit_reason: str | None = None
         self._on_started = on_started
         self._host = host
+        self._folder = folder  # the notebook's folder, relative to the hub's root
         self._grace_s = grace_s
         self._client: GatewayClient | None = None
         self._session = Session(key=b"", username="collabd")
@@ -182,8 +184,9 @@ class GatewayKernel:
             self._on_started(self.kernel_id)
 
     async def _create(self, client: GatewayClient) -> str:
+        body = kernel_start_body(self._host, self.name, self._folder)
         response = await client.request(
-            "POST", "/api/kernels", json_body={"name": self.name}, timeout=START_TIMEOUT_S
+            "POST", "/api/kernels", json_body=body, timeout=START_TIMEOUT_S
         )
         if response.status_code in (200, 201):
             kernel_id = response.json().get("id")

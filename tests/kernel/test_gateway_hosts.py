@@ -20,7 +20,14 @@ from collabd.kernel.choice import (
     set_choice,
 )
 from collabd.kernel.gateway import GatewayKernel
-from collabd.kernel.hosts import LOCAL, HostsError, KernelHost, parse_hosts, redact
+from collabd.kernel.hosts import (
+    LOCAL,
+    HostsError,
+    KernelHost,
+    kernel_start_body,
+    parse_hosts,
+    redact,
+)
 
 GPU = {"name": "gpu", "url": "https://gpu.example:8888/gw/", "token": "s3cret"}
 
@@ -60,6 +67,8 @@ def test_hosts_from_a_file(tmp_path: Path) -> None:
         ('[{"name": "a", "url": "http://x?token=1"}]', "no query"),
         ('[{"name": "a", "url": "http://x", "token": ""}]', '"token"'),
         ('[{"name": "a", "url": "http://x", "tokn": "t"}]', "unknown keys"),
+        ('[{"name": "a", "url": "http://x", "cwd": "work"}]', '"cwd" must be an absolute'),
+        ('[{"name": "a", "url": "http://x", "cwd": 7}]', '"cwd" must be an absolute'),
     ],
 )
 def test_bad_hosts_are_refused_with_where_and_why(raw: str, says: str) -> None:
@@ -73,6 +82,25 @@ def test_secrets_are_never_shown() -> None:
     assert "s3cret" not in repr(host) and "gpu.example" not in repr(host)
     text = redact(f"GET {host.url}/api/kernels failed (token s3cret) at gpu.example:8888", host)
     assert "s3cret" not in text and "gpu.example" not in text and "<gpu>" in text
+
+
+def test_the_kernel_is_asked_to_work_in_the_notebooks_folder() -> None:
+    plain = parse_hosts(json.dumps([GPU]))["gpu"]
+    assert kernel_start_body(plain, "python3", "course/week1") == {
+        "name": "python3",
+        "path": "course/week1",
+    }
+    for root in ("", "."):
+        assert kernel_start_body(plain, "python3", root) == {"name": "python3", "path": ""}
+    for outside in ("../etc", "/etc"):  # never below the root: the root itself
+        assert kernel_start_body(plain, "python3", outside)["path"] == ""
+    mapped = parse_hosts(json.dumps([{**GPU, "cwd": "/srv/notebooks/"}]))["gpu"]
+    assert kernel_start_body(mapped, "ir", "course/week1") == {
+        "name": "ir",
+        "path": "course/week1",
+        "env": {"KERNEL_WORKING_DIR": "/srv/notebooks/course/week1"},
+    }
+    assert kernel_start_body(mapped, "ir", "")["env"] == {"KERNEL_WORKING_DIR": "/srv/notebooks"}
 
 
 class FakeLive:
