@@ -77,11 +77,6 @@ class GatewayClient:
         return f"the kernel host {self.host.name!r} cannot be reached ({why})"
 
     def refused(self, response: httpx.Response, doing: str) -> str:
-        if response.status_code in (401, 403):
-            return (
-                f"the kernel host {self.host.name!r} refused the hub's token while {doing} "
-                f"(HTTP {response.status_code}): check its token in COLLABD_KERNEL_HOSTS"
-            )
         detail = ""
         with contextlib.suppress(ValueError):
             body = response.json()
@@ -89,6 +84,12 @@ class GatewayClient:
                 detail = str(body.get("message") or body.get("reason") or "")
         detail = redact(detail[:300], self.host)
         more = f": {detail}" if detail else ""
+        if response.status_code in (401, 403):
+            # Enterprise Gateway also answers 403 for a user it does not allow: say its words
+            return (
+                f"the kernel host {self.host.name!r} refused the hub while {doing} "
+                f"(HTTP {response.status_code}{more}): check its token in COLLABD_KERNEL_HOSTS"
+            )
         return (
             f"the kernel host {self.host.name!r} answered HTTP {response.status_code} "
             f"while {doing}{more}"

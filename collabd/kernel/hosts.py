@@ -119,7 +119,7 @@ def kernel_start_body(host: KernelHost, spec: str, folder: str) -> dict[str, Any
     hub's root, "" for the root itself). `path` is that folder below the gateway's own root
     (Kernel Gateway and Enterprise Gateway start the kernel there, or in the nearest folder
     above it that exists). With the host's `cwd`, `KERNEL_WORKING_DIR` names it absolutely
-    (Enterprise Gateway starts the kernel there when `EG_MIRROR_WORKING_DIRS` is on)."""
+    (Enterprise Gateway starts its container kernels there with `EG_MIRROR_WORKING_DIRS`)."""
     folder = posixpath.normpath(folder) if folder else ""
     if folder in (".", "") or folder.startswith("..") or posixpath.isabs(folder):
         folder = ""
