@@ -5,7 +5,10 @@ HTTP (httpx) starts, interrupts, checks and deletes the kernel: `POST /api/kerne
 websocket, `/api/kernels/{id}/channels`, carries the Jupyter messages both ways as JSON with a
 `channel` field (the legacy protocol: no subprotocol is asked for), and a message with binary
 buffers (ipywidgets') as one binary frame (`collabd.kernel.wsframes`). It is reconnected with
-the same `session_id` when it drops, so the gateway replays what it buffered meanwhile.
+the same `session_id` when it drops, so the gateway replays what it buffered meanwhile; a hub
+that re-attaches after a restart connects with the `session_id` its predecessor used (kept with
+the choice), so it gets what the kernel sent while no hub listened, as far as the gateway kept it
+(a Jupyter server buffers a closed connection's messages for its next one with the same id).
 
 Whether the kernel still lives is asked of the gateway: gone (404) is death at once; a gateway
 that does not answer is death only after `grace_s`, so a short network hiccup costs nothing. A
@@ -26,7 +29,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
-from jupyter_client.session import Session
+from jupyter_client.session import Session, new_id
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
@@ -133,9 +136,11 @@ class GatewayKernel:
         host: KernelHost,
         *,
         kernel_id: str | None = None,
+        session_id: str | None = None,
         folder: str = "",
         grace_s: float = GRACE_S,
-        on_started: Callable[[str], None] | None = None,
+        on_started: Callable[[str, str], None] | None = None,
+        signer: Callable[[str], str] | None = None,
     ) -> None:
         self.name = name
         self.host = host.name
@@ -143,11 +148,14 @@ class GatewayKernel:
         self.attached = False
         self.exit_reason: str | None = None
         self._on_started = on_started
+        self._signer = signer
         self._host = host
         self._folder = folder  # the notebook's folder, relative to the hub's root
         self._grace_s = grace_s
         self._client: GatewayClient | None = None
-        self._session = Session(key=b"", username="collabd")
+        # the websocket's session: the same one when re-attaching, so the gateway replays
+        self._session = Session(key=b"", username="collabd", session=session_id or new_id())
+        self._control: dict[str, asyncio.Future[None]] = {}  # kernel_info sent on control
         self._inbox = Inbox()
         self._outbox: asyncio.Queue[str | bytes] = asyncio.Queue()
         self._unsent: str | bytes | None = None  # taken from the outbox, not yet sent
@@ -167,6 +175,7 @@ class GatewayKernel:
                 if not self.attached:
                     log.info("kernel on host %s: gone since last time; starting one", self.host)
             if not self.attached:
+                self._session.session = new_id()  # nothing to replay from another kernel
                 self.kernel_id = await self._create(client)
             ws = await self._connect()
         except GatewayError as exc:
@@ -182,7 +191,7 @@ class GatewayKernel:
         if self.attached:
             log.info("kernel %s on host %s: re-attached", self.name, self.host)
         if self._on_started is not None and self.kernel_id is not None:
-            self._on_started(self.kernel_id)
+            self._on_started(self.kernel_id, self._session.session)
 
     async def _create(self, client: GatewayClient) -> str:
         body = kernel_start_body(self._host, self.name, self._folder)
@@ -230,7 +239,12 @@ class GatewayKernel:
             ) from None
 
     async def _wait_ready(self) -> None:
-        """Ask for kernel_info until it answers; messages before the answer are dropped."""
+        """Ask for kernel_info until it answers; for a new kernel, messages before the answer are
+        dropped. A re-attached kernel may be busy running a cell (whose messages must reach the
+        hub): it is asked on the control channel, which a busy kernel still answers."""
+        if self.attached:
+            await self._wait_control_ready()
+            return
         async with asyncio.timeout(READY_TIMEOUT_S):
             while True:
                 msg_id = self._send("shell", "kernel_info_request", {})
@@ -241,6 +255,27 @@ class GatewayKernel:
                         return
                     if self.exit_reason is not None:
                         raise KernelStartError(self.exit_reason)
+
+    async def _wait_control_ready(self) -> None:
+        async with asyncio.timeout(READY_TIMEOUT_S):
+            while True:
+                msg_id = self._send("control", "kernel_info_request", {})
+                answered = self._control[msg_id] = asyncio.get_running_loop().create_future()
+                try:
+                    await asyncio.wait_for(answered, 5.0)
+                    return
+                except TimeoutError:
+                    if self.exit_reason is not None:
+                        raise KernelStartError(self.exit_reason) from None
+                finally:
+                    self._control.pop(msg_id, None)
+
+    def sign_run(self, msg_id: str, cell_id: str) -> str | None:
+        """A MAC binding a run (msg id, cell) to this kernel: what lets a restarted hub trust the
+        run it finds in flight (`collabd.kernel.inflight`); None without a signer."""
+        if self._signer is None or self.kernel_id is None:
+            return None
+        return self._signer(f"run\0{self.kernel_id}\0{msg_id}\0{cell_id}")
 
     # the Kernel protocol
 
@@ -392,6 +427,11 @@ class GatewayKernel:
             return
         parent = msg.get("parent_header") or {}
         content = msg.get("content") or {}
+        waiting = self._control.get(parent.get("msg_id") or "")
+        if waiting is not None and channel == "control":
+            if not waiting.done():
+                waiting.set_result(None)
+            return
         if (
             channel == "iopub"
             and msg_type == "status"

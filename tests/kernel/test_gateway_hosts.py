@@ -3,6 +3,7 @@ only when this hub signed it for this session (pure: no processes)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from pycrdt import Doc, Map
 
+from collabd.kernel import inflight
 from collabd.kernel.choice import (
     HostFactory,
     KernelChoice,
@@ -28,6 +30,7 @@ from collabd.kernel.hosts import (
     parse_hosts,
     redact,
 )
+from collabd.kernel.queue import RunRequest
 
 GPU = {"name": "gpu", "url": "https://gpu.example:8888/gw/", "token": "s3cret"}
 
@@ -150,7 +153,40 @@ def test_the_factory_follows_the_choice_and_trusts_only_signed_kernel_ids() -> N
     )
 
     set_choice(doc, KernelChoice("gpu", "python3"))
-    factory._remember(KernelChoice("gpu", "python3"))("k-2")
+    factory._remember(KernelChoice("gpu", "python3"))("k-2", "ws-session-2")
     kept = read_choice(doc)
-    assert kept is not None and kept.kernel_id == "k-2"
+    assert kept is not None and kept.kernel_id == "k-2" and kept.session == "ws-session-2"
     assert kept.attach == attach_mac("admin-token", "room-1", "gpu", "k-2")
+    again = factory("x", Path("/nb"))
+    assert isinstance(again, GatewayKernel) and again.kernel_id == "k-2"
+    assert again._session.session == "ws-session-2"  # the gateway replays what it kept for it
+
+
+def test_a_run_in_flight_is_kept_only_for_a_signed_kernel_and_followed_only_if_signed() -> None:
+    hosts = {LOCAL: KernelHost(LOCAL), "gpu": KernelHost("gpu", "http://127.0.0.1:9", "t")}
+    doc = new_doc()
+    factory = HostFactory(FakeLive(doc), hosts, lambda n, c: None, key="k")  # type: ignore[arg-type]
+    set_choice(doc, KernelChoice("gpu", "python3"))
+    factory._remember(KernelChoice("gpu", "python3"))("k-1", "ws-1")
+    kernel = factory("x", Path("/nb"))
+    assert isinstance(kernel, GatewayKernel) and kernel.kernel_id == "k-1"
+    request = RunRequest("r-1", "cell-1", "print(1)", {"name": "ann"}, 1.0)
+    local = SimpleNamespace(name="python3")  # a local kernel: its runs die with the hub
+    inflight.record(doc, local, "m-1", request, 2.0)  # type: ignore[arg-type]
+    assert inflight.read(doc) is None
+    inflight.record(doc, kernel, "m-1", request, 2.0)
+    found = inflight.read(doc)
+    assert found is not None and (found.msg_id, found.cell_id, found.started) == (
+        "m-1",
+        "cell-1",
+        2.0,
+    )
+    assert not inflight.resumable(kernel, found)  # started afresh, not re-attached
+    kernel.attached = True
+    assert inflight.resumable(kernel, found)
+    forged = dataclasses.replace(found, cell_id="cell-2")  # an editor pointed it elsewhere
+    assert not inflight.resumable(kernel, forged)
+    factory._remember(KernelChoice("gpu", "python3"))("k-1", "ws-1")  # the same kernel again
+    assert inflight.read(doc) == found
+    inflight.clear(doc)
+    assert inflight.read(doc) is None and read_choice(doc) is not None
