@@ -103,3 +103,28 @@ async def test_a_run_in_flight_when_the_hub_is_killed_goes_on_after_the_restart(
             choice = bob.state()["kernel_choice"]
             assert choice["kernel_id"] == kernel_id and "running" not in choice
         hub.stop()
+
+
+async def test_a_run_in_flight_whose_kernel_is_gone_after_the_restart_is_cancelled() -> None:
+    with running_gateway() as gateway, running_hub(hosts_env(gateway)) as hub:
+        s = hub.create_session("gone.ipynb")
+        async with NotebookClient.from_link(s["edit_url"], name="ann") as ann:
+            await select(ann, "gpu")
+            (ticks,) = await new_cells(ann, TICKS)
+            await ann.run(ticks)
+            await ann.wait_for(lambda: "tick 1\n" in ann.output_text(ticks), WAIT)
+            kernel_id = ann.state()["kernel_choice"]["kernel_id"]
+            hub.kill9()
+        assert gateway.api("DELETE", f"/api/kernels/{kernel_id}")[0] == 204
+        hub.start()
+        async with NotebookClient.from_link(s["edit_url"], name="bob") as bob:
+            run = await wait_finished(bob, ticks)
+            assert run["status"] == "cancelled"
+            assert "done" not in bob.output_text(ticks)
+            await wait_kernel(bob, "gpu")  # a fresh kernel on the same host
+            choice = bob.state()["kernel_choice"]
+            assert choice["kernel_id"] != kernel_id and "running" not in choice
+            await bob.run(ticks)
+            await bob.wait_for(lambda: "done" in bob.output_text(ticks), WAIT)
+            assert (await wait_finished(bob, ticks))["status"] == "ok"
+        hub.stop()
