@@ -10,7 +10,7 @@ and jupyter_client beside the hub).
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from collabd.extension import Extension, RoomLoad
@@ -62,6 +62,7 @@ class Execution(Extension):
             self.hosts,
             self._factory,
             key=self._hub.admin_token,
+            folder=PurePosixPath(load.record.path).parent.as_posix(),
             grace_s=self._hub.settings.kernel_host_grace_s,
         )
         holder: list[SessionKernel] = []

@@ -12,7 +12,7 @@ import logging
 import os
 import queue
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +114,14 @@ class JupyterKernel:
 
     def answer_input(self, value: str) -> None:
         self._client().input(value)
+
+    async def send(
+        self, msg_type: str, content: dict[str, Any], buffers: Sequence[bytes] = ()
+    ) -> str:
+        kc = self._client()
+        msg = kc.session.msg(msg_type, content)
+        kc.session.send(kc.shell_channel.socket, msg, buffers=list(buffers))
+        return str(msg["header"]["msg_id"])
 
     async def interrupt(self) -> None:
         if self._km is not None:
