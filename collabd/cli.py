@@ -23,6 +23,7 @@ from collabd.auth import Access
 from collabd.hub import Hub
 from collabd.kernel.confine import ConfinementError
 from collabd.kernel.hosts import HostsError
+from collabd.linktokens import LinkKeyError
 from collabd.recording.file import open_recording
 from collabd.serving import HubServer
 from collabd.settings import Settings
@@ -243,7 +244,7 @@ def serve(
         app = create_app(settings)
     except sqlite3.DatabaseError as exc:
         raise CliError(unreadable_store(settings.db_path, exc)) from None
-    except (HostsError, ConfinementError) as exc:  # an operator's setting
+    except (HostsError, ConfinementError, LinkKeyError) as exc:  # an operator's setting
         raise CliError(str(exc)) from None
     hub: Hub = app.state.hub
     config = uvicorn.Config(

@@ -26,6 +26,7 @@ class Settings:
     data: Path = field(default_factory=lambda: default_data(Path.cwd().resolve()))
     token: str | None = None
     token_file: str = ""  # where the admin token was read from (hidden from sandboxed kernels)
+    link_key_file: str = ""  # the key the anonymous links are derived from (collabd.linktokens)
     public_url: str | None = None  # base URL for links when behind a proxy
     metrics_token: str | None = None  # if set, GET /metrics needs it (Bearer)
     log_format: str = "text"  # or "json": one JSON object per line

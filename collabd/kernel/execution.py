@@ -115,7 +115,7 @@ def _confinement(settings: Settings) -> Confinement:
 
 def secret_paths(settings: Settings) -> list[Path]:
     """What a sandboxed kernel must not see: the data folder and the files secrets came from."""
-    files = [settings.token_file]
+    files = [settings.token_file, settings.link_key_file]
     if settings.kernel_hosts.startswith("@"):
         files.append(settings.kernel_hosts[1:])
     return [settings.data, *(Path(f).resolve() for f in files if f)]
