@@ -1,8 +1,10 @@
 """collabd.kernel.confine: the sandbox's command line, the socket folder and the checks made at
-start-up (pure logic and the file system; the kernels themselves are in tests/security)."""
+start-up (pure logic and the file system), and one real kernel's socket folder; kernel code's
+view of all this is in tests/security."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -17,6 +19,7 @@ from collabd.kernel.confine import (
     KernelUser,
     confinement,
 )
+from collabd.kernel.local import JupyterKernel
 
 KERNEL = ["python", "-m", "ipykernel_launcher", "-f", "/s/kernel.json"]
 
@@ -105,3 +108,18 @@ def test_settings_that_cannot_work_are_refused(
     monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on it
     with pytest.raises(ConfinementError, match="apt-get install bubblewrap"):
         make(sandbox="bwrap")
+
+
+@pytest.mark.kernel
+async def test_a_kernels_socket_folder_goes_with_it(tmp_path: Path) -> None:
+    kernel = JupyterKernel("python3", tmp_path)
+    await kernel.start()
+    try:
+        connection = Path(kernel._km.connection_file)  # type: ignore[union-attr]
+        folder = connection.parent
+        assert json.loads(connection.read_text())["transport"] == "ipc"
+        sockets = sorted(p.name for p in folder.iterdir() if p.is_socket())
+        assert sockets == [f"{SOCKET_PREFIX}-{n}" for n in range(1, 6)]
+    finally:
+        await kernel.shutdown()
+    assert not folder.exists()
