@@ -135,6 +135,8 @@ class JupyterKernel:
         if km.sockets is not None:
             km.connection_file = str(km.sockets / CONNECTION_FILE)
             km.ip = str(km.sockets / SOCKET_PREFIX)
+        elif km.has_trait("transport_encryption"):  # jupyter_client 8.10+
+            km.transport_encryption = "auto"  # TCP: CurveZMQ when the kernelspec supports it
         return km
 
     async def execute(self, code: str, user_expressions: dict[str, str] | None = None) -> str:

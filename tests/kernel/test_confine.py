@@ -123,3 +123,20 @@ async def test_a_kernels_socket_folder_goes_with_it(tmp_path: Path) -> None:
     finally:
         await kernel.shutdown()
     assert not folder.exists()
+
+
+@pytest.mark.kernel
+async def test_over_tcp_the_kernel_is_encrypted_when_it_can_be(tmp_path: Path) -> None:
+    kernel = JupyterKernel("python3", tmp_path, confinement=Confinement(transport="tcp"))
+    await kernel.start()
+    try:
+        km = kernel._km
+        assert km is not None
+        info = json.loads(Path(km.connection_file).read_text())
+        assert info["transport"] == "tcp"
+        if km.has_trait("transport_encryption"):  # jupyter_client 8.10+ and a curve kernelspec
+            assert info.get("curve_publickey")
+        reply = await kernel.request("kernel_info_request", {}, timeout=30)
+        assert reply["status"] == "ok"
+    finally:
+        await kernel.shutdown()
