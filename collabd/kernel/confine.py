@@ -70,8 +70,9 @@ class Confinement:
         if self.transport != "ipc":
             return None
         runtime = os.environ.get("XDG_RUNTIME_DIR")
-        # $XDG_RUNTIME_DIR is the hub user's own (0700): another user could not reach into it
-        base = runtime if runtime and os.path.isdir(runtime) and self.user is None else None
+        base = runtime if runtime and os.path.isdir(runtime) else None
+        if self.user is not None:  # $XDG_RUNTIME_DIR (or $TMPDIR) may be the hub user's own
+            base = "/tmp"
         folder = Path(tempfile.mkdtemp(prefix="collabd-k", dir=base))
         if len(str(folder / f"{SOCKET_PREFIX}-00000")) > MAX_SOCKET_PATH:
             os.rmdir(folder)
@@ -96,11 +97,13 @@ class Confinement:
 
     def bwrap_args(self, cwd: Path, sockets: Path | None) -> list[str]:
         args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-        if self.root is not None:
-            args += ["--bind", str(self.root), str(self.root)]
+        root = ["--bind", str(self.root), str(self.root)] if self.root is not None else []
+        args += root
         for path in self.hidden:  # after the root: the data folder may be inside it
             if path.is_dir():  # an empty, read-only folder in its place
                 args += ["--tmpfs", str(path), "--remount-ro", str(path)]
+                if self.root is not None and self.root.is_relative_to(path):
+                    args += root  # the root inside the data folder: back on top of it
             elif path.exists():
                 args += ["--ro-bind", "/dev/null", str(path)]
         if sockets is not None:

@@ -48,6 +48,14 @@ def test_bwrap_hides_the_data_and_the_secret_files_after_binding_the_root(tmp_pa
     assert cmd[cmd.index("--chdir") + 1] == str(root / "sub")
 
 
+def test_a_root_inside_the_data_folder_stays_reachable(tmp_path: Path) -> None:
+    data, root = tmp_path / "srv", tmp_path / "srv" / "notebooks"
+    root.mkdir(parents=True)
+    text = " ".join(Confinement(sandbox="bwrap", root=root, hidden=(data,)).bwrap_args(root, None))
+    hidden = text.index(f"--tmpfs {data} --remount-ro {data}")
+    assert text.index(f"--bind {root} {root}", hidden) > hidden
+
+
 def test_the_socket_folder_is_private_and_its_paths_fit_a_unix_socket(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
