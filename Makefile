@@ -12,12 +12,12 @@ HOST ?= 127.0.0.1
 # pytest-xdist workers for `make test`: the suite waits on kernels and browsers more than it computes
 JOBS ?= 2
 
-.PHONY: serve test test-fast install web browser deploy-tools enterprise-gateway lint check-python bench clean
+.PHONY: serve test test-fast install web browser deploy-tools enterprise-gateway sandbox lint check-python bench clean
 
 serve: install web  ## install and start the hub on its embedded defaults (SQLite, local kernel)
 	$(VENV)/bin/collabd serve --host $(HOST) --port $(PORT) --root $(ROOT)
 
-test: install web browser deploy-tools enterprise-gateway  ## install everything and run the whole suite (lint, types, web unit, pytest)
+test: install web browser deploy-tools enterprise-gateway sandbox  ## install everything and run the whole suite (lint, types, web unit, pytest)
 	$(VENV)/bin/ruff check collabd tests bench
 	$(VENV)/bin/mypy
 	cd web && npm test
@@ -71,6 +71,11 @@ deploy-tools:  ## Debian's haproxy and kubectl (kustomize) for tests/deploy; had
 	@command -v kubectl >/dev/null || { \
 	  echo "kubectl (1.27+, with its built-in kustomize) is needed by tests/deploy:"; \
 	  echo "  https://kubernetes.io/docs/tasks/tools/ (or Debian's kubernetes-client where packaged)"; exit 1; }
+
+sandbox:  ## Debian's bubblewrap for the sandboxed-kernel tests (COLLABD_KERNEL_SANDBOX=bwrap)
+	@command -v bwrap >/dev/null || { \
+	  echo "installing Debian's bubblewrap for the sandboxed-kernel tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) >/dev/null; }
 
 bench: install web
 	$(PY) bench/hub_bench.py
