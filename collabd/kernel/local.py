@@ -12,7 +12,8 @@ import logging
 import os
 import queue
 import re
-from collections.abc import Collection, Mapping
+import shutil
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
 from collabd.kernel.base import Inbox, KernelMessage, KernelStartError
+from collabd.kernel.confine import CONNECTION_FILE, SOCKET_PREFIX, Confinement
 
 log = logging.getLogger("collabd.kernel.local")
 
@@ -55,26 +57,54 @@ def kernel_names() -> list[str]:
     return sorted(KernelSpecManager().find_kernel_specs())
 
 
-class JupyterKernel:
-    """A local kernel process started from a kernelspec, working in `cwd`, with `kernel_env`."""
+class _ConfinedManager(AsyncKernelManager):
+    """jupyter_client's manager, with the kernel's command wrapped by its `Confinement`."""
 
-    def __init__(self, name: str, cwd: Path, *, secrets: Collection[str] = ()) -> None:
+    confinement = Confinement()
+    sockets: Path | None = None
+    kernel_cwd = Path()
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        cmd = super().format_kernel_cmd(extra_arguments)
+        if self.sockets is not None:  # the connection file is written by now
+            self.confinement.hand_over(self.sockets)
+        return self.confinement.command(cmd, self.kernel_cwd, self.sockets)
+
+
+class JupyterKernel:
+    """A local kernel process started from a kernelspec, working in `cwd`, with `kernel_env`,
+    confined as `confinement` says (default: IPC sockets in a private folder)."""
+
+    def __init__(
+        self,
+        name: str,
+        cwd: Path,
+        *,
+        secrets: Collection[str] = (),
+        confinement: Confinement | None = None,
+    ) -> None:
         self.name = name
         self.cwd = cwd
         self._secrets = tuple(secrets)
+        self._confinement = confinement or Confinement()
         self._km: AsyncKernelManager | None = None
         self._kc: Any = None
         self._inbox = Inbox()
         self._readers: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        km = AsyncKernelManager(kernel_name=self.name)
-        km.shutdown_wait_time = SHUTDOWN_WAIT_S
+        km = self._manager()
         self._km = km  # set first: a start cancelled half way is still shut down
+        confinement = self._confinement
+        env = confinement.environment(kernel_env(secrets=self._secrets))
         try:
-            await km.start_kernel(cwd=str(self.cwd), env=kernel_env(secrets=self._secrets))
+            if not confinement.signals_reach_kernel:
+                km.kernel_spec.interrupt_mode = "message"  # type: ignore[union-attr]
+            await km.start_kernel(cwd=str(self.cwd), env=env, **confinement.launch_options())
         except NoSuchKernel:
             self._km = None
+            if km.sockets is not None:
+                shutil.rmtree(km.sockets, ignore_errors=True)
             raise KernelStartError(
                 f"no kernelspec named {self.name!r} (installed: {', '.join(kernel_names())})"
             ) from None
@@ -95,6 +125,20 @@ class JupyterKernel:
             for channel in ("iopub", "shell", "stdin")
         ]
 
+    def _manager(self) -> _ConfinedManager:
+        confinement = self._confinement
+        km = _ConfinedManager(kernel_name=self.name, transport=confinement.transport)
+        km.shutdown_wait_time = SHUTDOWN_WAIT_S
+        km.confinement = confinement
+        km.kernel_cwd = self.cwd
+        km.sockets = confinement.socket_dir()
+        if km.sockets is not None:
+            km.connection_file = str(km.sockets / CONNECTION_FILE)
+            km.ip = str(km.sockets / SOCKET_PREFIX)
+        elif km.has_trait("transport_encryption"):  # jupyter_client 8.10+
+            km.transport_encryption = "auto"  # TCP: CurveZMQ when the kernelspec supports it
+        return km
+
     async def execute(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
         msg_id: str = self._client().execute(
             code, user_expressions=user_expressions or {}, allow_stdin=True, stop_on_error=False
@@ -114,6 +158,14 @@ class JupyterKernel:
 
     def answer_input(self, value: str) -> None:
         self._client().input(value)
+
+    async def send(
+        self, msg_type: str, content: dict[str, Any], buffers: Sequence[bytes] = ()
+    ) -> str:
+        kc = self._client()
+        msg = kc.session.msg(msg_type, content)
+        kc.session.send(kc.shell_channel.socket, msg, buffers=list(buffers))
+        return str(msg["header"]["msg_id"])
 
     async def interrupt(self) -> None:
         if self._km is not None:
@@ -137,6 +189,9 @@ class JupyterKernel:
                 log.exception("kernel %s: shutdown failed; killing it", self.name)
                 with contextlib.suppress(Exception):
                     await km.shutdown_kernel(now=True)
+        sockets = getattr(km, "sockets", None)
+        if sockets is not None:
+            shutil.rmtree(sockets, ignore_errors=True)
 
     async def exit_code(self) -> int | None:
         km = self._km

@@ -46,6 +46,14 @@ class Recording:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+# The recording's one session, without the store's link generations (a recording carries no
+# credentials, nor what derives them): the table as every version of the format has it.
+_SESSIONS = (
+    "CREATE TABLE sessions (id TEXT PRIMARY KEY, path TEXT NOT NULL UNIQUE,"
+    " edit_token TEXT NOT NULL, view_token TEXT NOT NULL, created REAL NOT NULL)"
+)
+
+
 def export(
     store: Store,
     record: SessionRecord,
@@ -57,11 +65,13 @@ def export(
     dest.unlink(missing_ok=True)
     db = sqlite3.connect(dest, isolation_level=None)
     try:
+        db.execute(_SESSIONS)  # before the store's schema, which then leaves it as it is
         db.executescript(SCHEMA)
         db.execute("CREATE TABLE recording (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         db.execute("BEGIN")
         db.execute(
-            "INSERT INTO sessions VALUES (?, ?, '', '', ?)",
+            "INSERT INTO sessions (id, path, edit_token, view_token, created)"
+            " VALUES (?, ?, '', '', ?)",
             (record.id, record.path, record.created),
         )
         first, last = _copy_log(store, record.id, db, blank)
