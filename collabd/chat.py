@@ -2,7 +2,7 @@
 document, beside the notebook (never in the `.ipynb`: `notebook.to_json` reads the notebook
 schema only).
 
-A message is `{id, by: {name, client_id, verified?, link_id?}, at, text, cell_id?, reply_to?,
+A message is `{id, by: {name, client_id, verified?, link_id?, user?}, at, text, cell_id?, reply_to?,
 resolved?, hidden?}`. The hub writes every message (`POST …/chat`, from editors' and viewers'
 pages alike); a page's direct write into the array is repaired (`collabd.chatguard`). Hiding and
 resolving replace a message by one with the field set, in one transaction, as the hub. Pure:
@@ -97,10 +97,12 @@ def compose(
     link_id: str | None,
     max_chars: int,
     now: float | None = None,
+    user: str | None = None,
 ) -> Message:
     """The message the hub writes for a request body `{"text", "cell_id"?, "reply_to"?,
-    "name"?, "client_id"?}`. With a named link the name is the link's (`verified: true`),
-    whatever the body says; otherwise it is the body's claim (`verified: false`)."""
+    "name"?, "client_id"?}`. With a named link the name is the link's (`verified: true`), for a
+    signed-in user theirs (and `user`), whatever the body says; otherwise it is the body's
+    claim (`verified: false`)."""
 
     def lookup(message_id: str) -> Message | None:
         found = find(doc, message_id)
@@ -113,6 +115,7 @@ def compose(
         link_id=link_id,
         max_chars=max_chars,
         now=now,
+        user=user,
     )
 
 
@@ -125,6 +128,7 @@ def compose_with(
     max_chars: int,
     now: float | None = None,
     message_id: str | None = None,
+    user: str | None = None,
 ) -> Message:
     """`compose` with the messages a reply may answer given by `lookup`, and the id given
     (a page's own, kept when the hub repairs its direct write) or new."""
@@ -143,6 +147,8 @@ def compose_with(
         by = {"name": verified_name, "client_id": client_id, "verified": True}
         if link_id is not None:
             by["link_id"] = link_id
+        elif user is not None:
+            by["user"] = user
     else:
         by = {"name": clean_name(body.get("name")), "client_id": client_id, "verified": False}
     message: Message = {

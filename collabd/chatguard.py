@@ -5,10 +5,10 @@ observer, called only for transactions that touch it) and, right after a partici
 did, compares that change with the array the hub had accepted:
 
 - a new message (an id not there before) stays, rewritten as the hub would have written it for
-  that connection: the named link's verified name, else the name in the connection's presence
-  (`verified: false`); `by.corrected: true` when the page had written another name. Elements
-  that are not messages, too long, answer no message or go over CHAT_RATE (per connection)
-  are removed;
+  that connection: the named link's (or signed-in user's) verified name, else the name in the
+  connection's presence (`verified: false`); `by.corrected: true` when the page had written
+  another name. Elements that are not messages, too long, answer no message or go over
+  CHAT_RATE (per connection) are removed;
 - an accepted message that was changed or deleted is put back as it was (hiding and resolving
   are the hub's endpoints).
 
@@ -45,6 +45,7 @@ class Identity:
     verified: bool
     link_id: str | None = None
     client_ids: frozenset[int] = frozenset()
+    user: str | None = None  # a signed-in user (their name is `name`, verified)
 
 
 def _message_id(item: Any) -> str | None:
@@ -82,6 +83,7 @@ def rewritten(
             max_chars=max_chars,
             now=now,
             message_id=message_id,
+            user=who.user,
         )
     except chat.ChatError:
         return None
@@ -229,6 +231,9 @@ def identity_of(joined: dict[str, Any], states: list[dict[str, Any]], ids: set[i
     name, link = joined.get("link_name"), joined.get("link")
     if isinstance(name, str) and name:
         return Identity(name, True, link if isinstance(link, str) else None, frozenset(ids))
+    signed = joined.get("user")
+    if isinstance(signed, str) and signed:  # signed in: the hub vouches for the name
+        return Identity(signed, True, None, frozenset(ids), user=signed)
     for state in states:
         user = state.get("user")
         claim = user.get("name") if isinstance(user, dict) else None

@@ -27,6 +27,7 @@ from collabd.linktokens import LinkKeyError
 from collabd.recording.file import open_recording
 from collabd.serving import HubServer
 from collabd.settings import Settings
+from collabd.signin import SignInError
 
 log = logging.getLogger("collabd")
 
@@ -244,7 +245,7 @@ def serve(
         app = create_app(settings)
     except sqlite3.DatabaseError as exc:
         raise CliError(unreadable_store(settings.db_path, exc)) from None
-    except (HostsError, ConfinementError, LinkKeyError) as exc:  # an operator's setting
+    except (HostsError, ConfinementError, LinkKeyError, SignInError) as exc:  # an operator's
         raise CliError(str(exc)) from None
     hub: Hub = app.state.hub
     config = uvicorn.Config(

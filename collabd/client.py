@@ -41,10 +41,21 @@ class ClientError(RuntimeError):
 
 
 class NotebookClient(NotebookOps):
-    def __init__(self, base_url: str, session_id: str, token: str, *, name: str = "python") -> None:
+    def __init__(
+        self,
+        base_url: str,
+        session_id: str,
+        token: str,
+        *,
+        name: str = "python",
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """`token` "" with `headers` that sign in (a JupyterHub cookie, a trusted proxy's user
+        header): the client is that signed-in user."""
         self.base_url = base_url.rstrip("/")
         self.session_id = session_id
         self.token = token
+        self.headers = dict(headers or {})
         self.name = name
         self.doc: Doc[Any] = Doc()
         self.notebook = YNotebook(self.doc)
@@ -80,7 +91,9 @@ class NotebookClient(NotebookOps):
     async def connect(self, *, timeout: float = 30.0) -> None:
         ws_base = self.base_url.replace("http", "ws", 1)
         url = f"{ws_base}/ws/{self.session_id}?token={quote(self.token)}"
-        self._ws = await connect(url, max_size=None, open_timeout=timeout)
+        self._ws = await connect(
+            url, max_size=None, open_timeout=timeout, additional_headers=self.headers
+        )
         self._reader = asyncio.create_task(self._read())
         await self._ws.send(protocol.sync_step1(self.doc.get_state()))
         await self._send_presence()
@@ -223,7 +236,7 @@ class NotebookClient(NotebookOps):
             f"{self.base_url}/api/sessions/{self.session_id}{path}",
             data=data,
             method=method,
-            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"},
+            headers={**self._auth(), "Content-Type": "application/json", **self.headers},
         )
         try:
             with urllib.request.urlopen(req, timeout=60) as resp:
@@ -237,6 +250,9 @@ class NotebookClient(NotebookOps):
                 err.code, info.get("error", "http_error"), info.get("detail", str(err))
             ) from None
         return json.loads(raw) if raw else None
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     async def flush(self, timeout: float = 30.0) -> None:
         """Wait until the hub has every edit made here so far.

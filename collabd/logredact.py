@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 
-_TOKEN_QUERY = re.compile(r"([?&](?:token|access_token)=)[^&\s\"'#]*", re.IGNORECASE)
+_TOKEN_QUERY = re.compile(r"([?&](?:token|access_token|code|state)=)[^&\s\"'#]*", re.IGNORECASE)
 REDACTED = "[redacted]"
 # uvicorn's access log, and its error logger, which carries the websocket handshake lines
 LOGGERS = ("uvicorn.access", "uvicorn.error")
@@ -21,7 +21,8 @@ def redact(text: str) -> str:
 
 
 class RedactTokens(logging.Filter):
-    """Rewrites `token=` query values in a record's message and arguments.
+    """Rewrites `token=` (and OAuth `code=`, `state=`) query values in a record's message and
+    arguments.
 
     The arguments are rewritten one by one rather than folded into the message: uvicorn's
     access formatter unpacks them.

@@ -30,6 +30,14 @@ class Settings:
     public_url: str | None = None  # base URL for links when behind a proxy
     metrics_token: str | None = None  # if set, GET /metrics needs it (Bearer)
     log_format: str = "text"  # or "json": one JSON object per line
+    base_path: str = ""  # URL path prefix of every page and endpoint (e.g. /services/collabd)
+
+    # sign-in (collabd.signin): people signed in by JupyterHub or by an authenticating proxy
+    jupyterhub: bool = False  # a JupyterHub service: sign-in through the hub's OAuth
+    trusted_user_header: str = ""  # e.g. X-Auth-Request-User (oauth2-proxy)
+    trusted_proxies: tuple[str, ...] = ()  # addresses/CIDRs whose user header is believed
+    admin_users: tuple[str, ...] = ()  # signed-in users who administer every session
+    users_can_create: bool = True  # signed-in users may create sessions (they own them)
 
     # a cluster of hubs (all three unset: one hub on its own, SQLite in `data`)
     database_url: str | None = None  # postgresql://… : the store every hub shares
@@ -105,10 +113,21 @@ class Settings:
         return f"http://{host}:{self.port}"
 
     @property
+    def prefix(self) -> str:
+        """`base_path` as "" or "/a/b" (a leading slash, no trailing one)."""
+        path = self.base_path.strip("/")
+        return f"/{path}" if path else ""
+
+    @property
+    def signin(self) -> bool:
+        """Whether people can sign in (JupyterHub, or a trusted proxy's header)."""
+        return self.jupyterhub or bool(self.trusted_user_header)
+
+    @property
     def base_url(self) -> str:
         if self.public_url:
             return self.public_url.rstrip("/")
-        return f"http://{self.host}:{self.port}"
+        return f"http://{self.host}:{self.port}{self.prefix}"
 
     def with_env(self, environ: dict[str, str] | None = None) -> Settings:
         """A copy with COLLABD_<NAME> variables applied."""
@@ -118,6 +137,10 @@ class Settings:
             raw = environ.get(f"COLLABD_{f.name.upper()}")
             if raw is not None:
                 changes[f.name] = _parse(raw, getattr(self, f.name), f.name)
+        jupyterhub = changes.get("jupyterhub", self.jupyterhub)
+        if jupyterhub and "base_path" not in changes and not self.base_path:
+            # A JupyterHub service is served under the prefix the hub gives it.
+            changes["base_path"] = environ.get("JUPYTERHUB_SERVICE_PREFIX", "")
         return dataclasses.replace(self, **changes)
 
 

@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config'
 
-// The hub serves index.html at /s/{id} and /s/{id}/replay and the assets under /static/.
+// The hub serves index.html at /s/{id} and /s/{id}/replay and the assets under /static/, all
+// under its prefix when it has one (a JupyterHub service): assets are built relative (`./`) and
+// the hub writes `{prefix}/static/` into index.html; chunks load each other relative to themselves.
 const hub = process.env.COLLABD_URL ?? 'http://127.0.0.1:8765'
 
 export default defineConfig({
-  base: '/static/',
+  base: './',
   build: {
     outDir: '../collabd/static',
     emptyOutDir: true,

@@ -16,11 +16,12 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Mount
 
 from collabd.api import (
     chat,
     forward,
+    grants,
     health,
     kernel,
     kernelhosts,
@@ -29,6 +30,7 @@ from collabd.api import (
     replay,
     sessions,
     sharing,
+    signin,
     tracking,
     versioning,
     web,
@@ -46,6 +48,7 @@ from collabd.logformat import RequestIds
 from collabd.recording.file import Recording
 from collabd.recording.retention import Retention
 from collabd.settings import Settings
+from collabd.signin import SignIn
 from collabd.store import Store, open_store
 from collabd.store.postgres import PostgresStore
 from collabd.sync.wspeer import KeepRawSend
@@ -81,6 +84,8 @@ def live_routes() -> list[BaseRoute]:
     return [
         *sessions.routes,
         *sharing.routes,
+        *grants.routes,
+        *signin.routes,
         *recording.read_routes,
         *recording.write_routes,
         *versioning.read_routes,
@@ -115,6 +120,7 @@ def replay_routes() -> list[BaseRoute]:
 def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
     if not settings.token:
         raise ValueError("settings.token (the admin token) must be set")
+    signin = SignIn(hub.settings if hub is not None else settings)  # SignInError: say what
     live = hub if hub is not None else build_hub(settings)
 
     @contextlib.asynccontextmanager
@@ -125,8 +131,11 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         finally:
             await live.stop()
 
+    routes = live_routes()
+    if settings.prefix:  # behind JupyterHub (/services/collabd) or a proxy's path
+        routes = [Mount(settings.prefix, routes=routes)]
     app = Starlette(
-        routes=live_routes(),
+        routes=routes,
         middleware=[Middleware(RequestIds), Middleware(KeepRawSend)],
         lifespan=lifespan,
         exception_handlers={
@@ -136,6 +145,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         },
     )
     app.state.hub = live
+    app.state.signin = signin
     app.state.recordings = LiveSources()
     app.state.health = live.health
     return app

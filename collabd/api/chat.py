@@ -48,6 +48,8 @@ def _rate_keys(request: Request, caller: Caller, body: dict[str, Any]) -> list[s
     holder's connection (the client id it says), and for the link as a whole."""
     if caller.link is not None:
         return [f"link:{caller.link.id}"]
+    if caller.user is not None:
+        return [f"user:{caller.user.name}"]
     token = hashlib.sha256((token_of(request) or "").encode()).hexdigest()[:24]
     client_id = body.get("client_id")
     return [f"token:{token}:{client_id if type(client_id) is int else '-'}", f"token:{token}"]
@@ -100,6 +102,7 @@ async def post(request: Request) -> Response:
             body,
             verified_name=caller.verified_name,
             link_id=caller.link.id if caller.link is not None else None,
+            user=caller.user.name if caller.user is not None and caller.link is None else None,
             max_chars=settings.chat_max_chars,
         )
     except chat.ChatError as exc:

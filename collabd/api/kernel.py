@@ -55,7 +55,8 @@ def _api_error(exc: ExecutionError | QueueError) -> ApiError:
 
 def _by(body: dict[str, Any], caller: Caller | None = None) -> dict[str, Any]:
     """Who did it. With a named link the name is the link's (`verified`: true, and its
-    `link_id`), whatever the body says; otherwise it is the body's claim (`verified`: false)."""
+    `link_id`), for a signed-in user theirs (`verified`: true, and `user`), whatever the body
+    says; otherwise it is the body's claim (`verified`: false)."""
     by = body.get("by")
     if by is None:
         by = {}
@@ -66,13 +67,9 @@ def _by(body: dict[str, Any], caller: Caller | None = None) -> dict[str, Any]:
         raise ApiError(422, "bad_request", f'"by.name" must be a string of at most {MAX_NAME}')
     if client_id is not None and (type(client_id) is not int or client_id < 0):
         raise ApiError(422, "bad_request", '"by.client_id" must be a Yjs client id (an integer)')
-    if caller is not None and caller.link is not None:
-        return {
-            "name": caller.link.name,
-            "client_id": client_id,
-            "link_id": caller.link.id,
-            "verified": True,
-        }
+    verified = caller.verified_name if caller is not None else None
+    if caller is not None and verified is not None:
+        return {"name": verified, "client_id": client_id, **caller.identity()}
     return {"name": name, "client_id": client_id, "verified": False}
 
 

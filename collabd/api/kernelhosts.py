@@ -16,11 +16,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from collabd.api.access import caller_of, extension_of, hub_of, token_of
+from collabd.api.access import caller_of, extension_of, hub_of, signed_in, token_of
 from collabd.api.body import json_body
 from collabd.api.errors import ApiError
 from collabd.api.kernel import _api_error, _by, _session
-from collabd.auth import same
+from collabd.auth import can_edit, same, user_access
 from collabd.kernel.execution import Execution
 from collabd.kernel.gateway import GatewayError, host_specs
 from collabd.kernel.hosts import LOCAL, NAME_RE, KernelHost
@@ -70,11 +70,12 @@ def _execution(request: Request) -> Execution:
 
 
 async def _require_editor(request: Request) -> None:
-    """The admin token, or the edit token of some session; a view token may not."""
+    """The admin token, or the edit token of some session, or a signed-in user who may edit
+    some session; a view token (or a user who only views) may not."""
     hub = hub_of(request)
     token = token_of(request, query_ok=False)
     if not token:
-        raise ApiError(401, "unauthorized", "an edit or admin token is needed (Bearer)")
+        return await _require_editing_user(request)
     if same(token, hub.admin_token):
         return
     viewer = False
@@ -85,6 +86,16 @@ async def _require_editor(request: Request) -> None:
     if viewer:
         raise ApiError(403, "forbidden", "a view link cannot list or choose kernel hosts")
     raise ApiError(401, "unauthorized", "the token is not valid on this hub")
+
+
+async def _require_editing_user(request: Request) -> None:
+    user = await signed_in(request)
+    if user is None:
+        raise ApiError(401, "unauthorized", "an edit or admin token is needed (Bearer)")
+    hub = hub_of(request)
+    grants = await asyncio.to_thread(hub.store.grants_for, user.name, user.groups)
+    if not user.admin and not can_edit(user_access(user, grants)):
+        raise ApiError(403, "forbidden", "only those who may edit a session choose kernel hosts")
 
 
 async def list_hosts(request: Request) -> Response:

@@ -20,6 +20,8 @@ def links(
     anonymous viewers). Someone who came with a named link (`caller.link`, its `token`) gets
     their own link back, never the anonymous edit link, so that revoking theirs shuts them out;
     a named editor, an owner, also gets the anonymous view link to share."""
+    if caller is not None and caller.user is not None and caller.link is None and not token:
+        return _for_user(hub, record, caller)
     base = hub.settings.base_url
     named = caller.link if caller is not None else None
     view_token = token if named is not None and named.role == "view" else record.view_token
@@ -46,5 +48,33 @@ def links(
             edit_token=record.edit_token,
             view_token=record.view_token,
             edit_url=session_url(hub, record, record.edit_token),
+        )
+    return result
+
+
+def _for_user(hub: Hub, record: SessionRecord, caller: Caller) -> dict[str, Any]:
+    """A signed-in user's view of a session: its address with no token (they come in by their
+    sign-in) and their role; its owners also get the anonymous links, its editors the anonymous
+    view link (as a named editor does), to share."""
+    base = hub.settings.base_url
+    result: dict[str, Any] = {
+        "id": record.id,
+        "path": record.path,
+        "created": record.created,
+        "role": str(caller.access),
+        "owner": caller.owner,
+        "url": f"{base}/s/{record.id}",
+        "replay_url": f"{base}/s/{record.id}/replay",
+        "ws_url": f"{base.replace('http', 'ws', 1)}/ws/{record.id}",
+        "view_url": f"{base}/s/{record.id}",
+    }
+    if can_edit(caller.access):
+        result["view_url"] = session_url(hub, record, record.view_token)
+    if caller.owner:
+        result.update(
+            edit_token=record.edit_token,
+            view_token=record.view_token,
+            edit_url=session_url(hub, record, record.edit_token),
+            view_url=session_url(hub, record, record.view_token),
         )
     return result

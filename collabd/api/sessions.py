@@ -12,9 +12,10 @@ from starlette.routing import Route
 
 from collabd import chat, notebook, notebooks
 from collabd.api.access import (
+    admin_or_user,
     extension_of,
     hub_of,
-    require_admin,
+    resolve_user,
     session_access,
     session_caller,
     token_of,
@@ -22,52 +23,90 @@ from collabd.api.access import (
 from collabd.api.body import json_body
 from collabd.api.errors import ApiError
 from collabd.api.links import links
-from collabd.auth import Access
+from collabd.auth import Access, Caller, User, user_access
 from collabd.disk import ipynb
 from collabd.disk.disksync import DiskSync
-from collabd.hub import NotANotebook
+from collabd.hub import Hub, NotANotebook
 from collabd.paths import BadPath
+from collabd.store import GrantRecord, SessionRecord
 
 
 async def create_session(request: Request) -> Response:
-    require_admin(request)
-    body = await json_body(request)
+    """The admin, or a signed-in user where `USERS_CAN_CREATE` is on: that user owns a session
+    they create. A notebook that already has a session gives it back only to those it is
+    shared with."""
+    user = await admin_or_user(request)
     hub = hub_of(request)
+    if user is not None and not (user.admin or hub.settings.users_can_create):
+        raise ApiError(403, "forbidden", "only collabd's administrators create sessions here")
+    body = await json_body(request)
     try:
         record, created = await hub.create_session(body.get("path"))
     except (BadPath, NotANotebook) as exc:  # NotANotebook: Jupyter could not open it either
         raise ApiError(400, "bad_path", str(exc)) from None
-    return JSONResponse(links(hub, record, Access.ADMIN), status_code=201 if created else 200)
+    status = 201 if created else 200
+    if user is None:
+        return JSONResponse(links(hub, record, Access.ADMIN), status_code=status)
+    if created:
+        owner = GrantRecord(record.id, "user", user.name, "owner", time.time(), user.name)
+        await hub.run_io(hub.store.put_grant, owner)
+    _, caller = await resolve_user(hub, record.id, user, fresh=True)
+    if caller is None:
+        raise ApiError(
+            403, "forbidden", "this notebook already has a session: ask its owners to share it"
+        )
+    return JSONResponse(links(hub, record, caller.access, caller), status_code=status)
 
 
 async def list_sessions(request: Request) -> Response:
-    require_admin(request)
+    """Every session for the admin; for a signed-in user, those shared with them (their own
+    among them), each with their role."""
+    user = await admin_or_user(request)
     hub = hub_of(request)
     result = []
-    for record in await hub.sessions():
-        item = links(hub, record, Access.ADMIN)
+    for record, caller in await _visible(hub, user):
+        item = links(hub, record, caller.access, caller if user is not None else None)
         live = hub.loaded(record.id)
         item["participants"] = live.peer_count if live else 0
         result.append(item)
     return JSONResponse(result)
 
 
+async def _visible(hub: Hub, user: User | None) -> list[tuple[SessionRecord, Caller]]:
+    if user is None or user.admin:
+        every = await hub.sessions()
+        caller = Caller(Access.ADMIN, user=user, owner=True)
+        return [(record, caller) for record in every]
+    grants = await asyncio.to_thread(hub.store.grants_for, user.name, user.groups)
+    found = []
+    for session_id in dict.fromkeys(g.session_id for g in grants):
+        access = user_access(user, [g for g in grants if g.session_id == session_id])
+        record = await hub.session(session_id, fresh=hub.cluster is not None)
+        if record is not None and access is not None:
+            found.append((record, Caller(access, user=user, owner=access is Access.OWNER)))
+    return found
+
+
 async def list_notebooks(request: Request) -> Response:
     """The home page's list: every notebook under the root, with its session if it has one."""
-    require_admin(request)
+    user = await admin_or_user(request)
     hub = hub_of(request)
+    if user is not None and not (user.admin or hub.settings.users_can_create):
+        raise ApiError(403, "forbidden", "only collabd's administrators list the notebooks")
     files, cut = await asyncio.to_thread(
         notebooks.list_notebooks, hub.settings.root, hub.settings.data
     )
-    by_path = {record.path: record for record in await hub.sessions()}
+    # A user sees the sessions shared with them; another session's links stay its owners'.
+    by_path = {record.path: (record, caller) for record, caller in await _visible(hub, user)}
     items = []
     for f in files:
         item: dict[str, Any] = {"path": f.path, "size": f.size, "modified": f.modified}
-        record = by_path.get(f.path)
-        if record is not None:
+        found = by_path.get(f.path)
+        if found is not None:
+            record, caller = found
             live = hub.loaded(record.id)
             item["session"] = {
-                **links(hub, record, Access.ADMIN),
+                **links(hub, record, caller.access, caller if user is not None else None),
                 "participants": live.peer_count if live else 0,
             }
         items.append(item)

@@ -1,8 +1,10 @@
 """Who may come in: a session's named links, its two anonymous links, and deleting a session.
 
-The owner of a session is the admin or whoever holds an edit link (anonymous or named): they
-create, list and revoke named links and replace the anonymous ones. Deleting a session is the
-admin's alone. A named link's token is shown once, when it is made; the store keeps its hash.
+The owners of a session are the admin and its owners (`collabd.auth.owns`): signed-in users
+who made it or were made owners, and, where nobody signs in, whoever holds an edit link
+(anonymous or named). They create, list and revoke named links and replace the anonymous ones.
+Deleting a session is for the admin (the token, or a signed-in admin user) alone. A named
+link's token is shown once, when it is made; the store keeps its hash.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from collabd import auth
-from collabd.api.access import hub_of, require_admin, session_caller
+from collabd.api.access import hub_of, require_admin_or_admin_user, session_caller
 from collabd.api.body import json_body
 from collabd.api.errors import ApiError
 from collabd.api.links import session_url
@@ -89,7 +91,7 @@ def _expires_in(body: dict[str, Any]) -> float | None:
     return float(value)
 
 
-async def _on_owner(hub: Hub, record: SessionRecord) -> None:
+async def on_owner(hub: Hub, record: SessionRecord) -> None:
     """In a cluster, changes that close connections run on the hub that owns the session (it
     holds every participant's connection, relayed ones too): raises OwnedElsewhere to forward."""
     if hub.cluster is None or hub.loaded(record.id) is not None:
@@ -100,7 +102,7 @@ async def _on_owner(hub: Hub, record: SessionRecord) -> None:
 
 
 async def create_link(request: Request) -> Response:
-    record, caller = await session_caller(request, edit=True)
+    record, caller = await session_caller(request, edit=True, own=True)
     body = await json_body(request)
     name, role, expires_in = _name(body), _role(body), _expires_in(body)
     hub = hub_of(request)
@@ -135,7 +137,7 @@ async def create_link(request: Request) -> Response:
 
 
 async def list_links(request: Request) -> Response:
-    record, _ = await session_caller(request, edit=True)
+    record, _ = await session_caller(request, edit=True, own=True)
     hub = hub_of(request)
     now = time.time()
     found = await asyncio.to_thread(hub.store.links, record.id)
@@ -145,13 +147,13 @@ async def list_links(request: Request) -> Response:
 async def revoke_link(request: Request) -> Response:
     """Revoke a link, and the links made with it (their holders got them from its holder);
     every connection that joined with one of them is closed with 4410 at once."""
-    record, _ = await session_caller(request, edit=True)
+    record, _ = await session_caller(request, edit=True, own=True)
     hub = hub_of(request)
     link_id = request.path_params["link_id"]
     every = await asyncio.to_thread(hub.store.links, record.id)
     if not any(link.id == link_id for link in every):
         raise ApiError(404, "not_found", "this session has no such link")
-    await _on_owner(hub, record)
+    await on_owner(hub, record)
     gone = _made_from(link_id, every)
     now = time.time()
     revoked: LinkRecord | None = None
@@ -193,11 +195,11 @@ def _made_from(link_id: str, every: list[LinkRecord]) -> set[str]:
 async def rotate(request: Request) -> Response:
     """Replace the anonymous link of a role: the old token stops working, and connections that
     joined with it are closed with 4410."""
-    record, _ = await session_caller(request, edit=True)
+    record, _ = await session_caller(request, edit=True, own=True)
     body = await json_body(request)
     role = _role(body)
     hub = hub_of(request)
-    await _on_owner(hub, record)
+    await on_owner(hub, record)
     changed = await hub.replace_token(record, role)
     closed = 0
     live = hub.loaded(record.id)
@@ -217,12 +219,12 @@ async def rotate(request: Request) -> Response:
 async def delete_session(request: Request) -> Response:
     """Admin only: the kernel stopped, the room unloaded, the history (log, snapshots, links)
     removed from the store; the notebook file kept unless `?delete_file=1`."""
-    require_admin(request)
+    await require_admin_or_admin_user(request)
     hub = hub_of(request)
     record = await hub.session(request.path_params["session_id"], fresh=True)
     if record is None:
         raise ApiError(404, "not_found", "no such session")
-    await _on_owner(hub, record)
+    await on_owner(hub, record)
     delete_file = request.query_params.get("delete_file") in ("1", "true", "yes")
     await hub.delete_session(record)
     file_deleted = False

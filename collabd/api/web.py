@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -39,11 +40,25 @@ FRAME_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-cache",
 }
-FRAME = '<!doctype html><meta charset="utf-8"><script src="/static/frame.js"></script>'
+FRAME = '<!doctype html><meta charset="utf-8"><script src="{prefix}/static/frame.js"></script>'
+
+
+def prefix_of(request: Request) -> str:
+    """The path collabd is served under ("" or "/services/collabd"): where the app is mounted."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
 
 
 async def frame(request: Request) -> Response:
-    return HTMLResponse(FRAME, headers=FRAME_HEADERS)
+    return HTMLResponse(FRAME.format(prefix=prefix_of(request)), headers=FRAME_HEADERS)
+
+
+def page_html(built: str, prefix: str) -> str:
+    """The built page for collabd served under `prefix`: its assets (built relative, `./assets/`)
+    under `{prefix}/static/`, and the prefix in a meta tag for the page's API and websocket
+    addresses."""
+    html = built.replace('"./assets/', f'"{prefix}/static/assets/')
+    meta = f'<meta name="collabd-base" content="{escape(prefix, quote=True)}" />'
+    return html.replace("<head>", f"<head>\n    {meta}", 1)
 
 
 async def page(request: Request) -> Response:
@@ -56,7 +71,8 @@ async def page(request: Request) -> Response:
             },
             status_code=503,
         )
-    return FileResponse(index, headers=PAGE_HEADERS)
+    html = page_html(index.read_text(encoding="utf-8"), prefix_of(request))
+    return HTMLResponse(html, headers=PAGE_HEADERS)
 
 
 live_pages = [Route("/", page), Route("/s/{session_id}", page)]

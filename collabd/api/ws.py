@@ -10,12 +10,18 @@ import asyncio
 import logging
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from collabd.api.access import hub_of, resolve, session_caller, token_of
+from collabd.api.access import (
+    hub_of,
+    resolve,
+    resolve_user,
+    same_origin,
+    session_caller,
+    token_of,
+)
 from collabd.api.errors import ApiError
 from collabd.auth import Access, Caller, can_edit
 from collabd.cluster.lease import Lease
@@ -36,11 +42,7 @@ _CODE_TO_CLOSE = {"link_revoked": Close.LINK_REVOKED}
 
 def origin_allowed(settings: Settings, origin: str | None, host: str | None) -> bool:
     """Browsers always send Origin; other clients do not, and need the token anyway."""
-    if origin is None:
-        return True
-    if origin in settings.allowed_origins or "*" in settings.allowed_origins:
-        return True
-    return bool(host) and urlsplit(origin).netloc.lower() == (host or "").lower()
+    return same_origin(settings.allowed_origins, origin, host)
 
 
 async def refuse(websocket: WebSocket, code: int, reason: str) -> None:
@@ -107,6 +109,8 @@ def _joined(caller: Caller) -> dict[str, Any]:
     user: dict[str, Any] = {"access": str(caller.access)}
     if caller.link is not None:
         user.update(link=caller.link.id, link_name=caller.link.name)
+    elif caller.user is not None:
+        user.update(user=caller.user.name, groups=list(caller.user.groups))
     return user
 
 
@@ -116,12 +120,16 @@ async def _admitted(
     """Once joined: checked again (a revocation or rotation while the room loaded would miss
     it), the named link's `last_seen` set, and its expiry timed (the peer is closed then)."""
     try:
-        _, now = await resolve(hub, session_id, token_of(websocket) or "", fresh=True)
+        if caller.user is not None and caller.link is None and not token_of(websocket):
+            _, now = await resolve_user(hub, session_id, caller.user, fresh=True)
+        else:
+            _, now = await resolve(hub, session_id, token_of(websocket) or "", fresh=True)
     except ApiError as exc:
         peer.close(_close_for(exc), exc.detail)
         return None
     if now is None or now.access is not caller.access:
-        peer.close(Close.LINK_REVOKED, "this link was revoked")
+        what = "this link was revoked" if caller.user is None else "your access was taken away"
+        peer.close(Close.LINK_REVOKED, what)
         return None
     link = caller.link
     if link is None:
@@ -144,13 +152,14 @@ async def _relayed(
     assert hub.cluster is not None
     access = caller.access
     link = (caller.link.id, caller.link.name) if caller.link is not None else None
+    user = (caller.user.name, caller.user.groups) if caller.user and link is None else None
     if lease is None or not lease.live:
         return await refuse(websocket, Close.MOVED, "the session is moving to another hub")
     await websocket.accept()
     peer = WebSocketPeer(hub.next_peer_id(), websocket, hub.settings.max_send_buffer_bytes)
     edge = hub.cluster.edge
     try:
-        conn = await edge.join(room, peer, str(_role(access)), str(access), lease, link)
+        conn = await edge.join(room, peer, str(_role(access)), str(access), lease, link, user)
     except Exception as exc:
         log.exception("session %s: relaying to its owner %s failed", room, lease.node)
         peer.close(Close.UNAVAILABLE, f"the hub running this session is unreachable: {exc}"[:120])

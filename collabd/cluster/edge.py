@@ -97,8 +97,10 @@ class Edge:
         access: str,
         lease: Lease,
         link: tuple[str, str] | None = None,
+        user: tuple[str, tuple[str, ...]] | None = None,
     ) -> Relayed:
-        """`link`: the named link's id and name the participant joined with, if it did."""
+        """`link`: the named link's id and name the participant joined with, if it did;
+        `user`: the signed-in user's name and groups, if they joined with no token."""
         conn = Relayed(room, peer, lease)
         self._conns[peer.id] = conn
         state = self._rooms.setdefault(room, _Room())
@@ -108,6 +110,8 @@ class Edge:
         fields: OutFields = {b"t": b"j", b"n": self.node, b"p": peer.id, b"r": role, b"a": access}
         if link is not None:
             fields.update({b"k": link[0], b"m": link[1]})
+        if user is not None:
+            fields.update({b"u": user[0], b"g": "\n".join(user[1])})
         failed = await self._send(room_stream(room), fields, None)
         if failed is not None:
             raise failed

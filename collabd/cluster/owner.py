@@ -164,9 +164,12 @@ class OwnerRelay:
             peer = RemotePeer(self._next_peer_id(), key[0], key[1], self.live.id, self._outbox)
             self._peers[key] = peer
             role = Role(fields[b"r"].decode())
-            user = {"access": fields[b"a"].decode(), "via": key[0]}
+            user: dict[str, Any] = {"access": fields[b"a"].decode(), "via": key[0]}
             if b"k" in fields:  # joined with a named link: its presence carries the name
                 user.update(link=fields[b"k"].decode(), link_name=fields[b"m"].decode())
+            if b"u" in fields:  # a signed-in user: their presence carries their name
+                groups = fields.get(b"g", b"").decode()
+                user.update(user=fields[b"u"].decode(), groups=groups.split("\n") if groups else [])
             self.live.connect(peer, role, user)
         elif kind == b"f":
             found = self._peers.get(key)

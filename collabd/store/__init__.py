@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import LinkRecord, LogEntry, NewEntry, SessionRecord, Snapshot, Store
+from .base import GrantRecord, LinkRecord, LogEntry, NewEntry, SessionRecord, Snapshot, Store
 from .memory import MemoryStore
 from .postgres import PostgresStore, StoreUnavailable
 from .sqlite import SQLiteStore
 
 __all__ = [
+    "GrantRecord",
     "LinkRecord",
     "LogEntry",
     "MemoryStore",

@@ -60,6 +60,20 @@ class LinkRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class GrantRecord:
+    """A session shared with a signed-in user (`kind` "user") or with everyone in a JupyterHub
+    group (`kind` "group"), with a role: "owner", "edit" or "view". One per (session, kind, name):
+    granting again changes the role."""
+
+    session_id: str
+    kind: str  # "user" or "group"
+    name: str
+    role: str  # "owner", "edit" or "view"
+    created: float
+    created_by: str | None = None  # the user who granted it, None for the admin token
+
+
+@dataclass(frozen=True, slots=True)
 class NewEntry:
     ts: float
     kind: str
@@ -97,6 +111,8 @@ class Snapshot:
 
 
 LINK_ROLES = ("edit", "view")
+GRANT_ROLES = ("owner", "edit", "view")
+GRANT_KINDS = ("user", "group")
 
 
 def token_column(role: str) -> str:
@@ -216,6 +232,25 @@ class Store(ABC):
         """A connection joined with the link at `ts` (its `last_seen`)."""
         raise NotImplementedError
 
+    # grants (sharing with signed-in users)
+
+    def put_grant(self, grant: GrantRecord) -> None:
+        """Share the session with the user or group, or change the role of an existing grant
+        (its `created` and `created_by` are then the new ones)."""
+        raise NotImplementedError
+
+    def grants(self, session_id: str) -> list[GrantRecord]:
+        """The session's grants, oldest first."""
+        raise NotImplementedError
+
+    def grants_for(self, user: str, groups: Sequence[str] = ()) -> list[GrantRecord]:
+        """Every grant to the user, or to one of the groups, across sessions."""
+        raise NotImplementedError
+
+    def remove_grant(self, session_id: str, kind: str, name: str) -> bool:
+        """Take the grant away; False if there was none."""
+        raise NotImplementedError
+
     def next_generation(self, session_id: str, role: str) -> SessionRecord | None:
         """Replace the session's anonymous `role` ("edit" or "view") link: its generation goes
         up by one and its stored token (one kept from before 0.3) is emptied, in one statement;
@@ -223,8 +258,8 @@ class Store(ABC):
         raise NotImplementedError
 
     def delete_session(self, session_id: str) -> bool:
-        """Remove the session and its whole history (log, snapshots, links) in one transaction;
-        False if there was no such session."""
+        """Remove the session and its whole history (log, snapshots, links, grants) in one
+        transaction; False if there was no such session."""
         raise NotImplementedError
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from .base import (
     UPDATE,
     EntryInfo,
+    GrantRecord,
     LinkRecord,
     LogEntry,
     NewEntry,
@@ -27,6 +28,7 @@ class MemoryStore(Store):
         self._log: dict[str, list[LogEntry]] = {}
         self._snapshots: dict[str, list[Snapshot]] = {}
         self._links: dict[str, LinkRecord] = {}
+        self._grants: dict[tuple[str, str, str], GrantRecord] = {}
         self._seq = 0
 
     def add_session(self, record: SessionRecord) -> None:
@@ -168,6 +170,25 @@ class MemoryStore(Store):
             if link is not None:
                 self._links[link_id] = dataclasses.replace(link, last_seen=ts)
 
+    # grants
+
+    def put_grant(self, grant: GrantRecord) -> None:
+        with self._lock:
+            self._grants[(grant.session_id, grant.kind, grant.name)] = grant
+
+    def grants(self, session_id: str) -> list[GrantRecord]:
+        found = [g for g in list(self._grants.values()) if g.session_id == session_id]
+        return sorted(found, key=lambda g: (g.created, g.kind, g.name))
+
+    def grants_for(self, user: str, groups: Sequence[str] = ()) -> list[GrantRecord]:
+        wanted = {("user", user), *(("group", group) for group in groups)}
+        found = [g for g in list(self._grants.values()) if (g.kind, g.name) in wanted]
+        return sorted(found, key=lambda g: (g.created, g.session_id, g.kind, g.name))
+
+    def remove_grant(self, session_id: str, kind: str, name: str) -> bool:
+        with self._lock:
+            return self._grants.pop((session_id, kind, name), None) is not None
+
     def next_generation(self, session_id: str, role: str) -> SessionRecord | None:
         token, generation = token_column(role), generation_column(role)
         with self._lock:
@@ -185,4 +206,6 @@ class MemoryStore(Store):
             self._snapshots.pop(session_id, None)
             for link_id in [k for k, v in self._links.items() if v.session_id == session_id]:
                 del self._links[link_id]
+            for key in [k for k in self._grants if k[0] == session_id]:
+                del self._grants[key]
             return found

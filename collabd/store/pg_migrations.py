@@ -82,6 +82,20 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE snapshots ADD COLUMN IF NOT EXISTS codec SMALLINT NOT NULL DEFAULT 0;
     """,
+    # 5: sessions shared with signed-in users and JupyterHub groups (kind "user" / "group"),
+    # each with a role: owner, edit or view.
+    """
+    CREATE TABLE IF NOT EXISTS grants (
+        session_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        created DOUBLE PRECISION NOT NULL,
+        created_by TEXT,
+        PRIMARY KEY (session_id, kind, name)
+    );
+    CREATE INDEX IF NOT EXISTS grants_name ON grants (kind, name);
+    """,
     # 6: the anonymous links' tokens are derived from the hub's link key, never stored: only
     # each role's generation is (SessionRecord). Sessions made before keep generation 0 and
     # their stored tokens until a link is replaced.

@@ -22,6 +22,7 @@ from .base import (
     UPDATE,
     EntryInfo,
     Fenced,
+    GrantRecord,
     LinkRecord,
     LogEntry,
     NewEntry,
@@ -69,6 +70,7 @@ _LINK_COLUMNS = (
     "SELECT id, session_id, name, role, token_hash, created, expires, revoked, last_seen,"
     " created_by FROM links"
 )
+_GRANT_COLUMNS = "SELECT session_id, kind, name, role, created, created_by FROM grants"
 _NEXT_GENERATION: dict[str, LiteralString] = {
     "edit": "UPDATE sessions SET edit_token = '', edit_gen = edit_gen + 1 WHERE id = %s",
     "view": "UPDATE sessions SET view_token = '', view_gen = view_gen + 1 WHERE id = %s",
@@ -76,7 +78,8 @@ _NEXT_GENERATION: dict[str, LiteralString] = {
 _ENTRY_COLUMNS = "SELECT seq, ts, kind, origin, data FROM log"
 _UPSERT_SNAPSHOT = (
     "INSERT INTO snapshots (room, seq, ts, state, codec)"
-    " SELECT %(room)s, %(seq)s, %(ts)s, %(state)s, %(codec)s WHERE " + _SNAPSHOT_FENCE_OK
+    " SELECT %(room)s, %(seq)s, %(ts)s, %(state)s, %(codec)s WHERE "
+    + _SNAPSHOT_FENCE_OK
     + " ON CONFLICT (room, seq) DO UPDATE"
     " SET ts = EXCLUDED.ts, state = EXCLUDED.state, codec = EXCLUDED.codec"
     " RETURNING 1"
@@ -358,6 +361,46 @@ class PostgresStore(Store):
             (float(ts), session_id, link_id),
         )
 
+    # grants
+
+    def put_grant(self, grant: GrantRecord) -> None:
+        self._execute(
+            "INSERT INTO grants (session_id, kind, name, role, created, created_by)"
+            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (session_id, kind, name) DO UPDATE"
+            " SET role = EXCLUDED.role, created = EXCLUDED.created,"
+            " created_by = EXCLUDED.created_by",
+            (
+                grant.session_id,
+                grant.kind,
+                grant.name,
+                grant.role,
+                float(grant.created),
+                grant.created_by,
+            ),
+        )
+
+    def grants(self, session_id: str) -> list[GrantRecord]:
+        rows = self._all(
+            _GRANT_COLUMNS + " WHERE session_id = %s ORDER BY created, kind, name", (session_id,)
+        )
+        return [GrantRecord(*row) for row in rows]
+
+    def grants_for(self, user: str, groups: Sequence[str] = ()) -> list[GrantRecord]:
+        rows = self._all(
+            _GRANT_COLUMNS + " WHERE (kind = 'user' AND name = %s)"
+            " OR (kind = 'group' AND name = ANY(%s)) ORDER BY created, session_id, kind, name",
+            (user, list(groups)),
+        )
+        return [GrantRecord(*row) for row in rows]
+
+    def remove_grant(self, session_id: str, kind: str, name: str) -> bool:
+        with self._pool.connection() as conn:
+            gone = conn.execute(
+                "DELETE FROM grants WHERE session_id = %s AND kind = %s AND name = %s",
+                (session_id, kind, name),
+            ).rowcount
+        return bool(gone)
+
     def next_generation(self, session_id: str, role: str) -> SessionRecord | None:
         token_column(role)  # refuses any other role
         with self._pool.connection() as conn:
@@ -375,6 +418,7 @@ class PostgresStore(Store):
                 "DELETE FROM rooms WHERE room = %s",
                 "DELETE FROM leases WHERE room = %s",
                 "DELETE FROM links WHERE session_id = %s",
+                "DELETE FROM grants WHERE session_id = %s",
             ):
                 conn.execute(statement, (session_id,))
         return bool(found)

@@ -18,6 +18,7 @@ from . import codec
 from .base import (
     UPDATE,
     EntryInfo,
+    GrantRecord,
     LinkRecord,
     LogEntry,
     NewEntry,
@@ -71,6 +72,16 @@ CREATE TABLE IF NOT EXISTS links (
     created_by TEXT
 );
 CREATE INDEX IF NOT EXISTS links_session ON links (session_id, created);
+CREATE TABLE IF NOT EXISTS grants (
+    session_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    created REAL NOT NULL,
+    created_by TEXT,
+    PRIMARY KEY (session_id, kind, name)
+);
+CREATE INDEX IF NOT EXISTS grants_name ON grants (kind, name);
 """
 # `codec` (how `state` is stored, `collabd.store.codec`) came after the first release: files
 # made before it get the column, and their snapshots read as the raw updates they are.
@@ -89,6 +100,7 @@ _INSERT_SNAPSHOT = (
     "INSERT OR REPLACE INTO snapshots (room, seq, ts, state, codec) VALUES (?, ?, ?, ?, ?)"
 )
 
+_GRANT_COLUMNS = "SELECT session_id, kind, name, role, created, created_by FROM grants"
 _LINK_COLUMNS = (
     "SELECT id, session_id, name, role, token_hash, created, expires, revoked, last_seen,"
     " created_by FROM links"
@@ -357,6 +369,51 @@ class SQLiteStore(Store):
                 (ts, session_id, link_id),
             )
 
+    # grants
+
+    def put_grant(self, grant: GrantRecord) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO grants (session_id, kind, name, role, created, created_by)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    grant.session_id,
+                    grant.kind,
+                    grant.name,
+                    grant.role,
+                    grant.created,
+                    grant.created_by,
+                ),
+            )
+
+    def grants(self, session_id: str) -> list[GrantRecord]:
+        with self._lock:
+            rows = self._db.execute(
+                _GRANT_COLUMNS + " WHERE session_id = ? ORDER BY created, kind, name",
+                (session_id,),
+            ).fetchall()
+        return [GrantRecord(*row) for row in rows]
+
+    def grants_for(self, user: str, groups: Sequence[str] = ()) -> list[GrantRecord]:
+        groups = list(groups)
+        marks = ", ".join("?" for _ in groups) or "NULL"
+        with self._lock:
+            rows = self._db.execute(
+                _GRANT_COLUMNS + " WHERE (kind = 'user' AND name = ?)"
+                f" OR (kind = 'group' AND name IN ({marks}))"
+                " ORDER BY created, session_id, kind, name",
+                (user, *groups),
+            ).fetchall()
+        return [GrantRecord(*row) for row in rows]
+
+    def remove_grant(self, session_id: str, kind: str, name: str) -> bool:
+        with self._lock:
+            gone = self._db.execute(
+                "DELETE FROM grants WHERE session_id = ? AND kind = ? AND name = ?",
+                (session_id, kind, name),
+            ).rowcount
+        return bool(gone)
+
     def next_generation(self, session_id: str, role: str) -> SessionRecord | None:
         # two of four fixed names, never the caller's text
         token, generation = token_column(role), generation_column(role)
@@ -382,6 +439,7 @@ class SQLiteStore(Store):
                 self._db.execute("DELETE FROM log WHERE room = ?", (session_id,))
                 self._db.execute("DELETE FROM snapshots WHERE room = ?", (session_id,))
                 self._db.execute("DELETE FROM links WHERE session_id = ?", (session_id,))
+                self._db.execute("DELETE FROM grants WHERE session_id = ?", (session_id,))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")

@@ -135,7 +135,8 @@ class LiveRoom:
 
     def connect(self, peer: Peer, role: Role, user: dict[str, Any] | None = None) -> None:
         """`user`: how the peer joined, recorded with its join (`access`; `link` and
-        `link_name` for a named link, whose name its presence then carries)."""
+        `link_name` for a named link, `user` (and `groups`) for a signed-in user: the name its
+        presence then carries)."""
         if self.fenced_out:
             peer.close(CloseCode.MOVED, "the session moved to another hub: reconnecting")
             return
@@ -145,7 +146,7 @@ class LiveRoom:
         self._counts[role] += 1
         self.idle_since = None
         self.record_event("join", {"peer": peer.id, "role": str(role), **(user or {})})
-        name = (user or {}).get("link_name")
+        name = (user or {}).get("link_name") or (user or {}).get("user")
         self.dispatch(self.room.join(peer.id, role, name if isinstance(name, str) else None))
         if self.observer is not None:
             self.observer.join(self, peer.id, role)

@@ -84,3 +84,41 @@ async def test_links_across_hubs(cluster_factory: Any) -> None:
         for c in (anon, named, relayed_anon, last):
             if c is not None:
                 await c.close()
+
+
+async def test_a_signed_in_user_relayed_by_another_hub(cluster_factory: Any) -> None:
+    """Signed in by a trusted proxy's header: through the hub that does not own the session
+    the user's presence still carries their name, verified, and taking their grant away on
+    that hub closes their relayed connection with 4410."""
+    header = "X-Forwarded-User"
+    env = {"COLLABD_TRUSTED_USER_HEADER": header, "COLLABD_TRUSTED_PROXIES": "127.0.0.1"}
+    cluster: Cluster = cluster_factory(2, env=env)
+    h0 = cluster.hubs[0]
+    s = h0.create_session("team.ipynb")
+    sid = s["id"]
+    alice = NotebookClient(h0.base, sid, s["edit_token"], name="alice")
+    await alice.connect()
+    await alice.wait_synced()
+    owner = cluster.owner_of(sid)
+    other = cluster.hubs[1 - owner]
+    status, _ = other.api("POST", f"/api/sessions/{sid}/grants", {"user": "bob", "role": "edit"})
+    assert status == 201
+    bob = NotebookClient(other.base, sid, "", name="Mallory", headers={header: "bob"})
+    await bob.connect()
+    await bob.wait_synced()
+    try:
+        await bob.set_presence(cursor=1)
+        await alice.wait_for(
+            lambda: any(
+                st.get("user") == {"name": "bob", "verified": True}
+                for st in alice.others().values()
+            ),
+            WAIT,
+        )
+        status, body = other.api("DELETE", f"/api/sessions/{sid}/grants/users/bob")
+        assert status == 200 and body["closed"] == 1, body
+        assert await closed_with(bob) == Close.LINK_REVOKED
+        assert alice.connected
+    finally:
+        await bob.close()
+        await alice.close()

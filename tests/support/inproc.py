@@ -89,9 +89,18 @@ class InProcHub:
     """create_app(Settings(...)) under a TestClient; `restart()` stops it and starts a new app on
     the same root and data (the same SQLite file), as a restarted process would."""
 
-    def __init__(self, root: Path, data: Path, token: str = TOKEN, **settings: Any) -> None:
+    def __init__(
+        self,
+        root: Path,
+        data: Path,
+        token: str = TOKEN,
+        *,
+        peer: tuple[str, int] = ("testclient", 50000),
+        **settings: Any,
+    ) -> None:
+        """`peer`: the address requests come from, as the app sees it (a trusted proxy's?)."""
         root.mkdir(parents=True, exist_ok=True)
-        self.root, self.data, self.token = root, data, token
+        self.root, self.data, self.token, self.address = root, data, token, peer
         self.settings = Settings(root=root, data=data, token=token, **settings)
         self._client: TestClient | None = None
 
@@ -99,7 +108,9 @@ class InProcHub:
 
     def start(self) -> InProcHub:
         settings = dataclasses.replace(self.settings)  # the app may not change ours
-        self._client = TestClient(create_app(settings), raise_server_exceptions=True)
+        self._client = TestClient(
+            create_app(settings), raise_server_exceptions=True, client=self.address
+        )
         self._client.__enter__()
         return self
 

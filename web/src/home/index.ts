@@ -2,12 +2,15 @@
  * The home page at `/`: sign in with the admin token (kept in this tab's sessionStorage, never in
  * a URL), then the notebooks under the hub's root with their live sessions, a filter, "New
  * notebook", and for each one "Open" (creates or reuses its session, then opens the edit link)
- * and "Share" (both links).
+ * and "Share" (both links). Someone signed in (JupyterHub, or an authenticating proxy) sees the
+ * sessions shared with them instead.
  */
+import { appOrigin } from '../view/base'
 import '../view/styles.css'
 import './home.css'
 import { clearAdminToken, loadAdminToken, saveAdminToken } from '../model/adminToken'
-import { AdminApi, ApiError, type NotebookEntry, type NotebookListing, rebaseLink } from '../model/api'
+import { AdminApi, ApiError, type Me, type NotebookEntry, type NotebookListing, rebaseLink, sharedWithMe, whoAmI } from '../model/api'
+import { sharedRows, type UserSession } from '../model/base'
 import { describeSession, filterNotebooks, formatModified, formatSize, newNotebookPath } from '../model/notebookList'
 import { failureWords } from '../model/wording'
 import { showShare } from '../view/dialogs'
@@ -15,6 +18,7 @@ import { h } from '../view/dom'
 import { toaster } from '../view/toasts'
 
 const storage = (): Storage => window.sessionStorage
+let hubLogin: string | null = null // where JupyterHub signs people in, when it does
 
 function header(signOut: (() => void) | null, root: string | null): HTMLElement {
   return h('header', { class: 'topbar' },
@@ -38,14 +42,15 @@ function signInForm(root: HTMLElement, message: string | null, signedIn: (api: A
   const form = h('form', { class: 'sign-in card' },
     h('h1', {}, 'Sign in'),
     h('p', { class: 'hint' }, 'Paste the admin token ', h('code', {}, 'collabd serve'), ' printed when it started. It stays in this tab only.'),
-    field, error, h('div', { class: 'dialog-actions' }, go))
+    field, error, h('div', { class: 'dialog-actions' },
+      hubLogin ? h('a', { href: hubLogin, class: 'hub-sign-in' }, 'Sign in with JupyterHub') : null, go))
   form.addEventListener('submit', (e) => {
     e.preventDefault()
     const token = field.value.trim()
     if (!token) return
     go.disabled = true
     error.hidden = true
-    const api = new AdminApi(location.origin, token)
+    const api = new AdminApi(appOrigin(), token)
     api.notebooks().then((listing) => {
       saveAdminToken(storage(), token)
       signedIn(api, listing)
@@ -186,8 +191,29 @@ function notebookList(root: HTMLElement, api: AdminApi, first: NotebookListing, 
   window.addEventListener('pagehide', () => clearInterval(timer), { once: true })
 }
 
+/** A signed-in user's home: the sessions shared with them (and theirs), opened by their sign-in. */
+async function sharedHome(root: HTMLElement, me: Me): Promise<void> {
+  const main = h('main', { class: 'home' }, h('h1', {}, 'Shared with you'),
+    h('p', { class: 'hint signed-in-as' }, `Signed in as ${me.user ?? ''}${me.admin ? ' (administrator)' : ''}`))
+  root.replaceChildren(header(null, null), main)
+  try {
+    const rows = sharedRows((await sharedWithMe(appOrigin())) as UserSession[], appOrigin())
+    main.append(rows.length === 0
+      ? h('p', { class: 'hint' }, `Nothing is shared with ${me.user ?? 'you'} yet.`)
+      : h('ul', { class: 'shared-list' }, ...rows.map((row) => h('li', { class: 'shared-session' },
+        h('a', { href: row.href }, row.path), ' ',
+        h('span', { class: 'hint' }, row.participants ? `${row.role} · ${row.participants} here` : row.role)))))
+  } catch (e) {
+    main.append(h('p', { class: 'sign-in-error', role: 'alert' }, failureWords('listing your sessions', e, navigator.onLine)))
+  }
+  document.body.dataset.ready = 'true'
+}
+
 export async function mountHome(root: HTMLElement): Promise<void> {
   document.title = 'Notebooks — collabd'
+  const me = loadAdminToken(storage()) ? null : await whoAmI(appOrigin())
+  if (me?.user) return sharedHome(root, me)
+  hubLogin = me?.login_url ? `${me.login_url}?next=${encodeURIComponent(location.pathname)}` : null
   const signedIn = (api: AdminApi, listing: NotebookListing): void => {
     notebookList(root, api, listing, (message) => {
       clearAdminToken(storage())
@@ -197,7 +223,7 @@ export async function mountHome(root: HTMLElement): Promise<void> {
   }
   const token = loadAdminToken(storage())
   if (token) {
-    const api = new AdminApi(location.origin, token)
+    const api = new AdminApi(appOrigin(), token)
     try {
       return signedIn(api, await api.notebooks())
     } catch (e) {

@@ -1,7 +1,7 @@
 /** The hub's HTTP API for one session (see the public contract). No DOM: `fetch` is injected. */
 import type { AssistRequest, CompleteReply, InspectReply } from './kernelAssist'
 
-export type Role = 'admin' | 'edit' | 'view'
+export type Role = 'admin' | 'owner' | 'edit' | 'view'
 
 /** The named link a page joined with (`GET /api/sessions/{id}` says so). */
 export interface OwnLink {
@@ -21,6 +21,8 @@ export interface SessionInfo {
   edit_token?: string
   view_token?: string
   link?: OwnLink
+  /** For a signed-in user (no token): whether they own the session (manage links, grants). */
+  owner?: boolean
 }
 
 export interface RunBy {
@@ -52,7 +54,8 @@ export function hubCaller(
   fetchFn: Fetch = defaultFetch,
 ): (method: string, path: string, body?: unknown) => Promise<Response> {
   return async (method, path, body) => {
-    const headers: Record<string, string> = { Authorization: `Bearer ${token}` }
+    // No token: a signed-in user, whose sign-in cookie the browser sends to our own origin.
+    const headers: Record<string, string> = token ? { Authorization: `Bearer ${token}` } : {}
     if (body !== undefined) headers['Content-Type'] = 'application/json'
     const response = await fetchFn(origin + path, {
       method,
@@ -281,6 +284,34 @@ export class AdminApi {
   async open(path: string): Promise<SessionLinks> {
     return (await (await this.call('POST', '/api/sessions', { path })).json()) as SessionLinks
   }
+}
+
+/** `GET /api/me`: who the browser is signed in as (no token: by its sign-in cookie). */
+export interface Me {
+  user: string | null
+  admin: boolean
+  groups: string[]
+  can_create: boolean
+  login_url: string | null
+}
+
+export async function whoAmI(origin: string, fetchFn: Fetch = defaultFetch): Promise<Me | null> {
+  try {
+    return (await (await hubCaller(origin, '', fetchFn)('GET', '/api/me')).json()) as Me
+  } catch {
+    return null // an older hub, or none: as if nobody signed in
+  }
+}
+
+/** Where to send someone who came with no token and is not signed in, if the hub signs in. */
+export function loginTarget(me: Me | null, pathname: string): string | null {
+  if (!me || me.user || !me.login_url) return null
+  return `${me.login_url}?next=${encodeURIComponent(pathname)}`
+}
+
+/** The sessions shared with the signed-in user (and theirs). */
+export async function sharedWithMe(origin: string, fetchFn: Fetch = defaultFetch): Promise<unknown[]> {
+  return (await (await hubCaller(origin, '', fetchFn)('GET', '/api/sessions')).json()) as unknown[]
 }
 
 function safeJson(text: string): unknown {

@@ -27,7 +27,8 @@ export function powersOf(info: SessionInfo, token: string): Powers {
   const named = info.link ? { id: info.link.id, name: info.link.name, role: info.link.role } : null
   return {
     edit: EDITING_ROLES.has(role),
-    manageLinks: OWNING_ROLES.has(role),
+    // A signed-in user is told whether they own the session; a link's holder goes by its role.
+    manageLinks: info.owner ?? OWNING_ROLES.has(role),
     named,
     ownAnonymous: named ? null : token === info.edit_token ? 'edit' : token === info.view_token ? 'view' : null,
   }

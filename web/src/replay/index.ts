@@ -9,9 +9,10 @@
  * This module wires the parts together: the clock and seeking; the parts are `controls.ts`,
  * `timeline.ts`, `runsPanel.ts`, `peoplePanel.ts` and the header below.
  */
+import { appOrigin } from '../view/base'
 import '../view/styles.css'
 import './replay.css'
-import { rebaseLink } from '../model/api'
+import { loginTarget, rebaseLink, whoAmI } from '../model/api'
 import { readOnlyActions } from '../model/sessionActions'
 import type { NotebookSession } from '../model/session'
 import { h } from '../view/dom'
@@ -76,9 +77,13 @@ function replayHeader(summary: Summary, canFork: boolean, actions: HeaderActions
 
 export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promise<void> {
   document.title = 'Replay — collabd'
-  if (!route.token) return fatalMissingToken(root)
-  const token = route.token
-  const rec = new RecordingApi(location.origin, route.sessionId, token)
+  const me = route.token ? null : await whoAmI(appOrigin())
+  if (!route.token && !me?.user) {
+    const login = loginTarget(me, location.pathname)
+    return login ? location.assign(login) : fatalMissingToken(root)
+  }
+  const token = route.token ?? ''
+  const rec = new RecordingApi(appOrigin(), route.sessionId, token)
   let summary: Summary
   let role = 'view'
   try {
@@ -136,7 +141,7 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
     },
   })
   const talk = chatTrack({ seek: (t) => void seek(t), session: () => doc.session, select: (id) => view?.select(id, true) })
-  const chatApi = new ChatApi(location.origin, route.sessionId, token)
+  const chatApi = new ChatApi(appOrigin(), route.sessionId, token)
   let said: unknown[] = []
   let chatAsked = 0
   const redrawChat = (): void => {

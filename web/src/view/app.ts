@@ -1,5 +1,6 @@
 /** The notebook page: joins the session, then lays out the header, the cells and the side panels. */
-import { SessionApi, type SessionInfo } from '../model/api'
+import { appOrigin } from './base'
+import { loginTarget, SessionApi, type SessionInfo, whoAmI } from '../model/api'
 import { loadName, saveName, userFor } from '../model/identity'
 import { readKernel, readKernelChoice, readLastEvent, readQueue } from '../model/kernelState'
 import { assignColours } from '../model/colours'
@@ -62,11 +63,15 @@ export async function mountNotebook(
   route: NotebookRoute,
   earlyInfo: Promise<SessionInfo> | null = null,
 ): Promise<void> {
-  if (!route.token) {
-    return fatalMissingToken(root)
+  // No token: a signed-in user comes in by their sign-in; anyone else signs in first, if the
+  // hub signs people in.
+  const signedIn = route.token ? null : await whoAmI(appOrigin())
+  if (!route.token && !signedIn?.user) {
+    const login = loginTarget(signedIn, location.pathname)
+    return login ? location.assign(login) : fatalMissingToken(root)
   }
-  const token = route.token
-  const api = new SessionApi(location.origin, route.sessionId, token)
+  const token = route.token ?? ''
+  const api = new SessionApi(appOrigin(), route.sessionId, token)
   const info = await sessionInfo(root, api, earlyInfo)
   if (!info) return
   performance.mark('collabd:info')
@@ -74,10 +79,10 @@ export async function mountNotebook(
   const readOnly = isReadOnly(info)
   document.title = `${info.path} — collabd`
 
-  // A named link says who this is: no need to ask (the hub shows the link's name anyway).
-  let name = powers.named?.name ?? loadName(localStorage) ?? saveName(localStorage, await askName(null))
+  // A named link or a sign-in says who this is: no need to ask (the hub shows that name anyway).
+  let name = powers.named?.name ?? signedIn?.user ?? loadName(localStorage) ?? saveName(localStorage, await askName(null))
   const session = new NotebookSession({
-    serverUrl: websocketBase(location.origin),
+    serverUrl: websocketBase(appOrigin()),
     sessionId: route.sessionId,
     token,
     user: userFor(name),

@@ -4,6 +4,7 @@
  * unread count, and tells of @mentions (a toast; a browser notification only if that permission
  * was already granted — the page never asks for it).
  */
+import { appOrigin } from './base'
 import {
   ChatApi,
   type ChatMessage,
@@ -47,7 +48,7 @@ function words(error: unknown): string {
 export function mountChat(options: ChatMountOptions): ChatMount {
   const { session } = options
   const doc = session.notebook.ydoc
-  const api = new ChatApi(location.origin, options.sessionId, options.token)
+  const api = new ChatApi(appOrigin(), options.sessionId, options.token)
   const sender = new ChatSender({ api, me: options.me })
   const unread = new Unread()
   const announced = new Set<string>()

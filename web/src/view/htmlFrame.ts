@@ -6,10 +6,16 @@
  * display updated through its handle is posted into the same frame (FrameFeed: latest only, once
  * loaded), so the output is updated in place and never shows an empty frame.
  */
+import { pageBase } from './base'
 import { FrameFeed } from '../model/frameFeed'
 import { h } from './dom'
 
 export const FRAME_URL = '/frame'
+
+/** The frame document's address under the page's prefix. */
+export function frameUrl(): string {
+  return pageBase() + FRAME_URL
+}
 export const FRAME_SANDBOX = 'allow-scripts allow-popups'
 export const MIN_FRAME_HEIGHT = 20
 export const MAX_FRAME_HEIGHT = 1200
@@ -37,7 +43,7 @@ export function htmlFrame(html: string): HTMLIFrameElement {
     sandbox: FRAME_SANDBOX,
     referrerpolicy: 'no-referrer',
     title: 'HTML output',
-    src: FRAME_URL,
+    src: frameUrl(),
   })
   const feed = new FrameFeed(html)
   feeds.set(frame, feed)
