@@ -136,7 +136,11 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         routes = [Mount(settings.prefix, routes=routes)]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestIds), Middleware(KeepRawSend)],
+        middleware=[
+            Middleware(RequestIds),
+            Middleware(KeepRawSend),
+            Middleware(ws.DirectJoin, prefix=settings.prefix),
+        ],
         lifespan=lifespan,
         exception_handlers={
             **HANDLERS,
