@@ -32,7 +32,7 @@ from collabd.settings import Settings
 from collabd.sync.limits import TokenBucket
 from collabd.sync.room import Role
 from collabd.sync.wire import Close
-from collabd.sync.wspeer import WebSocketPeer
+from collabd.sync.wspeer import RAW_SEND, WebSocketPeer
 
 log = logging.getLogger("collabd.ws")
 
@@ -228,7 +228,9 @@ routes = [WebSocketRoute("/ws/{session_id}", join)]
 
 class DirectJoin:
     """ASGI middleware: a websocket to /ws/{session_id} (under `prefix`, if the hub is served
-    under one) goes straight to `join`.
+    under one) goes straight to `join`, and every websocket's scope keeps the server's own
+    `send` (RAW_SEND: `WebSocketPeer` writes to uvicorn's transport through it), before
+    anything wraps it.
 
     The router and the exception middleware add a chain of wrappers, closures and scope copies
     that stay alive as long as the connection (~4 KB each of 500 idle viewers); `join` handles
@@ -241,6 +243,7 @@ class DirectJoin:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
+            scope[RAW_SEND] = send
             child = self._matched(scope)
             if child is not None:
                 scope.update(child)

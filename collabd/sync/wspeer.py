@@ -19,7 +19,6 @@ import logging
 from collections import deque
 from typing import Any
 
-from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
@@ -290,19 +289,9 @@ def _encoded(data: bytes) -> bytes:
     return _last[1]
 
 
+# the server's own websocket `send`, kept in the scope before Starlette wraps it
+# (`collabd.api.ws.DirectJoin`)
 RAW_SEND = "collabd.raw_send"
-
-
-class KeepRawSend:
-    """ASGI middleware: keep the server's own websocket `send`, before Starlette wraps it."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            scope[RAW_SEND] = send
-        await self.app(scope, receive, send)
 
 
 def _uvicorn_protocol(websocket: WebSocket) -> Any:
