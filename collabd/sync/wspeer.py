@@ -183,6 +183,8 @@ class Inbox:
 
     async def get(self) -> Any:
         while not self._items:
+            if self._waiter is not None:  # a second reader would never be woken: say so
+                raise RuntimeError("an Inbox has one reader")
             self._waiter = asyncio.get_running_loop().create_future()
             try:
                 await self._waiter
