@@ -491,7 +491,9 @@ def main() -> None:
     )
     parser.add_argument("--live-s", type=float, default=8.0)
     parser.add_argument("--editors", type=int, default=4)
-    parser.add_argument("--patterns", default="typing,random", help="typing, random or both")
+    parser.add_argument(
+        "--patterns", default="typing,random", help="typing, random, typing,random or both"
+    )
     parser.add_argument("--compare", metavar="REF", help="also run the seek part on REF's code")
     parser.add_argument("--rounds", type=int, default=1, help="seek runs per code version")
     parser.add_argument("--http", action="store_true", help="seeks over HTTP too (no --compare)")
@@ -499,7 +501,9 @@ def main() -> None:
     parser.add_argument("--seek-json", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
-    patterns = [p for p in args.patterns.split(",") if p]
+    patterns = [p for p in args.patterns.replace("both", "typing,random").split(",") if p]
+    if unknown := set(patterns) - {"typing", "random"}:
+        parser.error(f"unknown pattern(s): {', '.join(sorted(unknown))}")
     from collabd.settings import Settings
 
     every = args.snapshot_every or Settings().snapshot_every

@@ -14,8 +14,6 @@ import asyncio
 import contextlib
 import json
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -26,6 +24,7 @@ from pycrdt import Awareness, Doc, TransactionEvent
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from collabd.client_http import HttpPool
 from collabd.docview import NotebookOps
 from collabd.sync import protocol
 from collabd.sync.protocol import Kind
@@ -71,6 +70,7 @@ class NotebookClient(NotebookOps):
         self._changed = asyncio.Event()
         self._applying_remote = False
         self.doc.observe(self._on_local_change)
+        self._http = HttpPool(self.base_url)  # keep-alive: a run's POST reuses a connection
 
     @classmethod
     def from_link(cls, link: str, *, name: str = "python") -> NotebookClient:
@@ -100,6 +100,7 @@ class NotebookClient(NotebookOps):
         await self.wait_synced(timeout)
 
     async def close(self) -> None:
+        self._http.close()
         ws, self._ws = self._ws, None
         if ws is not None:
             await ws.close()
@@ -232,24 +233,21 @@ class NotebookClient(NotebookOps):
 
     def _request(self, method: str, path: str, body: dict[str, Any] | None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(
-            f"{self.base_url}/api/sessions/{self.session_id}{path}",
-            data=data,
-            method=method,
-            headers={**self._auth(), "Content-Type": "application/json", **self.headers},
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=60) as resp:
-                raw = resp.read()
-        except urllib.error.HTTPError as err:
+        headers = {**self._auth(), "Content-Type": "application/json", **self.headers}
+        resp = self._http.request(method, f"/api/sessions/{self.session_id}{path}", data, headers)
+        if resp.status >= 400:
             try:
-                info = json.loads(err.read())
+                info = json.loads(resp.body)
             except ValueError:
                 info = {}
+            if not isinstance(info, dict):
+                info = {}
             raise ClientError(
-                err.code, info.get("error", "http_error"), info.get("detail", str(err))
-            ) from None
-        return json.loads(raw) if raw else None
+                resp.status,
+                info.get("error", "http_error"),
+                info.get("detail", f"HTTP {resp.status}"),
+            )
+        return json.loads(resp.body) if resp.body else None
 
     def _auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}

@@ -326,9 +326,24 @@ async function runSync (cfg) {
   return { tries, times, urlIndex, median: percentile(sorted, 50), cells, bytes, failures }
 }
 
-/** Open `count` idle synced connections to one room, for the server's RSS per connection. */
+/** One awareness update (y-protocols/awareness encoding) setting a client's presence. */
+function presenceFrame (clientID, i) {
+  const state = { user: { name: `viewer ${i}`, color: '#30bced' }, cursor: null }
+  const update = encoding.createEncoder()
+  encoding.writeVarUint(update, 1)
+  encoding.writeVarUint(update, clientID)
+  encoding.writeVarUint(update, 1)
+  encoding.writeVarString(update, JSON.stringify(state))
+  const enc = encoding.createEncoder()
+  encoding.writeVarUint(enc, MSG_AWARENESS)
+  encoding.writeVarUint8Array(enc, encoding.toUint8Array(update))
+  return encoding.toUint8Array(enc)
+}
+
+/** Open `count` idle synced connections to one room, for the server's RSS per connection;
+ * with `presence`, each sets its presence (a name and colour, as the page does) once synced. */
 async function runIdle (cfg) {
-  const { url, count = 500, batch = 50, timeout = 60 } = cfg
+  const { url, count = 500, batch = 50, timeout = 60, presence = false } = cfg
   const warm = await openAll([url], timeout * 1000)
   await sleep(500)
   await mark('idle-before')
@@ -338,8 +353,9 @@ async function runIdle (cfg) {
     for (const c of chunk) c.connect()
     clients.push(...chunk)
     await waitFor(() => chunk.every((c) => c.synced || c.closeCode !== null), timeout * 1000)
+    if (presence) chunk.forEach((c, j) => c.synced && c.ws.send(presenceFrame(c.doc.clientID, i + j)))
   }
-  await sleep(1000)
+  await sleep(presence ? 3000 : 1000)
   const s = summary(clients)
   await mark('idle-after')
   const stillOpen = clients.filter((c) => c.closeCode === null).length

@@ -51,7 +51,6 @@ from collabd.settings import Settings
 from collabd.signin import SignIn
 from collabd.store import Store, open_store
 from collabd.store.postgres import PostgresStore
-from collabd.sync.wspeer import KeepRawSend
 
 
 def build_hub(settings: Settings, store: Store | None = None) -> Hub:
@@ -136,7 +135,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         routes = [Mount(settings.prefix, routes=routes)]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(RequestIds), Middleware(KeepRawSend)],
+        middleware=[Middleware(RequestIds), Middleware(ws.DirectJoin, prefix=settings.prefix)],
         lifespan=lifespan,
         exception_handlers={
             **HANDLERS,

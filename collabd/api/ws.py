@@ -11,7 +11,8 @@ import logging
 import time
 from typing import Any
 
-from starlette.routing import WebSocketRoute
+from starlette.routing import Match, WebSocketRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from collabd.api.access import (
@@ -31,7 +32,7 @@ from collabd.settings import Settings
 from collabd.sync.limits import TokenBucket
 from collabd.sync.room import Role
 from collabd.sync.wire import Close
-from collabd.sync.wspeer import WebSocketPeer
+from collabd.sync.wspeer import RAW_SEND, WebSocketPeer
 
 log = logging.getLogger("collabd.ws")
 
@@ -87,7 +88,15 @@ async def join(websocket: WebSocket) -> None:
     bucket = _bucket(settings)
     expiry = await _admitted(websocket, hub, record.id, caller, peer)
     try:
-        while (data := await _next_frame(websocket, peer, settings, bucket)) is not None:
+        while not peer.closed:
+            try:
+                message = await websocket.receive()
+            except WebSocketDisconnect:
+                break
+            if message["type"] == "websocket.disconnect":
+                break
+            if (data := _acceptable(message, peer, settings, bucket)) is None:
+                continue  # refused: the peer is closed, which ends the loop
             try:
                 live.receive(peer.id, data)
             except Exception:  # a bug of ours: this peer goes, the room carries on
@@ -167,7 +176,15 @@ async def _relayed(
     bucket = _bucket(hub.settings)
     expiry = await _admitted(websocket, hub, room, caller, peer)
     try:
-        while (data := await _next_frame(websocket, peer, hub.settings, bucket)) is not None:
+        while not peer.closed:
+            try:
+                message = await websocket.receive()
+            except WebSocketDisconnect:
+                break
+            if message["type"] == "websocket.disconnect":
+                break
+            if (data := _acceptable(message, peer, hub.settings, bucket)) is None:
+                continue  # refused: the peer is closed, which ends the loop
             try:
                 await edge.frame(conn, data)
             except Exception:
@@ -184,26 +201,21 @@ def _bucket(settings: Settings) -> TokenBucket:
     return TokenBucket(settings.rate_messages_per_s, settings.rate_burst, time.monotonic())
 
 
-async def _next_frame(
-    websocket: WebSocket, peer: WebSocketPeer, settings: Settings, bucket: TokenBucket
+def _acceptable(
+    message: Message, peer: WebSocketPeer, settings: Settings, bucket: TokenBucket
 ) -> bytes | None:
-    """The client's next acceptable frame; None once the connection ended or was refused."""
-    while not peer.closed:
-        try:
-            message = await websocket.receive()
-        except WebSocketDisconnect:
-            return None
-        if message["type"] == "websocket.disconnect":
-            return None
-        data: bytes | None = message.get("bytes")
-        if data is None:
-            peer.close(Close.BAD_FRAME, "y-websocket messages are binary frames")
-        elif len(data) > settings.max_message_bytes:
-            peer.close(Close.TOO_BIG, f"message over {settings.max_message_bytes} bytes")
-        elif not bucket.take(time.monotonic()):
-            peer.close(Close.RATE, "too many messages: slow down")
-        else:
-            return data
+    """The frame a received message carries; None if it was refused (and the peer closed for
+    it). The caller awaits `receive()` itself: a helper coroutine around it would stay
+    suspended, a frame's worth of memory, for every idle peer."""
+    data: bytes | None = message.get("bytes")
+    if data is None:
+        peer.close(Close.BAD_FRAME, "y-websocket messages are binary frames")
+    elif len(data) > settings.max_message_bytes:
+        peer.close(Close.TOO_BIG, f"message over {settings.max_message_bytes} bytes")
+    elif not bucket.take(time.monotonic()):
+        peer.close(Close.RATE, "too many messages: slow down")
+    else:
+        return data
     return None
 
 
@@ -212,3 +224,41 @@ def _role(access: Access) -> Role:
 
 
 routes = [WebSocketRoute("/ws/{session_id}", join)]
+
+
+class DirectJoin:
+    """ASGI middleware: a websocket to /ws/{session_id} (under `prefix`, if the hub is served
+    under one) goes straight to `join`, and every websocket's scope keeps the server's own
+    `send` (RAW_SEND: `WebSocketPeer` writes to uvicorn's transport through it), before
+    anything wraps it.
+
+    The router and the exception middleware add a chain of wrappers, closures and scope copies
+    that stay alive as long as the connection (~4 KB each of 500 idle viewers); `join` handles
+    every error it expects itself, so they add nothing to it. Anything else still goes through
+    them (the route stays, for any app built without this)."""
+
+    def __init__(self, app: ASGIApp, prefix: str = "") -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[RAW_SEND] = send
+            child = self._matched(scope)
+            if child is not None:
+                scope.update(child)
+                await join(WebSocket(scope, receive, send))
+                return
+        await self.app(scope, receive, send)
+
+    def _matched(self, scope: Scope) -> dict[str, Any] | None:
+        """What the router (and the prefix's Mount) would add to the scope; None: not ours."""
+        extra: dict[str, Any] = {}
+        if self.prefix:  # as the Mount would: the prefix becomes part of the root path
+            outer = scope.get("root_path", "")
+            root = outer + self.prefix
+            if not scope["path"].startswith(root + "/"):
+                return None
+            extra = {"root_path": root, "app_root_path": scope.get("app_root_path", outer)}
+        match, child = routes[0].matches({**scope, **extra})
+        return {**extra, **child} if match is Match.FULL else None

@@ -6,6 +6,8 @@ from __future__ import annotations
 class TokenBucket:
     """Allows `rate` events a second on average and bursts of up to `burst`."""
 
+    __slots__ = ("_at", "_tokens", "burst", "rate")  # one per connection
+
     def __init__(self, rate: float, burst: int, now: float) -> None:
         self.rate = rate
         self.burst = float(burst)

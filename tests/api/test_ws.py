@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from starlette.websockets import WebSocketDisconnect
 
 from collabd.sync import protocol
 from collabd.sync.wire import Close
@@ -135,3 +136,23 @@ def test_view_token_changes_are_refused_and_never_stored(limited: InProcHub) -> 
     with limited.peer(s, s["view_token"], name="fresh") as fresh:
         assert fresh.source(cell) == "legit" and len(fresh.cells()) == 1
     assert "sneaky" not in str(limited.notebook(s))
+
+
+def test_a_hub_under_a_base_path_serves_its_websockets_there(app_factory: AppFactory) -> None:
+    # behind JupyterHub (/services/collabd) or a proxy's path: /ws/ goes straight to the room
+    # (DirectJoin) under the prefix too, and not outside it
+    app = app_factory(base_path="collab")
+    made = app.client.post(
+        "/collab/api/sessions",
+        json={"path": "prefixed.ipynb"},
+        headers={"Authorization": f"Bearer {app.token}"},
+    )
+    s = made.json()
+    with app.client.websocket_connect(f"/collab/ws/{s['id']}?token={s['edit_token']}") as ws:
+        first = receive(ws)
+        assert protocol.parse(first["bytes"]).kind is protocol.Kind.SYNC_STEP1
+    with (
+        pytest.raises(WebSocketDisconnect),
+        app.client.websocket_connect(f"/ws/{s['id']}?token={s['edit_token']}") as ws,
+    ):
+        receive(ws)
