@@ -167,9 +167,13 @@ class WidgetModels:
         elif comm_id == self.control_id:
             if data.get("method") == "update_states":
                 self._update_states(data, message.buffers)
-        elif data.get("method") in ("update", "echo_update") and comm_id in self.models:
+        elif data.get("method") in ("update", "echo_update") and self._live(comm_id):
             echo = data["method"] == "echo_update"
             self._kernel_update(comm_id, data, message.buffers, echo, message.parent_id)
+
+    def _live(self, model_id: str) -> bool:
+        model = self.models.get(model_id)
+        return model is not None and not model.gone  # a previous kernel's late words are not
 
     def _open(self, model_id: str, data: dict[str, Any], raw: Sequence[bytes]) -> None:
         state = _obj(data.get("state"))

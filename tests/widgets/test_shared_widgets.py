@@ -128,6 +128,7 @@ async def test_bad_widget_requests_get_clear_errors(khub: HubProcess) -> None:
             {"state": [1, 2]},
             {},
             {"state": {"value": 1}, "extra": 1},
+            {"state": {"_model_name": "ButtonModel"}},
             {"buffers": [{"path": ["value"], "data": "not base64!"}]},
             {"buffers": [{"path": [], "data": ""}]},
         ):
@@ -363,3 +364,35 @@ async def test_one_person_moving_a_widget_too_often_is_refused(limited_hub: HubP
         assert (limited.value.status, limited.value.error) == (429, "rate_limited")
         assert await printed(alice, "print(slider.value)") == "14\n"
         assert value_of(alice, model_id) == 14
+
+
+async def test_a_slider_redraws_a_matplotlib_plot_for_everyone(khub: HubProcess) -> None:
+    s = khub.create_session("plot.ipynb")
+    alice = NotebookClient.from_link(s["edit_url"], name="alice")
+    bob = NotebookClient.from_link(s["edit_url"], name="bob")
+    async with alice, bob:
+        (cell,) = await new_cells(
+            alice,
+            "import ipywidgets as w\nimport matplotlib.pyplot as plt\n"
+            "a = w.IntSlider(value=1, min=1, max=5)\n"
+            "def plot(a):\n    plt.plot([0, 1], [0, a])\n    plt.title(f'slope {a}')\n"
+            "    plt.show()\n"
+            "out = w.interactive_output(plot, {'a': a})\nw.VBox([a, out])",
+        )
+        assert (await run_and_wait(alice, cell))["status"] == "ok"
+        box: str = await alice.wait_for(lambda: shown_model(alice, cell), WAIT)
+        await bob.wait_for(lambda: len(children(bob, box)) == 2, WAIT)
+        slider = of_kind(bob, children(bob, box), "IntSliderModel")
+        out = of_kind(bob, children(bob, box), "OutputModel")
+        assert slider and out
+
+        def png(nb: NotebookClient) -> str | None:
+            outputs = value_of(nb, out, "outputs") or []
+            images = [o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})]
+            return images[-1] if len(images) == 1 else None
+
+        first: str = await bob.wait_for(lambda: png(bob), WAIT)
+        await bob.request("POST", f"/widgets/{slider}", {"state": {"value": 4}})
+        for nb in (alice, bob):
+            await nb.wait_for(lambda nb=nb: png(nb) not in (None, first), WAIT)
+        assert not any("image/png" in (o.get("data") or {}) for o in alice.outputs(cell))
