@@ -310,7 +310,7 @@ async def test_a_flood_of_kernel_updates_becomes_a_few_writes(limited_hub: HubPr
         elapsed = time.monotonic() - started
         seen.unobserve(subscription)
         # 2001 kernel updates, written at most every 0.5 s (WIDGET_UPDATE_INTERVAL_S)
-        assert 1 <= len(writes) <= elapsed / 0.5 + 2
+        assert 1 <= len(writes) <= elapsed / 0.5 + 2, (len(writes), elapsed)
         print(f"flood: 2001 updates, {len(writes)} writes in {elapsed:.2f} s")
 
 

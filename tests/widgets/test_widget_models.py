@@ -223,3 +223,21 @@ def test_a_files_own_widget_state_is_kept_while_the_session_has_none() -> None:
     nb["metadata"]["widgets"] = theirs
     notebook.load_into(doc, nb)
     assert notebook.to_json(doc)["metadata"]["widgets"] == theirs
+
+
+def test_an_output_widget_filling_up_stops_at_the_limit_with_its_last_good_outputs() -> None:
+    m = models(max_state_bytes=2_000)
+    out_state = {"_model_name": "OutputModel", "_model_module": "@jupyter-widgets/output",
+                 "msg_id": "run", "outputs": []}  # fmt: skip
+    feed(m, comm("comm_open", "o", {"state": out_state}))
+    shown = [
+        KernelMessage("iopub", "display_data", "run", {"data": {"text/plain": f"{i:05d}"}})
+        for i in range(100)
+    ]
+    feed(m, *shown)
+    outputs = m.models["o"].state["outputs"]
+    assert 5 < len(outputs) < 100
+    assert [o["data"]["text/plain"] for o in outputs] == [f"{i:05d}" for i in range(len(outputs))]
+    assert m.models["o"].size <= 2_000 and len(m.take_problems()) == 1  # said once
+    feed(m, KernelMessage("iopub", "clear_output", "run", {"wait": False}), shown[0])
+    assert m.models["o"].state["outputs"] == [outputs[0]]
