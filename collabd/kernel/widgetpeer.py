@@ -186,6 +186,8 @@ class WidgetPeer:
             with doc.transaction(origin=ORIGIN):
                 for model_id, entry in dirty.items():
                     widgetstate.put(doc, model_id, entry)
+                if any(entry is not None for entry in dirty.values()):
+                    widgetstate.supersede_file_state(doc)
                 if problems:
                     docstate.set_last_event(doc, "widget_limit", problems[-1])
 

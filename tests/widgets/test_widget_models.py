@@ -241,3 +241,19 @@ def test_an_output_widget_filling_up_stops_at_the_limit_with_its_last_good_outpu
     assert m.models["o"].size <= 2_000 and len(m.take_problems()) == 1  # said once
     feed(m, KernelMessage("iopub", "clear_output", "run", {"wait": False}), shown[0])
     assert m.models["o"].state["outputs"] == [outputs[0]]
+
+
+def test_once_the_session_makes_widgets_the_files_own_state_is_dropped() -> None:
+    doc: Doc[Any] = Doc()
+    nb = notebook.empty_notebook()
+    nb["metadata"]["widgets"] = {widgetstate.MIME_STATE: {"version_major": 2, "state": {}}}
+    notebook.load_into(doc, nb)
+    entry = {"model_name": "M", "model_module": "m", "model_module_version": "1", "state": {}}
+    with doc.transaction():
+        widgetstate.put(doc, "mine", entry)
+        widgetstate.supersede_file_state(doc)
+    saved = notebook.to_json(doc)["metadata"]["widgets"][widgetstate.MIME_STATE]
+    assert list(saved["state"]) == ["mine"]
+    with doc.transaction():
+        widgetstate.put(doc, "mine", None)
+    assert "widgets" not in notebook.to_json(doc)["metadata"]
