@@ -179,8 +179,9 @@ class WidgetPeer:
         dirty, problems = self.models.take_dirty(), self.models.take_problems()
         if (not dirty and not problems) or self.live.closed:
             return
-        for problem in problems:
-            log.warning("room %s: %s", self.live.id, problem)
+        if problems:  # one line per write, however many widgets hit a limit meanwhile
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            log.warning("room %s: %s%s", self.live.id, problems[-1], more)
 
         def edit(doc: Doc[Any]) -> None:
             with doc.transaction(origin=ORIGIN):
