@@ -16,7 +16,7 @@ import pytest
 
 from collabd import widgetstate
 from collabd.client import ClientError, NotebookClient
-from tests.support.hubproc import HubProcess
+from tests.support.hubproc import HubFactory, HubProcess
 from tests.support.kernel import WAIT, module_hub, new_cells, wait_finished
 
 pytestmark = pytest.mark.kernel
@@ -396,3 +396,20 @@ async def test_a_slider_redraws_a_matplotlib_plot_for_everyone(khub: HubProcess)
         for nb in (alice, bob):
             await nb.wait_for(lambda nb=nb: png(nb) not in (None, first), WAIT)
         assert not any("image/png" in (o.get("data") or {}) for o in alice.outputs(cell))
+
+
+async def test_a_killed_hub_comes_back_with_its_widgets_gone(hub_factory: HubFactory) -> None:
+    hub = hub_factory()
+    s = hub.create_session("killed.ipynb")
+    async with NotebookClient.from_link(s["edit_url"], name="ann") as ann:
+        _, model_id = await make_slider(ann)
+        await ann.request("POST", f"/widgets/{model_id}", {"state": {"value": 12}})
+        await ann.wait_for(lambda: value_of(ann, model_id) == 12, WAIT)
+        hub.kill9()
+    hub.start()
+    async with NotebookClient.from_link(s["edit_url"], name="ann") as ann:
+        await ann.wait_for(lambda: (widgets(ann).get(model_id) or {}).get("gone"), WAIT)
+        assert value_of(ann, model_id) == 12  # its last state, read-only
+        with pytest.raises(ClientError) as gone:
+            await ann.request("POST", f"/widgets/{model_id}", {"state": {"value": 1}})
+        assert (gone.value.status, gone.value.error) == (409, "widget_gone")
