@@ -259,12 +259,12 @@ class WidgetModels:
         model = self.models[model_id]
         change = dict(_obj(data.get("state")))
         buffers = paired_buffers(data.get("buffer_paths"), raw)
-        if echo:  # our own change coming back: skip keys a newer change of ours is on its way for
+        if echo:  # a change coming back: skip keys a newer change of ours is on its way for
             for key in list(change):
                 mine = model.echoes.get(key)
-                if mine is not None:
-                    if mine == parent_id:
-                        del model.echoes[key]
+                if mine == parent_id:  # the kernel's answer to our latest (it may differ: clamped)
+                    del model.echoes[key]
+                elif mine is not None:
                     del change[key]
             buffers = {p: b for p, b in buffers.items() if str(p[0]) not in model.echoes}
         if change or buffers:

@@ -105,6 +105,18 @@ async def test_a_slider_made_by_one_editor_is_moved_by_another_and_the_kernel_ha
         assert disk_state[model_id]["state"]["value"] == 42
 
 
+async def test_a_value_the_kernel_clamps_is_shown_as_the_kernel_keeps_it(
+    khub: HubProcess,
+) -> None:
+    s = khub.create_session("clamp.ipynb")
+    alice = NotebookClient.from_link(s["edit_url"], name="alice")
+    async with alice:
+        _, model_id = await make_slider(alice)  # max=100
+        await alice.request("POST", f"/widgets/{model_id}", {"state": {"value": 500}})
+        await alice.wait_for(lambda: value_of(alice, model_id) == 100, WAIT)
+        assert await printed(alice, "print(slider.value)") == "100\n"
+
+
 async def test_a_viewer_cannot_move_a_slider(khub: HubProcess) -> None:
     s = khub.create_session("viewer.ipynb")
     alice = NotebookClient.from_link(s["edit_url"], name="alice")

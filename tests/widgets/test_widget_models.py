@@ -101,6 +101,9 @@ def test_an_echo_of_our_own_change_does_not_roll_it_back() -> None:
     feed(m, comm("comm_msg", "s", {**echo, "state": {"value": 6}}, parent="second"))
     feed(m, comm("comm_msg", "s", {"method": "update", "state": {"value": 7}}, parent="x"))
     assert m.models["s"].state["value"] == 7  # the kernel's own changes always count
+    m.editor_update("s", {"value": 500}, {}, "third")
+    feed(m, comm("comm_msg", "s", {**echo, "state": {"value": 100}}, parent="third"))
+    assert m.models["s"].state["value"] == 100  # its answer to our latest: what it kept
 
 
 def test_an_output_widget_captures_what_its_msg_id_prints() -> None:
