@@ -6,6 +6,7 @@ One hub serves the module (starting kernels is the slow part); each test has its
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -115,6 +116,32 @@ async def test_a_value_the_kernel_clamps_is_shown_as_the_kernel_keeps_it(
         await alice.request("POST", f"/widgets/{model_id}", {"state": {"value": 500}})
         await alice.wait_for(lambda: value_of(alice, model_id) == 100, WAIT)
         assert await printed(alice, "print(slider.value)") == "100\n"
+
+
+async def test_binary_values_travel_as_buffers_both_ways(khub: HubProcess) -> None:
+    s = khub.create_session("image.ipynb")
+    alice = NotebookClient.from_link(s["edit_url"], name="alice")
+    async with alice:
+        (cell,) = await new_cells(
+            alice, "import ipywidgets as w\nimage = w.Image(value=bytes([0, 1, 2, 255]))\nimage"
+        )
+        await run_and_wait(alice, cell)
+        model_id: str = await alice.wait_for(lambda: shown_model(alice, cell), WAIT)
+        entry = await alice.wait_for(lambda: widgets(alice).get(model_id), WAIT)
+        assert "value" not in entry["state"]  # binary: in `buffers`, by its path
+        assert entry["buffers"] == [
+            {"path": ["value"], "data": base64.b64encode(b"\0\1\2\xff").decode()}
+        ]
+
+        new = base64.b64encode(b"hub").decode()
+        body = {"buffers": [{"path": ["value"], "data": new}]}
+        await alice.request("POST", f"/widgets/{model_id}", body)
+        assert await printed(alice, "print(bytes(image.value))") == "b'hub'\n"
+        assert widgets(alice)[model_id]["buffers"] == [{"path": ["value"], "data": new}]
+        saved = (await alice.notebook_json())["metadata"]["widgets"][widgetstate.MIME_STATE]
+        assert saved["state"][model_id]["buffers"] == [
+            {"encoding": "base64", "path": ["value"], "data": new}
+        ]
 
 
 async def test_a_viewer_cannot_move_a_slider(khub: HubProcess) -> None:
