@@ -2,6 +2,9 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Jupyter Enterprise Gateway for tests/kernel: it pins jupyter_client < 7, so a virtualenv of its own
+EG_VENV ?= .venv-eg
+EG_STAMP := $(EG_VENV)/.installed
 WEB_STAMP := collabd/static/index.html
 ROOT ?= .
 PORT ?= 8765
@@ -9,12 +12,12 @@ HOST ?= 127.0.0.1
 # pytest-xdist workers for `make test`: the suite waits on kernels and browsers more than it computes
 JOBS ?= 2
 
-.PHONY: serve test test-fast install web browser deploy-tools lint check-python bench clean
+.PHONY: serve test test-fast install web browser deploy-tools enterprise-gateway sandbox lint check-python bench clean
 
 serve: install web  ## install and start the hub on its embedded defaults (SQLite, local kernel)
 	$(VENV)/bin/collabd serve --host $(HOST) --port $(PORT) --root $(ROOT)
 
-test: install web browser deploy-tools  ## install everything and run the whole suite (lint, types, web unit, pytest)
+test: install web browser deploy-tools enterprise-gateway sandbox  ## install everything and run the whole suite (lint, types, web unit, pytest)
 	$(VENV)/bin/ruff check collabd tests bench
 	$(VENV)/bin/mypy
 	cd web && npm test
@@ -39,6 +42,14 @@ $(STAMP): pyproject.toml | check-python
 
 install: $(STAMP)
 
+$(EG_STAMP): | check-python
+	test -x $(EG_VENV)/bin/python || python3 -m venv $(EG_VENV)
+	$(EG_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(EG_VENV)/bin/python -m pip install --quiet 'jupyter_enterprise_gateway>=3.2,<4' 'ipykernel>=6.29'
+	touch $(EG_STAMP)
+
+enterprise-gateway: $(EG_STAMP)  ## Jupyter Enterprise Gateway (local kernels) for the kernel host tests
+
 web/node_modules/.package-lock.json: web/package-lock.json
 	@command -v npm >/dev/null || { echo "Node.js 20+ and npm are needed for the web client"; exit 1; }
 	cd web && npm ci --no-audit --no-fund
@@ -61,8 +72,13 @@ deploy-tools:  ## Debian's haproxy and kubectl (kustomize) for tests/deploy; had
 	  echo "kubectl (1.27+, with its built-in kustomize) is needed by tests/deploy:"; \
 	  echo "  https://kubernetes.io/docs/tasks/tools/ (or Debian's kubernetes-client where packaged)"; exit 1; }
 
+sandbox:  ## Debian's bubblewrap for the sandboxed-kernel tests (COLLABD_KERNEL_SANDBOX=bwrap)
+	@command -v bwrap >/dev/null || { \
+	  echo "installing Debian's bubblewrap for the sandboxed-kernel tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) >/dev/null; }
+
 bench: install web
 	$(PY) bench/hub_bench.py
 
 clean:
-	rm -rf $(VENV) web/node_modules collabd/static
+	rm -rf $(VENV) $(EG_VENV) web/node_modules collabd/static

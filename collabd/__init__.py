@@ -2,7 +2,7 @@
 
 import sys
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 # jsonschema, which nbformat imports, also imports rfc3987_syntax when it is installed (nbdime's
 # jupyter_events asks for it) only to check the "iri" format, which nothing in collabd

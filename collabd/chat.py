@@ -3,10 +3,10 @@ document, beside the notebook (never in the `.ipynb`: `notebook.to_json` reads t
 schema only).
 
 A message is `{id, by: {name, client_id, verified?, link_id?}, at, text, cell_id?, reply_to?,
-resolved?, hidden?}`. Editors' pages append to the array themselves; viewers cannot write the
-document, so the hub appends theirs (`POST …/chat`). Hiding and resolving replace a message by one
-with the field set, in one transaction, as the hub. Pure: no I/O; the rate limit is a clock-driven
-object the router keeps.
+resolved?, hidden?}`. The hub writes every message (`POST …/chat`, from editors' and viewers'
+pages alike); a page's direct write into the array is repaired (`collabd.chatguard`). Hiding and
+resolving replace a message by one with the field set, in one transaction, as the hub. Pure:
+no I/O; the rate limit is a clock-driven object the router keeps.
 """
 
 from __future__ import annotations
@@ -101,6 +101,33 @@ def compose(
     """The message the hub writes for a request body `{"text", "cell_id"?, "reply_to"?,
     "name"?, "client_id"?}`. With a named link the name is the link's (`verified: true`),
     whatever the body says; otherwise it is the body's claim (`verified: false`)."""
+
+    def lookup(message_id: str) -> Message | None:
+        found = find(doc, message_id)
+        return found[1] if found else None
+
+    return compose_with(
+        lookup,
+        body,
+        verified_name=verified_name,
+        link_id=link_id,
+        max_chars=max_chars,
+        now=now,
+    )
+
+
+def compose_with(
+    lookup: Callable[[str], Message | None],
+    body: dict[str, Any],
+    *,
+    verified_name: str | None,
+    link_id: str | None,
+    max_chars: int,
+    now: float | None = None,
+    message_id: str | None = None,
+) -> Message:
+    """`compose` with the messages a reply may answer given by `lookup`, and the id given
+    (a page's own, kept when the hub repairs its direct write) or new."""
     text = body.get("text")
     if not isinstance(text, str) or not text.strip():
         raise ChatError(422, "bad_request", '"text" must be a non-empty string')
@@ -119,17 +146,16 @@ def compose(
     else:
         by = {"name": clean_name(body.get("name")), "client_id": client_id, "verified": False}
     message: Message = {
-        "id": new_id(),
+        "id": message_id or new_id(),
         "by": by,
         "at": round(time.time() if now is None else now, 3),
         "text": text,
     }
     cell_id, reply_to = _optional_id(body, "cell_id"), _optional_id(body, "reply_to")
     if reply_to is not None:
-        found = find(doc, reply_to)
-        if found is None:
+        parent = lookup(reply_to)
+        if parent is None:
             raise ChatError(404, "unknown_message", f"no message {reply_to!r} to reply to")
-        parent = found[1]
         # a reply joins its thread: the root's cell, and the root as what it answers
         reply_to = parent.get("reply_to") or reply_to
         if cell_id is None and isinstance(parent.get("cell_id"), str):
@@ -172,6 +198,72 @@ def resolved(message: Message, value: bool) -> Message:
     if not value:
         result.pop("resolved")
     return result
+
+
+def matching(found: list[Message], query: str) -> list[Message]:
+    """Messages whose text or sender's name holds `query` (any case); hidden ones never."""
+    needle = query.casefold()
+    result = []
+    for m in found:
+        by = m.get("by") if isinstance(m.get("by"), dict) else None
+        name = by.get("name") if by is not None else None
+        raw = m.get("text")
+        text = raw if isinstance(raw, str) else ""
+        if m.get("hidden") is True:
+            continue
+        if needle in text.casefold() or (isinstance(name, str) and needle in name.casefold()):
+            result.append(m)
+    return result
+
+
+# comments in the downloaded file
+
+COMMENTS_KEY = "collabd_comments"  # the cell metadata key of `GET …/notebook?comments=1`
+
+
+def _exported(message: Message) -> dict[str, Any]:
+    raw = message.get("by")
+    by: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    name = by.get("name") if isinstance(by.get("name"), str) else ANONYMOUS
+    result: dict[str, Any] = {"id": message["id"], "by": name, "at": message.get("at")}
+    if by.get("verified") is True:
+        result["verified"] = True
+    result["text"] = message.get("text") if isinstance(message.get("text"), str) else ""
+    return result
+
+
+def threads_by_cell(found: list[Message]) -> dict[str, list[dict[str, Any]]]:
+    """Each cell's comment threads as the downloaded file carries them: `[{"id", "by" (the
+    name), "verified"?, "at", "text", "resolved"?, "replies": [{"id", "by", "verified"?, "at",
+    "text"}]}]`, oldest first. Hidden messages are left out, and a thread whose first message
+    is hidden with all its replies (they answer what nobody may read)."""
+    roots: dict[str, dict[str, Any]] = {}
+    cells: dict[str, list[dict[str, Any]]] = {}
+    for m in found:
+        cell_id = m.get("cell_id")
+        if isinstance(cell_id, str) and not m.get("reply_to") and not m.get("hidden"):
+            thread = {**_exported(m), "replies": []}
+            if m.get("resolved") is True:
+                thread["resolved"] = True
+            roots[m["id"]] = thread
+            cells.setdefault(cell_id, []).append(thread)
+    for m in found:
+        root = roots.get(m.get("reply_to") or "")
+        if root is not None and not m.get("hidden"):
+            root["replies"].append(_exported(m))
+    return cells
+
+
+def with_comments(nb: dict[str, Any], found: list[Message]) -> dict[str, Any]:
+    """The notebook JSON with each cell's threads in its `metadata.collabd_comments`."""
+    by_cell = threads_by_cell(found)
+    cells = []
+    for cell in nb.get("cells", []):
+        threads = by_cell.get(cell.get("id", ""))
+        if threads:
+            cell = {**cell, "metadata": {**cell.get("metadata", {}), COMMENTS_KEY: threads}}
+        cells.append(cell)
+    return {**nb, "cells": cells}
 
 
 # rate limit

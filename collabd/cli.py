@@ -16,12 +16,14 @@ from pathlib import Path
 
 import uvicorn
 
-from collabd import __version__, auth, logformat, logredact
+from collabd import __version__, auth, datadir, logformat, logredact
 from collabd.api.app import create_app, create_replay_app
 from collabd.api.links import links
 from collabd.auth import Access
 from collabd.hub import Hub
+from collabd.kernel.confine import ConfinementError
 from collabd.kernel.hosts import HostsError
+from collabd.linktokens import LinkKeyError
 from collabd.recording.file import open_recording
 from collabd.serving import HubServer
 from collabd.settings import Settings
@@ -55,7 +57,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--data",
         type=Path,
         default=None,
-        help="where the store lives: sessions, update log, snapshots (default: ROOT/.collabd)",
+        help="where the store lives: sessions, update log, snapshots (default: $COLLABD_DATA,"
+        " else ~/.local/share/collabd/<name of ROOT>-<hash>; ROOT/.collabd if a store is there)",
     )
     token = parser.add_mutually_exclusive_group()
     token.add_argument(
@@ -137,9 +140,16 @@ def settings_from(args: argparse.Namespace, root: Path | None) -> Settings:
     settings.host = args.host or settings.host
     settings.port = args.port or settings.port
     settings.root = (root or settings.root).resolve()
-    data = args.data or os.environ.get("COLLABD_DATA") or settings.root / ".collabd"
+    data = args.data or os.environ.get("COLLABD_DATA")
+    if data is None:
+        choice = datadir.choose_data(settings.root)
+        data = choice.path
+        if choice.warning:
+            log.warning(choice.warning)
     settings.data = Path(data).resolve()
     settings.token = admin_token(args)
+    if args.token_file is not None:
+        settings.token_file = str(args.token_file.resolve())
     settings.database_url = args.database_url or settings.database_url
     settings.redis_url = args.redis_url or settings.redis_url
     if settings.log_format not in ("text", "json"):
@@ -229,11 +239,12 @@ def serve(
     generated = not settings.token
     if generated:
         settings.token = auth.new_token()
+    datadir.make_private(settings.data)
     try:
         app = create_app(settings)
     except sqlite3.DatabaseError as exc:
         raise CliError(unreadable_store(settings.db_path, exc)) from None
-    except HostsError as exc:  # a setting an operator wrote by hand: say what, not a traceback
+    except (HostsError, ConfinementError, LinkKeyError) as exc:  # an operator's setting
         raise CliError(str(exc)) from None
     hub: Hub = app.state.hub
     config = uvicorn.Config(

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from collabd import auth, notebook, paths
+from collabd import auth, linktokens, notebook, paths
 from collabd.cluster.node import Cluster
 from collabd.disk import ipynb
 from collabd.extension import Extension, Hooks, RoomLoad
@@ -52,6 +52,7 @@ class Hub:
             raise ValueError("the admin token must be set")
         self.settings = settings
         self.admin_token: str = settings.token
+        self.link_key = linktokens.load_key(settings)
         self.store = store
         self.hooks = Hooks(extensions)
         self.cluster = cluster  # None: this hub is the only one
@@ -132,15 +133,9 @@ class Hub:
         async with self._create_lock:
             existing = await self.run_io(self.store.session_for_path, rel)
             if existing is not None:
-                return existing, False
+                return self._reveal(existing), False
             await self.run_io(_ensure_notebook_file, full)
-            record = SessionRecord(
-                id=auth.new_session_id(),
-                path=rel,
-                edit_token=auth.new_token(),
-                view_token=auth.new_token(),
-                created=time.time(),
-            )
+            record = linktokens.new_session(auth.new_session_id(), rel, time.time())
             try:
                 await self.run_io(self.store.add_session, record)
             except Exception:
@@ -148,7 +143,8 @@ class Hub:
                 raced = await self.run_io(self.store.session_for_path, rel)
                 if raced is None:
                     raise
-                return raced, False
+                return self._reveal(raced), False
+            record = self._reveal(record)
         log.info("session %s created for %s", record.id, rel)
         if self.settings.kernel_start_with_session:
             await self.room(record)
@@ -163,16 +159,19 @@ class Hub:
         if record is None:
             record = await self.run_io(self.store.get_session, session_id)
             if record is not None:
+                record = self._reveal(record)
                 self._sessions[session_id] = record
             else:
                 self._sessions.pop(session_id, None)
         return record
 
     async def replace_token(self, record: SessionRecord, role: str) -> SessionRecord:
-        """A new token for the session's anonymous `role` link: the old one stops working."""
-        changed = await self.run_io(self.store.replace_token, record.id, role, auth.new_token())
+        """A new token for the session's anonymous `role` link (its next generation): the old
+        one stops working."""
+        changed = await self.run_io(self.store.next_generation, record.id, role)
         if changed is None:
             raise SessionDeleted(f"session {record.id} does not exist")
+        changed = self._reveal(changed)
         self._sessions[record.id] = changed
         log.info("session %s: the anonymous %s link was replaced", record.id, role)
         return changed
@@ -195,7 +194,11 @@ class Hub:
         return found
 
     async def sessions(self) -> list[SessionRecord]:
-        return await self.run_io(self.store.sessions)
+        return [self._reveal(record) for record in await self.run_io(self.store.sessions)]
+
+    def _reveal(self, record: SessionRecord) -> SessionRecord:
+        """The record with its anonymous links' tokens (the store holds none since 0.3)."""
+        return linktokens.reveal(record, self.link_key)
 
     def notebook_path(self, record: SessionRecord) -> Path:
         return paths.normalize(self.settings.root, record.path)[1]

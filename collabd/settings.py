@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from collabd.datadir import default_data
+
 MiB = 1024 * 1024
 
 
@@ -21,8 +23,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8765
     root: Path = field(default_factory=Path.cwd)
-    data: Path = field(default_factory=lambda: Path.cwd() / ".collabd")
+    data: Path = field(default_factory=lambda: default_data(Path.cwd().resolve()))
     token: str | None = None
+    token_file: str = ""  # where the admin token was read from (hidden from sandboxed kernels)
+    link_key_file: str = ""  # the key the anonymous links are derived from (collabd.linktokens)
     public_url: str | None = None  # base URL for links when behind a proxy
     metrics_token: str | None = None  # if set, GET /metrics needs it (Bearer)
     log_format: str = "text"  # or "json": one JSON object per line
@@ -63,6 +67,10 @@ class Settings:
     input_timeout_s: float = 300.0
     kernel_hosts: str = ""  # JSON list of Kernel Gateways, or @file.json (collabd.kernel.hosts)
     kernel_host_grace_s: float = 10.0  # an unreachable gateway's kernel is dead after this long
+    # what a local kernel (any editor's code) can reach (collabd.kernel.confine)
+    kernel_transport: str = "ipc"  # or "tcp" (platforms without unix sockets)
+    kernel_sandbox: str = ""  # "bwrap": own PID namespace and /proc, data and secrets hidden
+    kernel_user: str = ""  # run kernels as this unprivileged user (the hub runs as root)
 
     # tracking (collabd.tracking): parameters and metrics recorded with every run
     track_runs: bool = True  # off: no user_expressions are sent, nothing is tracked

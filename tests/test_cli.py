@@ -33,8 +33,12 @@ def test_environment_settings_apply_and_options_win(
 def test_without_environment_the_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("HOST", "PORT", "ROOT", "DATA"):
         monkeypatch.delenv(f"COLLABD_{name}", raising=False)
-    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
     args = build_parser().parse_args(["serve", "--token", "x" * 43])
     settings = settings_from(args, args.root)
     assert (settings.host, settings.port) == ("127.0.0.1", 8765)
-    assert settings.root == tmp_path.resolve() and settings.data == tmp_path.resolve() / ".collabd"
+    assert settings.root == (tmp_path / "notebooks").resolve()
+    assert settings.data.parent == (tmp_path / "share" / "collabd").resolve()
+    assert settings.data.name.startswith("notebooks-")

@@ -37,6 +37,7 @@ from collabd.api import (
 )
 from collabd.api.errors import HANDLERS, ApiError
 from collabd.api.sources import LiveSources, ReplaySources
+from collabd.chatguard import ChatGuardExtension
 from collabd.cluster.node import Cluster, OwnedElsewhere
 from collabd.disk.disksync import DiskSync
 from collabd.extension import Extension
@@ -74,7 +75,7 @@ def _cluster(settings: Settings, store: Store) -> Cluster | None:
 
 
 def default_extensions(hub: Hub) -> list[Extension]:
-    return [DiskSync(hub.notebook_path), Retention(hub), Execution(hub)]
+    return [ChatGuardExtension(), DiskSync(hub.notebook_path), Retention(hub), Execution(hub)]
 
 
 def live_routes() -> list[BaseRoute]:

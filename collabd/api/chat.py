@@ -16,14 +16,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from collabd import chat
+from collabd import chat, chatredact
 from collabd.api.access import hub_of, session_caller, token_of
 from collabd.api.body import json_body
 from collabd.api.errors import ApiError
 from collabd.api.recording import _time, source_of
 from collabd.auth import Caller
 from collabd.hub import NotANotebook
-from collabd.recording import reader
+from collabd.recording import history, reader
 from collabd.sync.liveroom import LiveRoom
 
 ORIGIN = "chat"
@@ -155,7 +155,8 @@ def _claimed(body: dict[str, Any]) -> str:
 
 async def at_moment(request: Request) -> Response:
     """`GET …/recording/chat?t=` (edit or view token): the messages as they were at `t`
-    (default: the end), from the recording."""
+    (default: the end), from the recording; a message hidden since has no text (but for the
+    admin)."""
     source = await source_of(request)
     t = _time(request, "t", time.time())
 
@@ -167,10 +168,44 @@ async def at_moment(request: Request) -> Response:
         return chat.messages(doc)
 
     found = await source.run_io(read)
+    if source.hidden is not None and (hidden := await source.hidden()):
+        found = chatredact.redact_messages(found, hidden)  # hidden since: no text, at any t
     return JSONResponse({"t": t, "messages": found}, headers={"Cache-Control": "no-store"})
 
 
-read_routes = [Route("/api/sessions/{session_id}/recording/chat", at_moment, methods=["GET"])]
+async def search(request: Request) -> Response:
+    """`GET …/recording/search?q=` (edit or view token): the runs (code, output) and the chat
+    messages (text, sender) that hold `q`, one list by time, each a moment to jump to."""
+    source = await source_of(request)
+    query = (request.query_params.get("q") or "").strip()
+    if not query:
+        raise ApiError(400, "bad_request", "?q= (the words to look for) is required")
+
+    def read() -> tuple[list[Any], list[chat.Message]]:
+        runs = reader.runs(source.store, source.record.id)
+        try:
+            doc = reader.doc_at(source.store, source.record.id, time.time()).doc()
+            found = chat.messages(doc)
+        except reader.BeforeStart:
+            found = []
+        return history.search(runs, history.RunQuery(text=query)), found
+
+    runs, messages = await source.run_io(read)
+    results: list[dict[str, Any]] = [
+        {"kind": "run", "t": run.started or run.queued_at or run.ended, "run": run.to_json()}
+        for run in runs
+    ]
+    results += [
+        {"kind": "message", "t": m.get("at"), "message": m} for m in chat.matching(messages, query)
+    ]
+    results.sort(key=lambda r: r["t"] if isinstance(r["t"], int | float) else 0.0)
+    return JSONResponse({"q": query, "results": results}, headers={"Cache-Control": "no-store"})
+
+
+read_routes = [
+    Route("/api/sessions/{session_id}/recording/chat", at_moment, methods=["GET"]),
+    Route("/api/sessions/{session_id}/recording/search", search, methods=["GET"]),
+]
 routes = [
     Route("/api/sessions/{session_id}/chat", post, methods=["POST"]),
     Route("/api/sessions/{session_id}/chat/{message_id}/hide", hide, methods=["POST"]),

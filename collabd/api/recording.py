@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from collabd import notebook, paths
+from collabd import chatredact, notebook, paths
 from collabd.api.access import extension_of, hub_of, require_admin, session_access
 from collabd.api.body import json_body
 from collabd.api.errors import ApiError
@@ -117,6 +117,8 @@ async def get_events(request: Request) -> Response:
             )
         except reader.BeforeStart as exc:
             raise ApiError(422, "before_start", str(exc)) from None
+        if source.hidden is not None and (hidden := await source.hidden()):
+            window = chatredact.redact_window(window, hidden)
         return JSONResponse(window, headers={"Cache-Control": "no-store"})
     events = await source.run_io(reader.events_between, source.store, room, start, end)
     return JSONResponse({"from": start, "to": end, "events": events})
@@ -142,7 +144,9 @@ async def get_export(request: Request) -> Response:
     source = await source_of(request)
     workdir = Path(tempfile.mkdtemp(prefix="collabd-export-"))
     dest = workdir / "recording.collabd"
-    await source.run_io(export, source.store, source.record, dest)
+    hidden = await source.hidden() if source.hidden is not None else frozenset()
+    blank = (lambda data: chatredact.redact(data, hidden)) if hidden else None
+    await source.run_io(export, source.store, source.record, dest, blank)
     stem = source.record.path.rsplit("/", 1)[-1].removesuffix(".ipynb").replace('"', "")
     return FileResponse(
         dest,

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from collabd import notebook, notebooks
+from collabd import chat, notebook, notebooks
 from collabd.api.access import (
     extension_of,
     hub_of,
@@ -87,8 +87,11 @@ async def get_notebook(request: Request) -> Response:
     except NotANotebook as exc:
         raise ApiError(409, "invalid_notebook", str(exc)) from None
     await live.flush()
+    nb = notebook.to_json(live.doc)
+    if request.query_params.get("comments") in ("1", "true"):  # asked for, never by default
+        nb = chat.with_comments(nb, chat.messages(live.doc))
     try:  # as the file holds it: its format, without collabd's bookkeeping (outputs kept)
-        text = ipynb.write(notebook.to_json(live.doc), ipynb.format_of(live.doc))
+        text = ipynb.write(nb, ipynb.format_of(live.doc))
     except Exception as exc:
         raise ApiError(
             409, "invalid_notebook", f"the shared notebook is not valid: {exc}"

@@ -7,19 +7,24 @@ the session a request names (after checking the token) and never knows which app
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from starlette.requests import Request
 
-from collabd import auth
+from collabd import auth, chat, chatredact
 from collabd.api.access import hub_of, session_access, token_of
 from collabd.api.errors import ApiError
 from collabd.cluster.node import OwnedElsewhere
+from collabd.recording import reader
 from collabd.store import SessionRecord, Store
 
 RunIO = Callable[..., Awaitable[Any]]
+
+
+HiddenIds = Callable[[], Awaitable[frozenset[str]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +33,9 @@ class Source:
     record: SessionRecord
     run_io: RunIO
     replay: bool
+    # the chat messages hidden now, whose text this caller must not get at any moment (None:
+    # the caller may read everything: the admin, or whoever holds an exported file)
+    hidden: HiddenIds | None = None
 
 
 class RecordingSources(Protocol):
@@ -44,16 +52,40 @@ class LiveSources:
     """Recordings of a live hub's sessions."""
 
     async def source(self, request: Request) -> Source:
-        record, _ = await session_access(request)
+        record, access = await session_access(request)
         hub = hub_of(request)
         try:
             live = hub.loaded(record.id) or await hub.room(record)  # a new session is imported
         except OwnedElsewhere:  # its owner stores before it sends: the store has all it showed
-            return Source(hub.store, record, _to_thread, False)
+            hidden = None if access is auth.Access.ADMIN else _hidden_in_store(hub.store, record)
+            return Source(hub.store, record, _to_thread, False, hidden)
         await live.flush()  # what was shown to anyone is in the recording
         # Reads of history run on their own thread (the store locks each query), so a long
         # summary never holds up the one I/O thread that live edits are written through.
-        return Source(hub.store, record, _to_thread, False)
+        hidden = None if access is auth.Access.ADMIN else _hidden_in_doc(live.doc)
+        return Source(hub.store, record, _to_thread, False, hidden)
+
+
+def _hidden_in_doc(doc: Any) -> HiddenIds:
+    async def hidden() -> frozenset[str]:
+        return chatredact.hidden_ids(chat.messages(doc))
+
+    return hidden
+
+
+def _hidden_in_store(store: Store, record: SessionRecord) -> HiddenIds:
+    def read() -> frozenset[str]:
+        try:
+            doc = reader.doc_at(store, record.id, time.time()).doc()
+        except reader.BeforeStart:
+            return frozenset()
+        return chatredact.hidden_ids(chat.messages(doc))
+
+    async def hidden() -> frozenset[str]:
+        found: frozenset[str] = await _to_thread(read)
+        return found
+
+    return hidden
 
 
 @dataclass(frozen=True, slots=True)

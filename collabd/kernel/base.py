@@ -26,7 +26,7 @@ class KernelMessage:
     msg_type: str
     parent_id: str | None
     content: dict[str, Any]
-    buffers: tuple[bytes, ...] = ()  # binary buffers (widget comm messages)
+    buffers: tuple[bytes, ...] = ()
 
 
 class Kernel(Protocol):
@@ -53,8 +53,9 @@ class Kernel(Protocol):
         buffers: Sequence[bytes] = (),
         metadata: dict[str, Any] | None = None,
     ) -> str:
-        """Send a shell message outside the run queue that gets no reply (comm_open, comm_msg,
-        comm_close), with binary `buffers` and message `metadata`; return its msg id."""
+        """Send a shell message (a comm_msg, say) outside the run queue, with its binary
+        `buffers` and message `metadata` (ipywidgets' control comm_open needs its version
+        there); no reply is awaited. Return the msg id."""
         ...
 
     async def request(

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from pycrdt import Doc
 
 from collabd import metrics
-from collabd.kernel import docstate, outputs
+from collabd.kernel import docstate, inflight, outputs
 from collabd.kernel.base import Kernel, KernelMessage
 from collabd.kernel.life import KernelDied, KernelLife
 from collabd.kernel.outputs import CellOutputs, Displays, Pending
@@ -95,11 +95,15 @@ class Runner:
         self.widgets: WidgetPeer | None = None  # offered every message first
         self._task: asyncio.Task[None] | None = None
 
-    async def run(self, request: RunRequest) -> KernelDied | None:
-        """Carry out `request` to its end; say so if the kernel died meanwhile."""
+    async def run(
+        self, request: RunRequest, resume: inflight.InFlight | None = None
+    ) -> KernelDied | None:
+        """Carry out `request` to its end; say so if the kernel died meanwhile. With `resume`,
+        the request is a run a previous hub sent to this (re-attached) kernel: its code is not
+        sent again, the rest of its messages are taken."""
         run = CellRun(request, CellOutputs(request.cell_id, self.settings.output_limit_bytes))
         self.current = run
-        task = asyncio.create_task(self._execute(run), name=f"run:{request.request_id}")
+        task = asyncio.create_task(self._execute(run, resume), name=f"run:{request.request_id}")
         self._task = task
         try:
             await asyncio.wait({task})
@@ -126,7 +130,7 @@ class Runner:
         else:
             await kernel.interrupt()
 
-    async def _execute(self, run: CellRun) -> None:
+    async def _execute(self, run: CellRun, resume: inflight.InFlight | None = None) -> None:
         request, kernel = run.request, self.life.kernel
         self.life.touch()
         if kernel is None or find_cell(self.live.doc, request.cell_id) is None:
@@ -136,8 +140,12 @@ class Runner:
         pending = Pending(self.settings.output_limit_bytes + 1)
         status, reason = Status.ERROR, ""
         try:
-            msg_id = await self._send(kernel, run)
-            self._begin(run)  # after sending: the kernel works while the hub writes and stores
+            if resume is None:
+                msg_id = await self._send(kernel, run)
+            else:
+                msg_id, run.started, run.in_kernel = resume.msg_id, resume.started, True
+            # after sending: the kernel works while the hub writes and stores
+            self._begin(run, kernel, msg_id, resumed=resume is not None)
             status = await self._collect(kernel, run, msg_id, pending)
             if status is Status.ERROR and run.replied and run.expressions:
                 await self._expressions_after_error(kernel, run)
@@ -307,13 +315,20 @@ class Runner:
         self.view.edit(*begin, write, *then)
         run.flushed_at = time.monotonic()
 
-    def _begin(self, run: CellRun) -> None:
+    def _begin(self, run: CellRun, kernel: Kernel, msg_id: str, *, resumed: bool) -> None:
         """The run's start (outputs cleared, cell and kernel busy) goes out with its first
-        flush, at most `stream_flush_s` later: a quick cell costs one update, not two."""
+        flush, at most `stream_flush_s` later: a quick cell costs one update, not two. A kernel
+        that outlives the hub has the run kept as in flight; a resumed run keeps the outputs
+        it had and says that some may be missing."""
         cell_id = run.request.cell_id
 
         def edit(doc: Doc[Any]) -> None:
-            outputs.clear(doc, run.out, self.displays)
+            if resumed:
+                gap = {"name": "stderr", "text": inflight.GAP_NOTE}
+                outputs.apply(doc, "stream", gap, run.out, self.displays)
+            else:
+                outputs.clear(doc, run.out, self.displays)
+            inflight.record(doc, kernel, msg_id, run.request, run.started)
             self.view.show_queue(doc, [cell_id])
 
         run.begin = (self.life.status_edit("busy"), edit)
@@ -335,6 +350,7 @@ class Runner:
         }
 
         def edit(doc: Doc[Any]) -> None:
+            inflight.clear(doc)
             if run.died is not None:
                 outputs.add_error(doc, run.out, "KernelDied", self.life.death_text(run.died))
             elif status is Status.CANCELLED:

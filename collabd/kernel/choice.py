@@ -24,6 +24,7 @@ from pycrdt import Doc
 from collabd.kernel.base import Kernel, KernelFactory, KernelMessage, KernelStartError
 from collabd.kernel.gateway import GRACE_S, GatewayKernel
 from collabd.kernel.hosts import LOCAL, KernelHost
+from collabd.kernel.inflight import RUNNING_KEY
 from collabd.notebook import state
 from collabd.sync.liveroom import LiveRoom
 
@@ -39,11 +40,14 @@ class KernelChoice:
     spec: str
     kernel_id: str | None = None
     attach: str | None = None
+    session: str | None = None  # the websocket session the kernel's messages are buffered for
 
     def to_doc(self) -> dict[str, Any]:
         value: dict[str, Any] = {"host": self.host, "spec": self.spec}
         if self.kernel_id and self.attach:
             value.update(kernel_id=self.kernel_id, attach=self.attach)
+            if self.session:
+                value.update(session=self.session)
         return value
 
 
@@ -55,11 +59,13 @@ def read_choice(doc: Doc[Any]) -> KernelChoice | None:
     if not isinstance(host, str) or not isinstance(spec, str) or not host or not spec:
         return None
     kernel_id, attach = value.get("kernel_id"), value.get("attach")
+    session = value.get("session")
     return KernelChoice(
         host,
         spec,
         kernel_id if isinstance(kernel_id, str) else None,
         attach if isinstance(attach, str) else None,
+        session if isinstance(session, str) and session else None,
     )
 
 
@@ -68,8 +74,11 @@ def set_choice(doc: Doc[Any], choice: KernelChoice) -> None:
 
 
 def attach_mac(key: str, session_id: str, host: str, kernel_id: str) -> str:
-    message = f"collabd-attach\0{session_id}\0{host}\0{kernel_id}".encode()
-    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:32]
+    return _mac(key, f"collabd-attach\0{session_id}\0{host}\0{kernel_id}")
+
+
+def _mac(key: str, text: str) -> str:
+    return hmac.new(key.encode(), text.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 class UnavailableKernel:
@@ -87,6 +96,14 @@ class UnavailableKernel:
     async def receive(self, timeout: float) -> KernelMessage | None:
         return None
 
+    async def request(
+        self, msg_type: str, content: dict[str, Any], timeout: float
+    ) -> dict[str, Any]:
+        raise RuntimeError(self.reason)
+
+    def answer_input(self, value: str) -> None:
+        raise RuntimeError(self.reason)
+
     async def send(
         self,
         msg_type: str,
@@ -94,14 +111,6 @@ class UnavailableKernel:
         buffers: Sequence[bytes] = (),
         metadata: dict[str, Any] | None = None,
     ) -> str:
-        raise RuntimeError(self.reason)
-
-    async def request(
-        self, msg_type: str, content: dict[str, Any], timeout: float
-    ) -> dict[str, Any]:
-        raise RuntimeError(self.reason)
-
-    def answer_input(self, value: str) -> None:
         raise RuntimeError(self.reason)
 
     async def interrupt(self) -> None:
@@ -127,12 +136,14 @@ class HostFactory:
         local: KernelFactory,
         *,
         key: str,
+        folder: str = "",
         grace_s: float = GRACE_S,
     ) -> None:
         self.live = live
         self.hosts = hosts
         self.local = local
         self._key = key
+        self._folder = folder
         self._grace_s = grace_s
 
     def __call__(self, name: str, cwd: Path) -> Kernel:
@@ -153,28 +164,37 @@ class HostFactory:
                 attach = choice.kernel_id
             else:
                 log.warning("room %s: a kernel id this hub did not sign; ignored", self.live.id)
+        room, key = self.live.id, self._key
         return GatewayKernel(
             choice.spec,
             host,
             kernel_id=attach,
+            session_id=choice.session if attach else None,
+            folder=self._folder,
             grace_s=self._grace_s,
             on_started=self._remember(choice),
+            signer=lambda text: _mac(key, f"collabd-{room}\0{text}"),
         )
 
-    def _remember(self, choice: KernelChoice) -> Callable[[str], None]:
-        """Once a gateway kernel runs, keep its id (signed) with the choice, for re-attaching."""
+    def _remember(self, choice: KernelChoice) -> Callable[[str, str], None]:
+        """Once a gateway kernel runs, keep its id (signed) and its websocket session with the
+        choice, for re-attaching; the run in flight in that same kernel stays recorded."""
 
-        def remember(kernel_id: str) -> None:
+        def remember(kernel_id: str, session: str) -> None:
             if self.live.closed:
                 return
             mac = attach_mac(self._key, self.live.id, choice.host, kernel_id)
-            kept = KernelChoice(choice.host, choice.spec, kernel_id, mac)
+            kept = KernelChoice(choice.host, choice.spec, kernel_id, mac, session)
 
             def edit(doc: Doc[Any]) -> None:
                 with doc.transaction(origin=ORIGIN):
                     current = read_choice(doc)
                     if current and (current.host, current.spec) == (choice.host, choice.spec):
-                        set_choice(doc, kept)
+                        value = kept.to_doc()
+                        running = state(doc)[CHOICE_KEY].get(RUNNING_KEY)
+                        if current.kernel_id == kernel_id and running is not None:
+                            value[RUNNING_KEY] = running
+                        state(doc)[CHOICE_KEY] = value
 
             self.live.change(ORIGIN, edit)
 

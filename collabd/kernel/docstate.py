@@ -82,10 +82,11 @@ def set_last_run(doc: Doc[Any], cell_id: str, last_run: dict[str, Any]) -> None:
 LOST = "the hub restarted or stopped: its kernel was lost, and the next run starts a new one"
 
 
-def reset(doc: Doc[Any], now: float, reason: str = LOST) -> None:
+def reset(doc: Doc[Any], now: float, reason: str = LOST, keep: str | None = None) -> None:
     """When a hub (re)loads a room nothing runs: clear what a previous process left behind, and
     mark the runs it was carrying out or had queued as cancelled, with the reason, on their
-    cells (so a cell killed mid-run does not look finished)."""
+    cells (so a cell killed mid-run does not look finished). The cell `keep` is left running:
+    its run goes on in a kernel that outlived the hub (`collabd.kernel.inflight`)."""
     shared = state(doc)
     queue = shared.get("queue") or []
     by = {r.get("cell_id"): r.get("by") for r in queue if isinstance(r, dict)}
@@ -102,9 +103,11 @@ def reset(doc: Doc[Any], now: float, reason: str = LOST) -> None:
         shared["kernel"] = value
     stopped = False
     for ycell in cells(doc):
+        cell_id = str(ycell.get("id"))
+        if cell_id == keep:
+            continue
         if ycell.get("cell_type") == "code" and ycell.get("execution_state") not in (None, "idle"):
             ycell["execution_state"] = "idle"
-            cell_id = str(ycell.get("id"))
             last = {"by": by.get(cell_id), "ended": now, "status": "cancelled", "reason": reason}
             set_last_run(doc, cell_id, last)
             stopped = True

@@ -10,15 +10,17 @@ and jupyter_client beside the hub).
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from collabd.extension import Extension, RoomLoad
 from collabd.kernel.base import Kernel, KernelFactory
 from collabd.kernel.choice import HostFactory
+from collabd.kernel.confine import Confinement, confinement
 from collabd.kernel.hosts import KernelHost, parse_hosts
 from collabd.kernel.local import JupyterKernel
 from collabd.kernel.session import ExecutionError, SessionKernel
+from collabd.settings import Settings
 from collabd.sync.liveroom import LiveRoom
 from collabd.tracking.mlflow import MlflowSink
 from collabd.tracking.tracker import Tracker
@@ -39,6 +41,7 @@ class Execution(Extension):
         """`factory` makes local kernels; `hosts` (default: the `kernel_hosts` setting, which
         raises `HostsError` if it is not valid) are where else a session may run its kernel."""
         self._hub = hub
+        self.confinement = _confinement(hub.settings)
         self._factory = factory or self._local_kernel
         self.hosts = hosts if hosts is not None else parse_hosts(hub.settings.kernel_hosts)
         self._sessions: dict[str, SessionKernel] = {}
@@ -46,7 +49,9 @@ class Execution(Extension):
         self.mlflow = MlflowSink(uri) if uri and hub.settings.track_runs else None
 
     def _local_kernel(self, name: str, cwd: Path) -> Kernel:
-        return JupyterKernel(name, cwd, secrets=(self._hub.admin_token,))
+        return JupyterKernel(
+            name, cwd, secrets=(self._hub.admin_token,), confinement=self.confinement
+        )
 
     def session(self, live: LiveRoom) -> SessionKernel:
         session = self._sessions.get(live.id)
@@ -62,6 +67,7 @@ class Execution(Extension):
             self.hosts,
             self._factory,
             key=self._hub.admin_token,
+            folder=PurePosixPath(load.record.path).parent.as_posix(),
             grace_s=self._hub.settings.kernel_host_grace_s,
         )
         holder: list[SessionKernel] = []
@@ -95,3 +101,22 @@ class Execution(Extension):
             await session.close("the hub stopped; its kernel was shut down")
         if self.mlflow is not None:
             await asyncio.to_thread(self.mlflow.close)
+
+
+def _confinement(settings: Settings) -> Confinement:
+    """The local kernels' confinement; `ConfinementError` (at start-up) if it cannot work."""
+    return confinement(
+        transport=settings.kernel_transport,
+        sandbox=settings.kernel_sandbox,
+        user=settings.kernel_user,
+        root=settings.root,
+        hidden=secret_paths(settings),
+    )
+
+
+def secret_paths(settings: Settings) -> list[Path]:
+    """What a sandboxed kernel must not see: the data folder and the files secrets came from."""
+    files = [settings.token_file, settings.link_key_file]
+    if settings.kernel_hosts.startswith("@"):
+        files.append(settings.kernel_hosts[1:])
+    return [settings.data, *(Path(f).resolve() for f in files if f)]

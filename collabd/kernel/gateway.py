@@ -3,8 +3,12 @@
 HTTP (httpx) starts, interrupts, checks and deletes the kernel: `POST /api/kernels {"name"}`,
 `POST /api/kernels/{id}/interrupt`, `GET /api/kernels/{id}`, `DELETE /api/kernels/{id}`. One
 websocket, `/api/kernels/{id}/channels`, carries the Jupyter messages both ways as JSON with a
-`channel` field (the legacy protocol: no subprotocol is asked for). It is reconnected with the
-same `session_id` when it drops, so the gateway replays what it buffered meanwhile.
+`channel` field (the legacy protocol: no subprotocol is asked for), and a message with binary
+buffers (ipywidgets') as one binary frame (`collabd.kernel.wsframes`). It is reconnected with
+the same `session_id` when it drops, so the gateway replays what it buffered meanwhile; a hub
+that re-attaches after a restart connects with the `session_id` its predecessor used (kept with
+the choice), so it gets what the kernel sent while no hub listened, as far as the gateway kept it
+(a Jupyter server buffers a closed connection's messages for its next one with the same id).
 
 Whether the kernel still lives is asked of the gateway: gone (404) is death at once; a gateway
 that does not answer is death only after `grace_s`, so a short network hiccup costs nothing. A
@@ -25,13 +29,13 @@ from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
-from jupyter_client.jsonutil import json_default
-from jupyter_client.session import Session
+from jupyter_client.session import Session, new_id
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
+from collabd.kernel import wsframes
 from collabd.kernel.base import Inbox, KernelMessage, KernelStartError
-from collabd.kernel.hosts import KernelHost, redact
+from collabd.kernel.hosts import KernelHost, kernel_start_body, redact
 
 log = logging.getLogger("collabd.kernel.gateway")
 
@@ -76,11 +80,6 @@ class GatewayClient:
         return f"the kernel host {self.host.name!r} cannot be reached ({why})"
 
     def refused(self, response: httpx.Response, doing: str) -> str:
-        if response.status_code in (401, 403):
-            return (
-                f"the kernel host {self.host.name!r} refused the hub's token while {doing} "
-                f"(HTTP {response.status_code}): check its token in COLLABD_KERNEL_HOSTS"
-            )
         detail = ""
         with contextlib.suppress(ValueError):
             body = response.json()
@@ -88,6 +87,12 @@ class GatewayClient:
                 detail = str(body.get("message") or body.get("reason") or "")
         detail = redact(detail[:300], self.host)
         more = f": {detail}" if detail else ""
+        if response.status_code in (401, 403):
+            # Enterprise Gateway also answers 403 for a user it does not allow: say its words
+            return (
+                f"the kernel host {self.host.name!r} refused the hub while {doing} "
+                f"(HTTP {response.status_code}{more}): check its token in COLLABD_KERNEL_HOSTS"
+            )
         return (
             f"the kernel host {self.host.name!r} answered HTTP {response.status_code} "
             f"while {doing}{more}"
@@ -131,8 +136,11 @@ class GatewayKernel:
         host: KernelHost,
         *,
         kernel_id: str | None = None,
+        session_id: str | None = None,
+        folder: str = "",
         grace_s: float = GRACE_S,
-        on_started: Callable[[str], None] | None = None,
+        on_started: Callable[[str, str], None] | None = None,
+        signer: Callable[[str], str] | None = None,
     ) -> None:
         self.name = name
         self.host = host.name
@@ -140,13 +148,17 @@ class GatewayKernel:
         self.attached = False
         self.exit_reason: str | None = None
         self._on_started = on_started
+        self._signer = signer
         self._host = host
+        self._folder = folder  # the notebook's folder, relative to the hub's root
         self._grace_s = grace_s
         self._client: GatewayClient | None = None
-        self._session = Session(key=b"", username="collabd")
+        # the websocket's session: the same one when re-attaching, so the gateway replays
+        self._session = Session(key=b"", username="collabd", session=session_id or new_id())
+        self._control: dict[str, asyncio.Future[None]] = {}  # kernel_info sent on control
         self._inbox = Inbox()
-        self._outbox: asyncio.Queue[str] = asyncio.Queue()
-        self._unsent: str | None = None  # taken from the outbox, not yet sent
+        self._outbox: asyncio.Queue[str | bytes] = asyncio.Queue()
+        self._unsent: str | bytes | None = None  # taken from the outbox, not yet sent
         self._channels: asyncio.Task[None] | None = None
         self._exit_code: int | None = None
         self._checked_at = 0.0
@@ -163,6 +175,7 @@ class GatewayKernel:
                 if not self.attached:
                     log.info("kernel on host %s: gone since last time; starting one", self.host)
             if not self.attached:
+                self._session.session = new_id()  # nothing to replay from another kernel
                 self.kernel_id = await self._create(client)
             ws = await self._connect()
         except GatewayError as exc:
@@ -178,11 +191,12 @@ class GatewayKernel:
         if self.attached:
             log.info("kernel %s on host %s: re-attached", self.name, self.host)
         if self._on_started is not None and self.kernel_id is not None:
-            self._on_started(self.kernel_id)
+            self._on_started(self.kernel_id, self._session.session)
 
     async def _create(self, client: GatewayClient) -> str:
+        body = kernel_start_body(self._host, self.name, self._folder)
         response = await client.request(
-            "POST", "/api/kernels", json_body={"name": self.name}, timeout=START_TIMEOUT_S
+            "POST", "/api/kernels", json_body=body, timeout=START_TIMEOUT_S
         )
         if response.status_code in (200, 201):
             kernel_id = response.json().get("id")
@@ -225,7 +239,12 @@ class GatewayKernel:
             ) from None
 
     async def _wait_ready(self) -> None:
-        """Ask for kernel_info until it answers; messages before the answer are dropped."""
+        """Ask for kernel_info until it answers; for a new kernel, messages before the answer are
+        dropped. A re-attached kernel may be busy running a cell (whose messages must reach the
+        hub): it is asked on the control channel, which a busy kernel still answers."""
+        if self.attached:
+            await self._wait_control_ready()
+            return
         async with asyncio.timeout(READY_TIMEOUT_S):
             while True:
                 msg_id = self._send("shell", "kernel_info_request", {})
@@ -236,6 +255,27 @@ class GatewayKernel:
                         return
                     if self.exit_reason is not None:
                         raise KernelStartError(self.exit_reason)
+
+    async def _wait_control_ready(self) -> None:
+        async with asyncio.timeout(READY_TIMEOUT_S):
+            while True:
+                msg_id = self._send("control", "kernel_info_request", {})
+                answered = self._control[msg_id] = asyncio.get_running_loop().create_future()
+                try:
+                    await asyncio.wait_for(answered, 5.0)
+                    return
+                except TimeoutError:
+                    if self.exit_reason is not None:
+                        raise KernelStartError(self.exit_reason) from None
+                finally:
+                    self._control.pop(msg_id, None)
+
+    def sign_run(self, msg_id: str, cell_id: str) -> str | None:
+        """A MAC binding a run (msg id, cell) to this kernel: what lets a restarted hub trust the
+        run it finds in flight (`collabd.kernel.inflight`); None without a signer."""
+        if self._signer is None or self.kernel_id is None:
+            return None
+        return self._signer(f"run\0{self.kernel_id}\0{msg_id}\0{cell_id}")
 
     # the Kernel protocol
 
@@ -256,6 +296,12 @@ class GatewayKernel:
         msg_id = self._send("shell", msg_type, content)
         return await self._inbox.reply_to(msg_id, timeout)
 
+    async def receive(self, timeout: float) -> KernelMessage | None:
+        return await self._inbox.get(timeout)
+
+    def answer_input(self, value: str) -> None:
+        self._send("stdin", "input_reply", {"value": value})
+
     async def send(
         self,
         msg_type: str,
@@ -263,15 +309,7 @@ class GatewayKernel:
         buffers: Sequence[bytes] = (),
         metadata: dict[str, Any] | None = None,
     ) -> str:
-        if buffers:  # JSON frames carry no binary buffers
-            raise ValueError("binary buffers cannot be sent to a gateway kernel yet")
-        return self._send("shell", msg_type, content, metadata)
-
-    async def receive(self, timeout: float) -> KernelMessage | None:
-        return await self._inbox.get(timeout)
-
-    def answer_input(self, value: str) -> None:
-        self._send("stdin", "input_reply", {"value": value})
+        return self._send("shell", msg_type, content, buffers, metadata)
 
     async def interrupt(self) -> None:
         client = self._require_client()
@@ -340,11 +378,12 @@ class GatewayKernel:
         channel: str,
         msg_type: str,
         content: dict[str, Any],
+        buffers: Sequence[bytes] = (),
         metadata: dict[str, Any] | None = None,
     ) -> str:
         msg = self._session.msg(msg_type, content, metadata=metadata)
         msg["channel"] = channel
-        self._outbox.put_nowait(json.dumps(msg, default=json_default))
+        self._outbox.put_nowait(wsframes.encode(msg, buffers))
         return str(msg["header"]["msg_id"])
 
     async def _keep_channels(self, ws: ClientConnection | None) -> None:
@@ -372,8 +411,7 @@ class GatewayKernel:
         sender = asyncio.create_task(self._send_all(ws))
         try:
             async for frame in ws:
-                if isinstance(frame, str):
-                    self._on_frame(frame)
+                self._on_frame(frame)
         finally:
             sender.cancel()
             await asyncio.gather(sender, return_exceptions=True)
@@ -385,15 +423,24 @@ class GatewayKernel:
             await ws.send(self._unsent)
             self._unsent = None
 
-    def _on_frame(self, frame: str) -> None:
+    def _on_frame(self, frame: str | bytes) -> None:
+        buffers: tuple[bytes, ...] = ()
         try:
-            msg = json.loads(frame)
+            if isinstance(frame, str):
+                msg = json.loads(frame)
+            else:
+                msg, buffers = wsframes.decode(frame)
             channel, msg_type = str(msg["channel"]), str(msg["header"]["msg_type"])
         except (ValueError, KeyError, TypeError):
             log.warning("kernel on host %s: a frame that is not a Jupyter message", self.host)
             return
         parent = msg.get("parent_header") or {}
         content = msg.get("content") or {}
+        waiting = self._control.get(parent.get("msg_id") or "")
+        if waiting is not None and channel == "control":
+            if not waiting.done():
+                waiting.set_result(None)
+            return
         if (
             channel == "iopub"
             and msg_type == "status"
@@ -406,7 +453,7 @@ class GatewayKernel:
                 "(the gateway restarted it blank; the hub starts a fresh one)",
             )
             return
-        message = KernelMessage(channel, msg_type, parent.get("msg_id"), content)
+        message = KernelMessage(channel, msg_type, parent.get("msg_id"), content, buffers)
         self._inbox.put(message)
 
     def _died(self, code: int, reason: str) -> int:

@@ -1,8 +1,11 @@
 """Kernel hosts: where a session's kernel may run (pure: parse and validate the setting).
 
-`COLLABD_KERNEL_HOSTS` is a JSON list `[{"name", "url", "token"?, "description"?}]`, or
-`@/path/to/file.json` holding one. Each entry is a Jupyter Kernel Gateway. The host `local` (a
-kernel beside the hub, through jupyter_client) is always there and cannot be redefined.
+`COLLABD_KERNEL_HOSTS` is a JSON list `[{"name", "url", "token"?, "description"?, "cwd"?}]`,
+or `@/path/to/file.json` holding one. Each entry is a Jupyter Kernel Gateway (or Enterprise
+Gateway). `cwd` is the folder on that machine that stands for the hub's notebook root: a
+session's kernel is asked to work in the notebook's folder below it (`kernel_start_body`). The
+host `local` (a kernel beside the hub, through jupyter_client) is always there and cannot be
+redefined.
 
 A host's `url` and `token` are secrets of the hub: they are never shown (`repr` leaves them
 out); the API, the document and the recording only ever name a host.
@@ -11,6 +14,7 @@ out); the API, the document and the recording only ever name a host.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +25,7 @@ LOCAL = "local"
 LOCAL_DESCRIPTION = "the hub's own machine"
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_DESCRIPTION = 500
-KEYS = frozenset({"name", "url", "token", "description"})
+KEYS = frozenset({"name", "url", "token", "description", "cwd"})
 
 
 class HostsError(ValueError):
@@ -34,6 +38,7 @@ class KernelHost:
     url: str = field(default="", repr=False)  # "" for the local host
     token: str | None = field(default=None, repr=False)
     description: str = ""
+    cwd: str = ""  # the gateway machine's folder for the hub's notebook root ("" not mapped)
 
     @property
     def is_local(self) -> bool:
@@ -103,7 +108,25 @@ def _host(entry: Any, where: str) -> KernelHost:
     description = entry.get("description", "")
     if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
         raise HostsError(f'{where}: "description" must be a string of at most {MAX_DESCRIPTION}')
-    return KernelHost(name, url, token, description)
+    cwd = entry.get("cwd", "")
+    if not isinstance(cwd, str) or (cwd and not posixpath.isabs(cwd)):
+        raise HostsError(f'{where}: "cwd" must be an absolute path on the kernel host')
+    return KernelHost(name, url, token, description, posixpath.normpath(cwd) if cwd else "")
+
+
+def kernel_start_body(host: KernelHost, spec: str, folder: str) -> dict[str, Any]:
+    """`POST /api/kernels` for a kernel working in the notebook's `folder` (relative to the
+    hub's root, "" for the root itself). `path` is that folder below the gateway's own root
+    (Kernel Gateway and Enterprise Gateway start the kernel there, or in the nearest folder
+    above it that exists). With the host's `cwd`, `KERNEL_WORKING_DIR` names it absolutely
+    (Enterprise Gateway starts its container kernels there with `EG_MIRROR_WORKING_DIRS`)."""
+    folder = posixpath.normpath(folder) if folder else ""
+    if folder in (".", "") or folder.startswith("..") or posixpath.isabs(folder):
+        folder = ""
+    body: dict[str, Any] = {"name": spec, "path": folder}
+    if host.cwd:
+        body["env"] = {"KERNEL_WORKING_DIR": posixpath.join(host.cwd, folder).rstrip("/") or "/"}
+    return body
 
 
 def redact(text: str, host: KernelHost) -> str:

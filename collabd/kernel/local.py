@@ -12,14 +12,17 @@ import logging
 import os
 import queue
 import re
+import shutil
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import zmq
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
 from collabd.kernel.base import Inbox, KernelMessage, KernelStartError
+from collabd.kernel.confine import CONNECTION_FILE, SOCKET_PREFIX, Confinement
 
 log = logging.getLogger("collabd.kernel.local")
 
@@ -55,26 +58,54 @@ def kernel_names() -> list[str]:
     return sorted(KernelSpecManager().find_kernel_specs())
 
 
-class JupyterKernel:
-    """A local kernel process started from a kernelspec, working in `cwd`, with `kernel_env`."""
+class _ConfinedManager(AsyncKernelManager):
+    """jupyter_client's manager, with the kernel's command wrapped by its `Confinement`."""
 
-    def __init__(self, name: str, cwd: Path, *, secrets: Collection[str] = ()) -> None:
+    confinement = Confinement()
+    sockets: Path | None = None
+    kernel_cwd = Path()
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        cmd = super().format_kernel_cmd(extra_arguments)
+        if self.sockets is not None:  # the connection file is written by now
+            self.confinement.hand_over(self.sockets)
+        return self.confinement.command(cmd, self.kernel_cwd, self.sockets)
+
+
+class JupyterKernel:
+    """A local kernel process started from a kernelspec, working in `cwd`, with `kernel_env`,
+    confined as `confinement` says (default: IPC sockets in a private folder)."""
+
+    def __init__(
+        self,
+        name: str,
+        cwd: Path,
+        *,
+        secrets: Collection[str] = (),
+        confinement: Confinement | None = None,
+    ) -> None:
         self.name = name
         self.cwd = cwd
         self._secrets = tuple(secrets)
+        self._confinement = confinement or Confinement()
         self._km: AsyncKernelManager | None = None
         self._kc: Any = None
         self._inbox = Inbox()
         self._readers: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        km = AsyncKernelManager(kernel_name=self.name)
-        km.shutdown_wait_time = SHUTDOWN_WAIT_S
+        km = self._manager()
         self._km = km  # set first: a start cancelled half way is still shut down
+        confinement = self._confinement
+        env = confinement.environment(kernel_env(secrets=self._secrets))
         try:
-            await km.start_kernel(cwd=str(self.cwd), env=kernel_env(secrets=self._secrets))
+            if not confinement.signals_reach_kernel:
+                km.kernel_spec.interrupt_mode = "message"  # type: ignore[union-attr]
+            await km.start_kernel(cwd=str(self.cwd), env=env, **confinement.launch_options())
         except NoSuchKernel:
             self._km = None
+            if km.sockets is not None:
+                shutil.rmtree(km.sockets, ignore_errors=True)
             raise KernelStartError(
                 f"no kernelspec named {self.name!r} (installed: {', '.join(kernel_names())})"
             ) from None
@@ -82,7 +113,14 @@ class JupyterKernel:
             raise KernelStartError(f"kernel {self.name!r} failed to start: {exc}") from exc
         _lower_priority(km)
         kc = km.client()
-        kc.start_channels()
+        # No receive limit on the hub's side: with zmq's default (1000 messages queued) a kernel
+        # flooding iopub (a loop moving a slider) while the hub is busy has the rest of its
+        # messages dropped, its final `idle` among them, and the run would never end.
+        kc.context.setsockopt(zmq.RCVHWM, 0)
+        try:
+            kc.start_channels()
+        finally:
+            kc.context.sockopts.pop(zmq.RCVHWM, None)  # only this client's sockets
         self._kc = kc
         try:
             await kc.wait_for_ready(timeout=READY_TIMEOUT_S)
@@ -94,6 +132,20 @@ class JupyterKernel:
             asyncio.create_task(self._read(channel), name=f"kernel-{channel}")
             for channel in ("iopub", "shell", "stdin")
         ]
+
+    def _manager(self) -> _ConfinedManager:
+        confinement = self._confinement
+        km = _ConfinedManager(kernel_name=self.name, transport=confinement.transport)
+        km.shutdown_wait_time = SHUTDOWN_WAIT_S
+        km.confinement = confinement
+        km.kernel_cwd = self.cwd
+        km.sockets = confinement.socket_dir()
+        if km.sockets is not None:
+            km.connection_file = str(km.sockets / CONNECTION_FILE)
+            km.ip = str(km.sockets / SOCKET_PREFIX)
+        elif km.has_trait("transport_encryption"):  # jupyter_client 8.10+
+            km.transport_encryption = "auto"  # TCP: CurveZMQ when the kernelspec supports it
+        return km
 
     async def execute(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
         msg_id: str = self._client().execute(
@@ -109,6 +161,12 @@ class JupyterKernel:
         kc.shell_channel.send(msg)
         return await self._inbox.reply_to(msg["header"]["msg_id"], timeout)
 
+    async def receive(self, timeout: float) -> KernelMessage | None:
+        return await self._inbox.get(timeout)
+
+    def answer_input(self, value: str) -> None:
+        self._client().input(value)
+
     async def send(
         self,
         msg_type: str,
@@ -118,15 +176,8 @@ class JupyterKernel:
     ) -> str:
         kc = self._client()
         msg = kc.session.msg(msg_type, content, metadata=metadata)
-        kc.session.send(kc.shell_channel.socket, msg, buffers=list(buffers) or None)
-        msg_id: str = msg["header"]["msg_id"]
-        return msg_id
-
-    async def receive(self, timeout: float) -> KernelMessage | None:
-        return await self._inbox.get(timeout)
-
-    def answer_input(self, value: str) -> None:
-        self._client().input(value)
+        kc.session.send(kc.shell_channel.socket, msg, buffers=list(buffers))
+        return str(msg["header"]["msg_id"])
 
     async def interrupt(self) -> None:
         if self._km is not None:
@@ -150,6 +201,9 @@ class JupyterKernel:
                 log.exception("kernel %s: shutdown failed; killing it", self.name)
                 with contextlib.suppress(Exception):
                     await km.shutdown_kernel(now=True)
+        sockets = getattr(km, "sockets", None)
+        if sockets is not None:
+            shutil.rmtree(sockets, ignore_errors=True)
 
     async def exit_code(self) -> int | None:
         km = self._km

@@ -21,13 +21,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from collabd.kernel import docstate
+from pycrdt import Doc
+
+from collabd.kernel import docstate, inflight
 from collabd.kernel.base import Kernel, KernelFactory
 from collabd.kernel.cellrun import Runner, RunTracker
 from collabd.kernel.choice import KernelChoice, set_choice
 from collabd.kernel.life import KernelDied, KernelLife
 from collabd.kernel.outputs import Displays
-from collabd.kernel.queue import RunQueue, RunRequest
+from collabd.kernel.queue import RequestState, RunQueue, RunRequest
 from collabd.kernel.queueview import QueueView
 from collabd.kernel.widgetpeer import WidgetPeer
 from collabd.notebook import cell_source, find_cell
@@ -78,6 +80,7 @@ class SessionKernel:
         self._life.on_status = self.widgets.on_status
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
+        self._resume: tuple[RunRequest, inflight.InFlight] | None = None
 
     @property
     def kernel(self) -> Kernel | None:
@@ -103,9 +106,26 @@ class SessionKernel:
         return self.kernel if self.status in ("idle", "busy") else None
 
     def start(self, *, with_kernel: bool = False) -> None:
-        self._view.edit(lambda doc: docstate.reset(doc, time.time()))
+        found = inflight.read(self.live.doc)
+        running = found if found and self._cell_running(found.cell_id) else None
+        keep = running.cell_id if running else None
+        if running is not None:  # first in the queue: the worker picks it up before anything
+            request = RunRequest(running.request_id, running.cell_id, "", running.by, time.time())
+            self.queue.add([request])
+            self._resume, with_kernel = (request, running), True
+
+        def reset(doc: Doc[Any]) -> None:
+            docstate.reset(doc, time.time(), keep=keep)
+            if keep is not None:
+                self._view.show_queue(doc, [keep])
+
+        self._view.edit(reset)
         self.widgets.load()
         self._worker = asyncio.create_task(self._work(with_kernel), name=f"kernel:{self.live.id}")
+
+    def _cell_running(self, cell_id: str) -> bool:
+        found = find_cell(self.live.doc, cell_id)
+        return found is not None and found[1].get("execution_state") == "running"
 
     # requests from participants
 
@@ -231,6 +251,8 @@ class SessionKernel:
                 await self._life.ensure()
             except Exception:
                 log.exception("room %s: starting the kernel with the session failed", self.live.id)
+        if self._resume is not None:
+            await self._resume_run(*self._resume)
         while not self._life.closing:
             try:
                 if not self.queue.has_queued():
@@ -276,6 +298,24 @@ class SessionKernel:
                     break  # the rest waits in the inbox for the run, which offers it too
                 message = await kernel.receive(0)
         return not self._wake.is_set()
+
+    async def _resume_run(self, request: RunRequest, running: inflight.InFlight) -> None:
+        """Carry on with the run a killed hub left in a kernel that outlived it; if that kernel
+        is gone (or the record is not this hub's), the run is cancelled as a lost one."""
+        self._resume = None
+        if request.state is not RequestState.QUEUED or self._life.closing:
+            return  # cancelled meanwhile (the kernel could not start, someone cancelled it)
+        if not inflight.resumable(self.kernel, running):
+            self.queue.cancel(request.request_id, docstate.LOST)
+            self._view.edit(lambda doc: self._view.show_cancelled(doc, [request]))
+            self._view.event_cancelled([request], "kernel_lost", docstate.LOST)
+            return
+        if self.queue.next() is not request:  # queued first, before any other
+            raise RuntimeError("the resumed run is not first in the queue")
+        log.info("room %s: resuming the run in cell %s", self.live.id, request.cell_id)
+        died = await self._runner.run(request, resume=running)
+        if died is not None:
+            await self._life.on_death(died)
 
     async def _run_next(self) -> None:
         request = self.queue.next()

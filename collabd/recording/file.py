@@ -12,12 +12,14 @@ import shutil
 import sqlite3
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from collabd import __version__
 from collabd.recording.reader import ALL_KINDS
 from collabd.store import SessionRecord, SQLiteStore, Store, codec
+from collabd.store.base import UPDATE
 from collabd.store.sqlite import SCHEMA
 
 FORMAT = "collabd-recording"
@@ -44,24 +46,40 @@ class Recording:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def export(store: Store, record: SessionRecord, dest: Path) -> dict[str, str]:
-    """Write `record`'s recording to a new file at `dest`; returns the facts it was given."""
+# The recording's one session, without the store's link generations (a recording carries no
+# credentials, nor what derives them): the table as every version of the format has it.
+_SESSIONS = (
+    "CREATE TABLE sessions (id TEXT PRIMARY KEY, path TEXT NOT NULL UNIQUE,"
+    " edit_token TEXT NOT NULL, view_token TEXT NOT NULL, created REAL NOT NULL)"
+)
+
+
+def export(
+    store: Store,
+    record: SessionRecord,
+    dest: Path,
+    blank: Callable[[bytes], bytes] | None = None,
+) -> dict[str, str]:
+    """Write `record`'s recording to a new file at `dest`; returns the facts it was given.
+    `blank` rewrites every document update and snapshot on the way (hidden chat texts)."""
     dest.unlink(missing_ok=True)
     db = sqlite3.connect(dest, isolation_level=None)
     try:
+        db.execute(_SESSIONS)  # before the store's schema, which then leaves it as it is
         db.executescript(SCHEMA)
         db.execute("CREATE TABLE recording (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         db.execute("BEGIN")
         db.execute(
-            "INSERT INTO sessions VALUES (?, ?, '', '', ?)",
+            "INSERT INTO sessions (id, path, edit_token, view_token, created)"
+            " VALUES (?, ?, '', '', ?)",
             (record.id, record.path, record.created),
         )
-        first, last = _copy_log(store, record.id, db)
+        first, last = _copy_log(store, record.id, db, blank)
         snaps = store.snapshot_index(record.id)
         for seq, _ in snaps:
             snap = store.snapshot_before(record.id, seq=seq)
             assert snap is not None
-            how, stored = codec.pack(snap.state)
+            how, stored = codec.pack(blank(snap.state) if blank else snap.state)
             db.execute(
                 "INSERT INTO snapshots (room, seq, ts, state, codec) VALUES (?, ?, ?, ?, ?)",
                 (record.id, snap.seq, snap.ts, stored, how),
@@ -85,13 +103,25 @@ def export(store: Store, record: SessionRecord, dest: Path) -> dict[str, str]:
     return facts
 
 
-def _copy_log(store: Store, room: str, db: sqlite3.Connection) -> tuple[float | None, float | None]:
+def _copy_log(
+    store: Store, room: str, db: sqlite3.Connection, blank: Callable[[bytes], bytes] | None
+) -> tuple[float | None, float | None]:
     after, first, last = 0, None, None
     while True:
         page = store.entries(room, after_seq=after, kinds=ALL_KINDS, limit=_PAGE)
         db.executemany(
             "INSERT INTO log (seq, room, ts, kind, origin, data) VALUES (?, ?, ?, ?, ?, ?)",
-            [(e.seq, room, e.ts, e.kind, e.origin, e.data) for e in page],
+            [
+                (
+                    e.seq,
+                    room,
+                    e.ts,
+                    e.kind,
+                    e.origin,
+                    blank(e.data) if blank and e.kind == UPDATE else e.data,
+                )
+                for e in page
+            ],
         )
         if page:
             first = page[0].ts if first is None else first

@@ -25,11 +25,19 @@ class Fenced(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class SessionRecord:
+    """A session. Its two anonymous links' tokens are not stored: each is derived from the
+    hub's link key, the session id, the role and the role's generation (`collabd.linktokens`),
+    and the store keeps only the generation, with an empty token. Generation 0 is a session made
+    before 0.3, whose stored token is its token until that link is replaced. The hub fills the
+    tokens in (`linktokens.reveal`) before anything else sees the record."""
+
     id: str
     path: str
     edit_token: str
     view_token: str
     created: float
+    edit_gen: int = 0
+    view_gen: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +104,11 @@ def token_column(role: str) -> str:
     if role not in LINK_ROLES:
         raise ValueError(f"a link's role is edit or view, not {role!r}")
     return f"{role}_token"
+
+
+def generation_column(role: str) -> str:
+    """The SessionRecord field (and column) of the generation of a role's anonymous link."""
+    return token_column(role).replace("_token", "_gen")
 
 
 class Store(ABC):
@@ -203,9 +216,10 @@ class Store(ABC):
         """A connection joined with the link at `ts` (its `last_seen`)."""
         raise NotImplementedError
 
-    def replace_token(self, session_id: str, role: str, token: str) -> SessionRecord | None:
-        """Give the session's anonymous `role` ("edit" or "view") link a new token; the session
-        as it is now, or None if there is no such session."""
+    def next_generation(self, session_id: str, role: str) -> SessionRecord | None:
+        """Replace the session's anonymous `role` ("edit" or "view") link: its generation goes
+        up by one and its stored token (one kept from before 0.3) is emptied, in one statement;
+        the session as it is now, or None if there is no such session."""
         raise NotImplementedError
 
     def delete_session(self, session_id: str) -> bool:

@@ -15,6 +15,7 @@ from .base import (
     SessionRecord,
     Snapshot,
     Store,
+    generation_column,
     token_column,
 )
 
@@ -167,15 +168,13 @@ class MemoryStore(Store):
             if link is not None:
                 self._links[link_id] = dataclasses.replace(link, last_seen=ts)
 
-    def replace_token(self, session_id: str, role: str, token: str) -> SessionRecord | None:
-        field = token_column(role)
+    def next_generation(self, session_id: str, role: str) -> SessionRecord | None:
+        token, generation = token_column(role), generation_column(role)
         with self._lock:
             record = self._sessions.get(session_id)
             if record is not None:
-                if field == "edit_token":
-                    record = dataclasses.replace(record, edit_token=token)
-                else:
-                    record = dataclasses.replace(record, view_token=token)
+                changes = {token: "", generation: getattr(record, generation) + 1}
+                record = dataclasses.replace(record, **changes)
                 self._sessions[session_id] = record
             return record
 

@@ -82,6 +82,13 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE snapshots ADD COLUMN IF NOT EXISTS codec SMALLINT NOT NULL DEFAULT 0;
     """,
+    # 6: the anonymous links' tokens are derived from the hub's link key, never stored: only
+    # each role's generation is (SessionRecord). Sessions made before keep generation 0 and
+    # their stored tokens until a link is replaced.
+    """
+    ALTER TABLE sessions ADD COLUMN IF NOT EXISTS edit_gen INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE sessions ADD COLUMN IF NOT EXISTS view_gen INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 _VERSION_TABLE = """

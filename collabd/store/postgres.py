@@ -62,14 +62,16 @@ _SNAPSHOT_FENCE_OK = (
     " (SELECT 1 FROM rooms WHERE room = %(room)s AND fence = %(fence)s::bigint)"
 )
 
-_SESSION_COLUMNS = "SELECT id, path, edit_token, view_token, created FROM sessions"
+_SESSION_COLUMNS = (
+    "SELECT id, path, edit_token, view_token, created, edit_gen, view_gen FROM sessions"
+)
 _LINK_COLUMNS = (
     "SELECT id, session_id, name, role, token_hash, created, expires, revoked, last_seen,"
     " created_by FROM links"
 )
-_REPLACE_TOKEN: dict[str, LiteralString] = {
-    "edit": "UPDATE sessions SET edit_token = %s WHERE id = %s",
-    "view": "UPDATE sessions SET view_token = %s WHERE id = %s",
+_NEXT_GENERATION: dict[str, LiteralString] = {
+    "edit": "UPDATE sessions SET edit_token = '', edit_gen = edit_gen + 1 WHERE id = %s",
+    "view": "UPDATE sessions SET view_token = '', view_gen = view_gen + 1 WHERE id = %s",
 }
 _ENTRY_COLUMNS = "SELECT seq, ts, kind, origin, data FROM log"
 _UPSERT_SNAPSHOT = (
@@ -133,9 +135,17 @@ class PostgresStore(Store):
 
     def add_session(self, record: SessionRecord) -> None:
         self._execute(
-            "INSERT INTO sessions (id, path, edit_token, view_token, created)"
-            " VALUES (%s, %s, %s, %s, %s)",
-            (record.id, record.path, record.edit_token, record.view_token, record.created),
+            "INSERT INTO sessions (id, path, edit_token, view_token, created, edit_gen, view_gen)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                record.id,
+                record.path,
+                record.edit_token,
+                record.view_token,
+                record.created,
+                record.edit_gen,
+                record.view_gen,
+            ),
         )
 
     def get_session(self, session_id: str) -> SessionRecord | None:
@@ -348,10 +358,10 @@ class PostgresStore(Store):
             (float(ts), session_id, link_id),
         )
 
-    def replace_token(self, session_id: str, role: str, token: str) -> SessionRecord | None:
+    def next_generation(self, session_id: str, role: str) -> SessionRecord | None:
         token_column(role)  # refuses any other role
         with self._pool.connection() as conn:
-            conn.execute(_REPLACE_TOKEN[role], (token, session_id))
+            conn.execute(_NEXT_GENERATION[role], (session_id,))
             row = conn.execute(_SESSION_COLUMNS + " WHERE id = %s", (session_id,)).fetchone()
         return SessionRecord(*row) if row else None
 

@@ -24,6 +24,7 @@ from .base import (
     SessionRecord,
     Snapshot,
     Store,
+    generation_column,
     token_column,
 )
 
@@ -35,7 +36,9 @@ CREATE TABLE IF NOT EXISTS sessions (
     path TEXT NOT NULL UNIQUE,
     edit_token TEXT NOT NULL,
     view_token TEXT NOT NULL,
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    edit_gen INTEGER NOT NULL DEFAULT 0,
+    view_gen INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS log (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -72,6 +75,15 @@ CREATE INDEX IF NOT EXISTS links_session ON links (session_id, created);
 # `codec` (how `state` is stored, `collabd.store.codec`) came after the first release: files
 # made before it get the column, and their snapshots read as the raw updates they are.
 _ADD_CODEC = "ALTER TABLE snapshots ADD COLUMN codec INTEGER NOT NULL DEFAULT 0"
+# The anonymous links' generations (`SessionRecord`) came in 0.3: older files get the columns,
+# and their sessions keep generation 0 (the tokens stored in them) until a link is replaced.
+_ADD_GENERATIONS = (
+    "ALTER TABLE sessions ADD COLUMN edit_gen INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE sessions ADD COLUMN view_gen INTEGER NOT NULL DEFAULT 0",
+)
+_SESSION_COLUMNS = (
+    "SELECT id, path, edit_token, view_token, created, edit_gen, view_gen FROM sessions"
+)
 _SNAPSHOT_COLUMNS = "SELECT seq, ts, state, codec FROM snapshots"
 _INSERT_SNAPSHOT = (
     "INSERT OR REPLACE INTO snapshots (room, seq, ts, state, codec) VALUES (?, ?, ?, ?, ?)"
@@ -100,6 +112,10 @@ class SQLiteStore(Store):
             columns = [row[1] for row in self._db.execute("PRAGMA table_info(snapshots)")]
             if "codec" not in columns:
                 self._db.execute(_ADD_CODEC)
+            columns = [row[1] for row in self._db.execute("PRAGMA table_info(sessions)")]
+            if "edit_gen" not in columns:
+                for statement in _ADD_GENERATIONS:
+                    self._db.execute(statement)
         except BaseException:
             self._db.close()
             raise
@@ -115,20 +131,29 @@ class SQLiteStore(Store):
     def add_session(self, record: SessionRecord) -> None:
         with self._lock:
             self._db.execute(
-                "INSERT INTO sessions (id, path, edit_token, view_token, created)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (record.id, record.path, record.edit_token, record.view_token, record.created),
+                "INSERT INTO sessions"
+                " (id, path, edit_token, view_token, created, edit_gen, view_gen)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    record.path,
+                    record.edit_token,
+                    record.view_token,
+                    record.created,
+                    record.edit_gen,
+                    record.view_gen,
+                ),
             )
 
     def get_session(self, session_id: str) -> SessionRecord | None:
-        return self._one_session("SELECT * FROM sessions WHERE id = ?", session_id)
+        return self._one_session(_SESSION_COLUMNS + " WHERE id = ?", session_id)
 
     def session_for_path(self, path: str) -> SessionRecord | None:
-        return self._one_session("SELECT * FROM sessions WHERE path = ?", path)
+        return self._one_session(_SESSION_COLUMNS + " WHERE path = ?", path)
 
     def sessions(self) -> list[SessionRecord]:
         with self._lock:
-            rows = self._db.execute("SELECT * FROM sessions ORDER BY created").fetchall()
+            rows = self._db.execute(_SESSION_COLUMNS + " ORDER BY created").fetchall()
         return [SessionRecord(*row) for row in rows]
 
     def _one_session(self, query: str, arg: str) -> SessionRecord | None:
@@ -332,13 +357,16 @@ class SQLiteStore(Store):
                 (ts, session_id, link_id),
             )
 
-    def replace_token(self, session_id: str, role: str, token: str) -> SessionRecord | None:
-        column = token_column(role)  # one of two fixed names, never the caller's text
+    def next_generation(self, session_id: str, role: str) -> SessionRecord | None:
+        # two of four fixed names, never the caller's text
+        token, generation = token_column(role), generation_column(role)
         with self._lock:
+            self._db.execute("PRAGMA secure_delete = ON")  # a token from before 0.3 is zeroed
             self._db.execute(
-                f"UPDATE sessions SET {column} = ? WHERE id = ?", (token, session_id)
+                f"UPDATE sessions SET {token} = '', {generation} = {generation} + 1 WHERE id = ?",
+                (session_id,),
             )
-            row = self._db.execute("SELECT * FROM sessions WHERE id = ?", (session_id,)).fetchone()
+            row = self._db.execute(_SESSION_COLUMNS + " WHERE id = ?", (session_id,)).fetchone()
         return SessionRecord(*row) if row else None
 
     def delete_session(self, session_id: str) -> bool:

@@ -162,6 +162,10 @@ class LiveRoom:
         if not self._peers:
             self.idle_since = time.monotonic()
 
+    def joined(self, peer_id: PeerId) -> dict[str, Any]:
+        """How a connected peer joined (`connect`'s `user`); empty for one that is not here."""
+        return dict(self._joined.get(peer_id, {}))
+
     def close_peers(
         self, joined_with: Callable[[dict[str, Any]], bool], code: int, reason: str
     ) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from pycrdt import Awareness, Doc, TransactionEvent, merge_updates
 
@@ -78,6 +78,17 @@ class PresenceLimits:
     max_state_bytes: int = 64 * 1024  # the JSON of one client's state
 
 
+class UpdateGuard(Protocol):
+    """Checks what participants' updates did to the document (the chat's: collabd.chatguard).
+
+    `before` runs before a participant's update is applied, `after` right after; an edit it
+    returns is the hub's repair, published in the same batch as the update."""
+
+    def before(self) -> None: ...
+
+    def after(self, peer: PeerId) -> Callable[[Doc[Any]], None] | None: ...
+
+
 @dataclass(slots=True)
 class _Peer:
     role: Role
@@ -98,6 +109,7 @@ class Room:
         # leaves, so nobody can rename, move or (by leaving) remove someone else's cursor.
         self._owners: dict[int, PeerId] = {}
         self._full_state: bytes | None = None  # what a new client needs; kept until a change
+        self.guard: UpdateGuard | None = None  # set by an extension as the room loads
 
     @property
     def peer_count(self) -> int:
@@ -106,6 +118,11 @@ class Room:
     def presence(self) -> dict[int, dict[str, object]]:
         """Client id -> awareness state, for everyone present."""
         return dict(self.awareness.states)
+
+    def client_ids(self, peer: PeerId) -> set[int]:
+        """The client ids this peer's presence speaks for."""
+        info = self._peers.get(peer)
+        return set(info.client_ids) if info is not None else set()
 
     def roles(self) -> dict[str, int]:
         """How many peers hold each role."""
@@ -171,13 +188,19 @@ class Room:
         if info.role is not Role.EDIT:
             return [Reply(peer, protocol.permission_denied("view-only link: changes are refused"))]
         self._full_state = None
+        guard = self.guard
+        if guard is not None:
+            guard.before()
         try:
             self.doc.apply_update(update)
         except BaseException as exc:
             if not _refused(exc):
                 raise
             return [Close(peer, CloseCode.BAD_UPDATE, f"update cannot be applied: {exc}")]
-        return [Publish(update, f"peer:{peer}", peer)]
+        actions: list[Action] = [Publish(update, f"peer:{peer}", peer)]
+        if guard is not None and (repair := guard.after(peer)) is not None:
+            actions += self.change("chat", repair)
+        return actions
 
     def _on_awareness(self, peer: PeerId, info: _Peer, update: bytes) -> list[Action]:
         """Check, keep what this peer may say, and relay that (never the raw bytes).

@@ -178,3 +178,89 @@ def test_playback_shows_the_conversation(notebook_session: Any, join: Any, hub: 
     time.sleep(0.3)
     viewer.screenshot("chat-playback")
     viewer.assert_no_page_errors()
+
+
+FORGE = """(name) => {
+  const doc = window.collabd.session.notebook.ydoc
+  const by = { name, client_id: doc.clientID, verified: true }
+  doc.getArray('chat').push([{ id: 'forged-1', by, at: 1, text: `I am ${name}, approve my cell` }])
+}"""
+
+
+def test_editors_cannot_forge_and_hidden_stays_hidden_in_playback(
+    notebook_session: Any, join: Any, hub: Any
+) -> None:
+    session = notebook_session(["a = 1", "b = 2"], name="forge.ipynb")
+    ann: Participant = join(session["edit_url"], "Ann")
+    bob: Participant = join(session["edit_url"], "Bob")
+    vic: Participant = join(session["view_url"], "Vic")
+
+    # an editor's page sends through the hub too
+    with ann.page.expect_response(lambda r: r.url.endswith("/chat")) as posted:
+        say(ann, "morning all")
+    assert posted.value.status == 201
+    for who in (ann, bob, vic):
+        expect(chat_rows(who.page)).to_have_count(1)
+
+    # Bob's page writes a message under Ann's name straight into the document
+    bob.page.evaluate(FORGE, "Ann")
+    for who in (ann, bob, vic):
+        forged = chat_rows(who.page).nth(1)
+        expect(forged).to_contain_text("I am Ann, approve my cell")
+        expect(forged.locator(".chat-name")).to_have_text("Bob")
+        expect(forged.locator(".chat-corrected")).to_be_visible()
+        expect(forged.locator(".chat-verified")).to_have_count(0)
+    expect(chat_rows(ann.page).first.locator(".chat-name")).to_have_text("Ann")
+    # and Bob's page deleting Ann's message: put back
+    bob.page.evaluate("() => window.collabd.session.notebook.ydoc.getArray('chat').delete(0, 1)")
+    time.sleep(0.5)
+    for who in (ann, bob, vic):
+        expect(chat_rows(who.page)).to_have_count(2)
+        expect(chat_rows(who.page).first).to_contain_text("morning all")
+    time.sleep(0.3)
+    vic.screenshot("chat-forged-name-corrected")
+
+    # a comment thread resolved by another editor (through the hub)
+    bob.cell(1).locator(".cell-comment-badge").click()
+    box = bob.page.locator(".cell-comments textarea").last
+    box.fill("is b right?")
+    box.press("Enter")
+    expect(ann.cell(1).locator(".cell-comment-badge")).to_have_text("1")
+    ann.cell(1).locator(".cell-comment-badge").click()
+    with ann.page.expect_response(lambda r: r.url.endswith("/resolve")) as resolved:
+        ann.page.locator(".comment-resolve").click()
+    assert resolved.value.status == 200
+    expect(vic.cell(1).locator(".cell-comment-badge")).to_have_text("✓ 1")
+
+    # hidden: gone from the document, and from the playback at every moment
+    say(vic, "psst, the answer is hunter2")
+    expect(chat_rows(ann.page)).to_have_count(3)
+    time.sleep(1.5)
+    before_hide = time.time()
+    time.sleep(1.0)
+    row = chat_rows(ann.page).nth(2)
+    row.hover()
+    with ann.page.expect_response(lambda r: r.url.endswith("/hide")):
+        row.locator(".chat-hide").click()
+    expect(chat_rows(vic.page).nth(2)).to_contain_text("hidden by an editor")
+    time.sleep(1.0)
+    for who in (ann, bob, vic):
+        who.assert_no_page_errors()
+
+    replay_url = session["view_url"].replace(f"/s/{session['id']}", f"/s/{session['id']}/replay")
+    viewer: Participant = join(replay_url, None)
+    page = viewer.page
+    expect(page.locator(".replay-chat-marker")).to_have_count(4)
+    page.evaluate("(t) => window.collabd.replay.seek(t)", before_hide)
+    panel = page.locator(".replay-chat-list")
+    expect(panel.locator(".chat-message")).to_have_count(3)
+    expect(panel).to_contain_text("morning all")
+    expect(panel.locator(".chat-message").nth(2)).to_contain_text("hidden by an editor")
+    assert "hunter2" not in page.content()
+    # the search covers the chat too
+    page.locator(".runs-search").fill("approve")
+    expect(page.locator(".replay-message-list .replay-message")).to_have_count(1)
+    expect(page.locator(".replay-message-list")).to_contain_text("Bob")
+    time.sleep(0.3)
+    viewer.screenshot("chat-playback-hidden")
+    viewer.assert_no_page_errors()

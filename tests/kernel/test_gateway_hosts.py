@@ -3,6 +3,7 @@ only when this hub signed it for this session (pure: no processes)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 from pycrdt import Doc, Map
 
+from collabd.kernel import inflight
 from collabd.kernel.choice import (
     HostFactory,
     KernelChoice,
@@ -20,7 +22,15 @@ from collabd.kernel.choice import (
     set_choice,
 )
 from collabd.kernel.gateway import GatewayKernel
-from collabd.kernel.hosts import LOCAL, HostsError, KernelHost, parse_hosts, redact
+from collabd.kernel.hosts import (
+    LOCAL,
+    HostsError,
+    KernelHost,
+    kernel_start_body,
+    parse_hosts,
+    redact,
+)
+from collabd.kernel.queue import RunRequest
 
 GPU = {"name": "gpu", "url": "https://gpu.example:8888/gw/", "token": "s3cret"}
 
@@ -60,6 +70,8 @@ def test_hosts_from_a_file(tmp_path: Path) -> None:
         ('[{"name": "a", "url": "http://x?token=1"}]', "no query"),
         ('[{"name": "a", "url": "http://x", "token": ""}]', '"token"'),
         ('[{"name": "a", "url": "http://x", "tokn": "t"}]', "unknown keys"),
+        ('[{"name": "a", "url": "http://x", "cwd": "work"}]', '"cwd" must be an absolute'),
+        ('[{"name": "a", "url": "http://x", "cwd": 7}]', '"cwd" must be an absolute'),
     ],
 )
 def test_bad_hosts_are_refused_with_where_and_why(raw: str, says: str) -> None:
@@ -73,6 +85,25 @@ def test_secrets_are_never_shown() -> None:
     assert "s3cret" not in repr(host) and "gpu.example" not in repr(host)
     text = redact(f"GET {host.url}/api/kernels failed (token s3cret) at gpu.example:8888", host)
     assert "s3cret" not in text and "gpu.example" not in text and "<gpu>" in text
+
+
+def test_the_kernel_is_asked_to_work_in_the_notebooks_folder() -> None:
+    plain = parse_hosts(json.dumps([GPU]))["gpu"]
+    assert kernel_start_body(plain, "python3", "course/week1") == {
+        "name": "python3",
+        "path": "course/week1",
+    }
+    for root in ("", "."):
+        assert kernel_start_body(plain, "python3", root) == {"name": "python3", "path": ""}
+    for outside in ("../etc", "/etc"):  # never below the root: the root itself
+        assert kernel_start_body(plain, "python3", outside)["path"] == ""
+    mapped = parse_hosts(json.dumps([{**GPU, "cwd": "/srv/notebooks/"}]))["gpu"]
+    assert kernel_start_body(mapped, "ir", "course/week1") == {
+        "name": "ir",
+        "path": "course/week1",
+        "env": {"KERNEL_WORKING_DIR": "/srv/notebooks/course/week1"},
+    }
+    assert kernel_start_body(mapped, "ir", "")["env"] == {"KERNEL_WORKING_DIR": "/srv/notebooks"}
 
 
 class FakeLive:
@@ -122,7 +153,40 @@ def test_the_factory_follows_the_choice_and_trusts_only_signed_kernel_ids() -> N
     )
 
     set_choice(doc, KernelChoice("gpu", "python3"))
-    factory._remember(KernelChoice("gpu", "python3"))("k-2")
+    factory._remember(KernelChoice("gpu", "python3"))("k-2", "ws-session-2")
     kept = read_choice(doc)
-    assert kept is not None and kept.kernel_id == "k-2"
+    assert kept is not None and kept.kernel_id == "k-2" and kept.session == "ws-session-2"
     assert kept.attach == attach_mac("admin-token", "room-1", "gpu", "k-2")
+    again = factory("x", Path("/nb"))
+    assert isinstance(again, GatewayKernel) and again.kernel_id == "k-2"
+    assert again._session.session == "ws-session-2"  # the gateway replays what it kept for it
+
+
+def test_a_run_in_flight_is_kept_only_for_a_signed_kernel_and_followed_only_if_signed() -> None:
+    hosts = {LOCAL: KernelHost(LOCAL), "gpu": KernelHost("gpu", "http://127.0.0.1:9", "t")}
+    doc = new_doc()
+    factory = HostFactory(FakeLive(doc), hosts, lambda n, c: None, key="k")  # type: ignore[arg-type]
+    set_choice(doc, KernelChoice("gpu", "python3"))
+    factory._remember(KernelChoice("gpu", "python3"))("k-1", "ws-1")
+    kernel = factory("x", Path("/nb"))
+    assert isinstance(kernel, GatewayKernel) and kernel.kernel_id == "k-1"
+    request = RunRequest("r-1", "cell-1", "print(1)", {"name": "ann"}, 1.0)
+    local = SimpleNamespace(name="python3")  # a local kernel: its runs die with the hub
+    inflight.record(doc, local, "m-1", request, 2.0)  # type: ignore[arg-type]
+    assert inflight.read(doc) is None
+    inflight.record(doc, kernel, "m-1", request, 2.0)
+    found = inflight.read(doc)
+    assert found is not None and (found.msg_id, found.cell_id, found.started) == (
+        "m-1",
+        "cell-1",
+        2.0,
+    )
+    assert not inflight.resumable(kernel, found)  # started afresh, not re-attached
+    kernel.attached = True
+    assert inflight.resumable(kernel, found)
+    forged = dataclasses.replace(found, cell_id="cell-2")  # an editor pointed it elsewhere
+    assert not inflight.resumable(kernel, forged)
+    factory._remember(KernelChoice("gpu", "python3"))("k-1", "ws-1")  # the same kernel again
+    assert inflight.read(doc) == found
+    inflight.clear(doc)
+    assert inflight.read(doc) is None and read_choice(doc) is not None

@@ -256,3 +256,22 @@ async def test_a_view_token_cannot_select_even_a_valid_host(ghub: HubProcess) ->
             await select(viewer, "gpu")
         assert denied.value.status == 403
         assert viewer.state().get("kernel_choice") is None
+
+
+async def test_the_gateway_kernel_works_in_the_notebooks_folder(
+    ghub: HubProcess, gateway: GatewayProcess
+) -> None:
+    (gateway.base / "course" / "week1").mkdir(parents=True)  # the gateway's root: its cwd
+    for folder in ("course/week1", "elsewhere"):
+        (ghub.root / folder).mkdir(parents=True)
+    for path, expected in [
+        ("course/week1/cwd.ipynb", gateway.base / "course" / "week1"),
+        ("elsewhere/cwd.ipynb", gateway.base),  # no such folder on the gateway: its root
+    ]:
+        s = ghub.create_session(path)
+        async with NotebookClient.from_link(s["edit_url"], name="ann") as ann:
+            await select(ann, "gpu")
+            (where,) = await new_cells(ann, "import os\nprint(os.getcwd())")
+            await ann.run(where)
+            await wait_finished(ann, where)
+            assert ann.output_text(where) == f"{expected.resolve()}\n"

@@ -109,3 +109,28 @@ def test_data_folder_is_0700_and_its_database_0600(hub: HubProcess) -> None:
     assert stat.S_IMODE(hub.data.stat().st_mode) == 0o700
     for child in hub.data.iterdir():
         assert stat.S_IMODE(child.stat().st_mode) == 0o600, child
+
+
+def test_by_default_the_store_is_outside_the_notebook_root_and_private(tmp_path: Path) -> None:
+    root, share = tmp_path / "root", tmp_path / "share"
+    root.mkdir()
+    cmd = [sys.executable, "-m", "collabd.cli", "serve", "--port", str(free_port()),
+           "--root", str(root)]  # fmt: skip
+    env = {**os.environ, "COLLABD_TOKEN": "t" * 32, "XDG_DATA_HOME": str(share)}
+    env.pop("COLLABD_DATA", None)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        said = ""
+        while "data in" not in said:  # printed once it listens
+            said = proc.stdout.readline()
+            assert said or proc.poll() is None, proc.communicate()
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    (data,) = share.glob("collabd/root-*")
+    assert said.strip().endswith(f"data in {data}")
+    assert (data / "collabd.sqlite3").is_file()
+    for folder in (share, share / "collabd", data):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    assert not (root / ".collabd").exists()

@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from collabd.store import LinkRecord, MemoryStore, NewEntry, SessionRecord, Snapshot, Store
+from collabd.store.pg_migrations import MIGRATIONS
 from collabd.store.postgres import PostgresStore
 from collabd.store.sqlite import SQLiteStore
 
@@ -101,17 +102,29 @@ def test_last_seen_is_when_a_connection_last_joined(store: Store) -> None:
     assert [one.last_seen for one in store.links("s1")] == [7.5]
 
 
-def test_replacing_an_anonymous_token(store: Store) -> None:
-    store.add_session(session())
-    edited = store.replace_token("s1", "edit", "new-edit")
-    assert edited == SessionRecord("s1", "a.ipynb", "new-edit", "v" * 43, 1.0)
-    viewed = store.replace_token("s1", "view", "new-view")
-    assert viewed == SessionRecord("s1", "a.ipynb", "new-edit", "new-view", 1.0)
-    assert store.get_session("s1") == viewed and store.session_for_path("a.ipynb") == viewed
-    assert store.replace_token("nope", "edit", "x") is None
+def test_replacing_an_anonymous_link_bumps_its_generation_and_forgets_an_old_token(
+    store: Store,
+) -> None:
+    store.add_session(session())  # made before 0.3: generation 0, the tokens stored
+    assert store.get_session("s1") == SessionRecord("s1", "a.ipynb", "e" * 43, "v" * 43, 1.0)
+    edited = store.next_generation("s1", "edit")
+    assert edited == SessionRecord("s1", "a.ipynb", "", "v" * 43, 1.0, edit_gen=1, view_gen=0)
+    viewed = store.next_generation("s1", "view")
+    again = store.next_generation("s1", "view")
+    assert viewed is not None and viewed.view_gen == 1
+    assert again == SessionRecord("s1", "a.ipynb", "", "", 1.0, edit_gen=1, view_gen=2)
+    assert store.get_session("s1") == again and store.session_for_path("a.ipynb") == again
+    assert store.sessions() == [again]
+    assert store.next_generation("nope", "edit") is None
     with pytest.raises(ValueError):
-        store.replace_token("s1", "admin", "x")
-    assert store.get_session("s1") == viewed
+        store.next_generation("s1", "admin")
+    assert store.get_session("s1") == again
+
+
+def test_a_new_session_keeps_its_generations_and_no_token(store: Store) -> None:
+    record = SessionRecord("s9", "n.ipynb", "", "", 2.5, edit_gen=1, view_gen=1)
+    store.add_session(record)
+    assert store.get_session("s9") == record and store.sessions() == [record]
 
 
 def test_deleting_a_session_removes_its_history_and_links_only(store: Store) -> None:
@@ -176,5 +189,46 @@ def test_postgres_deleting_a_session_drops_its_counter_and_lease(pg_url: str) ->
             for table in ("rooms", "leases", "log"):
                 count = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
                 assert count == (0,), table
+    finally:
+        store.close()
+
+
+def test_a_sqlite_file_from_before_0_3_gets_generations_and_keeps_its_tokens(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as db:  # the sessions table as 0.2 made it
+        db.execute(
+            "CREATE TABLE sessions (id TEXT PRIMARY KEY, path TEXT NOT NULL UNIQUE,"
+            " edit_token TEXT NOT NULL, view_token TEXT NOT NULL, created REAL NOT NULL)"
+        )
+        db.execute("INSERT INTO sessions VALUES ('s1', 'a.ipynb', 'old-e', 'old-v', 1.0)")
+    store = SQLiteStore(path)
+    try:
+        assert store.get_session("s1") == SessionRecord("s1", "a.ipynb", "old-e", "old-v", 1.0)
+        changed = store.next_generation("s1", "edit")
+        assert changed == SessionRecord("s1", "a.ipynb", "", "old-v", 1.0, 1, 0)
+    finally:
+        store.close()
+
+
+def test_a_postgres_database_from_before_0_3_is_migrated_and_keeps_its_tokens(
+    pg_url: str,
+) -> None:
+    before = next(n for n, sql in enumerate(MIGRATIONS) if "edit_gen" in sql)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY,"
+            " applied DOUBLE PRECISION NOT NULL)"
+        )
+        for version, migration in enumerate(MIGRATIONS[:before], start=1):
+            conn.execute(migration)  # type: ignore[call-overload]
+            conn.execute("INSERT INTO schema_version VALUES (%s, 0)", (version,))
+        conn.execute("INSERT INTO sessions VALUES ('s1', 'a.ipynb', 'old-e', 'old-v', 1.0)")
+    store = PostgresStore(pg_url)
+    try:
+        assert store.get_session("s1") == SessionRecord("s1", "a.ipynb", "old-e", "old-v", 1.0)
+        changed = store.next_generation("s1", "view")
+        assert changed == SessionRecord("s1", "a.ipynb", "old-e", "", 1.0, 0, 1)
     finally:
         store.close()

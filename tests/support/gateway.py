@@ -1,4 +1,9 @@
-"""A real `jupyter kernelgateway` process on a free loopback port, for the kernel host tests."""
+"""A real `jupyter kernelgateway` (or `jupyter enterprisegateway`) process on a free loopback
+port, for the kernel host tests.
+
+Enterprise Gateway pins jupyter_client < 7 and jupyter_server < 2, which collabd cannot run
+with, so it lives in a virtualenv of its own, `.venv-eg` (`make enterprise-gateway`).
+"""
 
 from __future__ import annotations
 
@@ -26,6 +31,8 @@ from .hubproc import free_port
 from .kernel import WAIT
 
 GATEWAY_TOKEN = "gw-secret-" + "s" * 30
+ROOT = Path(__file__).resolve().parents[2]
+EG_VENV = ROOT / ".venv-eg"
 
 
 @dataclass
@@ -34,6 +41,22 @@ class GatewayProcess:
     port: int = field(default_factory=free_port)
     token: str = GATEWAY_TOKEN
     proc: subprocess.Popen[bytes] | None = None
+    args: tuple[str, ...] = ()  # more of the gateway's own options
+
+    def command(self) -> list[str]:
+        return [
+            sys.executable, "-m", "kernel_gateway",
+            "--KernelGatewayApp.ip=127.0.0.1", f"--KernelGatewayApp.port={self.port}",
+            "--KernelGatewayApp.port_retries=0", f"--KernelGatewayApp.auth_token={self.token}",
+            "--JupyterWebsocketPersonality.list_kernels=True",
+        ]  # fmt: skip
+
+    def python_bin(self) -> Path:
+        """Where the kernelspec's `python` (with ipykernel) is found."""
+        return Path(sys.executable).parent
+
+    def extra_env(self) -> dict[str, str]:
+        return {}
 
     @property
     def url(self) -> str:
@@ -45,16 +68,12 @@ class GatewayProcess:
         env = {
             **os.environ,
             # the kernelspec says `python`: this virtualenv's, which has ipykernel
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "PATH": f"{self.python_bin()}{os.pathsep}{os.environ.get('PATH', '')}",
             "JUPYTER_RUNTIME_DIR": str(runtime),
             "PYTHONUNBUFFERED": "1",
+            **self.extra_env(),
         }
-        cmd = [
-            sys.executable, "-m", "kernel_gateway",
-            "--KernelGatewayApp.ip=127.0.0.1", f"--KernelGatewayApp.port={self.port}",
-            "--KernelGatewayApp.port_retries=0", f"--KernelGatewayApp.auth_token={self.token}",
-            "--JupyterWebsocketPersonality.list_kernels=True",
-        ]  # fmt: skip
+        cmd = [*self.command(), *self.args]
         log = open(self.base / f"gateway-{self.port}.log", "ab")  # noqa: SIM115
         self.proc = subprocess.Popen(
             cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.base
@@ -121,10 +140,35 @@ class GatewayProcess:
                 self.proc.wait()
 
 
+@dataclass
+class EnterpriseGatewayProcess(GatewayProcess):
+    """`jupyter enterprisegateway` with its local process proxy (kernels beside it, no cluster),
+    from `.venv-eg`."""
+
+    def command(self) -> list[str]:
+        exe = EG_VENV / "bin" / "jupyter-enterprisegateway"
+        if not exe.exists():
+            raise RuntimeError(f"{exe} is missing: `make enterprise-gateway` installs it")
+        return [
+            str(exe),
+            "--EnterpriseGatewayApp.ip=127.0.0.1", f"--EnterpriseGatewayApp.port={self.port}",
+            "--EnterpriseGatewayApp.port_retries=0",
+            f"--EnterpriseGatewayApp.auth_token={self.token}",
+            "--EnterpriseGatewayApp.list_kernels=True",
+            # it refuses kernels for `root` unless told otherwise (the tests may run as root)
+            "--EnterpriseGatewayApp.unauthorized_users=set()",
+        ]  # fmt: skip
+
+    def python_bin(self) -> Path:
+        return EG_VENV / "bin"
+
+
 @contextmanager
-def running_gateway() -> Iterator[GatewayProcess]:
+def running_gateway(
+    kind: type[GatewayProcess] = GatewayProcess, args: tuple[str, ...] = ()
+) -> Iterator[GatewayProcess]:
     base = Path(tempfile.mkdtemp(prefix="collabd-gateway-"))
-    gateway = GatewayProcess(base).start()
+    gateway = kind(base, args=args).start()
     try:
         yield gateway
     finally:
@@ -132,10 +176,11 @@ def running_gateway() -> Iterator[GatewayProcess]:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def hosts_env(gateway: GatewayProcess, **extra: str) -> dict[str, str]:
+def hosts_env(gateway: GatewayProcess, cwd: str = "", **extra: str) -> dict[str, str]:
     """A hub's environment with the gateway as the host `gpu` and an unreachable host `down`."""
+    gpu = {"name": "gpu", "url": gateway.url, "token": gateway.token, "description": "the GPU box"}
     hosts = [
-        {"name": "gpu", "url": gateway.url, "token": gateway.token, "description": "the GPU box"},
+        {**gpu, "cwd": cwd} if cwd else gpu,
         {"name": "down", "url": f"http://127.0.0.1:{free_port()}", "description": "switched off"},
     ]
     return {"COLLABD_KERNEL_HOSTS": json.dumps(hosts), **extra}

@@ -42,16 +42,22 @@ class HubProcess:
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    token_file: Path | None = None  # give the admin token in this file, not on the command line
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
+        if self.token_file is not None:
+            self.token_file.write_text(self.token + "\n")
+            self.token_file.chmod(0o600)
+        token = ["--token", self.token] if self.token_file is None else []
+        token_file = ["--token-file", str(self.token_file)] if self.token_file else []
         return [
             sys.executable, "-m", "collabd.cli", "serve",
             "--host", "127.0.0.1", "--port", str(self.port),
-            "--root", str(self.root), "--data", str(self.data), "--token", self.token,
+            "--root", str(self.root), "--data", str(self.data), *token, *token_file,
         ]  # fmt: skip
 
     def start(self) -> HubProcess:

@@ -3,12 +3,24 @@ import type { AssistRequest, CompleteReply, InspectReply } from './kernelAssist'
 
 export type Role = 'admin' | 'edit' | 'view'
 
+/** The named link a page joined with (`GET /api/sessions/{id}` says so). */
+export interface OwnLink {
+  id: string
+  name: string
+  role: string
+  expires: number | null
+}
+
 export interface SessionInfo {
   id: string
   path: string
+  /** What this page's token may do; see roles.ts (the one place roles are interpreted). */
   role: Role
   view_url: string
   edit_url?: string
+  edit_token?: string
+  view_token?: string
+  link?: OwnLink
 }
 
 export interface RunBy {
@@ -67,6 +79,17 @@ export function sessionCaller(
   const call = hubCaller(origin, token, fetchFn)
   const base = `/api/sessions/${encodeURIComponent(sessionId)}`
   return (method, path, body) => call(method, base + path, body)
+}
+
+/** `POST …/links` answers: the only time a named link's token is shown. */
+export interface CreatedLink {
+  id: string
+  name: string
+  role: string
+  created: number
+  expires: number | null
+  url: string
+  token: string
 }
 
 /** `POST …/save` answers. */
@@ -170,6 +193,46 @@ export class SessionApi {
   /** Saves, then commits the notebook's file into its git repository. */
   checkpoint(message: string | null): Promise<Checkpoint> {
     return this.request('POST', '/checkpoint', message ? { message } : {})
+  }
+
+  /** The tracked runs (JSON, read with `readExperiments`). */
+  async experiments(): Promise<unknown> {
+    return (await this.call('GET', '/experiments')).json()
+  }
+
+  /** The experiments as the hub's CSV, to save. */
+  async experimentsFile(): Promise<Blob> {
+    return (await this.call('GET', '/experiments?format=csv&download=1')).blob()
+  }
+
+  /** The notebook's tracking settings (read with `readTracking`). */
+  tracking(): Promise<unknown> {
+    return this.request('GET', '/tracking')
+  }
+
+  /** `metrics: null` brings back the hub's default patterns. */
+  setTracking(change: { metrics?: string[] | null; enabled?: boolean }): Promise<unknown> {
+    return this.request('POST', '/tracking', change)
+  }
+
+  /** The named links (owners; never a token). Read with `readLinks`. */
+  links(): Promise<unknown> {
+    return this.request('GET', '/links')
+  }
+
+  /** A named link; its token and URL are in this answer only. */
+  createLink(name: string, role: 'edit' | 'view', expiresInS: number | null): Promise<CreatedLink> {
+    return this.request('POST', '/links', expiresInS === null ? { name, role } : { name, role, expires_in_s: expiresInS })
+  }
+
+  /** Revokes a link and the links made with it; their connections are closed (4410). */
+  revokeLink(linkId: string): Promise<{ revoked_links: string[]; closed: number }> {
+    return this.request('DELETE', `/links/${encodeURIComponent(linkId)}`)
+  }
+
+  /** Replaces an anonymous link: the old one stops working, its connections are closed. */
+  rotateLink(role: 'edit' | 'view'): Promise<{ role: string; token: string; url: string; closed: number }> {
+    return this.request('POST', '/links/rotate', { role })
   }
 
   /**

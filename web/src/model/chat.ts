@@ -1,7 +1,8 @@
 /**
  * The session's chat and cell comments (no DOM): the top-level `chat` Y.Array of JSON messages
- * (see the README's document keys). Editors append to it themselves; a viewer cannot write the
- * document, so its messages go through the hub (`ChatApi`), which also hides and resolves.
+ * (see the README's document keys). The hub is its only author: every page (an editor's too)
+ * sends through the hub (`ChatApi`), which sets the sender's identity, and hides and resolves; it
+ * repairs any direct write into the array (a forged name comes back with `by.corrected`).
  *
  * A message with `cell_id` starts (or, with `reply_to`, answers) a comment thread on that cell;
  * the others are the chat. Everything a client wrote is read defensively: an element that is not
@@ -19,6 +20,8 @@ export interface ChatBy {
   client_id: number | null
   verified?: boolean
   link_id?: string
+  /** The page had written another name; the hub put the connection's own. */
+  corrected?: boolean
 }
 
 export interface ChatMessage {
@@ -53,6 +56,7 @@ export function readMessage(raw: unknown): ChatMessage | null {
   }
   if (by.verified === true) message.by.verified = true
   if (typeof by.link_id === 'string') message.by.link_id = by.link_id
+  if (by.corrected === true) message.by.corrected = true
   if (typeof raw.cell_id === 'string' && raw.cell_id) message.cell_id = raw.cell_id
   if (typeof raw.reply_to === 'string' && raw.reply_to) message.reply_to = raw.reply_to
   if (raw.resolved === true) message.resolved = true
@@ -84,13 +88,6 @@ export function messagesOf(doc: Y.Doc): ChatMessage[] {
   return readMessages(chatArray(doc).toArray())
 }
 
-export function newId(random: () => number = Math.random): string {
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
-  let id = ''
-  for (let i = 0; i < 12; i++) id += alphabet[Math.floor(random() * alphabet.length)]
-  return id
-}
-
 export interface Draft {
   text: string
   cell_id?: string
@@ -102,28 +99,6 @@ export function draftProblem(text: string, maxChars = MAX_CHARS): string | null 
   if (!text.trim()) return 'Write something first.'
   if (text.length > maxChars) return `A message is at most ${maxChars} characters (this one has ${text.length}).`
   return null
-}
-
-/**
- * The message an editor's page appends to the array itself. A reply joins its thread: the
- * root's id as `reply_to` and the root's cell, as the hub does for a viewer's.
- */
-export function composeMessage(
-  draft: Draft,
-  by: { name: string; client_id: number },
-  existing: readonly ChatMessage[],
-  now: number,
-  id: string = newId(),
-): ChatMessage {
-  const message: ChatMessage = { id, by: { name: by.name, client_id: by.client_id }, at: Math.round(now * 1000) / 1000, text: draft.text }
-  let cellId = draft.cell_id
-  if (draft.reply_to) {
-    const parent = existing.find((m) => m.id === draft.reply_to)
-    message.reply_to = parent?.reply_to ?? draft.reply_to
-    cellId = cellId ?? parent?.cell_id
-  }
-  if (cellId) message.cell_id = cellId
-  return message
 }
 
 // --- threads (cell comments) ---------------------------------------------------------------
@@ -190,6 +165,14 @@ export function mentions(text: string, name: string): boolean {
   const first = clean.split(/\s+/)[0]
   if (first && first !== clean) forms.push(first)
   return forms.some((form) => new RegExp(`(^|[^\\w@])@${escapeRegExp(form)}(?![\\w])`, 'iu').test(text))
+}
+
+/** Messages whose text or sender's name holds `query` (any case); hidden ones never (the
+ * playback page's search, beside the runs: `GET …/recording/search` on the hub). */
+export function searchMessages(messages: readonly ChatMessage[], query: string): ChatMessage[] {
+  const needle = query.trim().toLocaleLowerCase()
+  if (!needle) return []
+  return messages.filter((m) => !m.hidden && (m.text.toLocaleLowerCase().includes(needle) || m.by.name.toLocaleLowerCase().includes(needle)))
 }
 
 export type TextPart = { text: string } | { text: string; cell: number }
@@ -290,27 +273,18 @@ export class ChatApi {
 // --- sending ----------------------------------------------------------------------------------
 
 export interface ChatSenderOptions {
-  doc: Y.Doc
-  /** A viewer cannot write the document: its messages go through the hub. */
-  readOnly: boolean
   api: Pick<ChatApi, 'post'>
   me(): { name: string; client_id: number }
-  now?: () => number
 }
 
-/** Sends a draft the way this participant may: into the document, or through the hub. */
+/** Sends a draft through the hub, which writes it into the document with this participant's
+ * identity (the page never writes the `chat` array itself). */
 export class ChatSender {
   constructor(private readonly options: ChatSenderOptions) {}
 
   async send(draft: Draft): Promise<ChatMessage> {
     const problem = draftProblem(draft.text)
     if (problem) throw new Error(problem)
-    const by = this.options.me()
-    if (this.options.readOnly) return (await this.options.api.post(draft, by)).message
-    const doc = this.options.doc
-    const now = (this.options.now ?? (() => Date.now() / 1000))()
-    const message = composeMessage(draft, by, messagesOf(doc), now)
-    doc.transact(() => chatArray(doc).push([message]))
-    return message
+    return (await this.options.api.post(draft, this.options.me())).message
   }
 }

@@ -23,6 +23,8 @@ export interface Participant {
   did?: Announcement | null
   /** A view-only participant (they say so; the hub enforces it). */
   viewer?: boolean
+  /** The hub vouches for the name: they joined with a named link (`user.verified`, set by the hub only). */
+  verified?: boolean
   /** When they arrived, by their clock (ms): the first to arrive keeps their colour. */
   joined?: number | null
   self: boolean
@@ -61,6 +63,7 @@ export function participants(states: Map<number, StateLike>, selfId: number): Pa
     list.push({
       clientId, user, cell, scroll: readScroll(state.scroll), following,
       did: readAnnouncement(state.did), viewer: state.role === 'view', self: clientId === selfId,
+      verified: (state.user as { verified?: unknown }).verified === true,
       joined: typeof state.joined === 'number' ? state.joined : null,
     })
   })

@@ -1,7 +1,7 @@
 /** Which page the URL asks for. The hub serves one index.html for every route. */
 export type Route =
   | { kind: 'notebook'; sessionId: string; token: string | null }
-  | { kind: 'replay'; sessionId: string; token: string | null }
+  | { kind: 'replay'; sessionId: string; token: string | null; at?: ReplayMoment }
   | { kind: 'home' }
   | { kind: 'unknown' }
 
@@ -15,10 +15,38 @@ export function tokenFromHash(hash: string): string | null {
   return token ? token : null
 }
 
+/**
+ * Where the playback page opens: a moment (Unix s) and the cell to show there. With a cell, the
+ * moment is a run's end (`last_run.ended`): the page shows the first moment from it on that holds
+ * that run's end and outputs, before anything after it.
+ */
+export interface ReplayMoment {
+  t: number
+  cell: string | null
+}
+
+/** `#token=…&t=<Unix s>&cell=<id>`: the playback page opened at a moment (say, a run's). */
+export function momentFromHash(hash: string): ReplayMoment | null {
+  const params = new URLSearchParams(hash.replace(/^#/, ''))
+  const t = Number(params.get('t') ?? NaN)
+  if (!params.has('t') || !Number.isFinite(t) || t <= 0) return null
+  return { t, cell: params.get('cell') || null }
+}
+
+/** The playback page's address at a moment, the token in the fragment as every link has it. */
+export function replayLink(origin: string, sessionId: string, token: string, at: ReplayMoment): string {
+  const hash = new URLSearchParams({ token, t: String(at.t) })
+  if (at.cell) hash.set('cell', at.cell)
+  return `${origin}/s/${encodeURIComponent(sessionId)}/replay#${hash.toString()}`
+}
+
 export function parseRoute(pathname: string, hash: string): Route {
   const token = tokenFromHash(hash)
   const replay = REPLAY.exec(pathname)
-  if (replay) return { kind: 'replay', sessionId: decodeURIComponent(replay[1]), token }
+  if (replay) {
+    const at = momentFromHash(hash)
+    return { kind: 'replay', sessionId: decodeURIComponent(replay[1]), token, ...(at ? { at } : {}) }
+  }
   const notebook = NOTEBOOK.exec(pathname)
   if (notebook) return { kind: 'notebook', sessionId: decodeURIComponent(notebook[1]), token }
   if (pathname === '/' || pathname === '') return { kind: 'home' }

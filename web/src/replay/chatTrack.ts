@@ -57,6 +57,7 @@ export function chatTrack(actions: ChatTrackActions): ChatTrack {
     if (id) actions.select(id)
   }
   let shownAt = 0
+  let hiddenNow = new Set<string>()
   const panel = chatPanel({
     send: null,
     title: 'Conversation',
@@ -72,6 +73,10 @@ export function chatTrack(actions: ChatTrackActions): ChatTrack {
     draw(next, all) {
       summary = next
       const messages = readMessages(all)
+      const hidden = new Set(messages.filter((m) => m.hidden).map((m) => m.id))
+      const newlyHidden = [...hidden].some((id) => !hiddenNow.has(id))
+      hiddenNow = hidden
+      if (newlyHidden && shownAt) this.show(shownAt) // the moment shown may hold one
       row.hidden = messages.length === 0
       track.replaceChildren(...messages.map((m) => h('button', {
         type: 'button',
@@ -85,7 +90,8 @@ export function chatTrack(actions: ChatTrackActions): ChatTrack {
     show(t) {
       shownAt = t
       const session = actions.session()
-      const messages = messagesOf(session.notebook.ydoc)
+      // hidden since: shown hidden at every moment (the hub blanks its text in the recording)
+      const messages = messagesOf(session.notebook.ydoc).map((m) => hiddenNow.has(m.id) ? { ...m, hidden: true, text: '' } : m)
       panel.update(chatMessages(messages))
       for (const el of panel.el.querySelectorAll<HTMLElement>('.chat-message')) {
         const m = messages.find((x) => x.id === el.dataset.messageId)

@@ -30,14 +30,21 @@ import { runsPanel } from './runsPanel'
 import { RecordingApi, type WindowEntry } from './source'
 import { LiveTail } from './tail'
 import { timeline } from './timeline'
-import { chatTrack } from './chatTrack'
+import { chatTrack, seekFor } from './chatTrack'
 import { ChatApi } from '../model/chat'
+import type { ReplayMoment } from '../model/route'
 
 export { presentPeople } from './presence'
+
+/** Opened at a run's end: look this far past it, in these steps, for the run's outputs. */
+const RUN_SETTLE_MAX_S = 3
+const RUN_SETTLE_STEP_S = 0.02
 
 export interface ReplayRoute {
   sessionId: string
   token: string | null
+  /** Opened at a moment (`#t=…&cell=…`, say from an experiment), else at the start. */
+  at?: ReplayMoment
 }
 
 interface HeaderActions {
@@ -121,6 +128,8 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
   const lanes = timeline({ seek: (t) => void seek(t), jumpToRun: (i) => void jumpToRun(i) })
   const runs = runsPanel({
     jumpToRun: (i) => void jumpToRun(i),
+    messages: () => said,
+    jumpToMessage: (m) => void seek(seekFor(m, summary)),
     saveRuns: (format) => {
       const stem = (summary.session.path.split('/').pop() ?? 'notebook').replace(/\.ipynb$/, '')
       void saveBlob(rec.runsFile(format), `${stem}-runs.${format}`, toasts.notify)
@@ -207,10 +216,13 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
   const jumpToRun = async (i: number): Promise<void> => {
     const run = summary.runs[i]
     await seek(runOutputMoment(run))
-    view?.select(run.cell_id)
+    showCell(run.cell_id)
+  }
+  const showCell = (cellId: string): void => {
+    view?.select(cellId)
     // Cells above come to life (rendered markdown, editors) as they near the view and change
     // height: scroll again once they have.
-    const reveal = (): void => view?.cellElement(run.cell_id)?.scrollIntoView({ block: 'start' })
+    const reveal = (): void => view?.cellElement(cellId)?.scrollIntoView({ block: 'start' })
     reveal()
     requestAnimationFrame(() => requestAnimationFrame(reveal))
   }
@@ -265,7 +277,17 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
       get clock() { return clock },
     },
   }
-  await seek(summary.start)
+  await seek(route.at ? route.at.t : summary.start)
+  if (route.at?.cell) {
+    // A run's moment is when it ended; its outputs and end are written a moment later, and
+    // the next run or edit may follow soon after: show the first moment that holds them.
+    const ended = route.at.t
+    for (let t = ended; !doc.holdsRunEnded(ended) && t < ended + RUN_SETTLE_MAX_S && t < summary.end;) {
+      t = Math.min(summary.end, t + RUN_SETTLE_STEP_S)
+      await seek(t)
+    }
+    showCell(route.at.cell)
+  }
   requestAnimationFrame(frame)
   tail?.start()
   document.body.dataset.ready = 'true'

@@ -7,6 +7,7 @@
 import * as Y from 'yjs'
 import { type Awareness, applyAwarenessUpdate } from 'y-protocols/awareness'
 import { Emitter } from '../model/emitter'
+import { readLastRun } from '../model/kernelState'
 import { NotebookSession, type ProviderLike } from '../model/session'
 import { fromBase64, type PlaybackWindow, type RecordingApi, type WindowEntry } from './source'
 
@@ -152,6 +153,11 @@ export class ReplayDoc {
         applyAwarenessUpdate(this.session.awareness, fromBase64(entry.update), ORIGIN)
       } else this.passed.emit(entry)
     }
+  }
+
+  /** Whether the notebook shown holds a run that ended at `ended` or later (its outputs are in). */
+  holdsRunEnded(ended: number): boolean {
+    return this.session.notebook.cells.some((cell) => (readLastRun(cell.getMetadata())?.ended ?? -Infinity) >= ended)
   }
 
   destroy(): void {

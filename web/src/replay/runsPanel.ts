@@ -2,6 +2,7 @@
 import { h } from '../view/dom'
 import { applyCarriageReturns } from '../model/outputs'
 import { filterRuns, runLabel, type Summary } from './model'
+import { readMessages, searchMessages, type ChatMessage } from '../model/chat'
 
 /** A run's output as it finally looked (a progress bar's last state, not every step of it). */
 export function outputPreview(outputs: string, limit = 300): string {
@@ -10,13 +11,17 @@ export function outputPreview(outputs: string, limit = 300): string {
 
 export interface RunsActions {
   jumpToRun(index: number): void
+  /** The chat as the recording ends (the search covers it too), and a jump to a message. */
+  messages?(): unknown[]
+  jumpToMessage?(m: ChatMessage): void
   saveRuns(format: 'csv' | 'json'): void
 }
 
 export function runsPanel(actions: RunsActions): { el: HTMLElement; update(summary: Summary): void } {
   let summary: Summary | null = null
   const list = h('ol', { class: 'replay-run-list' })
-  const search = h('input', { type: 'search', class: 'runs-search', placeholder: 'Search code and output', 'aria-label': 'Search runs' })
+  const search = h('input', { type: 'search', class: 'runs-search', placeholder: 'Search code, output and chat', 'aria-label': 'Search runs and chat' })
+  const said = h('ol', { class: 'replay-message-list' })
   const status = h('select', { class: 'runs-status', 'aria-label': 'Status' },
     ...['', 'ok', 'error', 'cancelled'].map((s) => h('option', { value: s }, s || 'any status')))
   const person = h('select', { class: 'runs-by', 'aria-label': 'Person' })
@@ -42,12 +47,18 @@ export function runsPanel(actions: RunsActions): { el: HTMLElement; update(summa
         run.outputs ? h('pre', { class: 'replay-run-output' }, outputPreview(run.outputs)) : null)
     }))
     if (!found.length) list.append(h('li', { class: 'panel-empty' }, runs.length ? 'No run matches' : 'No runs'))
+    const messages = searchMessages(readMessages(actions.messages?.() ?? []), search.value)
+    said.hidden = messages.length === 0
+    said.replaceChildren(...messages.map((m) => h('li', { class: 'replay-message-item' },
+      h('button', { type: 'button', class: 'link replay-message', 'data-message-id': m.id, onclick: () => actions.jumpToMessage?.(m) },
+        `${new Date(m.at * 1000).toLocaleTimeString()} ${m.by.name}${m.cell_id ? ' (comment)' : ''}: ${m.text.length > 80 ? `${m.text.slice(0, 80)}…` : m.text}`))))
   }
   for (const field of [search, status, person]) field.addEventListener('input', showRuns)
 
   const el = h('section', { class: 'panel runs-panel', 'aria-label': 'Runs' }, title,
     h('div', { class: 'runs-filters' }, search, status, person),
     list,
+    said,
     h('div', { class: 'runs-export' }, 'Export: ',
       h('button', { type: 'button', class: 'link runs-csv', onclick: () => actions.saveRuns('csv') }, 'CSV'), ' ',
       h('button', { type: 'button', class: 'link runs-json', onclick: () => actions.saveRuns('json') }, 'JSON')))

@@ -4,13 +4,17 @@ import { loadName, saveName, userFor } from '../model/identity'
 import { readKernel, readKernelChoice, readLastEvent, readQueue } from '../model/kernelState'
 import { assignColours } from '../model/colours'
 import { followersOf, isFollowed, participants, withColours } from '../model/presence'
-import { websocketBase } from '../model/route'
+import { tokenFromHash, tokenKey, websocketBase } from '../model/route'
+import { isReadOnly, powersOf } from '../model/roles'
 import { findMatches } from '../model/findReplace'
 import { NotebookSession } from '../model/session'
 import { headings } from '../model/toc'
 import { readOnlyActions, sessionActions } from '../model/sessionActions'
 import { askName, confirmRestart } from './dialogs'
 import { showCheckpoint } from './checkpointDialog'
+import { showExperiments } from './experimentsDialog'
+import { Emitter } from '../model/emitter'
+import { endedRuns } from '../model/runEnds'
 import { showKernelChoice } from './kernelChoice'
 import { saveIndicator, saveShortcut } from './saveIndicator'
 import { fatalForError, fatalMissingToken } from './fatal'
@@ -66,10 +70,12 @@ export async function mountNotebook(
   const info = await sessionInfo(root, api, earlyInfo)
   if (!info) return
   performance.mark('collabd:info')
-  const readOnly = info.role === 'view'
+  const powers = powersOf(info, token)
+  const readOnly = isReadOnly(info)
   document.title = `${info.path} — collabd`
 
-  let name = loadName(localStorage) ?? saveName(localStorage, await askName(null))
+  // A named link says who this is: no need to ask (the hub shows the link's name anyway).
+  let name = powers.named?.name ?? loadName(localStorage) ?? saveName(localStorage, await askName(null))
   const session = new NotebookSession({
     serverUrl: websocketBase(location.origin),
     sessionId: route.sessionId,
@@ -83,6 +89,7 @@ export async function mountNotebook(
   const me = (): { name: string; client_id: number } => ({ name, client_id: session.clientId })
   let userColour = session.awareness.getLocalState()?.user?.color as string | undefined
   const rename = async (): Promise<void> => {
+    if (powers.named) return toasts.notify(`Your name comes from your link: you are ${powers.named.name} here.`)
     name = saveName(localStorage, await askName(name)) || name
     userColour = undefined
     session.setUser(userFor(name))
@@ -134,11 +141,34 @@ export async function mountNotebook(
     })
   }
   saveShortcut(readOnly ? null : save)
+  // Runs that left the queue (ended or cancelled): the experiments dialog asks for them then.
+  const runsEnded = new Emitter<string[]>()
+  let queued: string[] = []
+  session.ystate.observe(() => {
+    const now = readQueue(session.ystate.get('queue')).map((entry) => entry.request_id)
+    const ended = endedRuns(queued, now)
+    queued = now
+    if (ended.length) runsEnded.emit(ended)
+  })
+  const experiments = (): void => showExperiments({
+    api, readOnly, sessionId: route.sessionId, token, path: info.path, notify: toasts.notify,
+    cellNumber: (id) => view.cellNumber(id),
+    revealCell: (id) => view.select(id, true),
+    onRunsEnded: (listener) => runsEnded.on(listener),
+  })
   const header = topbar({
     info, readOnly, session, api, runAll: () => view.runAll(), notify: toasts.notify, toggleDrawer,
     clearAll: () => view.execute('clear-all-outputs'), find: openFind,
     saveIndicator: saves?.el ?? null,
     checkpoint: readOnly ? null : () => showCheckpoint((message) => actions.checkpoint(message)),
+    experiments,
+    powers,
+    // This page's own anonymous link was replaced (its connection is closed): open with the new one.
+    reopenWith: (url) => {
+      const fresh = tokenFromHash(new URL(url).hash)
+      if (fresh) sessionStorage.setItem(tokenKey(route.sessionId), fresh)
+      location.reload()
+    },
   })
   const followBanner = h('div', { class: 'follow-banner', hidden: true, role: 'status' })
   const followedBanner = h('div', { class: 'followed-banner', hidden: true, role: 'status' })

@@ -48,7 +48,7 @@ export function mountChat(options: ChatMountOptions): ChatMount {
   const { session } = options
   const doc = session.notebook.ydoc
   const api = new ChatApi(location.origin, options.sessionId, options.token)
-  const sender = new ChatSender({ doc, readOnly: options.readOnly, api, me: options.me })
+  const sender = new ChatSender({ api, me: options.me })
   const unread = new Unread()
   const announced = new Set<string>()
   let messages: ChatMessage[] = []

@@ -63,6 +63,9 @@ export function messageRow(m: ChatMessage, options: MessageRowOptions, tag: 'li'
       m.by.verified
         ? h('span', { class: 'chat-verified', title: 'The hub vouches for this name (a named link)' }, '✓')
         : null,
+      m.by.corrected
+        ? h('span', { class: 'chat-corrected', title: 'This page wrote another name on the message; the hub put the sender\'s own' }, '(name set by the hub)')
+        : null,
       h('time', { datetime: new Date(m.at * 1000).toISOString(), title: new Date(m.at * 1000).toLocaleString() }, clockTime(m.at, options.now())),
       parent ? h('span', { class: 'chat-reply-to' }, `↪ ${parent.by.name}`) : null,
     ),

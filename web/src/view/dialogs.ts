@@ -44,7 +44,8 @@ export interface ShareLinks {
   view: string
 }
 
-async function copy(text: string, field: HTMLInputElement, button: HTMLButtonElement): Promise<void> {
+/** Copies to the clipboard, else selects the field for Ctrl-C; the button says it worked. */
+export async function copyText(text: string, field: HTMLInputElement, button: HTMLButtonElement): Promise<void> {
   try {
     await navigator.clipboard.writeText(text)
   } catch {
@@ -60,7 +61,7 @@ export function showShare(links: ShareLinks): void {
   const row = (label: string, link: string, hint: string, kind: string): HTMLElement => {
     const field = h('input', { readonly: true, value: link, class: `share-${kind}`, 'aria-label': label })
     const button = h('button', { type: 'button', class: `copy-${kind}` }, 'Copy')
-    button.addEventListener('click', () => void copy(link, field, button))
+    button.addEventListener('click', () => void copyText(link, field, button))
     return h('div', { class: 'share-row' }, h('label', {}, h('strong', {}, label), h('span', { class: 'hint' }, hint)), h('div', { class: 'share-field' }, field, button))
   }
   const dialog = h('dialog', { class: 'share-dialog', 'aria-label': 'Share' },

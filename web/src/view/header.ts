@@ -1,8 +1,10 @@
 /** The top bar: notebook, role, connection, and the page-wide actions. */
-import { rebaseLink, type SessionApi, type SessionInfo } from '../model/api'
+import type { SessionApi, SessionInfo } from '../model/api'
 import { connectionLabel, type ConnectionState } from '../model/connection'
 import type { NotebookSession } from '../model/session'
-import { showKeys, showShare } from './dialogs'
+import { showKeys } from './dialogs'
+import { showShareDialog } from './shareDialog'
+import type { Powers } from '../model/roles'
 import { h } from './dom'
 import { saveBlob } from './download'
 
@@ -24,6 +26,11 @@ export interface HeaderOptions {
   /** Editors: the save / sync indicator and the checkpoint dialog. */
   saveIndicator: HTMLElement | null
   checkpoint: (() => void) | null
+  /** What this page's link allows (roles.ts), and how it reopens with a replaced link. */
+  powers: Powers
+  reopenWith(url: string): void
+  /** The experiments dialog (tracked runs, for editors and viewers). */
+  experiments(): void
 }
 
 function connectionIndicator(session: NotebookSession): HTMLElement {
@@ -39,12 +46,8 @@ function connectionIndicator(session: NotebookSession): HTMLElement {
   return el
 }
 
-export function topbar({ info, readOnly, session, api, runAll, notify, toggleDrawer, clearAll, find, saveIndicator, checkpoint }: HeaderOptions): HTMLElement {
-  const share = (): void =>
-    showShare({
-      edit: info.edit_url ? rebaseLink(info.edit_url, location.origin) : null,
-      view: rebaseLink(info.view_url, location.origin),
-    })
+export function topbar({ info, readOnly, session, api, runAll, notify, toggleDrawer, clearAll, find, saveIndicator, checkpoint, experiments, powers, reopenWith }: HeaderOptions): HTMLElement {
+  const share = (): void => showShareDialog({ info, powers, api, reopenWith })
   /** An icon that stays and a label that narrow screens drop (the title says it all). */
   const button = (cls: string, icon: string, label: string, onclick: () => void, title: string = label): HTMLElement =>
     h('button', { type: 'button', class: cls, title, 'aria-label': title, onclick },
@@ -61,6 +64,7 @@ export function topbar({ info, readOnly, session, api, runAll, notify, toggleDra
     readOnly ? null : button('clear-all-button', '⌫', 'Clear outputs', clearAll, 'Clear every output (for everyone)'),
     button('find-button', '⌕', '', find, 'Find and replace in all cells (Ctrl-F)'),
     button('keys-button', '⌨', '', showKeys, 'Keyboard shortcuts (H)'),
+    button('experiments-button', '∿', 'Experiments', experiments, 'Experiments: the parameters and metrics of every run'),
     checkpoint ? button('checkpoint-button', '⎇', 'Checkpoint', checkpoint, 'Commit this notebook into its git repository') : null,
     button('share-button', '', 'Share', share),
     button('download-button', '⤓', 'Download .ipynb', () => void saveBlob(api.notebookFile(), fileName(info.path), notify), 'Download .ipynb'),

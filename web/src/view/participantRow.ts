@@ -10,7 +10,8 @@ export function whereLabel(cellNumber: number): string {
 export function participantParts(p: Participant, cellNumber: number, suffix = ''): Child[] {
   return [
     h('span', { class: 'participant-dot', style: `background:${p.user.color}` }),
-    h('span', { class: 'participant-name' }, p.user.name + suffix),
+    h('span', { class: 'participant-name' }, p.user.name + suffix,
+      p.verified ? h('span', { class: 'participant-verified', title: 'Verified: joined with a named link, so the hub vouches for this name' }, ' ✓') : null),
     h('span', { class: 'participant-cell' }, whereLabel(cellNumber)),
   ]
 }
