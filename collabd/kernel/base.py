@@ -47,10 +47,15 @@ class Kernel(Protocol):
     def answer_input(self, value: str) -> None: ...
 
     async def send(
-        self, msg_type: str, content: dict[str, Any], buffers: Sequence[bytes] = ()
+        self,
+        msg_type: str,
+        content: dict[str, Any],
+        buffers: Sequence[bytes] = (),
+        metadata: dict[str, Any] | None = None,
     ) -> str:
         """Send a shell message (a comm_msg, say) outside the run queue, with its binary
-        `buffers`; no reply is awaited. Return the msg id."""
+        `buffers` and message `metadata` (ipywidgets' control comm_open needs its version
+        there); no reply is awaited. Return the msg id."""
         ...
 
     async def request(

@@ -105,7 +105,11 @@ class UnavailableKernel:
         raise RuntimeError(self.reason)
 
     async def send(
-        self, msg_type: str, content: dict[str, Any], buffers: Sequence[bytes] = ()
+        self,
+        msg_type: str,
+        content: dict[str, Any],
+        buffers: Sequence[bytes] = (),
+        metadata: dict[str, Any] | None = None,
     ) -> str:
         raise RuntimeError(self.reason)
 

@@ -303,9 +303,13 @@ class GatewayKernel:
         self._send("stdin", "input_reply", {"value": value})
 
     async def send(
-        self, msg_type: str, content: dict[str, Any], buffers: Sequence[bytes] = ()
+        self,
+        msg_type: str,
+        content: dict[str, Any],
+        buffers: Sequence[bytes] = (),
+        metadata: dict[str, Any] | None = None,
     ) -> str:
-        return self._send("shell", msg_type, content, buffers)
+        return self._send("shell", msg_type, content, buffers, metadata)
 
     async def interrupt(self) -> None:
         client = self._require_client()
@@ -370,9 +374,14 @@ class GatewayKernel:
     # the channels
 
     def _send(
-        self, channel: str, msg_type: str, content: dict[str, Any], buffers: Sequence[bytes] = ()
+        self,
+        channel: str,
+        msg_type: str,
+        content: dict[str, Any],
+        buffers: Sequence[bytes] = (),
+        metadata: dict[str, Any] | None = None,
     ) -> str:
-        msg = self._session.msg(msg_type, content)
+        msg = self._session.msg(msg_type, content, metadata=metadata)
         msg["channel"] = channel
         self._outbox.put_nowait(wsframes.encode(msg, buffers))
         return str(msg["header"]["msg_id"])

@@ -17,6 +17,7 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import zmq
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
@@ -112,7 +113,14 @@ class JupyterKernel:
             raise KernelStartError(f"kernel {self.name!r} failed to start: {exc}") from exc
         _lower_priority(km)
         kc = km.client()
-        kc.start_channels()
+        # No receive limit on the hub's side: with zmq's default (1000 messages queued) a kernel
+        # flooding iopub (a loop moving a slider) while the hub is busy has the rest of its
+        # messages dropped, its final `idle` among them, and the run would never end.
+        kc.context.setsockopt(zmq.RCVHWM, 0)
+        try:
+            kc.start_channels()
+        finally:
+            kc.context.sockopts.pop(zmq.RCVHWM, None)  # only this client's sockets
         self._kc = kc
         try:
             await kc.wait_for_ready(timeout=READY_TIMEOUT_S)
@@ -160,10 +168,14 @@ class JupyterKernel:
         self._client().input(value)
 
     async def send(
-        self, msg_type: str, content: dict[str, Any], buffers: Sequence[bytes] = ()
+        self,
+        msg_type: str,
+        content: dict[str, Any],
+        buffers: Sequence[bytes] = (),
+        metadata: dict[str, Any] | None = None,
     ) -> str:
         kc = self._client()
-        msg = kc.session.msg(msg_type, content)
+        msg = kc.session.msg(msg_type, content, metadata=metadata)
         kc.session.send(kc.shell_channel.socket, msg, buffers=list(buffers))
         return str(msg["header"]["msg_id"])
 
@@ -219,7 +231,10 @@ class JupyterKernel:
                 await asyncio.sleep(0.5)
                 continue
             parent = msg.get("parent_header") or {}
-            message = KernelMessage(channel, msg["msg_type"], parent.get("msg_id"), msg["content"])
+            buffers = tuple(bytes(b) for b in msg.get("buffers") or ())
+            message = KernelMessage(
+                channel, msg["msg_type"], parent.get("msg_id"), msg["content"], buffers
+            )
             self._inbox.put(message)
 
 
