@@ -1,0 +1,170 @@
+"""Shared ipywidgets in the page: the hub is the kernel's comm peer and keeps each model's state
+in the document's `widgets` map; every page draws them with jupyter-widgets' own controls.
+
+Two editors and a viewer on one session: one runs `interact` with a slider driving a matplotlib
+plot, the other moves the slider, and everyone sees the same new plot and value; the viewer
+sees it all and cannot move it. A `tqdm.auto` bar reaches 100% everywhere; a button's click
+reaches the kernel; HTML in widgets cannot run script or restyle the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import Participant
+
+pytestmark = [pytest.mark.browser, pytest.mark.kernel]
+
+LONG = 90_000  # the first run starts the kernel
+
+INTERACT = """\
+%matplotlib inline
+import matplotlib.pyplot as plt
+from ipywidgets import IntSlider, interact
+
+def plot(n):
+    fig, ax = plt.subplots(figsize=(4, 2.5))
+    ax.plot(range(n + 1), [i * i for i in range(n + 1)], marker="o")
+    ax.set_title(f"n = {n}")
+    plt.show()
+
+interact(plot, n=IntSlider(value=3, min=1, max=10, description="n"))
+"""
+
+TQDM = """\
+import time
+from tqdm.auto import tqdm
+for _ in tqdm(range(20), desc="work"):
+    time.sleep(0.05)
+"""
+
+BUTTON = """\
+from ipywidgets import Button, Output
+from IPython.display import display
+out = Output()
+button = Button(description="Press me")
+button.on_click(lambda _: out.append_stdout("pressed\\n"))
+display(button, out)
+"""
+
+HOSTILE = """\
+from ipywidgets import HTML, Checkbox
+from IPython.display import display
+display(HTML('<b id="safe-bold">bold</b><img src=x onerror="document.body.dataset.pwned=1">'
+             '<style>body { display: none !important }</style>'))
+display(Checkbox(description='<i>fancy</i><img src=y onerror="document.body.dataset.pwned=2">',
+                 description_allow_html=True))
+"""
+
+
+def watch_csp(who: Participant) -> list[str]:
+    """Content-Security-Policy complaints on the page (a library needing eval would show here)."""
+    found: list[str] = []
+    who.page.on(
+        "console",
+        lambda m: found.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    return found
+
+
+def plot_src(who: Participant) -> str:
+    img = who.cell(0).locator(".output-widget .widget-output img.output-image")
+    expect(img).to_have_count(1, timeout=LONG)
+    return str(img.get_attribute("src"))
+
+
+def slider_value(who: Participant) -> str:
+    return str(who.cell(0).locator(".widget-slider .widget-readout").first.text_content()).strip()
+
+
+def test_slider_drives_a_plot_for_everyone(notebook_session: Any, join: Any) -> None:
+    session = notebook_session([INTERACT])
+    ada = join(session["edit_url"], "Ada")
+    bob = join(session["edit_url"], "Bob")
+    vic = join(session["view_url"], "Vic")
+    csp = [watch_csp(who) for who in (ada, bob, vic)]
+    ada.cell(0).locator(".tool-run").click()
+
+    before = {}
+    for who in (ada, bob, vic):
+        # A styled jupyter-widgets slider (noUiSlider), not the kernel's text for it.
+        expect(who.cell(0).locator(".output-widget .widget-slider .noUi-handle")).to_have_count(
+            1, timeout=LONG
+        )
+        expect(who.cell(0).locator(".widget-slider .widget-readout")).to_have_text("3")
+        before[who.name] = plot_src(who)
+    assert before["Ada"] == before["Bob"] == before["Vic"]
+    ada.screenshot("widgets-interact-before-ada")
+
+    # Bob moves the slider with the keyboard: two steps right.
+    handle = bob.cell(0).locator(".widget-slider .noUi-handle")
+    handle.focus()
+    bob.page.keyboard.press("ArrowRight")
+    bob.page.keyboard.press("ArrowRight")
+
+    for who in (ada, bob, vic):
+        expect(who.cell(0).locator(".widget-slider .widget-readout")).to_have_text("5")
+        img = who.cell(0).locator(".output-widget .widget-output img.output-image")
+        expect(img).not_to_have_attribute("src", before["Ada"], timeout=LONG)
+    after = {who.name: plot_src(who) for who in (ada, bob, vic)}
+    assert after["Ada"] == after["Bob"] == after["Vic"]
+    assert after["Ada"] != before["Ada"]
+
+    # The viewer sees it live but cannot change it: the slider is disabled and out of reach.
+    vic_widget = vic.cell(0).locator(".output-widget").first
+    expect(vic_widget).to_have_attribute("title", "View only: you see this widget change live, but only editors can change it")
+    expect(vic.cell(0).locator(".widget-slider .noUi-target")).to_have_attribute("disabled", "")
+    vic.cell(0).locator(".widget-slider .noUi-handle").click(force=True)
+    vic.page.keyboard.press("ArrowLeft")
+    vic.page.keyboard.press("ArrowLeft")
+    vic.page.wait_for_timeout(500)
+    for who in (ada, bob, vic):
+        assert slider_value(who) == "5"
+
+    for who in (ada, bob, vic):
+        who.cell(0).scroll_into_view_if_needed()
+        who.screenshot(f"widgets-interact-after-{who.name.lower()}")
+        who.assert_no_page_errors()
+    assert csp == [[], [], []]
+
+
+def test_tqdm_and_button(notebook_session: Any, join: Any) -> None:
+    session = notebook_session([TQDM, BUTTON])
+    ada = join(session["edit_url"], "Ada")
+    bob = join(session["edit_url"], "Bob")
+    ada.cell(0).locator(".tool-run").click()
+    for who in (ada, bob):
+        bar = who.cell(0).locator(".output-widget .widget-progress .progress-bar")
+        expect(bar).to_have_count(1, timeout=LONG)
+        expect(who.cell(0).locator(".output-widget")).to_contain_text("20/20", timeout=LONG)
+        expect(who.cell(0).locator(".output-widget")).to_contain_text("100%")
+        width = bar.evaluate("b => b.getBoundingClientRect().width / b.parentElement.getBoundingClientRect().width")
+        assert width > 0.99, width
+    ada.screenshot("widgets-tqdm-ada")
+
+    ada.cell(1).locator(".tool-run").click()
+    button = bob.cell(1).locator(".output-widget button.jupyter-button", has_text="Press me")
+    expect(button).to_have_count(1, timeout=LONG)
+    button.click()
+    for who in (ada, bob):
+        expect(who.cell(1).locator(".output-widget .widget-output")).to_contain_text("pressed")
+    bob.screenshot("widgets-button-bob")
+    for who in (ada, bob):
+        who.assert_no_page_errors()
+
+
+def test_widget_html_runs_no_script(notebook_session: Any, join: Any) -> None:
+    session = notebook_session([HOSTILE])
+    ada = join(session["edit_url"], "Ada")
+    ada.cell(0).locator(".tool-run").click()
+    expect(ada.cell(0).locator(".output-widget #safe-bold")).to_have_text("bold", timeout=LONG)
+    expect(ada.cell(0).locator(".output-widget .widget-checkbox i")).to_have_text("fancy")
+    ada.page.wait_for_timeout(500)
+    assert ada.page.evaluate("() => document.body.dataset.pwned ?? null") is None
+    assert ada.page.evaluate("() => document.querySelectorAll('.output-widget style').length") == 0
+    assert ada.page.locator("body").is_visible()
+    ada.screenshot("widgets-html-ada")
+    ada.assert_no_page_errors()
