@@ -14,6 +14,8 @@ import nbformat
 from jupyter_ydoc import YNotebook
 from pycrdt import Array, Doc, Map
 
+from collabd import widgetstate
+
 NotebookJSON = dict[str, Any]
 
 
@@ -58,6 +60,7 @@ def to_json(doc: Doc[Any]) -> NotebookJSON:
     """The document as an nbformat 4 dict; raises nbformat.ValidationError if it is not valid."""
     # deduplicate=True would rename cells inside the shared document behind everyone's back
     nb = nbformat.from_dict(YNotebook(doc).get(deduplicate=False))
+    widgetstate.into_metadata(doc, nb.metadata)
     _unique_ids(nb.cells)
     for cell in nb.cells:
         if cell.cell_type == "code":

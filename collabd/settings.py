@@ -72,6 +72,12 @@ class Settings:
     chat_rate: str = "10/10"  # at most N messages in any SECONDS
     chat_max_chars: int = 4000
 
+    # shared widgets (collabd.kernel.widgetpeer): the hub is the kernel's ipywidgets peer
+    widget_update_interval_s: float = 0.05  # a model's kernel updates written at most this often
+    widget_max_models: int = 1000  # widget models kept per session
+    widget_max_state_bytes: int = 1 * MiB  # one model's state and buffers
+    widget_rate: str = "60/1"  # widget changes one person may post: N in any SECONDS
+
     # recording
     record: bool = True
     record_presence_interval_s: float = 0.2

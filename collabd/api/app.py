@@ -32,6 +32,7 @@ from collabd.api import (
     tracking,
     versioning,
     web,
+    widgets,
     ws,
 )
 from collabd.api.errors import HANDLERS, ApiError
@@ -88,6 +89,7 @@ def live_routes() -> list[BaseRoute]:
         *tracking.write_routes,
         *kernel.routes,
         *chat.routes,
+        *widgets.routes,
         *kernelhosts.routes,
         *ws.routes,
         *health.routes,

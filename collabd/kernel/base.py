@@ -8,7 +8,7 @@ jupyter_client beside the hub; a kernel on another machine plugs in here too.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,6 +26,7 @@ class KernelMessage:
     msg_type: str
     parent_id: str | None
     content: dict[str, Any]
+    buffers: tuple[bytes, ...] = ()  # binary buffers (widget comm messages)
 
 
 class Kernel(Protocol):
@@ -44,6 +45,17 @@ class Kernel(Protocol):
         ...
 
     def answer_input(self, value: str) -> None: ...
+
+    async def send(
+        self,
+        msg_type: str,
+        content: dict[str, Any],
+        buffers: Sequence[bytes] = (),
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
+        """Send a shell message outside the run queue that gets no reply (comm_open, comm_msg,
+        comm_close), with binary `buffers` and message `metadata`; return its msg id."""
+        ...
 
     async def request(
         self, msg_type: str, content: dict[str, Any], timeout: float

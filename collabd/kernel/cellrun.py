@@ -25,6 +25,7 @@ from collabd.kernel.life import KernelDied, KernelLife
 from collabd.kernel.outputs import CellOutputs, Displays, Pending
 from collabd.kernel.queue import RunRequest, Status
 from collabd.kernel.queueview import DocEdit, QueueView, queued_event
+from collabd.kernel.widgetpeer import WidgetPeer
 from collabd.notebook import find_cell
 
 log = logging.getLogger("collabd.kernel.execution")
@@ -91,6 +92,7 @@ class Runner:
         self.settings = view.live.settings
         self.displays = Displays()
         self.current: CellRun | None = None
+        self.widgets: WidgetPeer | None = None  # offered every message first
         self._task: asyncio.Task[None] | None = None
 
     async def run(self, request: RunRequest) -> KernelDied | None:
@@ -194,6 +196,8 @@ class Runner:
                     raise KernelDied(kernel, exit_code)
                 if run.idle_at is not None and now - run.idle_at > REPLY_GRACE_S:
                     break  # the reply got lost; the iopub side says it is done
+            elif self.widgets is not None and self.widgets.take(message):
+                pass  # a widget's message, or an output an Output widget captures
             elif message.parent_id == msg_id:
                 await self._on_message(kernel, run, message, pending)
             if run.input_deadline is not None and now >= run.input_deadline:

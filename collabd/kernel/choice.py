@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,15 @@ class UnavailableKernel:
 
     async def receive(self, timeout: float) -> KernelMessage | None:
         return None
+
+    async def send(
+        self,
+        msg_type: str,
+        content: dict[str, Any],
+        buffers: Sequence[bytes] = (),
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
+        raise RuntimeError(self.reason)
 
     async def request(
         self, msg_type: str, content: dict[str, Any], timeout: float

@@ -20,7 +20,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -256,6 +256,17 @@ class GatewayKernel:
         msg_id = self._send("shell", msg_type, content)
         return await self._inbox.reply_to(msg_id, timeout)
 
+    async def send(
+        self,
+        msg_type: str,
+        content: dict[str, Any],
+        buffers: Sequence[bytes] = (),
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
+        if buffers:  # JSON frames carry no binary buffers
+            raise ValueError("binary buffers cannot be sent to a gateway kernel yet")
+        return self._send("shell", msg_type, content, metadata)
+
     async def receive(self, timeout: float) -> KernelMessage | None:
         return await self._inbox.get(timeout)
 
@@ -324,8 +335,14 @@ class GatewayKernel:
 
     # the channels
 
-    def _send(self, channel: str, msg_type: str, content: dict[str, Any]) -> str:
-        msg = self._session.msg(msg_type, content)
+    def _send(
+        self,
+        channel: str,
+        msg_type: str,
+        content: dict[str, Any],
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
+        msg = self._session.msg(msg_type, content, metadata=metadata)
         msg["channel"] = channel
         self._outbox.put_nowait(json.dumps(msg, default=json_default))
         return str(msg["header"]["msg_id"])

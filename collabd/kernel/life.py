@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from pycrdt import Map
@@ -55,6 +56,7 @@ class KernelLife:
         self._factory = factory
         self._name = DEFAULT_KERNEL
         self._host = LOCAL_HOST
+        self.on_status: Callable[[str | None, str], None] | None = None  # told every change
 
     @property
     def host(self) -> str:
@@ -80,6 +82,8 @@ class KernelLife:
         if {previous, status} != {"idle", "busy"}:
             event = {"status": status, "name": name, "host": host, "reason": reason}
             self.live.record_event("kernel", event)
+            if self.on_status is not None and previous != status:
+                self.on_status(previous, status)
         return lambda doc: docstate.set_kernel(doc, status, name, reason, host)
 
     # start and restart

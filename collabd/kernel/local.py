@@ -12,7 +12,7 @@ import logging
 import os
 import queue
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,19 @@ class JupyterKernel:
         kc.shell_channel.send(msg)
         return await self._inbox.reply_to(msg["header"]["msg_id"], timeout)
 
+    async def send(
+        self,
+        msg_type: str,
+        content: dict[str, Any],
+        buffers: Sequence[bytes] = (),
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
+        kc = self._client()
+        msg = kc.session.msg(msg_type, content, metadata=metadata)
+        kc.session.send(kc.shell_channel.socket, msg, buffers=list(buffers) or None)
+        msg_id: str = msg["header"]["msg_id"]
+        return msg_id
+
     async def receive(self, timeout: float) -> KernelMessage | None:
         return await self._inbox.get(timeout)
 
@@ -164,7 +177,10 @@ class JupyterKernel:
                 await asyncio.sleep(0.5)
                 continue
             parent = msg.get("parent_header") or {}
-            message = KernelMessage(channel, msg["msg_type"], parent.get("msg_id"), msg["content"])
+            buffers = tuple(bytes(b) for b in msg.get("buffers") or ())
+            message = KernelMessage(
+                channel, msg["msg_type"], parent.get("msg_id"), msg["content"], buffers
+            )
             self._inbox.put(message)
 
 

@@ -29,6 +29,7 @@ from collabd.kernel.life import KernelDied, KernelLife
 from collabd.kernel.outputs import Displays
 from collabd.kernel.queue import RunQueue, RunRequest
 from collabd.kernel.queueview import QueueView
+from collabd.kernel.widgetpeer import WidgetPeer
 from collabd.notebook import cell_source, find_cell
 from collabd.sync.liveroom import LiveRoom
 
@@ -71,6 +72,9 @@ class SessionKernel:
         self._view = QueueView(live, self.queue)
         self._life = KernelLife(live, self._view, cwd=cwd, factory=factory)
         self._runner = Runner(self._life, self._view, tracker)
+        self.widgets = WidgetPeer(live, self._running_kernel)
+        self._runner.widgets = self.widgets
+        self._life.on_status = self.widgets.on_status
         self._wake = asyncio.Event()
         self._worker: asyncio.Task[None] | None = None
 
@@ -94,8 +98,12 @@ class SessionKernel:
     def busy(self) -> bool:
         return self.kernel is not None or len(self.queue) > 0
 
+    def _running_kernel(self) -> Kernel | None:
+        return self.kernel if self.status in ("idle", "busy") else None
+
     def start(self, *, with_kernel: bool = False) -> None:
         self._view.edit(lambda doc: docstate.reset(doc, time.time()))
+        self.widgets.load()
         self._worker = asyncio.create_task(self._work(with_kernel), name=f"kernel:{self.live.id}")
 
     # requests from participants
@@ -212,6 +220,7 @@ class SessionKernel:
             self._worker.cancel()
             await asyncio.gather(self._worker, return_exceptions=True)
         await self._life.close(reason)
+        self.widgets.close()
 
     # the worker
 
@@ -234,10 +243,34 @@ class SessionKernel:
                 await asyncio.sleep(1.0)
 
     async def _idle(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), LIVENESS_POLL_S)
+        """Between runs: hand the kernel's widget messages (a slider's handler updating a
+        plot) to the widgets until there is work or it is time to check the kernel."""
+        deadline = time.monotonic() + LIVENESS_POLL_S
+        while not self._wake.is_set() and (left := deadline - time.monotonic()) > 0:
+            if not await self._idle_message(left):
+                break
         self._wake.clear()
         await self._life.check_idle()
+
+    async def _idle_message(self, timeout: float) -> bool:
+        """Wait for the next kernel message (given to the widgets, else dropped: nothing else
+        waits for it) or a wake-up; False when woken or there is no kernel to read."""
+        kernel = self._running_kernel()
+        woken = asyncio.ensure_future(self._wake.wait())
+        if kernel is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken, timeout)
+            return False
+        receive = asyncio.ensure_future(kernel.receive(timeout))
+        await asyncio.wait({woken, receive}, return_when=asyncio.FIRST_COMPLETED)
+        woken.cancel()
+        receive.cancel()
+        await asyncio.gather(woken, receive, return_exceptions=True)
+        if receive.done() and not receive.cancelled() and receive.exception() is None:
+            message = receive.result()
+            if message is not None:
+                self.widgets.take(message)
+        return not self._wake.is_set()
 
     async def _run_next(self) -> None:
         request = self.queue.next()

@@ -1,0 +1,446 @@
+"""The hub as the kernel's widget peer: every widget model's state, sans I/O.
+
+ipywidgets (message protocol 2) opens one comm per model with target `jupyter.widget`; its
+`comm_open` carries the full state, each `update` / `echo_update` part of it, `comm_close` ends
+it. Binary values travel as message buffers, named by `buffer_paths`. `WidgetModels` keeps each
+model's state (buffers apart, by path), turns editors' changes into the comm messages to send,
+captures the outputs an `Output` widget asks for (JupyterLab does the same: outputs whose parent
+is the widget's `msg_id` go into its `outputs`, not into the cell), and says which models
+changed since the last write (`take_dirty`), so a flood of updates becomes one document write.
+
+Limits: at most `max_models` models, each at most `max_state_bytes` (JSON state plus buffers);
+past them a model keeps its last good state and `problems` says why.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from collabd.kernel.base import KernelMessage
+from collabd.widgetstate import Entry
+
+TARGET = "jupyter.widget"
+CONTROL_TARGET = "jupyter.widget.control"
+PROTOCOL_VERSION = "2.1.0"
+CONTROL_VERSION = "1.0.0"
+OUTPUT_MODEL = ("OutputModel", "@jupyter-widgets/output")
+CAPTURED = frozenset({"stream", "display_data", "execute_result", "error", "clear_output"})
+COMM_TYPES = frozenset({"comm_open", "comm_msg", "comm_close"})
+
+Path = tuple[str | int, ...]
+
+
+class WidgetError(Exception):
+    """An editor's change that cannot be made; `code` names why (the HTTP edge maps it)."""
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code, self.detail = code, detail
+
+
+@dataclass
+class Model:
+    model_id: str
+    model_name: str
+    model_module: str
+    model_module_version: str
+    state: dict[str, Any]
+    buffers: dict[Path, bytes] = field(default_factory=dict)
+    gone: bool = False
+    over_limit: bool = False  # a change was refused for size; said once until one fits
+    clear_pending: bool = False  # an Output widget's clear_output(wait=True)
+    echoes: dict[str, str] = field(default_factory=dict)  # key -> msg id of our last update
+
+    def entry(self) -> Entry:
+        entry: Entry = {
+            "model_name": self.model_name,
+            "model_module": self.model_module,
+            "model_module_version": self.model_module_version,
+            "state": self.state,
+        }
+        if self.buffers:
+            entry["buffers"] = [
+                {"path": list(path), "data": base64.b64encode(data).decode("ascii")}
+                for path, data in self.buffers.items()
+            ]
+        if self.gone:
+            entry["gone"] = True
+        return entry
+
+    @property
+    def is_output(self) -> bool:
+        return (self.model_name, self.model_module) == OUTPUT_MODEL
+
+
+def state_size(state: dict[str, Any], buffers: dict[Path, bytes]) -> int:
+    """Bytes the model takes in the document: its JSON state and its buffers in base64."""
+    text = json.dumps(state, separators=(",", ":"), default=str)
+    return len(text.encode()) + sum((len(b) + 2) // 3 * 4 for b in buffers.values())
+
+
+def merge(
+    state: dict[str, Any],
+    buffers: dict[Path, bytes],
+    change: dict[str, Any],
+    new_buffers: dict[Path, bytes],
+) -> tuple[dict[str, Any], dict[Path, bytes]]:
+    """A model's state after an update: every top-level key the update names (in its state or
+    as the first step of a buffer's path) is replaced, with the buffers under it."""
+    touched = set(change) | {str(path[0]) for path in new_buffers if path}
+    merged = {k: v for k, v in state.items() if k not in touched}
+    merged.update(change)
+    kept = {p: b for p, b in buffers.items() if not p or str(p[0]) not in touched}
+    kept.update(new_buffers)
+    return merged, kept
+
+
+def paired_buffers(paths: Any, buffers: Sequence[bytes]) -> dict[Path, bytes]:
+    """`buffer_paths` matched with the message's buffers (malformed paths are skipped)."""
+    found: dict[Path, bytes] = {}
+    if not isinstance(paths, list):
+        return found
+    for path, data in zip(paths, buffers, strict=False):
+        if isinstance(path, list) and path and all(isinstance(p, (str, int)) for p in path):
+            found[tuple(path)] = bytes(data)
+    return found
+
+
+class WidgetModels:
+    def __init__(self, *, max_models: int, max_state_bytes: int) -> None:
+        self.max_models = max_models
+        self.max_state_bytes = max_state_bytes
+        self.models: dict[str, Model] = {}
+        self.control_id: str | None = None  # our jupyter.widget.control comm, if opened
+        self.problems: list[str] = []  # limits hit since last taken, to tell everyone
+        self._dirty: set[str] = set()
+        self._captures: dict[str, str] = {}  # msg id -> Output model capturing its outputs
+
+    # what changed
+
+    def take_dirty(self) -> dict[str, Entry | None]:
+        """The entries to write since the last call (None: remove it)."""
+        dirty, self._dirty = self._dirty, set()
+        return {
+            model_id: (self.models[model_id].entry() if model_id in self.models else None)
+            for model_id in dirty
+        }
+
+    def take_problems(self) -> list[str]:
+        problems, self.problems = self.problems, []
+        return problems
+
+    @property
+    def has_dirty(self) -> bool:
+        return bool(self._dirty)
+
+    # the kernel's messages
+
+    def wants(self, message: KernelMessage) -> bool:
+        """Whether this message is the widgets' (a comm message, or an output captured by an
+        Output widget)."""
+        if message.channel != "iopub":
+            return False
+        if message.msg_type in COMM_TYPES:
+            return True
+        return message.msg_type in CAPTURED and message.parent_id in self._captures
+
+    def receive(self, message: KernelMessage) -> None:
+        """Apply a message `wants` said is ours."""
+        content = message.content
+        if message.msg_type in CAPTURED:
+            model_id = self._captures.get(message.parent_id or "")
+            if model_id is not None:
+                self._capture(model_id, message.msg_type, content)
+            return
+        comm_id = str(content.get("comm_id", ""))
+        data = _obj(content.get("data"))
+        if message.msg_type == "comm_open":
+            if content.get("target_name") == TARGET:
+                self._open(comm_id, data, message.buffers)
+        elif message.msg_type == "comm_close":
+            self._close(comm_id)
+        elif comm_id == self.control_id:
+            if data.get("method") == "update_states":
+                self._update_states(data, message.buffers)
+        elif data.get("method") in ("update", "echo_update") and comm_id in self.models:
+            echo = data["method"] == "echo_update"
+            self._kernel_update(comm_id, data, message.buffers, echo, message.parent_id)
+
+    def _open(self, model_id: str, data: dict[str, Any], raw: Sequence[bytes]) -> None:
+        state = _obj(data.get("state"))
+        buffers = paired_buffers(data.get("buffer_paths"), raw)
+        existing = self.models.get(model_id)
+        if existing is None and not self._room_for_one():
+            self.problems.append(
+                f"widget {model_id} was not shared: the session has {self.max_models} widgets, "
+                "the most it keeps (WIDGET_MAX_MODELS)"
+            )
+            return
+        if state_size(state, buffers) > self.max_state_bytes:
+            self.problems.append(self._too_big(model_id, state))
+            return
+        model = Model(
+            model_id,
+            str(state.get("_model_name", "")),
+            str(state.get("_model_module", "")),
+            str(state.get("_model_module_version", "")),
+            dict(state),
+            buffers,
+        )
+        self.models[model_id] = model
+        self._dirty.add(model_id)
+        self._recapture(model)
+
+    def _room_for_one(self) -> bool:
+        """Whether one more model fits; models of a previous kernel are dropped to make room."""
+        if len(self.models) < self.max_models:
+            return True
+        for model_id in [m for m, model in self.models.items() if model.gone]:
+            del self.models[model_id]
+            self._dirty.add(model_id)
+            if len(self.models) < self.max_models:
+                return True
+        return False
+
+    def _close(self, model_id: str) -> None:
+        if self.models.pop(model_id, None) is not None:
+            self._dirty.add(model_id)
+            self._captures = {k: v for k, v in self._captures.items() if v != model_id}
+
+    def _kernel_update(
+        self,
+        model_id: str,
+        data: dict[str, Any],
+        raw: Sequence[bytes],
+        echo: bool,
+        parent_id: str | None,
+    ) -> None:
+        model = self.models[model_id]
+        change = dict(_obj(data.get("state")))
+        buffers = paired_buffers(data.get("buffer_paths"), raw)
+        if echo:  # our own change coming back: skip keys a newer change of ours is on its way for
+            for key in list(change):
+                mine = model.echoes.get(key)
+                if mine is not None:
+                    if mine == parent_id:
+                        del model.echoes[key]
+                    del change[key]
+            buffers = {p: b for p, b in buffers.items() if str(p[0]) not in model.echoes}
+        if change or buffers:
+            self._set(model, *merge(model.state, model.buffers, change, buffers))
+
+    def _set(self, model: Model, state: dict[str, Any], buffers: dict[Path, bytes]) -> bool:
+        """Take a new state if it fits the limit; else keep the last good one and say why."""
+        if state_size(state, buffers) > self.max_state_bytes:
+            if not model.over_limit:
+                model.over_limit = True
+                self.problems.append(self._too_big(model.model_id, state))
+            return False
+        model.over_limit = False
+        model.state, model.buffers = state, buffers
+        self._dirty.add(model.model_id)
+        if model.is_output:
+            self._recapture(model)
+        return True
+
+    def _too_big(self, model_id: str, state: dict[str, Any]) -> str:
+        name = state.get("_model_name", "widget")
+        return (
+            f"{name} {model_id}: its state passed {self.max_state_bytes:,} bytes "
+            "(WIDGET_MAX_STATE_BYTES); it keeps its last state that fitted"
+        )
+
+    def _update_states(self, data: dict[str, Any], raw: Sequence[bytes]) -> None:
+        """The kernel's answer to `request_states`: every model it has, as it is now."""
+        states = _obj(data.get("states"))
+        by_model: dict[str, dict[Path, bytes]] = {}
+        for path, buffer in paired_buffers(data.get("buffer_paths"), raw).items():
+            # paths start with the model id, then "state"
+            if len(path) > 2 and path[1] == "state":
+                by_model.setdefault(str(path[0]), {})[path[2:]] = buffer
+        for model_id, info in states.items():
+            if not isinstance(info, dict) or not isinstance(info.get("state"), dict):
+                continue
+            state = dict(info["state"])
+            state.setdefault("_model_name", info.get("model_name", ""))
+            state.setdefault("_model_module", info.get("model_module", ""))
+            state.setdefault("_model_module_version", info.get("model_module_version", ""))
+            self.models.pop(str(model_id), None)
+            buffer_paths = [list(p) for p in by_model.get(str(model_id), {})]
+            buffers = list(by_model.get(str(model_id), {}).values())
+            self._open(str(model_id), {"state": state, "buffer_paths": buffer_paths}, buffers)
+
+    # Output widgets
+
+    def _recapture(self, model: Model) -> None:
+        self._captures = {k: v for k, v in self._captures.items() if v != model.model_id}
+        msg_id = model.state.get("msg_id")
+        if isinstance(msg_id, str) and msg_id:
+            self._captures[msg_id] = model.model_id
+
+    def _capture(self, model_id: str, msg_type: str, content: dict[str, Any]) -> None:
+        model = self.models.get(model_id)
+        if model is None:
+            return
+        current = model.state.get("outputs")
+        outputs = list(current) if isinstance(current, list) else []
+        if msg_type == "clear_output":
+            if content.get("wait"):
+                model.clear_pending = True
+                return
+            outputs, model.clear_pending = [], False
+        else:
+            if model.clear_pending:
+                outputs, model.clear_pending = [], False
+            add_output(outputs, msg_type, content)
+        self._set(model, {**model.state, "outputs": outputs}, model.buffers)
+
+    # editors' changes
+
+    def check_update(
+        self, model_id: str, state: dict[str, Any], buffers: dict[Path, bytes]
+    ) -> tuple[dict[str, Any], list[bytes]]:
+        """Whether an editor may make this change (WidgetError if not); the comm message data
+        and buffers to send to the kernel. Nothing changes yet."""
+        model = self.editable(model_id)
+        merged = merge(model.state, model.buffers, state, buffers)
+        if state_size(*merged) > self.max_state_bytes:  # told to the editor, not to everyone
+            raise WidgetError(
+                "too_large", f"the widget's state would pass {self.max_state_bytes:,} bytes"
+            )
+        data = {"method": "update", "state": state, "buffer_paths": [list(p) for p in buffers]}
+        return data, list(buffers.values())
+
+    def editor_update(
+        self, model_id: str, state: dict[str, Any], buffers: dict[Path, bytes], msg_id: str
+    ) -> None:
+        """An editor's change, sent to the kernel as `msg_id`, merged at once (everyone sees it
+        before the kernel echoes it; the echo of these keys is then not news)."""
+        model = self.models.get(model_id)
+        if model is None or model.gone:
+            return  # closed while the message went out
+        self._set(model, *merge(model.state, model.buffers, state, buffers))
+        for key in {*state, *(str(p[0]) for p in buffers)}:
+            model.echoes[key] = msg_id
+
+    def editable(self, model_id: str) -> Model:
+        model = self.models.get(model_id)
+        if model is None:
+            raise WidgetError("unknown_widget", f"no widget with id {model_id!r} in this session")
+        if model.gone:
+            raise WidgetError(
+                "widget_gone", "this widget's kernel is gone: run its cell again to remake it"
+            )
+        return model
+
+    # the kernel's life
+
+    def all_gone(self) -> None:
+        """The kernel restarted, died or was switched: every model stays, read-only."""
+        for model in self.models.values():
+            if not model.gone:
+                model.gone, model.echoes = True, {}
+                self._dirty.add(model.model_id)
+        self._captures.clear()
+        self.control_id = None
+
+    def load(self, entries: dict[str, Entry]) -> None:
+        """Models from the document (a hub that reloads the room): kept as gone."""
+        for model_id, entry in entries.items():
+            state = entry.get("state")
+            model = Model(
+                model_id,
+                str(entry.get("model_name", "")),
+                str(entry.get("model_module", "")),
+                str(entry.get("model_module_version", "")),
+                dict(state) if isinstance(state, dict) else {},
+                _decoded(entry.get("buffers")),
+                gone=True,
+            )
+            self.models[model_id] = model
+            if not entry.get("gone"):
+                self._dirty.add(model_id)
+
+    def prune(self, keep: set[str]) -> None:
+        """Drop the gone models not in `keep` (those no cell shows any more)."""
+        for model_id in [m for m, model in self.models.items() if model.gone and m not in keep]:
+            del self.models[model_id]
+            self._dirty.add(model_id)
+
+
+def add_output(outputs: list[Any], msg_type: str, content: dict[str, Any]) -> None:
+    """Append one iopub output to a JSON output list, as Jupyter's output area does (a stream
+    continues the previous output when that is a stream of the same name)."""
+    if msg_type == "stream":
+        name, text = str(content.get("name", "stdout")), str(content.get("text", ""))
+        last = outputs[-1] if outputs else None
+        if (
+            isinstance(last, dict)
+            and last.get("output_type") == "stream"
+            and last.get("name") == name
+        ):
+            outputs[-1] = {**last, "text": str(last.get("text", "")) + text}
+        else:
+            outputs.append({"output_type": "stream", "name": name, "text": text})
+    elif msg_type == "error":
+        outputs.append(
+            {
+                "output_type": "error",
+                "ename": str(content.get("ename", "Error")),
+                "evalue": str(content.get("evalue", "")),
+                "traceback": [str(t) for t in content.get("traceback") or []],
+            }
+        )
+    else:
+        output: dict[str, Any] = {
+            "output_type": msg_type,
+            "data": dict(content.get("data") or {}),
+            "metadata": dict(content.get("metadata") or {}),
+        }
+        if msg_type == "execute_result":
+            output["execution_count"] = content.get("execution_count")
+        outputs.append(output)
+
+
+def decode_buffers(raw: Any) -> dict[Path, bytes]:
+    """An editor's `[{"path", "data": base64}]`; WidgetError if malformed."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, list):
+        raise WidgetError("bad_request", '"buffers" must be a list of {"path", "data"}')
+    found: dict[Path, bytes] = {}
+    for item in raw:
+        path = item.get("path") if isinstance(item, dict) else None
+        data = item.get("data") if isinstance(item, dict) else None
+        if (
+            not isinstance(path, list)
+            or not path
+            or not all(isinstance(p, str) or type(p) is int for p in path)
+            or not isinstance(path[0], str)
+            or not isinstance(data, str)
+        ):
+            raise WidgetError(
+                "bad_request",
+                'each buffer is {"path": [key, ...] (starting with a state key), "data": base64}',
+            )
+        try:
+            found[tuple(path)] = base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            raise WidgetError("bad_request", "a buffer's data is not base64") from None
+    return found
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _decoded(raw: Any) -> dict[Path, bytes]:
+    try:
+        return decode_buffers(raw)
+    except WidgetError:
+        return {}
