@@ -116,7 +116,7 @@ def test_slider_drives_a_plot_for_everyone(notebook_session: Any, join: Any) -> 
     # The viewer sees it live but cannot change it: the slider is disabled and out of reach.
     vic_widget = vic.cell(0).locator(".output-widget").first
     expect(vic_widget).to_have_attribute("title", "View only: you see this widget change live, but only editors can change it")
-    expect(vic.cell(0).locator(".widget-slider .noUi-target")).to_have_attribute("disabled", "")
+    expect(vic.cell(0).locator(".widget-slider .noUi-target")).to_have_attribute("disabled", "true")
     vic.cell(0).locator(".widget-slider .noUi-handle").click(force=True)
     vic.page.keyboard.press("ArrowLeft")
     vic.page.keyboard.press("ArrowLeft")

@@ -24,25 +24,25 @@ describe('comm shim → POST body', () => {
   it('posts what a model sends, then tells the model the send is done', async () => {
     const posted: [string, WidgetChange][] = []
     const events: string[] = []
-    let answer: () => void = () => {}
+    let answer: (ok: boolean) => void = () => {}
     const comm = new HubComm('m1', {
       post: (id, body) => {
         posted.push([id, body])
-        return new Promise<void>((resolve) => { answer = resolve })
+        return new Promise<boolean>((resolve) => { answer = resolve })
       },
       by: () => by,
-      sending: (id, keys) => events.push(`sending ${id} ${keys.join()}`),
-      sent: (id, keys) => events.push(`sent ${id} ${keys.join()}`),
+      sending: (id, change) => events.push(`sending ${id} ${Object.keys(change.state ?? {}).join()}`),
+      sent: (id, change, ok) => events.push(`sent ${id} ${Object.keys(change.state ?? {}).join()} ${ok}`),
     })
     let idle = 0
     comm.send({ method: 'update', state: { value: 3 }, buffer_paths: [] }, { iopub: { status: () => { idle++ } } })
     expect(posted).toEqual([['m1', { state: { value: 3 }, by }]])
     expect(events).toEqual(['sending m1 value'])
     expect(idle).toBe(0)
-    answer()
+    answer(true)
     await new Promise((r) => setTimeout(r, 0))
     expect(idle).toBe(1)
-    expect(events).toEqual(['sending m1 value', 'sent m1 value'])
+    expect(events).toEqual(['sending m1 value', 'sent m1 value true'])
   })
 
   it('sends nothing for a viewer, and hands map changes to the model as kernel updates', async () => {

@@ -31,7 +31,7 @@ function setup(readOnly: boolean) {
   const posted: [string, WidgetChange][] = []
   const manager = new CollabWidgetManager({
     map, readOnly, by: () => ({ name: 'Ada', client_id: 1 }), clean: (h) => h.replace(/<img[^>]*>/g, ''),
-    post: async (id, body) => { posted.push([id, body]) },
+    post: async (id, body) => { posted.push([id, body]); return true },
   })
   // The slider first: it refers to models that come after it in the same transaction.
   doc.transact(() => {
@@ -91,30 +91,52 @@ describe('the page widget manager', () => {
 })
 
 describe('a change on its way to the hub', () => {
-  it('is not undone by an older value from the map; once answered, the map counts again', async () => {
+  function slider() {
     const doc = new Y.Doc()
     const map = doc.getMap<unknown>('widgets')
-    let answer: () => void = () => {}
+    const answers: ((ok: boolean) => void)[] = []
     const manager = new CollabWidgetManager({
       map, readOnly: false, by: () => null, clean: (h) => h,
-      post: () => new Promise<void>((resolve) => { answer = resolve }),
+      post: () => new Promise<boolean>((resolve) => { answers.push(resolve) }),
     })
     doc.transact(() => {
       map.set('lay', layout)
       map.set('sty', style)
       map.set('sl', controls('IntSliderModel', sliderState(1)))
     })
-    const slider = await manager.get_model('sl')
-    slider.set('value', 8)
-    slider.save_changes()
+    return { map, manager, answers }
+  }
+
+  it('is not undone by older values from the map, even when the answer comes before the map shows it', async () => {
+    const { map, manager, answers } = slider()
+    const model = await manager.get_model('sl')
+    model.set('value', 8)
+    model.save_changes()
     // The hub writes an older value (a kernel change made before ours arrived): held back.
     map.set('sl', controls('IntSliderModel', { ...sliderState(2), max: 20 }))
     await settle()
-    expect(slider.get('value')).toBe(8)
-    expect(slider.get('max')).toBe(20)
-    // The hub refused ours (or the kernel changed it): the map's value shows once we have the answer.
-    answer()
+    expect(model.get('value')).toBe(8)
+    expect(model.get('max')).toBe(20)
+    // The hub took it; its write into the map has not arrived yet: the control stays.
+    answers[0](true)
     await settle()
-    expect(slider.get('value')).toBe(2)
+    expect(model.get('value')).toBe(8)
+    // The map shows ours; later changes from the kernel count again.
+    map.set('sl', controls('IntSliderModel', { ...sliderState(8), max: 20 }))
+    await settle()
+    map.set('sl', controls('IntSliderModel', { ...sliderState(6), max: 20 }))
+    await settle()
+    expect(model.get('value')).toBe(6)
+  })
+
+  it('shows the map value again at once when the hub refuses the change', async () => {
+    const { map, manager, answers } = slider()
+    const model = await manager.get_model('sl')
+    model.set('value', 8)
+    model.save_changes()
+    map.set('sl', controls('IntSliderModel', sliderState(2)))
+    answers[0](false)
+    await settle()
+    expect(model.get('value')).toBe(2)
   })
 })

@@ -100,8 +100,9 @@ export async function mountNotebook(
     readOnly,
     by: me,
     clean: sanitizeHtml,
-    post: readOnly ? null : (modelId, body) => api.changeWidget(modelId, body).catch((e: unknown) => {
+    post: readOnly ? null : (modelId, body) => api.changeWidget(modelId, body).then(() => true, (e: unknown) => {
       toasts.notify(failureWords('changing the widget', e, session.connection.status === 'connected'))
+      return false
     }),
   })
   const view: NotebookView = new NotebookView({ session, actions, confirmRestart, openFind: () => openFind() })

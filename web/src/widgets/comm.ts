@@ -47,12 +47,12 @@ interface Callbacks {
 type Handler = (msg: unknown) => void
 
 export interface CommOptions {
-  /** null: a viewer, or a widget whose kernel is gone: nothing is sent. */
-  post: ((modelId: string, body: WidgetChange) => Promise<unknown>) | null
+  /** Whether the hub took the change (it reports its refusals itself). null: a viewer: nothing is sent. */
+  post: ((modelId: string, body: WidgetChange) => Promise<boolean>) | null
   by(): WidgetBy | null
-  /** A send started / ended (the manager holds the map's values of keys being sent until then). */
-  sending?(modelId: string, keys: string[]): void
-  sent?(modelId: string, keys: string[]): void
+  /** A change is on its way / answered (the manager holds the map's older values of those keys meanwhile). */
+  sending?(modelId: string, change: WidgetChange): void
+  sent?(modelId: string, change: WidgetChange, accepted: boolean): void
 }
 
 let counter = 0
@@ -81,12 +81,12 @@ export class HubComm {
       queueMicrotask(idle)
       return msgId
     }
-    const keys = Object.keys(body.state ?? {})
-    this.options.sending?.(this.comm_id, keys)
-    void this.options.post(this.comm_id, body).finally(() => {
+    this.options.sending?.(this.comm_id, body)
+    const done = (accepted: boolean): void => {
       idle()
-      this.options.sent?.(this.comm_id, keys)
-    })
+      this.options.sent?.(this.comm_id, body, accepted)
+    }
+    this.options.post(this.comm_id, body).then(done, () => done(false))
     return msgId
   }
 

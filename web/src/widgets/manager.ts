@@ -11,6 +11,7 @@ import { ManagerBase } from '@jupyter-widgets/base-manager'
 import * as controls from '@jupyter-widgets/controls'
 import type * as Y from 'yjs'
 import { HubComm, type CommOptions } from './comm'
+import type { WidgetChange } from './comm'
 import { changedKeys, type JsonObject, pick, readEntry, type WidgetEntry, withBuffers } from './entry'
 import { cleanState, disabledState } from './htmlState'
 import { dependencyOrder } from './order'
@@ -42,11 +43,21 @@ export interface ManagerOptions {
   clean(html: string): string
 }
 
+/** How long a change the hub took may wait for the map to show it before the map counts again. */
+export const ECHO_WAIT_MS = 3000
+
+/** A key this page changed: sends in flight, and the value last sent (JSON), which the hub writes into the map. */
+interface Pending {
+  inFlight: number
+  sent: string | undefined
+  timer?: ReturnType<typeof setTimeout>
+}
+
 interface Live {
   comm: HubComm
   entry: WidgetEntry
-  /** Keys being sent to the hub (count of sends in flight): the map's older values wait. */
-  sending: Map<string, number>
+  /** Keys this page is changing: until the map shows the change, the map's older values wait. */
+  pending: Map<string, Pending>
 }
 
 export class CollabWidgetManager extends ManagerBase {
@@ -108,13 +119,10 @@ export class CollabWidgetManager extends ManagerBase {
     const post = this.options.post
     return new HubComm(modelId, {
       // A widget of a kernel that is gone changes no more: nothing to ask the hub.
-      post: this.options.readOnly || !post ? null : (id, body) => (this.isGone(id) ? Promise.resolve() : post(id, body)),
+      post: this.options.readOnly || !post ? null : (id, body) => (this.isGone(id) ? Promise.resolve(false) : post(id, body)),
       by: this.options.by,
-      sending: (id, keys) => {
-        const sending = this.live.get(id)?.sending
-        for (const key of keys) sending?.set(key, (sending.get(key) ?? 0) + 1)
-      },
-      sent: (id, keys) => this.settled(id, keys),
+      sending: (id, change) => this.sending(id, change),
+      sent: (id, change, accepted) => this.settled(id, change, accepted),
     })
   }
 
@@ -133,7 +141,7 @@ export class CollabWidgetManager extends ManagerBase {
       if (!entry) {
         if (live) this.remove(id, live)
       } else if (!live) {
-        this.live.set(id, { comm: this.comm(id), entry, sending: new Map() })
+        this.live.set(id, { comm: this.comm(id), entry, pending: new Map() })
         created.push(id)
       } else {
         goneChanged ||= live.entry.gone !== entry.gone
@@ -160,7 +168,11 @@ export class CollabWidgetManager extends ManagerBase {
   }
 
   private update(live: Live, entry: WidgetEntry): void {
-    const keys = changedKeys(live.entry, entry).filter((key) => !live.sending.has(key))
+    // The hub wrote what this page sent: from now on the map's value of that key counts again.
+    for (const [key, pending] of live.pending) {
+      if (pending.inFlight === 0 && JSON.stringify(entry.state[key]) === pending.sent) this.release(live, key)
+    }
+    const keys = changedKeys(live.entry, entry).filter((key) => !live.pending.has(key))
     const disabledNow = entry.gone && !live.entry.gone
     live.entry = entry
     if (disabledNow && !keys.includes('disabled') && 'disabled' in entry.state) keys.push('disabled')
@@ -172,17 +184,45 @@ export class CollabWidgetManager extends ManagerBase {
     live.comm.receive(withBuffers(this.shown(live.entry, state), buffers))
   }
 
-  /** A send is answered: the map's value of those keys counts again (the hub may have refused it). */
-  private settled(id: string, keys: string[]): void {
+  private static changeKeys(change: WidgetChange): string[] {
+    return [...new Set([...Object.keys(change.state ?? {}), ...(change.buffers ?? []).map((b) => String(b.path[0]))])]
+  }
+
+  private sending(id: string, change: WidgetChange): void {
     const live = this.live.get(id)
     if (!live) return
-    const done = keys.filter((key) => {
-      const n = (live.sending.get(key) ?? 1) - 1
-      if (n > 0) live.sending.set(key, n)
-      else live.sending.delete(key)
-      return n <= 0
-    })
-    if (done.length) this.receive(live, done)
+    for (const key of CollabWidgetManager.changeKeys(change)) {
+      const pending = live.pending.get(key) ?? { inFlight: 0, sent: undefined }
+      clearTimeout(pending.timer)
+      pending.inFlight++
+      // Buffers have no JSON to recognise in the map: such a key counts again once answered.
+      pending.sent = change.state && key in change.state && !change.buffers?.length ? JSON.stringify(change.state[key]) : undefined
+      live.pending.set(key, pending)
+    }
+  }
+
+  /**
+   * A send is answered. Refused: the map's value shows again at once. Taken: the hub writes it
+   * into the map, and that may reach this page after the answer; the key waits for it (or for
+   * ECHO_WAIT_MS, should the map already hold that value), so the control never jumps back.
+   */
+  private settled(id: string, change: WidgetChange, accepted: boolean): void {
+    const live = this.live.get(id)
+    if (!live) return
+    for (const key of CollabWidgetManager.changeKeys(change)) {
+      const pending = live.pending.get(key)
+      if (!pending || --pending.inFlight > 0) continue
+      const shown = JSON.stringify(live.entry.state[key])
+      if (!accepted || pending.sent === undefined || shown === pending.sent) this.release(live, key)
+      else pending.timer = setTimeout(() => this.release(live, key), ECHO_WAIT_MS)
+    }
+  }
+
+  /** The map's value of `key` counts again (and is shown, if this page shows something else). */
+  private release(live: Live, key: string): void {
+    clearTimeout(live.pending.get(key)?.timer)
+    live.pending.delete(key)
+    if (this.live.get(live.comm.comm_id) === live) this.receive(live, [key])
   }
 
   private remove(id: string, live: Live): void {
