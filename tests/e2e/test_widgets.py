@@ -137,7 +137,7 @@ def test_tqdm_and_button(notebook_session: Any, join: Any) -> None:
     bob = join(session["edit_url"], "Bob")
     ada.cell(0).locator(".tool-run").click()
     for who in (ada, bob):
-        bar = who.cell(0).locator(".output-widget .widget-progress .progress-bar")
+        bar = who.cell(0).locator(".output-widget .widget-hprogress .progress-bar")
         expect(bar).to_have_count(1, timeout=LONG)
         expect(who.cell(0).locator(".output-widget")).to_contain_text("20/20", timeout=LONG)
         expect(who.cell(0).locator(".output-widget")).to_contain_text("100%")
@@ -145,6 +145,7 @@ def test_tqdm_and_button(notebook_session: Any, join: Any) -> None:
         assert width > 0.99, width
     ada.screenshot("widgets-tqdm-ada")
 
+    ada.cell(1).locator(".cell-prompt").click()  # the toolbar shows on the selected cell
     ada.cell(1).locator(".tool-run").click()
     button = bob.cell(1).locator(".output-widget button.jupyter-button", has_text="Press me")
     expect(button).to_have_count(1, timeout=LONG)
