@@ -14,11 +14,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from tests.support.hubproc import HubProcess
+
 from .conftest import Participant
 
 pytestmark = [pytest.mark.browser, pytest.mark.kernel]
 
 LONG = 90_000  # the first run starts the kernel
+GONE_HINT = "kernel restarted: last state shown"
 
 INTERACT = """\
 %matplotlib inline
@@ -131,7 +134,7 @@ def test_slider_drives_a_plot_for_everyone(notebook_session: Any, join: Any) -> 
     assert csp == [[], [], []]
 
 
-def test_tqdm_and_button(notebook_session: Any, join: Any) -> None:
+def test_tqdm_button_and_restart(notebook_session: Any, join: Any, hub: HubProcess) -> None:
     session = notebook_session([TQDM, BUTTON])
     ada = join(session["edit_url"], "Ada")
     bob = join(session["edit_url"], "Bob")
@@ -153,6 +156,19 @@ def test_tqdm_and_button(notebook_session: Any, join: Any) -> None:
     for who in (ada, bob):
         expect(who.cell(1).locator(".output-widget .widget-output")).to_contain_text("pressed")
     bob.screenshot("widgets-button-bob")
+
+    # The kernel restarts: the widgets stay with their last state, disabled, saying why.
+    status, body = hub.api(
+        "POST", f"/api/sessions/{session['id']}/kernel/restart", {}, token=session["edit_token"]
+    )
+    assert status == 200, body
+    for who in (ada, bob):
+        widget = who.cell(1).locator(".output-widget").first
+        expect(widget.locator(".widget-note")).to_have_text(GONE_HINT)
+        expect(widget.locator("button.jupyter-button")).to_be_disabled()
+        expect(who.cell(1).locator(".output-widget .widget-output")).to_contain_text("pressed")
+        expect(who.cell(0).locator(".output-widget").first).to_contain_text("20/20")
+    bob.screenshot("widgets-gone-bob")
     for who in (ada, bob):
         who.assert_no_page_errors()
 
