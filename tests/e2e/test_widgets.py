@@ -22,6 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.kernel]
 
 LONG = 90_000  # the first run starts the kernel
 GONE_HINT = "kernel restarted: last state shown"
+VIEW_ONLY_HINT = "View only: you see this widget change live, but only editors can change it"
 
 INTERACT = """\
 %matplotlib inline
@@ -54,8 +55,9 @@ display(button, out)
 """
 
 HOSTILE = """\
-from ipywidgets import HTML, Checkbox
+from ipywidgets import HTML, Checkbox, HTMLMath
 from IPython.display import display
+display(HTMLMath(r'area: $x^2$'))
 display(HTML('<b id="safe-bold">bold</b><img src=x onerror="document.body.dataset.pwned=1">'
              '<style>body { display: none !important }</style>'))
 display(Checkbox(description='<i>fancy</i><img src=y onerror="document.body.dataset.pwned=2">',
@@ -118,7 +120,7 @@ def test_slider_drives_a_plot_for_everyone(notebook_session: Any, join: Any) -> 
 
     # The viewer sees it live but cannot change it: the slider is disabled and out of reach.
     vic_widget = vic.cell(0).locator(".output-widget").first
-    expect(vic_widget).to_have_attribute("title", "View only: you see this widget change live, but only editors can change it")
+    expect(vic_widget).to_have_attribute("title", VIEW_ONLY_HINT)
     expect(vic.cell(0).locator(".widget-slider .noUi-target")).to_have_attribute("disabled", "true")
     vic.cell(0).locator(".widget-slider .noUi-handle").click(force=True)
     vic.page.keyboard.press("ArrowLeft")
@@ -144,7 +146,9 @@ def test_tqdm_button_and_restart(notebook_session: Any, join: Any, hub: HubProce
         expect(bar).to_have_count(1, timeout=LONG)
         expect(who.cell(0).locator(".output-widget")).to_contain_text("20/20", timeout=LONG)
         expect(who.cell(0).locator(".output-widget")).to_contain_text("100%")
-        width = bar.evaluate("b => b.getBoundingClientRect().width / b.parentElement.getBoundingClientRect().width")
+        width = bar.evaluate(
+            "b => b.getBoundingClientRect().width / b.parentElement.getBoundingClientRect().width"
+        )
         assert width > 0.99, width
     ada.screenshot("widgets-tqdm-ada")
 
@@ -176,12 +180,20 @@ def test_tqdm_button_and_restart(notebook_session: Any, join: Any, hub: HubProce
 def test_widget_html_runs_no_script(notebook_session: Any, join: Any) -> None:
     session = notebook_session([HOSTILE])
     ada = join(session["edit_url"], "Ada")
+    loaded: list[str] = []
+    ada.page.on("request", lambda r: loaded.append(r.url) if "/assets/widgets-" in r.url else None)
+    ada.page.wait_for_timeout(500)
+    # A notebook without widgets loads none of their code.
+    assert loaded == []
     ada.cell(0).locator(".tool-run").click()
     expect(ada.cell(0).locator(".output-widget #safe-bold")).to_have_text("bold", timeout=LONG)
     expect(ada.cell(0).locator(".output-widget .widget-checkbox i")).to_have_text("fancy")
+    # Math in HTMLMath is typeset with KaTeX, as in markdown cells.
+    expect(ada.cell(0).locator(".output-widget .widget-htmlmath .katex")).to_have_count(1)
     ada.page.wait_for_timeout(500)
     assert ada.page.evaluate("() => document.body.dataset.pwned ?? null") is None
     assert ada.page.evaluate("() => document.querySelectorAll('.output-widget style').length") == 0
     assert ada.page.locator("body").is_visible()
+    assert any(url.endswith(".js") for url in loaded)
     ada.screenshot("widgets-html-ada")
     ada.assert_no_page_errors()

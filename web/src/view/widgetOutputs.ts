@@ -38,8 +38,10 @@ const disposers = new WeakMap<HTMLElement, () => void>()
 /** The element of a widget output: a placeholder that becomes the widget once it can. */
 export function widgetElement(modelId: string, text: string): HTMLElement {
   const live = load()
-  const placeholder = h('div', { class: 'widget-placeholder' },
-    live ? 'Widget: waiting for its state from the kernel…' : `Widget${text ? `: ${text}` : ''} (live widgets show in the notebook page)`)
+  // Shown until the model is in the document: just after a run, or for good when the kernel that
+  // made it is gone (a notebook opened from its file): the kernel's text for it says what it was.
+  const placeholder = h('div', { class: 'widget-placeholder', title: text },
+    live ? 'Widget not live yet — it shows once its cell has run in this session' : 'Widget (live only in the notebook page)')
   const el = h('div', { class: 'output-widget', 'data-model-id': modelId }, placeholder)
   let stop: (() => void) | null = null
   let dropped = false

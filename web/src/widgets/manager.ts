@@ -9,6 +9,7 @@
 import * as base from '@jupyter-widgets/base'
 import { ManagerBase } from '@jupyter-widgets/base-manager'
 import * as controls from '@jupyter-widgets/controls'
+import renderMathInElement from 'katex/contrib/auto-render'
 import type * as Y from 'yjs'
 import { HubComm, type CommOptions } from './comm'
 import type { WidgetChange } from './comm'
@@ -42,6 +43,13 @@ export interface ManagerOptions {
   /** Cleans HTML as markdown cells are cleaned. */
   clean(html: string): string
 }
+
+const MATH_DELIMITERS = [
+  { left: '$$', right: '$$', display: true },
+  { left: '\\[', right: '\\]', display: true },
+  { left: '$', right: '$', display: false },
+  { left: '\\(', right: '\\)', display: false },
+]
 
 /** How long a change the hub took may wait for the map to show it before the map counts again. */
 export const ECHO_WAIT_MS = 3000
@@ -94,6 +102,16 @@ export class CollabWidgetManager extends ManagerBase {
 
   dispose(): void {
     this.options.map.unobserve(this.observer)
+  }
+
+  /**
+   * Math in `HTMLMath` values, labels and descriptions, typeset with KaTeX as in markdown cells
+   * (the controls ask the manager's rendermime for a typesetter; KaTeX writes no script).
+   */
+  readonly _rendermime = {
+    latexTypesetter: {
+      typeset: (el: HTMLElement): void => renderMathInElement(el, { delimiters: MATH_DELIMITERS, throwOnError: false }),
+    },
   }
 
   override inline_sanitize(source: string): string {
