@@ -47,6 +47,14 @@ def put(doc: Doc[Any], model_id: str, entry: Entry | None) -> None:
         widgets[model_id] = entry
 
 
+def supersede_file_state(doc: Doc[Any]) -> None:
+    """The session made widgets of its own: the `metadata.widgets` its file came with (saved by
+    JupyterLab, say) is dropped, so the map is the one truth from now on (even once empty)."""
+    ymeta = doc.get("meta", type=Map).get("metadata")
+    if isinstance(ymeta, Map) and "widgets" in ymeta:
+        del ymeta["widgets"]
+
+
 def saved_state(models: dict[str, Entry]) -> dict[str, Any] | None:
     """`metadata.widgets` for these models, as Jupyter saves it (None when there are none)."""
     if not models:
@@ -70,9 +78,9 @@ def saved_state(models: dict[str, Entry]) -> dict[str, Any] | None:
 
 
 def into_metadata(doc: Doc[Any], metadata: dict[str, Any]) -> None:
-    """Put the session's widgets into a notebook's metadata. A session with no widgets of its
-    own leaves `metadata.widgets` as the file had it (a notebook saved by JupyterLab keeps its
-    widgets until this session makes some)."""
+    """Put the session's widgets into a notebook's metadata. A session that never had widgets
+    of its own leaves `metadata.widgets` as the file had it (a notebook saved by JupyterLab
+    keeps its widgets until this session makes some: `supersede_file_state`)."""
     saved = saved_state(entries(doc))
     if saved is not None:
         metadata["widgets"] = saved

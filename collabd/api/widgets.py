@@ -67,6 +67,9 @@ def _change(body: dict[str, Any]) -> tuple[dict[str, Any], Any, bool]:
     state = body.get("state", {})
     if not isinstance(state, dict):
         raise ApiError(422, "bad_request", '"state" must be an object of the keys that change')
+    fixed = sorted(k for k in state if k.startswith(("_model_", "_view_")))
+    if fixed:
+        raise ApiError(422, "bad_request", f"a widget's kind cannot change: {', '.join(fixed)}")
     if not state and not body.get("buffers") and "custom" not in body:
         raise ApiError(422, "bad_request", 'give "state", "buffers" or "custom"')
     return state, body.get("buffers"), "custom" in body

@@ -38,6 +38,7 @@ __all__ = ["ExecutionError", "KernelDied", "SessionKernel"]
 log = logging.getLogger("collabd.kernel.execution")
 
 LIVENESS_POLL_S = 2.0  # how often an idle kernel is checked for having died
+IDLE_DRAIN = 1000  # kernel messages handled between runs before looking for work again
 SIDE_TIMEOUT_S = 15.0  # completion and inspection give up after this long (the first loads jedi)
 
 
@@ -267,9 +268,13 @@ class SessionKernel:
         receive.cancel()
         await asyncio.gather(woken, receive, return_exceptions=True)
         if receive.done() and not receive.cancelled() and receive.exception() is None:
-            message = receive.result()
-            if message is not None:
+            message, drained = receive.result(), 0
+            while message is not None:  # and what else is there already, without new tasks
                 self.widgets.take(message)
+                drained += 1
+                if drained >= IDLE_DRAIN or self._wake.is_set():
+                    break  # the rest waits in the inbox for the run, which offers it too
+                message = await kernel.receive(0)
         return not self._wake.is_set()
 
     async def _run_next(self) -> None:

@@ -4,7 +4,8 @@ to the kernel (the I/O around `collabd.kernel.widgets`).
 Whoever reads the kernel's messages (the run being carried out, or the session's worker between
 runs) offers each to `take` first. Kernel changes to the models are written into the document's
 `widgets` map at most every `widget_update_interval_s` (a progress bar's flood of updates becomes
-a few writes); an editor's change is written at once. When the kernel restarts, dies or is
+a few writes; a write of more than `WRITE_BYTES` stretches the wait in proportion); an editor's
+change is written at once. When the kernel restarts, dies or is
 switched every model is marked gone (kept read-only); when the next kernel is ready, the gone
 models no cell shows any more are dropped.
 """
@@ -36,6 +37,9 @@ from collabd.sync.liveroom import LiveRoom
 log = logging.getLogger("collabd.kernel.widgets")
 
 ORIGIN = "kernel"
+# Each write replaces a model's whole entry: past this many bytes a write, the next one waits
+# longer in proportion (an Output widget filling up is not rewritten 20 times a second).
+WRITE_BYTES = 64 * 1024
 _OURS_KEPT = 1000  # ids of messages we sent, whose status and stray outputs are ours to drop
 _NO_CUSTOM = object()
 
@@ -51,6 +55,7 @@ class WidgetPeer:
         self.writes = 0  # document writes made, for the logs and tests
         self._kernel = kernel  # the running kernel, None while there is none
         self._interval = settings.widget_update_interval_s
+        self._gap = self._interval  # before the next write of the kernel's changes
         self._timer: asyncio.TimerHandle | None = None
         self._written_at = 0.0
         self._ours: OrderedDict[str, None] = OrderedDict()
@@ -155,7 +160,7 @@ class WidgetPeer:
     def _schedule(self) -> None:
         if self._timer is not None:
             return
-        wait = self._written_at + self._interval - time.monotonic()
+        wait = self._written_at + self._gap - time.monotonic()
         if wait <= 0:
             self.write()
         else:
@@ -170,21 +175,26 @@ class WidgetPeer:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        size = self.models.dirty_bytes()
         dirty, problems = self.models.take_dirty(), self.models.take_problems()
         if (not dirty and not problems) or self.live.closed:
             return
-        for problem in problems:
-            log.warning("room %s: %s", self.live.id, problem)
+        if problems:  # one line per write, however many widgets hit a limit meanwhile
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            log.warning("room %s: %s%s", self.live.id, problems[-1], more)
 
         def edit(doc: Doc[Any]) -> None:
             with doc.transaction(origin=ORIGIN):
                 for model_id, entry in dirty.items():
                     widgetstate.put(doc, model_id, entry)
+                if any(entry is not None for entry in dirty.values()):
+                    widgetstate.supersede_file_state(doc)
                 if problems:
                     docstate.set_last_event(doc, "widget_limit", problems[-1])
 
         self.live.change(ORIGIN, edit)
         self._written_at = time.monotonic()
+        self._gap = self._interval * max(1.0, size / WRITE_BYTES)
         self.writes += 1
 
     def close(self) -> None:

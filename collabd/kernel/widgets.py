@@ -31,6 +31,7 @@ CONTROL_VERSION = "1.0.0"
 OUTPUT_MODEL = ("OutputModel", "@jupyter-widgets/output")
 CAPTURED = frozenset({"stream", "display_data", "execute_result", "error", "clear_output"})
 COMM_TYPES = frozenset({"comm_open", "comm_msg", "comm_close"})
+EMPTY_OUTPUTS = len('"outputs":[]')
 
 Path = tuple[str | int, ...]
 
@@ -55,6 +56,16 @@ class Model:
     over_limit: bool = False  # a change was refused for size; said once until one fits
     clear_pending: bool = False  # an Output widget's clear_output(wait=True)
     echoes: dict[str, str] = field(default_factory=dict)  # key -> msg id of our last update
+    sizes: dict[str, int] = field(default_factory=dict)  # key -> bytes of its JSON
+    buffer_bytes: int = 0  # its buffers in base64
+
+    def __post_init__(self) -> None:
+        self.sizes = sizes_of(self.state, {}, set(self.state))
+        self.buffer_bytes = b64_size(self.buffers)
+
+    @property
+    def size(self) -> int:
+        return 2 + sum(self.sizes.values()) + self.buffer_bytes
 
     def entry(self) -> Entry:
         entry: Entry = {
@@ -77,10 +88,28 @@ class Model:
         return (self.model_name, self.model_module) == OUTPUT_MODEL
 
 
-def state_size(state: dict[str, Any], buffers: dict[Path, bytes]) -> int:
-    """Bytes the model takes in the document: its JSON state and its buffers in base64."""
-    text = json.dumps(state, separators=(",", ":"), default=str)
-    return len(text.encode()) + sum((len(b) + 2) // 3 * 4 for b in buffers.values())
+def json_size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), default=str).encode())
+
+
+def b64_size(buffers: dict[Path, bytes]) -> int:
+    return sum((len(b) + 2) // 3 * 4 for b in buffers.values())
+
+
+def sizes_of(state: dict[str, Any], known: dict[str, int], touched: set[str]) -> dict[str, int]:
+    """Bytes of each key's `"key":value` in the JSON state; only `touched` keys are measured
+    again (a flood of small updates to a big model stays cheap)."""
+    return {
+        key: known[key]
+        if key in known and key not in touched
+        else json_size(key) + 2 + json_size(v)
+        for key, v in state.items()
+    }
+
+
+def touched_keys(change: dict[str, Any], buffers: dict[Path, bytes]) -> set[str]:
+    """The top-level keys an update names, in its state or as the first step of a buffer path."""
+    return set(change) | {str(path[0]) for path in buffers if path}
 
 
 def merge(
@@ -91,7 +120,7 @@ def merge(
 ) -> tuple[dict[str, Any], dict[Path, bytes]]:
     """A model's state after an update: every top-level key the update names (in its state or
     as the first step of a buffer's path) is replaced, with the buffers under it."""
-    touched = set(change) | {str(path[0]) for path in new_buffers if path}
+    touched = touched_keys(change, new_buffers)
     merged = {k: v for k, v in state.items() if k not in touched}
     merged.update(change)
     kept = {p: b for p, b in buffers.items() if not p or str(p[0]) not in touched}
@@ -130,6 +159,10 @@ class WidgetModels:
             for model_id in dirty
         }
 
+    def dirty_bytes(self) -> int:
+        """About how many bytes the next `take_dirty` writes."""
+        return sum(self.models[m].size for m in self._dirty if m in self.models)
+
     def take_problems(self) -> list[str]:
         problems, self.problems = self.problems, []
         return problems
@@ -167,9 +200,13 @@ class WidgetModels:
         elif comm_id == self.control_id:
             if data.get("method") == "update_states":
                 self._update_states(data, message.buffers)
-        elif data.get("method") in ("update", "echo_update") and comm_id in self.models:
+        elif data.get("method") in ("update", "echo_update") and self._live(comm_id):
             echo = data["method"] == "echo_update"
             self._kernel_update(comm_id, data, message.buffers, echo, message.parent_id)
+
+    def _live(self, model_id: str) -> bool:
+        model = self.models.get(model_id)
+        return model is not None and not model.gone  # a previous kernel's late words are not
 
     def _open(self, model_id: str, data: dict[str, Any], raw: Sequence[bytes]) -> None:
         state = _obj(data.get("state"))
@@ -181,9 +218,6 @@ class WidgetModels:
                 "the most it keeps (WIDGET_MAX_MODELS)"
             )
             return
-        if state_size(state, buffers) > self.max_state_bytes:
-            self.problems.append(self._too_big(model_id, state))
-            return
         model = Model(
             model_id,
             str(state.get("_model_name", "")),
@@ -192,6 +226,9 @@ class WidgetModels:
             dict(state),
             buffers,
         )
+        if model.size > self.max_state_bytes:
+            self.problems.append(self._too_big(model_id, state))
+            return
         self.models[model_id] = model
         self._dirty.add(model_id)
         self._recapture(model)
@@ -232,21 +269,34 @@ class WidgetModels:
                     del change[key]
             buffers = {p: b for p, b in buffers.items() if str(p[0]) not in model.echoes}
         if change or buffers:
-            self._set(model, *merge(model.state, model.buffers, change, buffers))
+            self._update(model, change, buffers)
 
-    def _set(self, model: Model, state: dict[str, Any], buffers: dict[Path, bytes]) -> bool:
-        """Take a new state if it fits the limit; else keep the last good one and say why."""
-        if state_size(state, buffers) > self.max_state_bytes:
+    def _update(self, model: Model, change: dict[str, Any], buffers: dict[Path, bytes]) -> None:
+        """Merge an update if the result fits the limit; else keep the last good state and say
+        why (once, until a change fits again)."""
+        sized = self._sized(model, change, buffers)
+        if sized is None:
             if not model.over_limit:
                 model.over_limit = True
-                self.problems.append(self._too_big(model.model_id, state))
-            return False
+                self.problems.append(self._too_big(model.model_id, model.state))
+            return
         model.over_limit = False
-        model.state, model.buffers = state, buffers
+        model.state, model.buffers = merge(model.state, model.buffers, change, buffers)
+        model.sizes, model.buffer_bytes = sized
         self._dirty.add(model.model_id)
         if model.is_output:
             self._recapture(model)
-        return True
+
+    def _sized(
+        self, model: Model, change: dict[str, Any], buffers: dict[Path, bytes]
+    ) -> tuple[dict[str, int], int] | None:
+        """The model's sizes after the update, or None if it would pass the limit."""
+        state, kept = merge(model.state, model.buffers, change, buffers)
+        sizes = sizes_of(state, model.sizes, touched_keys(change, buffers))
+        buffer_bytes = b64_size(kept)
+        if 2 + sum(sizes.values()) + buffer_bytes > self.max_state_bytes:
+            return None
+        return sizes, buffer_bytes
 
     def _too_big(self, model_id: str, state: dict[str, Any]) -> str:
         name = state.get("_model_name", "widget")
@@ -287,18 +337,33 @@ class WidgetModels:
         model = self.models.get(model_id)
         if model is None:
             return
+        if msg_type == "clear_output" and content.get("wait"):
+            model.clear_pending = True  # cleared when the next output comes
+            return
         current = model.state.get("outputs")
-        outputs = list(current) if isinstance(current, list) else []
-        if msg_type == "clear_output":
-            if content.get("wait"):
-                model.clear_pending = True
-                return
-            outputs, model.clear_pending = [], False
-        else:
-            if model.clear_pending:
-                outputs, model.clear_pending = [], False
-            add_output(outputs, msg_type, content)
-        self._set(model, {**model.state, "outputs": outputs}, model.buffers)
+        kept = not model.clear_pending and msg_type != "clear_output"
+        outputs: list[Any] = current if isinstance(current, list) and kept else []
+        kept = kept and outputs is current
+        model.clear_pending = False
+        size = model.sizes.get("outputs", EMPTY_OUTPUTS) if kept else EMPTY_OUTPUTS
+        output, continues = None, False
+        if msg_type != "clear_output":
+            output, continues = next_output(outputs, msg_type, content)
+            size += json_size(output) + 1 - (json_size(outputs[-1]) + 1 if continues else 0)
+        if model.size - model.sizes.get("outputs", 0) + size > self.max_state_bytes:
+            if not model.over_limit:
+                model.over_limit = True
+                self.problems.append(self._too_big(model_id, model.state))
+            return
+        if output is not None:  # in place: a flood of outputs costs each one once
+            if continues:
+                outputs[-1] = output
+            else:
+                outputs.append(output)
+        model.over_limit = False
+        model.state = {**model.state, "outputs": outputs}
+        model.sizes["outputs"] = size
+        self._dirty.add(model_id)
 
     # editors' changes
 
@@ -308,8 +373,7 @@ class WidgetModels:
         """Whether an editor may make this change (WidgetError if not); the comm message data
         and buffers to send to the kernel. Nothing changes yet."""
         model = self.editable(model_id)
-        merged = merge(model.state, model.buffers, state, buffers)
-        if state_size(*merged) > self.max_state_bytes:  # told to the editor, not to everyone
+        if self._sized(model, state, buffers) is None:  # told to the editor, not to everyone
             raise WidgetError(
                 "too_large", f"the widget's state would pass {self.max_state_bytes:,} bytes"
             )
@@ -324,7 +388,7 @@ class WidgetModels:
         model = self.models.get(model_id)
         if model is None or model.gone:
             return  # closed while the message went out
-        self._set(model, *merge(model.state, model.buffers, state, buffers))
+        self._update(model, state, buffers)
         for key in {*state, *(str(p[0]) for p in buffers)}:
             model.echoes[key] = msg_id
 
@@ -373,9 +437,11 @@ class WidgetModels:
             self._dirty.add(model_id)
 
 
-def add_output(outputs: list[Any], msg_type: str, content: dict[str, Any]) -> None:
-    """Append one iopub output to a JSON output list, as Jupyter's output area does (a stream
-    continues the previous output when that is a stream of the same name)."""
+def next_output(
+    outputs: list[Any], msg_type: str, content: dict[str, Any]
+) -> tuple[dict[str, Any], bool]:
+    """One iopub output as Jupyter's output area keeps it, and whether it replaces the last one
+    (a stream continues the previous output when that is a stream of the same name)."""
     if msg_type == "stream":
         name, text = str(content.get("name", "stdout")), str(content.get("text", ""))
         last = outputs[-1] if outputs else None
@@ -384,27 +450,23 @@ def add_output(outputs: list[Any], msg_type: str, content: dict[str, Any]) -> No
             and last.get("output_type") == "stream"
             and last.get("name") == name
         ):
-            outputs[-1] = {**last, "text": str(last.get("text", "")) + text}
-        else:
-            outputs.append({"output_type": "stream", "name": name, "text": text})
-    elif msg_type == "error":
-        outputs.append(
-            {
-                "output_type": "error",
-                "ename": str(content.get("ename", "Error")),
-                "evalue": str(content.get("evalue", "")),
-                "traceback": [str(t) for t in content.get("traceback") or []],
-            }
-        )
-    else:
-        output: dict[str, Any] = {
-            "output_type": msg_type,
-            "data": dict(content.get("data") or {}),
-            "metadata": dict(content.get("metadata") or {}),
-        }
-        if msg_type == "execute_result":
-            output["execution_count"] = content.get("execution_count")
-        outputs.append(output)
+            return {**last, "text": str(last.get("text", "")) + text}, True
+        return {"output_type": "stream", "name": name, "text": text}, False
+    if msg_type == "error":
+        return {
+            "output_type": "error",
+            "ename": str(content.get("ename", "Error")),
+            "evalue": str(content.get("evalue", "")),
+            "traceback": [str(t) for t in content.get("traceback") or []],
+        }, False
+    output: dict[str, Any] = {
+        "output_type": msg_type,
+        "data": dict(content.get("data") or {}),
+        "metadata": dict(content.get("metadata") or {}),
+    }
+    if msg_type == "execute_result":
+        output["execution_count"] = content.get("execution_count")
+    return output, False
 
 
 def decode_buffers(raw: Any) -> dict[Path, bytes]:
