@@ -34,6 +34,7 @@ def plot(n):
     ax.plot(range(n + 1), [i * i for i in range(n + 1)], marker="o")
     ax.set_title(f"n = {n}")
     plt.show()
+    print(f"plotted n={n}")  # after the image: once this shows, so does that image
 
 interact(plot, n=IntSlider(value=3, min=1, max=10, description="n"))
 """
@@ -100,6 +101,7 @@ def test_slider_drives_a_plot_for_everyone(notebook_session: Any, join: Any) -> 
             1, timeout=LONG
         )
         expect(who.cell(0).locator(".widget-slider .widget-readout")).to_have_text("3")
+        expect(who.cell(0).locator(".widget-output")).to_contain_text("plotted n=3")
         before[who.name] = plot_src(who)
     assert before["Ada"] == before["Bob"] == before["Vic"]
     ada.screenshot("widgets-interact-before-ada")
@@ -112,8 +114,7 @@ def test_slider_drives_a_plot_for_everyone(notebook_session: Any, join: Any) -> 
 
     for who in (ada, bob, vic):
         expect(who.cell(0).locator(".widget-slider .widget-readout")).to_have_text("5")
-        img = who.cell(0).locator(".output-widget .widget-output img.output-image")
-        expect(img).not_to_have_attribute("src", before["Ada"], timeout=LONG)
+        expect(who.cell(0).locator(".widget-output")).to_contain_text("plotted n=5", timeout=LONG)
     after = {who.name: plot_src(who) for who in (ada, bob, vic)}
     assert after["Ada"] == after["Bob"] == after["Vic"]
     assert after["Ada"] != before["Ada"]
@@ -128,6 +129,12 @@ def test_slider_drives_a_plot_for_everyone(notebook_session: Any, join: Any) -> 
     vic.page.wait_for_timeout(500)
     for who in (ada, bob, vic):
         assert slider_value(who) == "5"
+
+    # Someone joining now builds every model from the document: the same slider and plot.
+    dan = join(session["edit_url"], "Dan")
+    expect(dan.cell(0).locator(".widget-slider .widget-readout")).to_have_text("5", timeout=LONG)
+    expect(dan.cell(0).locator(".widget-output")).to_contain_text("plotted n=5")
+    assert plot_src(dan) == after["Ada"]
 
     for who in (ada, bob, vic):
         who.cell(0).scroll_into_view_if_needed()
