@@ -129,12 +129,29 @@ def test_slider_drives_a_plot_for_everyone(notebook_session: Any, join: Any) -> 
     vic.page.wait_for_timeout(500)
     for who in (ada, bob, vic):
         assert slider_value(who) == "5"
+    expect(vic.page.locator(".toast")).to_have_count(0)
+
+    # Ada drags it to the end: many changes, sent one at a time (merged meanwhile), no refusal.
+    box = ada.cell(0).locator(".widget-slider .noUi-handle").bounding_box()
+    track = ada.cell(0).locator(".widget-slider .noUi-base").bounding_box()
+    assert box and track
+    ada.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    ada.page.mouse.down()
+    ada.page.mouse.move(track["x"] + track["width"] + 20, box["y"] + box["height"] / 2, steps=40)
+    ada.page.mouse.up()
+    for who in (ada, bob, vic):
+        expect(who.cell(0).locator(".widget-slider .widget-readout")).to_have_text("10")
+        expect(who.cell(0).locator(".widget-output")).to_contain_text("plotted n=10", timeout=LONG)
+    final = {who.name: plot_src(who) for who in (ada, bob, vic)}
+    assert final["Ada"] == final["Bob"] == final["Vic"] != after["Ada"]
+    for who in (ada, bob):
+        expect(who.page.locator(".toast")).to_have_count(0)
 
     # Someone joining now builds every model from the document: the same slider and plot.
     dan = join(session["edit_url"], "Dan")
-    expect(dan.cell(0).locator(".widget-slider .widget-readout")).to_have_text("5", timeout=LONG)
-    expect(dan.cell(0).locator(".widget-output")).to_contain_text("plotted n=5")
-    assert plot_src(dan) == after["Ada"]
+    expect(dan.cell(0).locator(".widget-slider .widget-readout")).to_have_text("10", timeout=LONG)
+    expect(dan.cell(0).locator(".widget-output")).to_contain_text("plotted n=10")
+    assert plot_src(dan) == final["Ada"]
 
     for who in (ada, bob, vic):
         who.cell(0).scroll_into_view_if_needed()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { changeBody, HubComm, type WidgetChange } from '../src/widgets/comm'
+import { changeBody, HubComm, MIN_SEND_INTERVAL_MS, type WidgetChange } from '../src/widgets/comm'
 import { cleanState, disabledState } from '../src/widgets/htmlState'
 
 const by = { name: 'Ada', client_id: 7 }
@@ -40,7 +40,10 @@ describe('comm shim → POST body', () => {
     expect(events).toEqual(['sending m1 value'])
     expect(idle).toBe(0)
     answer(true)
-    await new Promise((r) => setTimeout(r, 0))
+    // Not before MIN_SEND_INTERVAL_MS since it was sent: a drag's changes are merged meanwhile.
+    await new Promise((r) => setTimeout(r, 5))
+    expect(idle).toBe(0)
+    await new Promise((r) => setTimeout(r, MIN_SEND_INTERVAL_MS))
     expect(idle).toBe(1)
     expect(events).toEqual(['sending m1 value', 'sent m1 value true'])
   })

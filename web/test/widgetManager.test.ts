@@ -23,7 +23,7 @@ const sliderState = (value: number): Record<string, unknown> => ({
 })
 const style = controls('SliderStyleModel', { _model_name: 'SliderStyleModel', _model_module: '@jupyter-widgets/controls', _model_module_version: '2.0.0', _view_name: 'StyleView', _view_module: '@jupyter-widgets/base', _view_module_version: '2.0.0', description_width: '', handle_color: null })
 
-const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20))
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 80))
 
 function setup(readOnly: boolean) {
   const doc = new Y.Doc()

@@ -57,6 +57,9 @@ export interface CommOptions {
 
 let counter = 0
 
+/** At most this often one model's changes go to the hub (20 a second; the hub allows `WIDGET_RATE`, 60 a second). */
+export const MIN_SEND_INTERVAL_MS = 50
+
 /** The IClassicComm of one model (jupyter-widgets' services-shim interface). */
 export class HubComm {
   readonly target_name = 'jupyter.widget'
@@ -82,9 +85,14 @@ export class HubComm {
       return msgId
     }
     this.options.sending?.(this.comm_id, body)
+    const started = Date.now()
     const done = (accepted: boolean): void => {
-      idle()
-      this.options.sent?.(this.comm_id, body, accepted)
+      // A drag sends at most one change per MIN_SEND_INTERVAL_MS: the model merges the rest into
+      // the next one meanwhile, which keeps a fast drag under the hub's rate limit.
+      setTimeout(() => {
+        idle()
+        this.options.sent?.(this.comm_id, body, accepted)
+      }, Math.max(0, MIN_SEND_INTERVAL_MS - (Date.now() - started)))
     }
     this.options.post(this.comm_id, body).then(done, () => done(false))
     return msgId
