@@ -256,6 +256,8 @@ def file_form(
     for key, value in fmt.extra.items():
         out.setdefault(key, copy.deepcopy(value))
     out.nbformat, out.nbformat_minor = 4, fmt.nbformat_minor
+    if not save_outputs:  # the widgets' state is the outputs' state (nbstripout drops it too)
+        out.metadata.pop("widgets", None)
     for cell in out.cells:
         if cell.get("id") in fmt.empty_attachments and "attachments" not in cell:
             cell.attachments = {}

@@ -26,7 +26,6 @@ from collabd.widgetstate import Entry
 
 TARGET = "jupyter.widget"
 CONTROL_TARGET = "jupyter.widget.control"
-PROTOCOL_VERSION = "2.1.0"
 CONTROL_VERSION = "1.0.0"
 OUTPUT_MODEL = ("OutputModel", "@jupyter-widgets/output")
 CAPTURED = frozenset({"stream", "display_data", "execute_result", "error", "clear_output"})
@@ -260,12 +259,12 @@ class WidgetModels:
         model = self.models[model_id]
         change = dict(_obj(data.get("state")))
         buffers = paired_buffers(data.get("buffer_paths"), raw)
-        if echo:  # our own change coming back: skip keys a newer change of ours is on its way for
+        if echo:  # a change coming back: skip keys a newer change of ours is on its way for
             for key in list(change):
                 mine = model.echoes.get(key)
-                if mine is not None:
-                    if mine == parent_id:
-                        del model.echoes[key]
+                if mine == parent_id:  # the kernel's answer to our latest (it may differ: clamped)
+                    del model.echoes[key]
+                elif mine is not None:
                     del change[key]
             buffers = {p: b for p, b in buffers.items() if str(p[0]) not in model.echoes}
         if change or buffers:
@@ -281,22 +280,22 @@ class WidgetModels:
                 self.problems.append(self._too_big(model.model_id, model.state))
             return
         model.over_limit = False
-        model.state, model.buffers = merge(model.state, model.buffers, change, buffers)
-        model.sizes, model.buffer_bytes = sized
+        model.state, model.buffers, model.sizes, model.buffer_bytes = sized
         self._dirty.add(model.model_id)
         if model.is_output:
             self._recapture(model)
 
     def _sized(
         self, model: Model, change: dict[str, Any], buffers: dict[Path, bytes]
-    ) -> tuple[dict[str, int], int] | None:
-        """The model's sizes after the update, or None if it would pass the limit."""
+    ) -> tuple[dict[str, Any], dict[Path, bytes], dict[str, int], int] | None:
+        """The model's state, buffers and sizes after the update, or None if it would pass
+        the limit."""
         state, kept = merge(model.state, model.buffers, change, buffers)
         sizes = sizes_of(state, model.sizes, touched_keys(change, buffers))
         buffer_bytes = b64_size(kept)
         if 2 + sum(sizes.values()) + buffer_bytes > self.max_state_bytes:
             return None
-        return sizes, buffer_bytes
+        return state, kept, sizes, buffer_bytes
 
     def _too_big(self, model_id: str, state: dict[str, Any]) -> str:
         name = state.get("_model_name", "widget")

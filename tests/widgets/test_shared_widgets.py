@@ -6,6 +6,7 @@ One hub serves the module (starting kernels is the slow part); each test has its
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 
 from collabd import widgetstate
 from collabd.client import ClientError, NotebookClient
-from tests.support.hubproc import HubProcess
+from tests.support.hubproc import HubFactory, HubProcess
 from tests.support.kernel import WAIT, module_hub, new_cells, wait_finished
 
 pytestmark = pytest.mark.kernel
@@ -103,6 +104,44 @@ async def test_a_slider_made_by_one_editor_is_moved_by_another_and_the_kernel_ha
         nbformat.validate(on_disk)
         disk_state = on_disk.metadata["widgets"][widgetstate.MIME_STATE]["state"]
         assert disk_state[model_id]["state"]["value"] == 42
+
+
+async def test_a_value_the_kernel_clamps_is_shown_as_the_kernel_keeps_it(
+    khub: HubProcess,
+) -> None:
+    s = khub.create_session("clamp.ipynb")
+    alice = NotebookClient.from_link(s["edit_url"], name="alice")
+    async with alice:
+        _, model_id = await make_slider(alice)  # max=100
+        await alice.request("POST", f"/widgets/{model_id}", {"state": {"value": 500}})
+        await alice.wait_for(lambda: value_of(alice, model_id) == 100, WAIT)
+        assert await printed(alice, "print(slider.value)") == "100\n"
+
+
+async def test_binary_values_travel_as_buffers_both_ways(khub: HubProcess) -> None:
+    s = khub.create_session("image.ipynb")
+    alice = NotebookClient.from_link(s["edit_url"], name="alice")
+    async with alice:
+        (cell,) = await new_cells(
+            alice, "import ipywidgets as w\nimage = w.Image(value=bytes([0, 1, 2, 255]))\nimage"
+        )
+        await run_and_wait(alice, cell)
+        model_id: str = await alice.wait_for(lambda: shown_model(alice, cell), WAIT)
+        entry = await alice.wait_for(lambda: widgets(alice).get(model_id), WAIT)
+        assert "value" not in entry["state"]  # binary: in `buffers`, by its path
+        assert entry["buffers"] == [
+            {"path": ["value"], "data": base64.b64encode(b"\0\1\2\xff").decode()}
+        ]
+
+        new = base64.b64encode(b"hub").decode()
+        body = {"buffers": [{"path": ["value"], "data": new}]}
+        await alice.request("POST", f"/widgets/{model_id}", body)
+        assert await printed(alice, "print(bytes(image.value))") == "b'hub'\n"
+        assert widgets(alice)[model_id]["buffers"] == [{"path": ["value"], "data": new}]
+        saved = (await alice.notebook_json())["metadata"]["widgets"][widgetstate.MIME_STATE]
+        assert saved["state"][model_id]["buffers"] == [
+            {"encoding": "base64", "path": ["value"], "data": new}
+        ]
 
 
 async def test_a_viewer_cannot_move_a_slider(khub: HubProcess) -> None:
@@ -396,3 +435,20 @@ async def test_a_slider_redraws_a_matplotlib_plot_for_everyone(khub: HubProcess)
         for nb in (alice, bob):
             await nb.wait_for(lambda nb=nb: png(nb) not in (None, first), WAIT)
         assert not any("image/png" in (o.get("data") or {}) for o in alice.outputs(cell))
+
+
+async def test_a_killed_hub_comes_back_with_its_widgets_gone(hub_factory: HubFactory) -> None:
+    hub = hub_factory()
+    s = hub.create_session("killed.ipynb")
+    async with NotebookClient.from_link(s["edit_url"], name="ann") as ann:
+        _, model_id = await make_slider(ann)
+        await ann.request("POST", f"/widgets/{model_id}", {"state": {"value": 12}})
+        await ann.wait_for(lambda: value_of(ann, model_id) == 12, WAIT)
+        hub.kill9()
+    hub.start()
+    async with NotebookClient.from_link(s["edit_url"], name="ann") as ann:
+        await ann.wait_for(lambda: (widgets(ann).get(model_id) or {}).get("gone"), WAIT)
+        assert value_of(ann, model_id) == 12  # its last state, read-only
+        with pytest.raises(ClientError) as gone:
+            await ann.request("POST", f"/widgets/{model_id}", {"state": {"value": 1}})
+        assert (gone.value.status, gone.value.error) == (409, "widget_gone")

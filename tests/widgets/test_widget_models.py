@@ -11,6 +11,7 @@ import pytest
 from pycrdt import Doc
 
 from collabd import notebook, widgetstate
+from collabd.disk import ipynb
 from collabd.kernel.base import KernelMessage
 from collabd.kernel.widgets import WidgetError, WidgetModels, decode_buffers, merge
 
@@ -101,6 +102,9 @@ def test_an_echo_of_our_own_change_does_not_roll_it_back() -> None:
     feed(m, comm("comm_msg", "s", {**echo, "state": {"value": 6}}, parent="second"))
     feed(m, comm("comm_msg", "s", {"method": "update", "state": {"value": 7}}, parent="x"))
     assert m.models["s"].state["value"] == 7  # the kernel's own changes always count
+    m.editor_update("s", {"value": 500}, {}, "third")
+    feed(m, comm("comm_msg", "s", {**echo, "state": {"value": 100}}, parent="third"))
+    assert m.models["s"].state["value"] == 100  # its answer to our latest: what it kept
 
 
 def test_an_output_widget_captures_what_its_msg_id_prints() -> None:
@@ -257,3 +261,14 @@ def test_once_the_session_makes_widgets_the_files_own_state_is_dropped() -> None
     with doc.transaction():
         widgetstate.put(doc, "mine", None)
     assert "widgets" not in notebook.to_json(doc)["metadata"]
+
+
+def test_a_file_saved_without_outputs_has_no_widget_state() -> None:
+    doc: Doc[Any] = Doc()
+    notebook.load_into(doc, notebook.empty_notebook())
+    entry = {"model_name": "M", "model_module": "m", "model_module_version": "1", "state": {}}
+    with doc.transaction():
+        widgetstate.put(doc, "mine", entry)
+    nb, fmt = notebook.to_json(doc), ipynb.format_of(doc)
+    assert "widgets" in ipynb.file_form(nb, fmt).metadata
+    assert "widgets" not in ipynb.file_form(nb, fmt, save_outputs=False).metadata
