@@ -176,6 +176,18 @@ def test_tqdm_button_and_restart(notebook_session: Any, join: Any, hub: HubProce
         assert width > 0.99, width
     ada.screenshot("widgets-tqdm-ada")
 
+    # The playback page shows the widgets as they were (here: now), read-only.
+    replay = join(f"{hub.base}/s/{session['id']}/replay#token={session['view_token']}", None)
+    replay.page.get_by_role("button", name="Go live").click()
+    replay_bar = replay.cell(0).locator(".output-widget .widget-hprogress .progress-bar")
+    expect(replay_bar).to_have_count(1, timeout=LONG)
+    expect(replay.cell(0).locator(".output-widget")).to_contain_text("20/20")
+    expect(replay.cell(0).locator(".output-widget").first).to_have_attribute(
+        "title", "Playback: the widget as it was at this moment"
+    )
+    replay.screenshot("widgets-replay")
+    replay.context.close()
+
     ada.cell(1).locator(".cell-prompt").click()  # the toolbar shows on the selected cell
     ada.cell(1).locator(".tool-run").click()
     button = bob.cell(1).locator(".output-widget button.jupyter-button", has_text="Press me")

@@ -18,13 +18,20 @@ function load(): Promise<WidgetHost> | null {
   return host
 }
 
-/** The page's live session: from now on widget outputs are live (loading the code when needed). */
+/**
+ * The page's document: from now on widget outputs are live (loading the code when needed). Called
+ * again with another document (the playback page rebuilds one when it seeks), the widgets of the
+ * old one are let go and the outputs drawn from then on use the new one.
+ */
 export function enableWidgets(chosen: WidgetOptions): void {
+  void host?.then((old) => old.dispose())
+  host = null
   options = chosen
   const map: Y.Map<unknown> = chosen.map
   if (map.size > 0) void load()
   else {
     const first = (): void => {
+      if (options !== chosen) return map.unobserve(first)
       if (map.size === 0) return
       map.unobserve(first)
       void load()

@@ -21,11 +21,15 @@ export interface WidgetOptions {
   post: CommOptions['post']
   by: CommOptions['by']
   clean(html: string): string
+  /** What hovering a widget says when it cannot be changed here (default: the viewers' hint). */
+  lockedHint?: string
 }
 
 export interface WidgetHost {
   /** Draws model `modelId` into `el` (once the model is in the map); returns how to take it away. */
   render(el: HTMLElement, modelId: string): () => void
+  /** This document's widgets are no longer shown (its map is no longer watched). */
+  dispose(): void
 }
 
 /** Lumino's attach without its "host is in the document" check: outputs are drawn before insertion. */
@@ -45,6 +49,7 @@ function detach(widget: Widget): void {
 export function startWidgets(options: WidgetOptions): WidgetHost {
   const manager = new CollabWidgetManager(options)
   return {
+    dispose: () => manager.dispose(),
     render(el, modelId) {
       let view: DOMWidgetView | null = null
       let stopped = false
@@ -59,7 +64,7 @@ export function startWidgets(options: WidgetOptions): WidgetHost {
         el.classList.toggle('widget-locked', locked)
         // Inert: nothing inside takes focus, clicks or keys; the hint shows on hover over the box.
         body.inert = locked
-        el.title = gone ? `${GONE_HINT} (the widget no longer changes)` : options.readOnly ? VIEW_ONLY_HINT : ''
+        el.title = gone ? `${GONE_HINT} (the widget no longer changes)` : options.readOnly ? options.lockedHint ?? VIEW_ONLY_HINT : ''
         note.textContent = gone ? GONE_HINT : ''
         note.hidden = !gone
       }
