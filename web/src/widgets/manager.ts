@@ -85,10 +85,6 @@ export class CollabWidgetManager extends ManagerBase {
     return this.live.get(modelId)?.entry.gone ?? false
   }
 
-  entry(modelId: string): WidgetEntry | null {
-    return this.live.get(modelId)?.entry ?? null
-  }
-
   onGoneChange(listener: () => void): () => void {
     this.goneListeners.add(listener)
     return () => this.goneListeners.delete(listener)
