@@ -166,6 +166,11 @@ export class SessionApi {
     return this.request('POST', '/kernel/restart', { by })
   }
 
+  /** A widget's changed state or custom message, for the hub to send to the kernel (`202`). */
+  changeWidget(modelId: string, body: unknown): Promise<unknown> {
+    return this.request('POST', `/widgets/${encodeURIComponent(modelId)}`, body)
+  }
+
   answerInput(requestId: string, value: string): Promise<unknown> {
     return this.request('POST', '/input', { request_id: requestId, value })
   }

@@ -11,6 +11,7 @@ export type OutputPlan =
   | { kind: 'latex'; latex: string }
   | { kind: 'image'; mime: string; src: string; width: number | null; height: number | null }
   | { kind: 'json'; text: string }
+  | { kind: 'widget'; modelId: string; text: string }
   | { kind: 'text'; text: string }
   | { kind: 'empty' }
   | { kind: 'unsupported'; mimes: string[] }
@@ -67,7 +68,18 @@ function imageSize(metadata: unknown, mime: string): { width: number | null; hei
   return { width: n(own.width), height: n(own.height) }
 }
 
+/** A live widget's view (ipywidgets); its text/plain is what shows where widgets cannot. */
+export const WIDGET_VIEW_MIME = 'application/vnd.jupyter.widget-view+json'
+
+/** The model a widget-view output shows, or null when the output is not a usable one. */
+export function widgetModelId(value: unknown): string | null {
+  const id = (typeof value === 'object' && value !== null ? value : {}) as { model_id?: unknown }
+  return typeof id.model_id === 'string' && /^[\w-]{1,128}$/.test(id.model_id) ? id.model_id : null
+}
+
 export function planMimeBundle(data: Json, metadata: unknown): OutputPlan {
+  const modelId = WIDGET_VIEW_MIME in data ? widgetModelId(data[WIDGET_VIEW_MIME]) : null
+  if (modelId !== null) return { kind: 'widget', modelId, text: joinText(data['text/plain']) }
   const mime = MIME_ORDER.find((m) => m in data)
   if (!mime) {
     const mimes = Object.keys(data)
@@ -156,6 +168,8 @@ export function planLines(plan: OutputPlan): number {
     case 'image':
     case 'html':
       return 20
+    case 'widget':
+      return 3
     default:
       return 1
   }

@@ -19,6 +19,8 @@ import { h } from '../view/dom'
 import { saveBlob } from '../view/download'
 import { fatalForError, fatalMissingToken } from '../view/fatal'
 import { NotebookView } from '../view/notebook'
+import { sanitizeHtml } from '../view/markdown'
+import { enableWidgets } from '../view/widgetOutputs'
 import { toaster } from '../view/toasts'
 import { controls } from './controls'
 import { atEnd, canGrow, extendSummary, followEnd, mergeSummary } from './live'
@@ -113,6 +115,11 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
     view?.destroy()
     awarenessOf?.off('change', refreshPeople)
     awarenessOf = session.awareness
+    // Widgets as they were at the moment shown, changing as it plays; nobody changes them here.
+    enableWidgets({
+      map: session.notebook.ydoc.getMap('widgets'), readOnly: true, post: null, by: () => null,
+      clean: sanitizeHtml, lockedHint: 'Playback: the widget as it was at this moment',
+    })
     view = new NotebookView({ session, actions: readOnlyActions })
     column.append(view.el)
     view.reconcile()

@@ -28,6 +28,9 @@ import { NotebookView } from './notebook'
 import { kernelPanel, participantsPanel, queuePanel } from './panels'
 import { toaster } from './toasts'
 import { mountChat } from './chatMount'
+import { sanitizeHtml } from './markdown'
+import { enableWidgets } from './widgetOutputs'
+import { failureWords } from '../model/wording'
 import './styles.css'
 
 function kernelspecName(metadata: unknown): string {
@@ -103,6 +106,17 @@ export async function mountNotebook(
   const actions = readOnly
     ? readOnlyActions
     : sessionActions({ api, flush: () => session.flush(), me, notify: toasts.notify, online: () => session.connection.status === 'connected' })
+  // Widgets: live for everyone, changed only by editors (through the hub, the kernel's comm peer).
+  enableWidgets({
+    map: session.notebook.ydoc.getMap('widgets'),
+    readOnly,
+    by: me,
+    clean: sanitizeHtml,
+    post: readOnly ? null : (modelId, body) => api.changeWidget(modelId, body).then(() => true, (e: unknown) => {
+      toasts.notify(failureWords('changing the widget', e, session.connection.status === 'connected'))
+      return false
+    }),
+  })
   const view: NotebookView = new NotebookView({ session, actions, confirmRestart, openFind: () => openFind() })
   const find = findPanel(!readOnly, {
     find: (query, options) => findMatches(view.cellTexts(), query, options),

@@ -21,7 +21,7 @@ import { h, frameScheduler } from './dom'
 import { createEditor, type EditorKeys } from './editor'
 import type { KernelHelp } from './kernelHelp'
 import { markdownToHtml } from './markdown'
-import { type OutputsState, renderOutputs } from './outputs'
+import { disposeOutputs, type OutputsState, renderOutputs } from './outputs'
 
 export type CellAction = 'run' | 'move-up' | 'move-down' | 'insert-above' | 'insert-below' | 'delete' | 'clear-outputs'
 
@@ -378,6 +378,7 @@ export class CellView {
     this.model.ymodel.unobserveDeep(this.observer)
     this.editor?.destroy()
     this.editor = null
+    disposeOutputs(this.outputs)
     this.el.remove()
   }
 }

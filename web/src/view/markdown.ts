@@ -33,6 +33,12 @@ export function markdownToHtml(markdown: string): string {
   return DOMPurify.sanitize(renderMarkdown(markdown), SANITIZE)
 }
 
+/** HTML from the kernel that the page itself shows (widget HTML), cleaned as markdown is. */
+export function sanitizeHtml(html: string): string {
+  ensureHooks()
+  return DOMPurify.sanitize(html, SANITIZE)
+}
+
 export function latexToHtml(latex: string): string {
   ensureHooks()
   return DOMPurify.sanitize(renderLatex(latex), SANITIZE)

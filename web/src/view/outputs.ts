@@ -8,6 +8,7 @@ import { mergeStreams, type OutputPlan, planOutput, shouldCollapse } from '../mo
 import { h } from './dom'
 import { htmlFrame, updateHtmlFrame } from './htmlFrame'
 import { latexToHtml, markdownToHtml } from './markdown'
+import { disposeWidgetElement, widgetElement } from './widgetOutputs'
 
 const ansi = new AnsiUp()
 ansi.use_classes = true
@@ -48,11 +49,18 @@ export function renderPlan(plan: OutputPlan): HTMLElement {
       })
     case 'html':
       return htmlFrame(plan.html)
+    case 'widget':
+      return widgetElement(plan.modelId, plan.text)
     case 'empty':
       return h('div', { class: 'output-empty' })
     case 'unsupported':
       return h('div', { class: 'output-unsupported' }, `[output of type ${plan.mimes.join(', ')} not shown]`)
   }
+}
+
+/** Outputs drawn in `container` are gone for good (a widget's view is taken away). */
+export function disposeOutputs(container: HTMLElement): void {
+  for (const el of container.querySelectorAll('.output-widget')) disposeWidgetElement(el)
 }
 
 export interface OutputsState {
@@ -81,6 +89,8 @@ export function renderOutputs(container: HTMLElement, outputs: unknown[], state:
     return { key, el: renderPlan(plan) }
   })
   state.drawn = drawn
+  const kept = new Set(drawn.map(({ el }) => el))
+  for (const { el } of previous) if (!kept.has(el)) disposeWidgetElement(el)
   let body = container.querySelector<HTMLElement>(':scope > .outputs-body')
   if (!body) {
     body = h('div', { class: 'outputs-body' })
