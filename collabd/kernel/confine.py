@@ -14,6 +14,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -93,10 +94,16 @@ class Confinement:
         """The kernel's command line, inside bwrap when sandboxed."""
         if self.sandbox != "bwrap":
             return cmd
-        return [self.bwrap, *self.bwrap_args(cwd, sockets), "--", *cmd]
+        return [self.bwrap, *self.bwrap_args(cwd, sockets, installed(cmd)), "--", *cmd]
 
-    def bwrap_args(self, cwd: Path, sockets: Path | None) -> list[str]:
+    def bwrap_args(
+        self, cwd: Path, sockets: Path | None, keep: Iterable[Path] = ()
+    ) -> list[str]:
+        """bwrap's options; `keep`: folders the kernel needs to start (its Python) that stay
+        visible, read-only, when they are under /tmp, which the sandbox replaces with its own."""
         args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        for path in sorted({p for p in keep if p.is_relative_to("/tmp") and p.is_dir()}):
+            args += ["--ro-bind", str(path), str(path)]
         root = ["--bind", str(self.root), str(self.root)] if self.root is not None else []
         args += root
         for path in self.hidden:  # after the root: the data folder may be inside it
@@ -138,6 +145,17 @@ class Confinement:
         """Whether a signal to the started process is a signal to the kernel: not through
         bwrap, whose kernel runs in its own session (it is interrupted by a message)."""
         return self.sandbox != "bwrap"
+
+
+def installed(cmd: list[str]) -> set[Path]:
+    """Where the kernel's Python and its packages are: the hub's environment (the kernel is
+    usually the hub's own venv), the kernel command's environment and the PYTHONPATH entries."""
+    places = {Path(sys.prefix), Path(sys.base_prefix)}
+    if cmd and os.path.isabs(cmd[0]):
+        places.add(Path(cmd[0]).resolve().parent.parent)
+        places.add(Path(cmd[0]).parent.parent)
+    places.update(Path(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)
+    return {p.absolute() for p in places}
 
 
 def confinement(

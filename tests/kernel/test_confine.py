@@ -48,6 +48,20 @@ def test_bwrap_hides_the_data_and_the_secret_files_after_binding_the_root(tmp_pa
     assert cmd[cmd.index("--chdir") + 1] == str(root / "sub")
 
 
+def test_a_python_installed_under_tmp_stays_visible_in_the_sandbox(tmp_path: Path) -> None:
+    # CI may check the project out (and make its venv) under /tmp, which the sandbox replaces.
+    venv, elsewhere = tmp_path / "venv", Path("/usr")
+    (venv / "bin").mkdir(parents=True)
+    assert venv.is_relative_to("/tmp")
+    args = Confinement(sandbox="bwrap").bwrap_args(Path("/nb"), None, keep=[venv, elsewhere])
+    text = " ".join(args)
+    assert text.index("--tmpfs /tmp") < text.index(f"--ro-bind {venv} {venv}")
+    assert f"--ro-bind {elsewhere}" not in text  # already visible through the read-only /
+    python = [str(venv / "bin" / "python"), "-m", "x"]
+    cmd = Confinement(sandbox="bwrap").command(python, venv, None)
+    assert f"--ro-bind {venv} {venv}" in " ".join(cmd)
+
+
 def test_a_root_inside_the_data_folder_stays_reachable(tmp_path: Path) -> None:
     data, root = tmp_path / "srv", tmp_path / "srv" / "notebooks"
     root.mkdir(parents=True)
