@@ -31,6 +31,9 @@ from collabd.notebook import find_cell
 log = logging.getLogger("collabd.kernel.execution")
 
 REPLY_GRACE_S = 5.0  # wait this long for execute_reply after the kernel went idle
+# ... and this long for the idle status after the reply, once the run's messages have stopped:
+# an iopub message the transport dropped (a flood past ZMQ's buffers) must not hang the queue.
+IDLE_GRACE_S = 5.0
 RETRY_EXPRESSIONS_S = 5.0  # after an error, the silent request for user_expressions
 
 
@@ -72,6 +75,7 @@ class CellRun:
     interrupt_pending: bool = False
     idle_at: float | None = None
     replied: bool = False
+    last_heard: float = field(default_factory=time.monotonic)  # the run's latest message
     begin: tuple[DocEdit, ...] = ()  # the start of the run, not yet written
     finished: bool = False
     expressions: dict[str, str] | None = None  # user_expressions sent with the code
@@ -204,9 +208,13 @@ class Runner:
                     raise KernelDied(kernel, exit_code)
                 if run.idle_at is not None and now - run.idle_at > REPLY_GRACE_S:
                     break  # the reply got lost; the iopub side says it is done
+                if run.replied and run.idle_at is None and now - run.last_heard > IDLE_GRACE_S:
+                    log.warning("run %s: replied but never idle; taken as ended", msg_id)
+                    break  # the idle status got lost; the reply says it is done
             elif self.widgets is not None and self.widgets.take(message):
                 pass  # a widget's message, or an output an Output widget captures
             elif message.parent_id == msg_id:
+                run.last_heard = now
                 await self._on_message(kernel, run, message, pending)
             if run.input_deadline is not None and now >= run.input_deadline:
                 await self._input_timed_out(kernel, run, pending)
