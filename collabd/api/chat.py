@@ -8,7 +8,6 @@ the recording (`read_routes`, also on `collabd replay`).
 
 from __future__ import annotations
 
-import hashlib
 import time
 from typing import Any
 
@@ -17,9 +16,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from collabd import chat, chatredact
-from collabd.api.access import hub_of, session_caller, token_of
+from collabd.api.access import hub_of, session_caller
 from collabd.api.body import json_body
 from collabd.api.errors import ApiError
+from collabd.api.ratelimit import check_rate
 from collabd.api.recording import _time, source_of
 from collabd.auth import Caller
 from collabd.hub import NotANotebook
@@ -29,45 +29,9 @@ from collabd.sync.liveroom import LiveRoom
 ORIGIN = "chat"
 
 
-def _limits(request: Request) -> tuple[chat.RateLimit, chat.RateLimit]:
-    """Per person, and per anonymous link as a whole (five times one person's rate): made once
-    per hub app from the settings."""
-    state = request.app.state
-    found: tuple[chat.RateLimit, chat.RateLimit] | None = getattr(state, "chat_limits", None)
-    if found is None:
-        count, window = chat.parse_rate(hub_of(request).settings.chat_rate)
-        found = state.chat_limits = (
-            chat.RateLimit(count, window),
-            chat.RateLimit(5 * count, window),
-        )
-    return found
-
-
-def _rate_keys(request: Request, caller: Caller, body: dict[str, Any]) -> list[str]:
-    """A named link is one person. An anonymous link is shared by everyone who has it: per its
-    holder's connection (the client id it says), and for the link as a whole."""
-    if caller.link is not None:
-        return [f"link:{caller.link.id}"]
-    if caller.user is not None:
-        return [f"user:{caller.user.name}"]
-    token = hashlib.sha256((token_of(request) or "").encode()).hexdigest()[:24]
-    client_id = body.get("client_id")
-    return [f"token:{token}:{client_id if type(client_id) is int else '-'}", f"token:{token}"]
-
-
 def _check_rate(request: Request, caller: Caller, body: dict[str, Any]) -> None:
-    person, link = _limits(request)
-    keys = _rate_keys(request, caller, body)
-    checks = [(person, keys[0])] + ([(link, keys[1])] if len(keys) > 1 else [])
-    wait = max(limit.wait(key) for limit, key in checks)
-    if wait:
-        raise ApiError(
-            429,
-            "rate_limited",
-            f"at most {person.count} messages in {person.window:g} s; try again in {wait:.1f} s",
-        )
-    for limit, key in checks:
-        limit.take(key)
+    rate = hub_of(request).settings.chat_rate
+    check_rate(request, caller, body.get("client_id"), name="chat", rate=rate, what="messages")
 
 
 async def _live(request: Request, *, edit: bool) -> tuple[LiveRoom, Caller]:

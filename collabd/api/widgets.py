@@ -14,12 +14,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from collabd import chat
 from collabd.api.access import caller_of, hub_of
 from collabd.api.body import json_body
-from collabd.api.chat import _rate_keys
 from collabd.api.errors import ApiError
 from collabd.api.kernel import _by, _session
+from collabd.api.ratelimit import check_rate
 from collabd.kernel.widgets import WidgetError, decode_buffers
 
 _STATUS = {
@@ -31,33 +30,10 @@ _STATUS = {
 }
 
 
-def _limits(request: Request) -> tuple[chat.RateLimit, chat.RateLimit]:
-    """Per person, and per anonymous link as a whole (five times that), like chat."""
-    state = request.app.state
-    found: tuple[chat.RateLimit, chat.RateLimit] | None = getattr(state, "widget_limits", None)
-    if found is None:
-        count, window = chat.parse_rate(hub_of(request).settings.widget_rate)
-        found = state.widget_limits = (
-            chat.RateLimit(count, window),
-            chat.RateLimit(5 * count, window),
-        )
-    return found
-
-
 def _check_rate(request: Request, client_id: Any) -> None:
-    person, link = _limits(request)
-    keys = _rate_keys(request, caller_of(request), {"client_id": client_id})
-    checks = [(person, keys[0])] + ([(link, keys[1])] if len(keys) > 1 else [])
-    wait = max(limit.wait(key) for limit, key in checks)
-    if wait:
-        raise ApiError(
-            429,
-            "rate_limited",
-            f"at most {person.count} widget changes in {person.window:g} s; "
-            f"try again in {wait:.1f} s",
-        )
-    for limit, key in checks:
-        limit.take(key)
+    rate = hub_of(request).settings.widget_rate
+    caller = caller_of(request)
+    check_rate(request, caller, client_id, name="widget", rate=rate, what="widget changes")
 
 
 def _change(body: dict[str, Any]) -> tuple[dict[str, Any], Any, bool]:
