@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from collabd import auth, linktokens, notebook, paths
 from collabd.cluster.node import Cluster
@@ -38,6 +38,12 @@ class NotANotebook(ValueError):
 
 class SessionDeleted(LookupError):
     """The session was deleted (while a request about it was on its way)."""
+
+
+class OpenedSession(NamedTuple):
+    record: SessionRecord
+    created: bool  # the session is new
+    created_file: bool  # so is the file: there was none at the path
 
 
 class Hub:
@@ -129,12 +135,17 @@ class Hub:
 
     async def create_session(self, rel_path: object) -> tuple[SessionRecord, bool]:
         """The live session for a notebook path, created if there is none (and the file too)."""
+        opened = await self.open_session(rel_path)
+        return opened.record, opened.created
+
+    async def open_session(self, rel_path: object) -> OpenedSession:
+        """`create_session`, also saying whether the file was created."""
         rel, full = paths.normalize(self.settings.root, rel_path)
         async with self._create_lock:
             existing = await self.run_io(self.store.session_for_path, rel)
             if existing is not None:
-                return self._reveal(existing), False
-            await self.run_io(_ensure_notebook_file, full)
+                return OpenedSession(self._reveal(existing), False, False)
+            new_file = await self.run_io(_ensure_notebook_file, full)
             record = linktokens.new_session(auth.new_session_id(), rel, time.time())
             try:
                 await self.run_io(self.store.add_session, record)
@@ -143,12 +154,12 @@ class Hub:
                 raced = await self.run_io(self.store.session_for_path, rel)
                 if raced is None:
                     raise
-                return self._reveal(raced), False
+                return OpenedSession(self._reveal(raced), False, new_file)
             record = self._reveal(record)
         log.info("session %s created for %s", record.id, rel)
         if self.settings.kernel_start_with_session:
             await self.room(record)
-        return record, True
+        return OpenedSession(record, True, new_file)
 
     async def session(self, session_id: str, *, fresh: bool = False) -> SessionRecord | None:
         """A record found is kept for later lookups: only this hub's `replace_token` and
@@ -331,15 +342,17 @@ class Hub:
                         log.exception("room %s: unloading the idle room failed", session_id)
 
 
-def _ensure_notebook_file(full: Path) -> None:
+def _ensure_notebook_file(full: Path) -> bool:
+    """Whether the file had to be created (an empty notebook)."""
     if full.exists():
         _read_notebook(full)
-        return
+        return False
     if not full.parent.is_dir():
         raise NotANotebook(f"folder {full.parent.name!r} does not exist")
     tmp = full.with_name(f".{full.name}.collabd-new")
     tmp.write_text(notebook.to_text(notebook.empty_notebook()), encoding="utf-8")
     tmp.replace(full)
+    return True
 
 
 def _read_notebook(full: Path) -> ipynb.Opened:

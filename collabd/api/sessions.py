@@ -41,12 +41,13 @@ async def create_session(request: Request) -> Response:
         raise ApiError(403, "forbidden", "only collabd's administrators create sessions here")
     body = await json_body(request)
     try:
-        record, created = await hub.create_session(body.get("path"))
+        record, created, created_file = await hub.open_session(body.get("path"))
     except (BadPath, NotANotebook) as exc:  # NotANotebook: Jupyter could not open it either
         raise ApiError(400, "bad_path", str(exc)) from None
     status = 201 if created else 200
     if user is None:
-        return JSONResponse(links(hub, record, Access.ADMIN), status_code=status)
+        answer = {**links(hub, record, Access.ADMIN), "created_file": created_file}
+        return JSONResponse(answer, status_code=status)
     if created:
         owner = GrantRecord(record.id, "user", user.name, "owner", time.time(), user.name)
         await hub.run_io(hub.store.put_grant, owner)
@@ -55,7 +56,8 @@ async def create_session(request: Request) -> Response:
         raise ApiError(
             403, "forbidden", "this notebook already has a session: ask its owners to share it"
         )
-    return JSONResponse(links(hub, record, caller.access, caller), status_code=status)
+    answer = {**links(hub, record, caller.access, caller), "created_file": created_file}
+    return JSONResponse(answer, status_code=status)
 
 
 async def list_sessions(request: Request) -> Response:

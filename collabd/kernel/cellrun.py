@@ -99,13 +99,19 @@ class Runner:
         self.widgets: WidgetPeer | None = None  # offered every message first
         self._task: asyncio.Task[None] | None = None
 
+    def _widget_name(self, model_id: str) -> str | None:
+        model = self.widgets.models.models.get(model_id) if self.widgets else None
+        return model.model_name if model else None
+
     async def run(
         self, request: RunRequest, resume: inflight.InFlight | None = None
     ) -> KernelDied | None:
         """Carry out `request` to its end; say so if the kernel died meanwhile. With `resume`,
         the request is a run a previous hub sent to this (re-attached) kernel: its code is not
         sent again, the rest of its messages are taken."""
-        run = CellRun(request, CellOutputs(request.cell_id, self.settings.output_limit_bytes))
+        out = CellOutputs(request.cell_id, self.settings.output_limit_bytes)
+        out.widget_name = self._widget_name
+        run = CellRun(request, out)
         self.current = run
         task = asyncio.create_task(self._execute(run, resume), name=f"run:{request.request_id}")
         self._task = task

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,11 @@ Content = dict[str, Any]
 OUTPUT_TYPES = frozenset({"stream", "display_data", "execute_result", "error"})
 HANDLED = OUTPUT_TYPES | {"update_display_data", "clear_output", "execute_input"}
 SUMMARY_CHARS = 2048
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def _no_names(_: str) -> str | None:
+    return None
 
 
 @dataclass
@@ -37,6 +43,8 @@ class CellOutputs:
     truncated: bool = False
     clear_pending: bool = False
     summary: str = ""
+    # a widget model id -> its model name ("IntSliderModel"), when the hub knows that model
+    widget_name: Callable[[str], str | None] = _no_names
 
     def note(self, text: str) -> None:
         if len(self.summary) < SUMMARY_CHARS:
@@ -149,7 +157,7 @@ def _add_data(ycell: Map[Any], content: Content, out: CellOutputs, displays: Dis
         _add_notice(ycell, out)
         return
     out.size += size
-    out.note(str(data.get("text/plain", "")))
+    out.note(data_summary(data, out.widget_name))
     output: Content = {"output_type": "display_data", "data": data, "metadata": metadata}
     if "execution_count" in content:  # an execute_result
         output = {"output_type": "execute_result", "execution_count": content["execution_count"]}
@@ -160,6 +168,17 @@ def _add_data(ycell: Map[Any], content: Content, out: CellOutputs, displays: Dis
     display_id = (content.get("transient") or {}).get("display_id")
     if display_id:
         displays.add(str(display_id), out.cell_id, len(youtputs) - 1)
+
+
+def data_summary(data: Content, widget_name: Callable[[str], str | None] = _no_names) -> str:
+    """A display's line in the run history. A widget is named as one: its text/plain is only
+    the kernel's stand-in ("IntSlider(value=3)", a progress bar's "0%| | 0/20")."""
+    view = data.get(WIDGET_VIEW)
+    if isinstance(view, dict):
+        model_id = view.get("model_id")
+        name = widget_name(model_id) if isinstance(model_id, str) else None
+        return f"widget: {name.removesuffix('Model') or name}\n" if name else "widget\n"
+    return str(data.get("text/plain", ""))
 
 
 def _add_error(ycell: Map[Any], content: Content, out: CellOutputs, _: Displays) -> None:

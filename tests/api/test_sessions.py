@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import nbformat
+
 from tests.support.inproc import InProcHub
 
 
@@ -17,6 +19,18 @@ def test_create_session_returns_links_and_is_idempotent_per_path(app: InProcHub)
     status, again = app.api("POST", "/api/sessions", {"path": "./a.ipynb"})
     assert status == 200 and again["id"] == first["id"]
     assert (app.root / "a.ipynb").exists()
+
+
+def test_create_says_whether_the_file_was_created(app: InProcHub) -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nbformat.write(nb, app.root / "there.ipynb")
+    status, opened = app.api("POST", "/api/sessions", {"path": "there.ipynb"})
+    assert status == 201 and opened["created_file"] is False  # a new session, the file kept
+    status, made = app.api("POST", "/api/sessions", {"path": "new.ipynb"})
+    assert status == 201 and made["created_file"] is True
+    assert (app.root / "new.ipynb").is_file()
+    status, again = app.api("POST", "/api/sessions", {"path": "new.ipynb"})
+    assert status == 200 and again["id"] == made["id"] and again["created_file"] is False
 
 
 def test_admin_lists_sessions_others_cannot(app: InProcHub) -> None:

@@ -99,3 +99,48 @@ def test_home_sign_in_list_create_open(hub: Any, notebook_session: Any, join: An
     expect(page.locator(".token-field")).to_be_visible()
     for who in (me, ada):
         who.assert_no_page_errors()
+
+
+def test_a_signed_in_users_home_creates_notebooks(hub_factory: Any, browser: Any) -> None:
+    """Signed in by an authenticating proxy's header (the page's requests carry it, as behind
+    the proxy): "New notebook" says why not for a bad name or a file already there, and makes
+    and opens a new one, theirs; no "Sign out" (the proxy signs people in and out)."""
+    header = "X-Auth-Request-User"
+    hub = hub_factory(
+        env={"COLLABD_TRUSTED_USER_HEADER": header, "COLLABD_TRUSTED_PROXIES": "127.0.0.1/32"}
+    )
+    write_notebook(hub.root, "old.ipynb", ["1"])
+    context = browser.new_context(extra_http_headers={header: "alice"})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(hub.base + "/")
+        page.wait_for_selector("body[data-ready=true]")
+        expect(page.locator(".signed-in-as")).to_have_text("Signed in as alice")
+        expect(page.locator(".sign-out")).to_have_count(0)
+
+        page.locator(".new-notebook").click()
+        dialog = page.locator(".new-dialog")
+        page.locator(".new-name").fill("../up")
+        page.locator(".new-create").click()
+        expect(dialog.locator(".sign-in-error")).to_contain_text('".."')
+        page.locator(".new-name").fill("old")
+        page.locator(".new-create").click()
+        expect(dialog.locator(".sign-in-error")).to_have_text("old.ipynb already exists.")
+        expect(dialog.locator(".new-open-existing")).to_have_attribute("href", re.compile(r"/s/"))
+        assert "1" in (hub.root / "old.ipynb").read_text()  # not replaced
+
+        page.locator(".new-name").fill("mine")
+        page.locator(".new-create").click()
+        page.wait_for_url(re.compile(r"/s/[^/#]+$"))  # by her sign-in: no token in the address
+        page.wait_for_selector("body[data-ready=true]")
+        expect(page.locator(".nb-path")).to_have_text("mine.ipynb")
+        assert (hub.root / "mine.ipynb").is_file()
+
+        page.goto(hub.base + "/")
+        expect(page.locator(".shared-session a")).to_have_text(["mine.ipynb", "old.ipynb"])
+        expect(page.locator(".shared-session").first).to_contain_text("owner")
+        assert errors == []
+    finally:
+        context.close()

@@ -4,6 +4,7 @@ token, is sent to the hub's login form, signs in, and comes back to the notebook
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -80,6 +81,13 @@ def test_signing_in_through_the_hub_opens_the_notebook(
         shared.click()
         page.wait_for_url(f"**/services/collabd/s/{s['id']}")
         expect(page.locator(".cells > .cell")).to_have_count(1)
+        # Signing out forgets collabd's sign-in cookie; the page says so and offers the hub's login.
+        page.goto(f"{jhub.service}/")
+        page.locator(".sign-out").click()
+        expect(page.locator(".signed-out")).to_contain_text("Signed out")
+        login = page.locator(".signed-out .hub-sign-in")
+        expect(login).to_have_attribute("href", re.compile(r"/services/collabd/login\?next="))
+        assert page.evaluate("() => fetch('api/me').then((r) => r.json())")["user"] is None
         assert errors == []
     finally:
         context.close()

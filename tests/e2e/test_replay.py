@@ -130,6 +130,9 @@ def test_replay_page_shows_the_session_as_it_was(
     expect(page.locator(".replay-run-output")).to_contain_text("hello 1")
     page.locator(".runs-search").fill("no such text")
     expect(runs).to_have_count(0)
+    # said beside the numbered list, not as its item "1."
+    expect(page.locator(".runs-panel .runs-empty")).to_have_text("No run matches")
+    expect(page.locator(".replay-run-list li")).to_have_count(0)
     page.locator(".runs-search").fill("HELLO")
     expect(runs).to_have_count(1)
     page.locator(".runs-status").select_option("error")

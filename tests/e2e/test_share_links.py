@@ -80,6 +80,12 @@ def test_named_link_made_joined_and_revoked(notebook_session: Any, join: Any) ->
     status = ada.page.locator(".connection")
     expect(status).to_have_attribute("data-status", "closed")
     expect(status).to_contain_text("This link was revoked")
+    # nothing was left unsent: the save indicator does not claim changes are "kept" for later
+    expect(ada.page.locator(".save-indicator")).to_be_hidden()
+    ada.type_at_end(0, " + 1")  # an edit after the cut goes nowhere, and is said not sent
+    expect(ada.page.locator(".save-indicator")).to_have_text(
+        "Not sent: changes since the connection closed"
+    )
     ada.screenshot("share-ada-revoked")
 
     # Replacing the view link cuts off who watches with it; the dialog shows the new one.

@@ -226,3 +226,18 @@ def _merged(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
         else:
             result.append((kind, text))
     return result
+
+
+def test_a_widget_is_summarised_as_one_not_by_its_text_stand_in() -> None:
+    doc, displays = make_doc("c"), Displays()
+    out = CellOutputs("c", 10_000)
+    out.widget_name = {"m1": "IntSliderModel"}.get
+    view = {"model_id": "m1", "version_major": 2, "version_minor": 0}
+    known = {"text/plain": "IntSlider(value=3)", outputs.WIDGET_VIEW: view}
+    unknown = {"text/plain": "work: 0%| | 0/20", outputs.WIDGET_VIEW: {**view, "model_id": "m9"}}
+    apply(doc, out, displays, ("display_data", {"data": known, "metadata": {}}))
+    apply(doc, out, displays, ("display_data", {"data": unknown, "metadata": {}}))
+    assert out.summary == "widget: IntSlider\nwidget\n"
+    # the cell keeps the full output: only the history's line changes
+    assert cell_outputs(doc, "c")[0]["data"]["text/plain"] == "IntSlider(value=3)"
+    assert outputs.data_summary({"text/plain": "42"}) == "42"

@@ -70,7 +70,7 @@ def test_a_user_owns_what_they_create_and_sees_only_what_is_shared_with_them(
     app: InProcHub,
 ) -> None:
     mine = made_by(app, "alice", "mine.ipynb")
-    assert mine["role"] == "owner" and mine["owner"] is True
+    assert mine["role"] == "owner" and mine["owner"] is True and mine["created_file"] is True
     assert mine["url"].endswith(f"/s/{mine['id']}") and "edit_token" in mine
     theirs = made_by(app, "carol", "theirs.ipynb")
     listed = as_user(app, "alice", "GET", "/api/sessions").json()

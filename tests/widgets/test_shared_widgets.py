@@ -6,6 +6,7 @@ One hub serves the module (starting kernels is the slow part); each test has its
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from collections.abc import Iterator
@@ -78,9 +79,15 @@ async def test_a_slider_made_by_one_editor_is_moved_by_another_and_the_kernel_ha
     alice = NotebookClient.from_link(s["edit_url"], name="alice")
     bob = NotebookClient.from_link(s["edit_url"], name="bob")
     async with alice, bob:
-        _, model_id = await make_slider(alice)
+        cell, model_id = await make_slider(alice)
         entry = await bob.wait_for(lambda: widgets(bob).get(model_id), WAIT)
         assert entry["model_name"] == "IntSliderModel"
+        # the run history names the widget, not the kernel's "IntSlider(value=3, max=100)"
+        deadline = time.monotonic() + WAIT  # the run event is recorded just after the run ends
+        while not (history := await bob.request("GET", f"/runs?cell_id={cell}")):
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.1)
+        assert [r["outputs"] for r in history] == ["widget: IntSlider\n"]
         assert entry["model_module"] == "@jupyter-widgets/controls"
         assert entry["state"]["value"] == 3 and "gone" not in entry
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ApiError, rebaseLink, SessionApi } from '../src/model/api'
+import { ApiError, createAsUser, rebaseLink, SessionApi, signOutUser } from '../src/model/api'
 
 function recorder(status = 200, body: unknown = {}) {
   const calls: { url: string; init: RequestInit | undefined }[] = []
@@ -46,5 +46,29 @@ describe('session api', () => {
   it('rebases share links on the origin in use', () => {
     expect(rebaseLink('http://0.0.0.0:8765/s/x#token=a', 'https://nb.example')).toBe('https://nb.example/s/x#token=a')
     expect(rebaseLink('not a url', 'https://o')).toBe('not a url')
+  })
+})
+
+describe('a signed-in user (by their sign-in, no token)', () => {
+  const calls: { url: string; init: RequestInit | undefined }[] = []
+  const answer = (status: number, body: unknown) => async (url: string, init?: RequestInit): Promise<Response> => {
+    calls.push({ url, init })
+    return new Response(JSON.stringify(body), { status })
+  }
+
+  it('creates a notebook, says whether the file was made, and signs out', async () => {
+    const made = await createAsUser('http://h', 'a.ipynb', answer(201, { id: 's1', path: 'a.ipynb', created_file: true }))
+    expect(made).toEqual({ id: 's1', path: 'a.ipynb', created_file: true })
+    expect(calls[0].url).toBe('http://h/api/sessions')
+    expect(JSON.parse(String(calls[0].init?.body))).toEqual({ path: 'a.ipynb' })
+    expect((calls[0].init?.headers as Record<string, string>).Authorization).toBeUndefined()
+    await signOutUser('http://h', answer(200, { signed_out: true }))
+    expect(calls[1].url).toBe('http://h/api/logout')
+    expect(calls[1].init?.method).toBe('POST')
+  })
+
+  it('passes the hub\'s refusal on', async () => {
+    const refused = createAsUser('http://h', 'theirs.ipynb', answer(403, { error: 'forbidden', detail: 'ask its owners to share it' }))
+    await expect(refused).rejects.toMatchObject({ status: 403, message: expect.stringContaining('ask its owners') })
   })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { clearAdminToken, loadAdminToken, saveAdminToken } from '../src/model/adminToken'
 import type { NotebookEntry } from '../src/model/api'
-import { describeSession, filterNotebooks, formatModified, formatSize, newNotebookPath } from '../src/model/notebookList'
+import { createOutcome, describeSession, filterNotebooks, formatModified, formatSize, newNotebookPath } from '../src/model/notebookList'
 
 const entry = (path: string, participants?: number): NotebookEntry => ({
   path, size: 10, modified: 0,
@@ -46,5 +46,11 @@ describe('home page list', () => {
     expect(loadAdminToken(storage)).toBe('T')
     clearAdminToken(storage)
     expect(loadAdminToken(storage)).toBeNull()
+  })
+
+  it('opens a new notebook, and says so when the file was there already', () => {
+    expect(createOutcome('a.ipynb', true, '/s/1')).toEqual({ open: '/s/1' })
+    expect(createOutcome('a.ipynb', undefined, '/s/1')).toEqual({ open: '/s/1' }) // an older hub
+    expect(createOutcome('a.ipynb', false, '/s/1')).toEqual({ error: 'a.ipynb already exists.', open: '/s/1' })
   })
 })

@@ -153,7 +153,7 @@ describe('run search', () => {
 
 describe('jumping to a run and its preview', async () => {
   const { runOutputMoment } = await import('../src/replay/model')
-  const { outputPreview } = await import('../src/replay/runsPanel')
+  const { outputPreview, runsEmptyNote } = await import('../src/replay/runsPanel')
 
   it('goes to just after the run ended, so that its output shows', () => {
     const run = { started: 5, queued_at: 4, ended: 9 } as unknown as RunInfo
@@ -164,5 +164,11 @@ describe('jumping to a run and its preview', async () => {
   it('shows a progress bar as its final state', () => {
     expect(outputPreview('10%\r50%\r100%\ndone\n')).toBe('100%\ndone\n')
     expect(outputPreview('x'.repeat(500))).toHaveLength(300)
+  })
+
+  it('says why no run is listed, and nothing when some are', () => {
+    expect(runsEmptyNote(0, 0)).toBe('No runs')
+    expect(runsEmptyNote(3, 0)).toBe('No run matches')
+    expect(runsEmptyNote(3, 1)).toBe('')
   })
 })

@@ -26,4 +26,14 @@ describe('save indicator', () => {
   it('a failed save goes back to what it was', () => {
     expect(saveLabel(run({ type: 'saving' }, { type: 'save-failed' })).text).toBe('All changes synced')
   })
+
+  it('after a final close (link revoked, session deleted) says unsent changes were not sent, or nothing', () => {
+    const cut = run({ type: 'edited' }, { type: 'acknowledged' }, { type: 'online', online: false }, { type: 'closed' })
+    expect(saveLabel(cut)).toEqual({ tone: 'closed', text: '' })
+    const editedAfter = nextSave(cut, { type: 'edited' })
+    expect(saveLabel(editedAfter)).toEqual({ tone: 'closed', text: 'Not sent: changes since the connection closed' })
+    // nothing acknowledges them or brings the connection back
+    expect(saveLabel(nextSave(nextSave(editedAfter, { type: 'acknowledged' }), { type: 'online', online: true })).tone).toBe('closed')
+    expect(saveLabel(run({ type: 'edited' }, { type: 'closed' })).text).toBe('Not sent: changes since the connection closed')
+  })
 })

@@ -3,15 +3,16 @@
  * a URL), then the notebooks under the hub's root with their live sessions, a filter, "New
  * notebook", and for each one "Open" (creates or reuses its session, then opens the edit link)
  * and "Share" (both links). Someone signed in (JupyterHub, or an authenticating proxy) sees the
- * sessions shared with them instead.
+ * sessions shared with them instead, "New notebook" where they may create, and "Sign out" when
+ * JupyterHub signed them in.
  */
 import { appOrigin } from '../view/base'
 import '../view/styles.css'
 import './home.css'
 import { clearAdminToken, loadAdminToken, saveAdminToken } from '../model/adminToken'
-import { AdminApi, ApiError, type Me, type NotebookEntry, type NotebookListing, rebaseLink, sharedWithMe, whoAmI } from '../model/api'
+import { AdminApi, ApiError, createAsUser, type Me, type NotebookEntry, type NotebookListing, rebaseLink, sharedWithMe, signOutUser, whoAmI } from '../model/api'
 import { sharedRows, type UserSession } from '../model/base'
-import { describeSession, filterNotebooks, formatModified, formatSize, newNotebookPath } from '../model/notebookList'
+import { createOutcome, type CreateOutcome, describeSession, filterNotebooks, formatModified, formatSize, newNotebookPath } from '../model/notebookList'
 import { failureWords } from '../model/wording'
 import { showShare } from '../view/dialogs'
 import { h } from '../view/dom'
@@ -85,37 +86,46 @@ function notebookRow(entry: NotebookEntry, now: number, actions: ListActions): H
   )
 }
 
-function askNewName(): Promise<string | null> {
-  return new Promise((resolve) => {
-    const field = h('input', { name: 'name', class: 'new-name', required: true, autocomplete: 'off', placeholder: 'e.g. analysis or reports/q3', 'aria-label': 'Notebook name' })
-    const error = h('p', { class: 'sign-in-error', role: 'alert', hidden: true })
-    const form = h('form', { method: 'dialog' },
-      h('h1', {}, 'New notebook'),
-      h('p', { class: 'hint' }, 'A name, or a path inside the folder; .ipynb is added.'),
-      field, error,
-      h('div', { class: 'dialog-actions' },
-        h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel'),
-        h('button', { type: 'submit', class: 'primary new-create' }, 'Create')))
-    const dialog = h('dialog', { class: 'new-dialog', 'aria-label': 'New notebook' }, form)
-    let chosen: string | null = null
-    form.addEventListener('submit', (e) => {
-      const made = newNotebookPath(field.value)
-      if ('error' in made) {
-        e.preventDefault()
-        error.hidden = false
-        error.textContent = made.error
-        return
-      }
-      chosen = made.path
+/**
+ * The "New notebook" dialog: a name checked here, then `create` (the admin's or a signed-in
+ * user's). It stays open to say why not: a bad name, the hub's refusal, or a file already there
+ * (with a link to open that one instead).
+ */
+function askNewName(create: (path: string) => Promise<CreateOutcome>): void {
+  const field = h('input', { name: 'name', class: 'new-name', required: true, autocomplete: 'off', placeholder: 'e.g. analysis or reports/q3', 'aria-label': 'Notebook name' })
+  const error = h('p', { class: 'sign-in-error', role: 'alert', hidden: true })
+  const openExisting = h('a', { class: 'new-open-existing', hidden: true }, 'Open it')
+  const go = h('button', { type: 'submit', class: 'primary new-create' }, 'Create')
+  const form = h('form', {},
+    h('h1', {}, 'New notebook'),
+    h('p', { class: 'hint' }, 'A name, or a path inside the folder; .ipynb is added.'),
+    field, error,
+    h('div', { class: 'dialog-actions' },
+      openExisting,
+      h('button', { type: 'button', onclick: () => dialog.close() }, 'Cancel'),
+      go))
+  const dialog = h('dialog', { class: 'new-dialog', 'aria-label': 'New notebook' }, form)
+  const say = (text: string, open: string | null): void => {
+    error.hidden = false
+    error.textContent = text
+    openExisting.hidden = open === null
+    if (open !== null) openExisting.setAttribute('href', open)
+  }
+  form.addEventListener('submit', (e) => {
+    e.preventDefault()
+    const made = newNotebookPath(field.value)
+    if ('error' in made) return say(made.error, null)
+    go.disabled = true
+    void create(made.path).then((outcome) => {
+      go.disabled = false
+      if ('error' in outcome) say(outcome.error, outcome.open)
+      else location.assign(outcome.open)
     })
-    dialog.addEventListener('close', () => {
-      dialog.remove()
-      resolve(chosen)
-    })
-    document.body.append(dialog)
-    dialog.showModal()
-    field.focus()
   })
+  dialog.addEventListener('close', () => dialog.remove())
+  document.body.append(dialog)
+  dialog.showModal()
+  field.focus()
 }
 
 function notebookList(root: HTMLElement, api: AdminApi, first: NotebookListing, signOut: (message: string | null) => void): void {
@@ -162,13 +172,14 @@ function notebookList(root: HTMLElement, api: AdminApi, first: NotebookListing, 
       failed('listing the notebooks', e)
     }
   }
-  const create = async (): Promise<void> => {
-    const path = await askNewName()
-    if (!path) return
-    if (listing.notebooks.some((n) => n.path === path)) {
-      toasts.notify(`${path} already exists — opening it.`)
+  const create = async (path: string): Promise<CreateOutcome> => {
+    try {
+      const made = await api.open(path)
+      return createOutcome(path, made.created_file, rebaseLink(made.edit_url, location.origin))
+    } catch (e) {
+      if (refused(e)) signOut('The admin token is no longer accepted; sign in again.')
+      return { error: failureWords(`creating ${path}`, e, navigator.onLine), open: null }
     }
-    actions.open({ path, size: 0, modified: 0 })
   }
   filter.addEventListener('input', draw)
   root.replaceChildren(
@@ -179,7 +190,7 @@ function notebookList(root: HTMLElement, api: AdminApi, first: NotebookListing, 
         h('div', { class: 'home-tools' },
           filter,
           h('button', { type: 'button', class: 'notebook-refresh', title: 'Refresh the list', 'aria-label': 'Refresh the list', onclick: () => void refresh() }, '↻'),
-          h('button', { type: 'button', class: 'primary new-notebook', onclick: () => void create() }, '+ New notebook'))),
+          h('button', { type: 'button', class: 'primary new-notebook', onclick: () => askNewName(create) }, '+ New notebook'))),
       list, empty, truncated),
     toasts.el,
   )
@@ -191,13 +202,37 @@ function notebookList(root: HTMLElement, api: AdminApi, first: NotebookListing, 
   window.addEventListener('pagehide', () => clearInterval(timer), { once: true })
 }
 
-/** A signed-in user's home: the sessions shared with them (and theirs), opened by their sign-in. */
+/** A signed-in user's home: the sessions shared with them (and theirs), opened by their sign-in;
+ * "New notebook" where they may create; "Sign out" where the sign-in is ours to forget (JupyterHub's
+ * cookie: a proxy's header is the proxy's). */
 async function sharedHome(root: HTMLElement, me: Me): Promise<void> {
-  const main = h('main', { class: 'home' }, h('h1', {}, 'Shared with you'),
+  const origin = appOrigin()
+  const create = async (path: string): Promise<CreateOutcome> => {
+    try {
+      const made = await createAsUser(origin, path)
+      return createOutcome(path, made.created_file, `${origin}/s/${encodeURIComponent(made.id)}`)
+    } catch (e) {
+      return { error: failureWords(`creating ${path}`, e, navigator.onLine), open: null }
+    }
+  }
+  const toasts = toaster()
+  const signOut = (): void => {
+    signOutUser(origin).then(() => {
+      const again = me.login_url ? `${me.login_url}?next=${encodeURIComponent(location.pathname)}` : null
+      root.replaceChildren(header(null, null), h('main', { class: 'home' },
+        h('div', { class: 'sign-in card signed-out' }, h('h1', {}, 'Signed out'),
+          h('p', { class: 'hint' }, 'You are signed out of collabd in this browser.'),
+          again ? h('div', { class: 'dialog-actions' }, h('a', { href: again, class: 'hub-sign-in' }, 'Sign in with JupyterHub')) : null)))
+    }, (e: unknown) => toasts.notify(failureWords('signing out', e, navigator.onLine)))
+  }
+  const main = h('main', { class: 'home' },
+    h('div', { class: 'home-head' }, h('h1', {}, 'Shared with you'),
+      me.can_create ? h('div', { class: 'home-tools' },
+        h('button', { type: 'button', class: 'primary new-notebook', onclick: () => askNewName(create) }, '+ New notebook')) : null),
     h('p', { class: 'hint signed-in-as' }, `Signed in as ${me.user ?? ''}${me.admin ? ' (administrator)' : ''}`))
-  root.replaceChildren(header(null, null), main)
+  root.replaceChildren(header(me.signin?.jupyterhub ? signOut : null, null), main, toasts.el)
   try {
-    const rows = sharedRows((await sharedWithMe(appOrigin())) as UserSession[], appOrigin())
+    const rows = sharedRows((await sharedWithMe(origin)) as UserSession[], origin)
     main.append(rows.length === 0
       ? h('p', { class: 'hint' }, `Nothing is shared with ${me.user ?? 'you'} yet.`)
       : h('ul', { class: 'shared-list' }, ...rows.map((row) => h('li', { class: 'shared-session' },

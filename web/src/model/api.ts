@@ -265,6 +265,8 @@ export interface SessionLinks {
   path: string
   edit_url: string
   view_url: string
+  /** Whether the hub made the file (false: one was there already); absent from older hubs. */
+  created_file?: boolean
 }
 
 export interface NotebookListing {
@@ -298,6 +300,8 @@ export interface Me {
   groups: string[]
   can_create: boolean
   login_url: string | null
+  /** How this hub signs people in: only a JupyterHub sign-in (a cookie of ours) can be signed out of here. */
+  signin?: { jupyterhub: boolean; header: boolean }
 }
 
 export async function whoAmI(origin: string, fetchFn: Fetch = defaultFetch): Promise<Me | null> {
@@ -317,6 +321,16 @@ export function loginTarget(me: Me | null, pathname: string): string | null {
 /** The sessions shared with the signed-in user (and theirs). */
 export async function sharedWithMe(origin: string, fetchFn: Fetch = defaultFetch): Promise<unknown[]> {
   return (await (await hubCaller(origin, '', fetchFn)('GET', '/api/sessions')).json()) as unknown[]
+}
+
+/** A signed-in user's new notebook (or the session its path has): theirs, opened by their sign-in. */
+export async function createAsUser(origin: string, path: string, fetchFn: Fetch = defaultFetch): Promise<{ id: string; path: string; created_file?: boolean }> {
+  return (await (await hubCaller(origin, '', fetchFn)('POST', '/api/sessions', { path })).json()) as { id: string; path: string; created_file?: boolean }
+}
+
+/** Forget the JupyterHub sign-in cookie (JupyterHub's own session is JupyterHub's to end). */
+export async function signOutUser(origin: string, fetchFn: Fetch = defaultFetch): Promise<void> {
+  await hubCaller(origin, '', fetchFn)('POST', '/api/logout')
 }
 
 function safeJson(text: string): unknown {

@@ -43,3 +43,10 @@ export function newNotebookPath(name: string): { path: string } | { error: strin
   if (parts.some((p) => p.startsWith('.'))) return { error: 'Hidden names (starting with ".") are not listed; choose another.' }
   return { path: /\.ipynb$/i.test(trimmed) ? trimmed : `${trimmed}.ipynb` }
 }
+
+/** After "New notebook": the page to open, or what to say instead (a file already there is not opened as if new). */
+export type CreateOutcome = { open: string } | { error: string; open: string | null }
+
+export function createOutcome(path: string, createdFile: boolean | undefined, link: string): CreateOutcome {
+  return createdFile === false ? { error: `${path} already exists.`, open: link } : { open: link }
+}

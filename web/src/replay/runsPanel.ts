@@ -9,6 +9,12 @@ export function outputPreview(outputs: string, limit = 300): string {
   return applyCarriageReturns(outputs).slice(0, limit)
 }
 
+/** The line shown instead of runs when none is listed ('' when some are): beside the list, not an item of it. */
+export function runsEmptyNote(total: number, shown: number): string {
+  if (shown) return ''
+  return total ? 'No run matches' : 'No runs'
+}
+
 export interface RunsActions {
   jumpToRun(index: number): void
   /** The chat as the recording ends (the search covers it too), and a jump to a message. */
@@ -20,6 +26,8 @@ export interface RunsActions {
 export function runsPanel(actions: RunsActions): { el: HTMLElement; update(summary: Summary): void } {
   let summary: Summary | null = null
   const list = h('ol', { class: 'replay-run-list' })
+  // a paragraph, not an item of the numbered list (which would show it as "1. No runs")
+  const empty = h('p', { class: 'panel-empty runs-empty', hidden: true })
   const search = h('input', { type: 'search', class: 'runs-search', placeholder: 'Search code, output and chat', 'aria-label': 'Search runs and chat' })
   const said = h('ol', { class: 'replay-message-list' })
   const status = h('select', { class: 'runs-status', 'aria-label': 'Status' },
@@ -46,7 +54,8 @@ export function runsPanel(actions: RunsActions): { el: HTMLElement; update(summa
           runLabel(run, null)),
         run.outputs ? h('pre', { class: 'replay-run-output' }, outputPreview(run.outputs)) : null)
     }))
-    if (!found.length) list.append(h('li', { class: 'panel-empty' }, runs.length ? 'No run matches' : 'No runs'))
+    empty.textContent = runsEmptyNote(runs.length, found.length)
+    empty.hidden = !empty.textContent
     const messages = searchMessages(readMessages(actions.messages?.() ?? []), search.value)
     said.hidden = messages.length === 0
     said.replaceChildren(...messages.map((m) => h('li', { class: 'replay-message-item' },
@@ -58,6 +67,7 @@ export function runsPanel(actions: RunsActions): { el: HTMLElement; update(summa
   const el = h('section', { class: 'panel runs-panel', 'aria-label': 'Runs' }, title,
     h('div', { class: 'runs-filters' }, search, status, person),
     list,
+    empty,
     said,
     h('div', { class: 'runs-export' }, 'Export: ',
       h('button', { type: 'button', class: 'link runs-csv', onclick: () => actions.saveRuns('csv') }, 'CSV'), ' ',

@@ -22,6 +22,7 @@ export function saveIndicator(session: NotebookSession, save: () => void): SaveI
   const show = (): void => {
     const { tone, text } = saveLabel(state)
     el.dataset.tone = tone
+    el.hidden = !text
     label.textContent = text
     el.setAttribute('aria-label', `${text} — save now (Ctrl-S)`)
   }
@@ -36,9 +37,11 @@ export function saveIndicator(session: NotebookSession, save: () => void): SaveI
     return status === 'connected' || status === 'connecting'
   }
   session.pendingChanged.on((pending) => apply({ type: pending ? 'edited' : 'acknowledged' }))
-  session.connectionChanged.on(() => apply({ type: 'online', online: online() }))
+  const connection = (): SaveEvent =>
+    session.connection.status === 'closed' ? { type: 'closed' } : { type: 'online', online: online() }
+  session.connectionChanged.on(() => apply(connection()))
   if (session.pendingEdits) apply({ type: 'edited' })
-  apply({ type: 'online', online: online() })
+  apply(connection())
   show()
   return { el, apply }
 }
