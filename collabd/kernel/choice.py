@@ -69,6 +69,12 @@ def read_choice(doc: Doc[Any]) -> KernelChoice | None:
     )
 
 
+def reattachable(choice: KernelChoice | None) -> bool:
+    """Whether the choice names a kernel on a host that a restarted hub may re-attach to (the
+    factory still checks its signature)."""
+    return choice is not None and choice.host != LOCAL and bool(choice.kernel_id and choice.attach)
+
+
 def set_choice(doc: Doc[Any], choice: KernelChoice) -> None:
     state(doc)[CHOICE_KEY] = choice.to_doc()
 

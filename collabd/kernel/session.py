@@ -26,7 +26,7 @@ from pycrdt import Doc
 from collabd.kernel import docstate, inflight
 from collabd.kernel.base import Kernel, KernelFactory
 from collabd.kernel.cellrun import Runner, RunTracker
-from collabd.kernel.choice import KernelChoice, set_choice
+from collabd.kernel.choice import KernelChoice, read_choice, reattachable, set_choice
 from collabd.kernel.life import KernelDied, KernelLife
 from collabd.kernel.outputs import Displays
 from collabd.kernel.queue import RequestState, RunQueue, RunRequest
@@ -120,7 +120,8 @@ class SessionKernel:
                 self._view.show_queue(doc, [keep])
 
         self._view.edit(reset)
-        self.widgets.load()
+        if self.widgets.load() and reattachable(read_choice(self.live.doc)):
+            with_kernel = True  # its widget models live on in that kernel: ask it for them
         self._worker = asyncio.create_task(self._work(with_kernel), name=f"kernel:{self.live.id}")
 
     def _cell_running(self, cell_id: str) -> bool:

@@ -24,7 +24,7 @@ from pycrdt import Doc
 
 from collabd import notebook, widgetstate
 from collabd.kernel import docstate
-from collabd.kernel.base import LOCAL_HOST, Kernel, KernelMessage, host_of
+from collabd.kernel.base import Kernel, KernelMessage
 from collabd.kernel.widgets import (
     CONTROL_TARGET,
     CONTROL_VERSION,
@@ -61,10 +61,13 @@ class WidgetPeer:
         self._ours: OrderedDict[str, None] = OrderedDict()
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def load(self) -> None:
-        """The room was (re)loaded: no kernel has these models any more."""
-        self.models.load(widgetstate.entries(self.live.doc))
+    def load(self) -> bool:
+        """The room was (re)loaded: no kernel of ours has these models yet (they are gone until
+        a re-attached kernel says it still has them). Whether any of them was live."""
+        entries = widgetstate.entries(self.live.doc)
+        self.models.load(entries)
         self.write()
+        return any(not entry.get("gone") for entry in entries.values())
 
     # the kernel's messages
 
@@ -128,8 +131,9 @@ class WidgetPeer:
             self._started()
 
     def _started(self) -> None:
-        """A new kernel is ready: drop the gone models no cell shows; a kernel that lives on
-        elsewhere (a gateway's, re-attached) is asked for the models it still has."""
+        """A new kernel is ready: drop the gone models no cell shows; a kernel that outlived the
+        hub (a gateway's, re-attached) is asked for the models it still has, which come back
+        live. (A fresh kernel has none: asking it would only log an unknown comm target.)"""
         shown = widgetstate.shown_model_ids(
             output for cell in notebook.cells(self.live.doc) for output in _outputs(cell)
         )
@@ -137,7 +141,7 @@ class WidgetPeer:
         self.models.prune(widgetstate.referenced(current, shown))
         self.write()
         kernel = self._kernel()
-        if kernel is not None and host_of(kernel) != LOCAL_HOST:
+        if kernel is not None and getattr(kernel, "attached", False):
             task = asyncio.create_task(self._request_states(kernel))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

@@ -19,6 +19,7 @@ from collabd.kernel.choice import (
     UnavailableKernel,
     attach_mac,
     read_choice,
+    reattachable,
     set_choice,
 )
 from collabd.kernel.gateway import GatewayKernel
@@ -160,6 +161,15 @@ def test_the_factory_follows_the_choice_and_trusts_only_signed_kernel_ids() -> N
     again = factory("x", Path("/nb"))
     assert isinstance(again, GatewayKernel) and again.kernel_id == "k-2"
     assert again._session.session == "ws-session-2"  # the gateway replays what it kept for it
+
+
+def test_only_a_kept_kernel_on_a_host_is_one_to_re_attach_to() -> None:
+    # a reloaded session starts such a kernel at once when it had live widgets (to revive them)
+    assert reattachable(KernelChoice("gpu", "python3", "k-1", "mac"))
+    assert not reattachable(KernelChoice("gpu", "python3"))  # never started there
+    assert not reattachable(KernelChoice("gpu", "python3", "k-1", None))  # not signed
+    assert not reattachable(KernelChoice("local", "python3", "k-1", "mac"))
+    assert not reattachable(None)
 
 
 def test_a_run_in_flight_is_kept_only_for_a_signed_kernel_and_followed_only_if_signed() -> None:
