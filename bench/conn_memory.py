@@ -36,7 +36,7 @@ from collabd.hub import Hub  # noqa: E402
 from collabd.settings import Settings  # noqa: E402
 
 
-def measure(url: str, count: int, top: int, presence: bool) -> None:
+def measure(url: str, count: int, top: int, presence: bool, by: str = "filename") -> None:
     snaps: dict[str, tracemalloc.Snapshot] = {}
 
     def on_mark(name: str, _pid: int) -> None:
@@ -45,7 +45,7 @@ def measure(url: str, count: int, top: int, presence: bool) -> None:
     cfg = {"mode": "idle", "url": url, "count": count, "presence": presence}
     res = run_loadgen(cfg, None, on_mark)
     synced = int(res.get("synced") or 0)
-    diff = snaps["idle-after"].compare_to(snaps["idle-before"], "filename")
+    diff = snaps["idle-after"].compare_to(snaps["idle-before"], by)
     total = sum(d.size_diff for d in diff)
     with_presence = " with presence set" if presence else ""
     print(
@@ -54,7 +54,9 @@ def measure(url: str, count: int, top: int, presence: bool) -> None:
     )
     print(f"{'per connection (B)':>18} {'blocks':>7}  file")
     for d in sorted(diff, key=lambda d: -d.size_diff)[:top]:
-        where = d.traceback[0].filename.replace(str(ROOT), ".").split("site-packages/")[-1]
+        frame = d.traceback[0]
+        where = frame.filename.replace(str(ROOT), ".").split("site-packages/")[-1]
+        where += f":{frame.lineno}" if by == "lineno" else ""
         print(
             f"{d.size_diff / max(synced, 1):18,.0f} {d.count_diff / max(synced, 1):7.1f}  {where}"
         )
@@ -65,6 +67,7 @@ def main() -> None:
     p.add_argument("--count", type=int, default=300)
     p.add_argument("--top", type=int, default=14)
     p.add_argument("--presence", action="store_true", help="each connection sets its presence")
+    p.add_argument("--by", choices=("filename", "lineno"), default="filename", help="group by")
     a = p.parse_args()
     work = Path(tempfile.mkdtemp(prefix="collabd-connmem-"))
     (work / "root").mkdir()
@@ -77,7 +80,7 @@ def main() -> None:
     async def ready(hub: Hub) -> None:
         record, _ = await hub.create_session(nb)
         url = f"ws://127.0.0.1:{settings.port}/ws/{record.id}?token={record.view_token}"
-        await asyncio.to_thread(measure, url, a.count, a.top, a.presence)
+        await asyncio.to_thread(measure, url, a.count, a.top, a.presence, a.by)
         os.kill(os.getpid(), signal.SIGTERM)
 
     serve(settings, log_level="warning", on_ready=ready)

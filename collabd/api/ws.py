@@ -102,6 +102,7 @@ async def join(websocket: WebSocket) -> None:
             except Exception:  # a bug of ours: this peer goes, the room carries on
                 log.exception("session %s: peer %s: message not handled", record.id, peer.id)
                 peer.close(Close.UNAVAILABLE, "internal error handling your message")
+            del message, data  # not held while the next one is awaited (an idle peer's)
     finally:
         if expiry is not None:
             expiry.cancel()
@@ -190,6 +191,7 @@ async def _relayed(
             except Exception:
                 log.exception("session %s: relaying a frame to %s failed", room, lease.node)
                 peer.close(Close.UNAVAILABLE, "the hub running this session is unreachable")
+            del message, data
     finally:
         if expiry is not None:
             expiry.cancel()

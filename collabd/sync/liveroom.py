@@ -90,8 +90,10 @@ class LiveRoom:
             since_bytes=since_bytes,
             snapshot_bytes=snapshot_bytes,
         )
-        self._presence_at: dict[str, float] = {}
-        self._presence_pending: dict[str, NewEntry] = {}  # the latest throttled state per origin
+        # an origin whose presence was recorded less than an interval ago: the timer that ends
+        # its interval, and the latest state that came meanwhile (written when it ends); none
+        # is held for an origin outside its interval (an idle connection holds nothing here)
+        self._presence_pending: dict[str, NewEntry] = {}
         self._presence_timers: dict[str, asyncio.TimerHandle] = {}
         self.observer = observer  # told of changes, joins and leaves (set once loaded)
         self._outbox_since = 0.0  # when the oldest action waiting in the outbox arrived
@@ -125,7 +127,7 @@ class LiveRoom:
             peer.close(CloseCode.GOING_AWAY, "the hub is shutting down")
         for origin in list(self._presence_timers):
             self._presence_timers.pop(origin).cancel()
-            self._presence_due(origin)
+            self._presence_due(origin, again=False)
         await self.flush()
         if self._flusher:
             self._flusher.cancel()
@@ -325,27 +327,27 @@ class LiveRoom:
         burst is kept and written when the interval ends, so the recording ends where the
         participant's cursor really stopped."""
         entry = NewEntry(now, AWARENESS, origin, update)
-        wait = self._presence_at.get(origin, 0.0) + self.settings.record_presence_interval_s - now
-        if wait <= 0:
-            self._presence_at[origin] = now
-            self._presence_pending.pop(origin, None)
-            timer = self._presence_timers.pop(origin, None)
-            if timer is not None:
-                timer.cancel()
-            return entry
-        self._presence_pending[origin] = entry
-        if origin not in self._presence_timers:
-            loop = asyncio.get_running_loop()
-            self._presence_timers[origin] = loop.call_later(wait, self._presence_due, origin)
-        return None
+        if origin in self._presence_timers:  # within its interval: the interval's end writes it
+            self._presence_pending[origin] = entry
+            return None
+        self._start_interval(origin)
+        return entry
 
-    def _presence_due(self, origin: str) -> None:
+    def _start_interval(self, origin: str) -> None:
+        loop = asyncio.get_running_loop()
+        interval = self.settings.record_presence_interval_s
+        self._presence_timers[origin] = loop.call_later(interval, self._presence_due, origin)
+
+    def _presence_due(self, origin: str, again: bool = True) -> None:
+        """The origin's interval ended: write the state that came meanwhile, if any, which
+        starts another interval."""
         self._presence_timers.pop(origin, None)
         entry = self._presence_pending.pop(origin, None)
         if entry is not None:
-            self._presence_at[origin] = time.time()
             self._events.append(entry)
             self._wake()
+            if again and not self.closed:
+                self._start_interval(origin)
 
     def _send(self, batch: list[Action]) -> None:
         pending: list[Publish] = []
@@ -378,8 +380,10 @@ class LiveRoom:
 
     def _broadcast(self, frame: bytes, exclude: PeerId | None) -> None:
         sent = 0
-        for peer_id, peer in list(self._peers.items()):
-            if peer_id != exclude:
+        # the ids, not items(): a (id, peer) pair per peer would be made for every broadcast
+        for peer_id in list(self._peers):
+            peer = self._peers.get(peer_id)
+            if peer_id != exclude and peer is not None:
                 peer.send(frame)
                 sent += 1
         metrics.FRAMES_OUT.inc(sent)

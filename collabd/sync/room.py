@@ -8,11 +8,11 @@ in order. That keeps every protocol decision testable without a server.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from pycrdt import Awareness, Doc, TransactionEvent, merge_updates
+from pycrdt import Doc, TransactionEvent, merge_updates
 
 from collabd.sync import presence, protocol
 from collabd.sync.presence import ClientState
@@ -92,8 +92,17 @@ class UpdateGuard(Protocol):
 @dataclass(slots=True)
 class _Peer:
     role: Role
-    client_ids: set[int] = field(default_factory=set)
     name: str | None = None  # the named link's: its presence shows this name, verified
+    # the client ids its presence speaks for; the usual one (a tab has one per document) is
+    # kept as the int itself: no container per connection
+    owned: int | tuple[int, ...] = ()
+
+    @property
+    def client_ids(self) -> tuple[int, ...]:
+        return (self.owned,) if isinstance(self.owned, int) else self.owned
+
+    def own(self, client_ids: set[int]) -> None:
+        self.owned = next(iter(client_ids)) if len(client_ids) == 1 else tuple(client_ids)
 
 
 class Room:
@@ -102,8 +111,7 @@ class Room:
     def __init__(self, doc: Doc[Any], limits: PresenceLimits | None = None) -> None:
         self.doc = doc
         self.limits = limits or PresenceLimits()
-        self.awareness = Awareness(doc)
-        self.awareness.set_local_state(None)  # the hub itself has no presence
+        self.states = presence.States()  # the hub itself has no presence
         self._peers: dict[PeerId, _Peer] = {}
         # Presence ownership: the first connection to speak for a client id owns it until it
         # leaves, so nobody can rename, move or (by leaving) remove someone else's cursor.
@@ -117,7 +125,7 @@ class Room:
 
     def presence(self) -> dict[int, dict[str, object]]:
         """Client id -> awareness state, for everyone present."""
-        return dict(self.awareness.states)
+        return self.states.decoded()
 
     def client_ids(self, peer: PeerId) -> set[int]:
         """The client ids this peer's presence speaks for."""
@@ -136,9 +144,9 @@ class Room:
         with a named link), its presence carries that name whatever it sends."""
         self._peers[peer] = _Peer(role, name=name)
         actions: list[Action] = [Reply(peer, protocol.sync_step1(self.doc.get_state()))]
-        present = list(self.awareness.states)
+        present = self.states.ids()
         if present:
-            update = self.awareness.encode_awareness_update(present)
+            update = self.states.encode(present)
             actions.append(Reply(peer, protocol.awareness(update)))
         return actions
 
@@ -149,11 +157,11 @@ class Room:
             return []
         for client_id in info.client_ids:
             self._owners.pop(client_id, None)
-        gone = [cid for cid in info.client_ids if cid in self.awareness.states]
+        gone = [cid for cid in info.client_ids if cid in self.states]
         if not gone:
             return []
-        self.awareness.remove_awareness_states(gone, f"peer:{peer}")
-        update = self.awareness.encode_awareness_update(gone)
+        self.states.remove(gone)
+        update = self.states.encode(gone)
         return [Relay(protocol.awareness(update), update, f"peer:{peer}", None)]
 
     def receive(self, peer: PeerId, frame: bytes) -> list[Action]:
@@ -217,24 +225,23 @@ class Room:
             for e in entries
             if self._may_speak_for(peer, info, e)
         ]
-        claimed = {e.client_id for e in kept if e.present} - info.client_ids
+        claimed = {e.client_id for e in kept if e.present}.difference(info.client_ids)
         if len(info.client_ids) + len(claimed) > self.limits.max_ids:
             reason = f"presence for more than {self.limits.max_ids} client ids on one connection"
             return [Close(peer, CloseCode.BAD_FRAME, reason)]
         if not kept:
             return []
         cleaned = presence.encode(kept)
-        try:
-            self.awareness.apply_awareness_update(cleaned, f"peer:{peer}")
-        except (ValueError, RuntimeError, IndexError) as exc:
-            return [Close(peer, CloseCode.BAD_FRAME, f"bad awareness update: {exc}")]
+        self.states.apply(kept)
+        owned = set(info.client_ids)
         for entry in kept:
             if entry.present:
-                info.client_ids.add(entry.client_id)
+                owned.add(entry.client_id)
                 self._owners[entry.client_id] = peer
             else:
-                info.client_ids.discard(entry.client_id)
+                owned.discard(entry.client_id)
                 self._owners.pop(entry.client_id, None)
+        info.own(owned)
         return [Relay(protocol.awareness(cleaned), cleaned, f"peer:{peer}", peer)]
 
     def _may_speak_for(self, peer: PeerId, info: _Peer, entry: ClientState) -> bool:
@@ -246,8 +253,7 @@ class Room:
         return owner == peer
 
     def _on_query_awareness(self, peer: PeerId, info: _Peer, _: bytes) -> list[Action]:
-        present = list(self.awareness.states)
-        return [Reply(peer, protocol.awareness(self.awareness.encode_awareness_update(present)))]
+        return [Reply(peer, protocol.awareness(self.states.encode(self.states.ids())))]
 
     def change(self, origin: str, edit: Callable[[Doc[Any]], None]) -> list[Action]:
         """Make a change of the hub's own (kernel output, disk merge) and publish it.

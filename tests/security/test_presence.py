@@ -14,7 +14,7 @@ import sqlite3
 from typing import Any
 
 import pytest
-from pycrdt import Doc
+from pycrdt import Awareness, Doc
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -55,9 +55,10 @@ def relayed_states(actions: list[Any]) -> dict[int, Any]:
     assert len(relays) == 1, actions
     message = protocol.parse(relays[0].frame)
     assert message.kind is Kind.AWARENESS
-    probe = Room(Doc())
-    probe.awareness.apply_awareness_update(message.payload, "test")
-    return probe.presence()
+    probe = Awareness(Doc())  # decoded as a client's awareness does
+    probe.set_local_state(None)
+    probe.apply_awareness_update(message.payload, "test")
+    return dict(probe.states)
 
 
 def closes(actions: list[Any]) -> list[Close]:
