@@ -102,8 +102,12 @@ class DiskSync(Extension):
             wake_at = next_watch
             if state.first_dirty is not None:
                 wake_at = min(wake_at, self._due_at(live, state))
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancel that
+            # comes as the event is set (an edit just before an unload), and this loop would
+            # never end.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(state.wake.wait(), max(0.0, wake_at - time.monotonic()))
+                async with asyncio.timeout(max(0.0, wake_at - time.monotonic())):
+                    await state.wake.wait()
             state.wake.clear()
             now = time.monotonic()
             save = state.first_dirty is not None and now >= self._due_at(live, state)

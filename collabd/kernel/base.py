@@ -108,8 +108,9 @@ class Inbox:
         """The next message, or None after `timeout` seconds."""
         if not self._queue.empty():  # no timer needed while a flood keeps the inbox full
             return self._queue.get_nowait()
-        try:
-            return await asyncio.wait_for(self._queue.get(), timeout)
+        try:  # asyncio.timeout: wait_for (3.11) can swallow a cancel as a message arrives
+            async with asyncio.timeout(timeout):
+                return await self._queue.get()
         except TimeoutError:
             return None
 
@@ -120,7 +121,8 @@ class Inbox:
         self._waiting[msg_id] = future
         self._side.add(msg_id)
         try:
-            return await asyncio.wait_for(future, timeout)
+            async with asyncio.timeout(timeout):
+                return await future
         finally:
             self._waiting.pop(msg_id, None)
 

@@ -283,7 +283,8 @@ class SessionKernel:
         woken = asyncio.ensure_future(self._wake.wait())
         if kernel is None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(woken, timeout)
+                async with asyncio.timeout(timeout):  # not wait_for: it can swallow a cancel
+                    await woken
             return False
         receive = asyncio.ensure_future(kernel.receive(timeout))
         await asyncio.wait({woken, receive}, return_when=asyncio.FIRST_COMPLETED)
