@@ -10,6 +10,7 @@ that need several statements open one explicitly.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from typing import Any, LiteralString
 
@@ -319,18 +320,7 @@ class PostgresStore(Store):
         self._execute(
             "INSERT INTO links (id, session_id, name, role, token_hash, created, expires,"
             " revoked, last_seen, created_by) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (
-                link.id,
-                link.session_id,
-                link.name,
-                link.role,
-                link.token_hash,
-                link.created,
-                link.expires,
-                link.revoked,
-                link.last_seen,
-                link.created_by,
-            ),
+            dataclasses.astuple(link),  # the columns in the record's order
         )
 
     def links(self, session_id: str) -> list[LinkRecord]:

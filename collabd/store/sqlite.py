@@ -6,6 +6,7 @@ loss may take the last transactions), which is the guarantee the hub gives its c
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sqlite3
@@ -322,18 +323,7 @@ class SQLiteStore(Store):
             self._db.execute(
                 "INSERT INTO links (id, session_id, name, role, token_hash, created, expires,"
                 " revoked, last_seen, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    link.id,
-                    link.session_id,
-                    link.name,
-                    link.role,
-                    link.token_hash,
-                    link.created,
-                    link.expires,
-                    link.revoked,
-                    link.last_seen,
-                    link.created_by,
-                ),
+                dataclasses.astuple(link),  # the columns in the record's order
             )
 
     def links(self, session_id: str) -> list[LinkRecord]:
