@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from collabd import widgetstate
 from collabd.client import ClientError, NotebookClient
 from tests.support.gateway import (
     GatewayProcess,
@@ -22,12 +21,20 @@ from tests.support.gateway import (
     wait_kernel,
 )
 from tests.support.hubproc import HubProcess
-from tests.support.kernel import WAIT, new_cells, running_hub, wait_finished
+from tests.support.kernel import WAIT, new_cells, running_hub
+from tests.support.widgets import (
+    VIEW,
+    children,
+    make_slider,
+    of_kind,
+    printed,
+    run_and_wait,
+    shown_model,
+    value_of,
+    widgets,
+)
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
-
-VIEW = widgetstate.MIME_VIEW
-
 
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[GatewayProcess]:
@@ -41,57 +48,9 @@ def ghub(gateway: GatewayProcess) -> Iterator[HubProcess]:
         yield hub
 
 
-def widgets(nb: NotebookClient) -> dict[str, dict[str, Any]]:
-    return widgetstate.entries(nb.doc)
-
-
-def shown_model(nb: NotebookClient, cell_id: str) -> str | None:
-    for output in nb.outputs(cell_id):
-        view = (output.get("data") or {}).get(VIEW)
-        if view:
-            return str(view["model_id"])
-    return None
-
-
-def value_of(nb: NotebookClient, model_id: str, key: str = "value") -> Any:
-    entry = widgets(nb).get(model_id)
-    return None if entry is None else entry["state"].get(key)
-
-
-def children(nb: NotebookClient, model_id: str) -> list[str]:
-    refs = value_of(nb, model_id, "children") or []
-    return [r.removeprefix("IPY_MODEL_") for r in refs]
-
-
-def of_kind(nb: NotebookClient, ids: list[str], model_name: str) -> str | None:
-    found = [m for m in ids if (widgets(nb).get(m) or {}).get("model_name") == model_name]
-    return found[0] if found else None
-
-
 async def on_gateway(nb: NotebookClient) -> None:
     await select(nb, "gpu")
     await wait_kernel(nb, "gpu")
-
-
-async def run_and_wait(nb: NotebookClient, cell_id: str) -> dict[str, Any]:
-    await nb.run(cell_id)
-    return await wait_finished(nb, cell_id)
-
-
-async def printed(nb: NotebookClient, code: str) -> str:
-    (cell,) = await new_cells(nb, code)
-    await run_and_wait(nb, cell)
-    return nb.output_text(cell)
-
-
-async def make_slider(nb: NotebookClient) -> str:
-    (cell,) = await new_cells(
-        nb, "import ipywidgets as w\nslider = w.IntSlider(value=3, max=100)\nslider"
-    )
-    assert (await run_and_wait(nb, cell))["status"] == "ok"
-    model_id: str = await nb.wait_for(lambda: shown_model(nb, cell), WAIT)
-    await nb.wait_for(lambda: value_of(nb, model_id) == 3, WAIT)
-    return model_id
 
 
 async def test_a_slider_on_a_gateway_kernel_is_moved_by_another_editor(ghub: HubProcess) -> None:
@@ -100,7 +59,7 @@ async def test_a_slider_on_a_gateway_kernel_is_moved_by_another_editor(ghub: Hub
     bob = NotebookClient.from_link(s["edit_url"], name="bob")
     async with alice, bob:
         await on_gateway(alice)
-        model_id = await make_slider(alice)
+        _, model_id = await make_slider(alice)
         entry = await bob.wait_for(lambda: widgets(bob).get(model_id), WAIT)
         assert entry["model_name"] == "IntSliderModel" and "gone" not in entry
         answer = await bob.request("POST", f"/widgets/{model_id}", {"state": {"value": 42}})
@@ -206,7 +165,7 @@ async def test_after_a_hub_is_killed_its_gateway_kernels_widgets_are_live_again(
         s = hub.create_session("gw-killed.ipynb")
         async with NotebookClient.from_link(s["edit_url"], name="ann") as ann:
             await on_gateway(ann)
-            model_id = await make_slider(ann)
+            _, model_id = await make_slider(ann)
             await ann.request("POST", f"/widgets/{model_id}", {"state": {"value": 12}})
             assert await printed(ann, "print(slider.value)") == "12\n"
             (image_cell,) = await new_cells(ann, "image = w.Image(value=b'\\x00kept\\xff')\nimage")
@@ -258,7 +217,7 @@ async def test_after_a_graceful_restart_the_widgets_are_gone_with_their_kernel()
         s = hub.create_session("gw-graceful.ipynb")
         async with NotebookClient.from_link(s["edit_url"], name="ann") as ann:
             await on_gateway(ann)
-            model_id = await make_slider(ann)
+            _, model_id = await make_slider(ann)
         hub.stop()  # a graceful stop shuts the remote kernel down
         assert gateway.kernel_ids() == []
         hub.start()

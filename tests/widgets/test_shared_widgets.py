@@ -19,57 +19,25 @@ import pytest
 from collabd import widgetstate
 from collabd.client import ClientError, NotebookClient
 from tests.support.hubproc import HubFactory, HubProcess
-from tests.support.kernel import WAIT, module_hub, new_cells, wait_finished
+from tests.support.kernel import WAIT, module_hub, new_cells
+from tests.support.widgets import (
+    VIEW,
+    children,
+    make_slider,
+    of_kind,
+    printed,
+    run_and_wait,
+    shown_model,
+    value_of,
+    widgets,
+)
 
 pytestmark = pytest.mark.kernel
-
-VIEW = widgetstate.MIME_VIEW
-
 
 @pytest.fixture(scope="module")
 def khub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     with module_hub(tmp_path_factory) as hub:
         yield hub
-
-
-def widgets(nb: NotebookClient) -> dict[str, dict[str, Any]]:
-    return widgetstate.entries(nb.doc)
-
-
-def shown_model(nb: NotebookClient, cell_id: str) -> str | None:
-    """The model id the cell's widget output shows, once it is there."""
-    for output in nb.outputs(cell_id):
-        view = (output.get("data") or {}).get(VIEW)
-        if view:
-            return str(view["model_id"])
-    return None
-
-
-def value_of(nb: NotebookClient, model_id: str, key: str = "value") -> Any:
-    entry = widgets(nb).get(model_id)
-    return None if entry is None else entry["state"].get(key)
-
-
-async def run_and_wait(nb: NotebookClient, cell_id: str) -> dict[str, Any]:
-    await nb.run(cell_id)
-    return await wait_finished(nb, cell_id)
-
-
-async def make_slider(nb: NotebookClient) -> tuple[str, str]:
-    """A cell showing `slider` (IntSlider, value 3); its cell id and model id."""
-    (cell,) = await new_cells(
-        nb, "import ipywidgets as w\nslider = w.IntSlider(value=3, max=100)\nslider"
-    )
-    assert (await run_and_wait(nb, cell))["status"] == "ok"
-    model_id: str = await nb.wait_for(lambda: shown_model(nb, cell), WAIT)
-    await nb.wait_for(lambda: value_of(nb, model_id) == 3, WAIT)
-    return cell, model_id
-
-
-async def printed(nb: NotebookClient, code: str) -> str:
-    (cell,) = await new_cells(nb, code)
-    await run_and_wait(nb, cell)
-    return nb.output_text(cell)
 
 
 async def test_a_slider_made_by_one_editor_is_moved_by_another_and_the_kernel_has_it(
@@ -185,16 +153,6 @@ async def test_bad_widget_requests_get_clear_errors(khub: HubProcess) -> None:
             await alice.request("POST", "/widgets/nosuchmodel", {"state": {"value": 1}})
         assert (unknown.value.status, unknown.value.error) == (404, "unknown_widget")
         assert await printed(alice, "print(slider.value)") == "3\n"
-
-
-def children(nb: NotebookClient, model_id: str) -> list[str]:
-    refs = value_of(nb, model_id, "children") or []
-    return [r.removeprefix("IPY_MODEL_") for r in refs]
-
-
-def of_kind(nb: NotebookClient, ids: list[str], model_name: str) -> str | None:
-    found = [m for m in ids if (widgets(nb).get(m) or {}).get("model_name") == model_name]
-    return found[0] if found else None
 
 
 async def test_a_tqdm_bar_reaches_100_percent_for_everyone_in_a_few_writes(
