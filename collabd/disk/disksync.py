@@ -143,8 +143,10 @@ class DiskSync(Extension):
             state.stat, state.written = stat, text  # the room holds exactly this file
             state.written_nb, state.saved = _base_form(live), text
             return
+        # A file the hub wrote is dated when its text was taken (_write_atomically), so one
+        # newer than every stored change was edited while we were away; else it is stale.
         if stat[0] / 1e9 > load.last_change_ts:
-            await self._merge_text(live, state, text, stat)  # edited while we were away
+            await self._merge_text(live, state, text, stat)
         else:
             state.stat = stat
             state.first_dirty = state.last_dirty = time.monotonic()  # stale: write ours
@@ -189,6 +191,7 @@ class DiskSync(Extension):
         state.first_dirty = None
         if live.fenced_out:
             return  # another hub owns the room now, and the file with it
+        taken_ns = time.time_ns()  # the file holds the room as of now, whenever it lands
         try:
             nb = notebook.to_json(live.doc)
             fmt = ipynb.format_of(live.doc)
@@ -201,7 +204,7 @@ class DiskSync(Extension):
         if text == state.written:
             state.saved = text
             return
-        state.stat = await asyncio.to_thread(_write_atomically, state.path, text)
+        state.stat = await asyncio.to_thread(_write_atomically, state.path, text, taken_ns)
         state.written = state.saved = text
 
     def last_saved(self, live: LiveRoom) -> str | None:
@@ -260,12 +263,19 @@ def _read(path: Path) -> tuple[str, Stat] | None:
     return (text, stat) if stat else None
 
 
-def _write_atomically(path: Path, text: str) -> Stat:
+def _write_atomically(path: Path, text: str, taken_ns: int) -> Stat:
+    """Write `text` (the room as of `taken_ns`) in place of the file, which is dated `taken_ns`.
+
+    The date is what a hub loading the room next compares with its newest stored edit (see
+    `_reconcile_on_load`): edits made while the text was being written are stored with later
+    times, so the file is rightly taken as stale then, not as an outside edit that removes them.
+    """
     tmp = path.with_name(f".{path.name}.collabd-{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())
+    os.utime(tmp, ns=(taken_ns, taken_ns))
     os.replace(tmp, path)
     stat = _stat(path)
     assert stat is not None

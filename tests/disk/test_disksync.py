@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -117,3 +118,49 @@ def test_outside_edit_and_live_typing_in_the_same_cell_both_survive(
         path.write_text(nbformat.writes(on_disk))
         c.wait_for(lambda: c.source(cell).endswith("b = 3"))
         assert c.source(cell) == "# typed live\na = 1\nb = 3"
+
+
+def test_edits_made_while_a_save_is_written_survive_a_kill_before_the_next_save(
+    app: InProcHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file a save writes holds the room as it was when the save began; what is typed
+    while it is being written is stored, but not in the file. A hub that loads the room after
+    a kill (or takes it over in a cluster) must take that file as stale, not as an outside
+    edit that deletes what was typed meanwhile."""
+    from collabd.disk import disksync, ipynb
+
+    s = app.create_session("nb.ipynb")
+    path = app.root / "nb.ipynb"
+    real_write = ipynb.write
+    writing, release = threading.Event(), threading.Event()
+
+    def slow_write(*args: Any, **kwargs: Any) -> str:
+        writing.set()
+        assert release.wait(20)
+        return real_write(*args, **kwargs)
+
+    with app.peer(s, name="ann") as ann, app.peer(s, name="bob") as bob:
+        cell = ann.cell_ids()[0]
+        ann.set_source(cell, "saved = 1\n")
+        wait_file(path, lambda n: n["cells"][0]["source"] == "saved = 1\n")
+        monkeypatch.setattr(ipynb, "write", slow_write)
+        ann.insert_text(cell, len(ann.source(cell)), "also_saved = 2\n")
+        assert writing.wait(20)  # the save has its text and is writing it
+        ann.insert_text(cell, len(ann.source(cell)), "typed_during_the_write = 3\n")
+        bob.wait_for(lambda: "typed_during_the_write" in bob.source(cell))  # stored, then sent
+    # both have left (their leaving is stored too); the hub is killed before its next save
+    monkeypatch.setattr(disksync.DiskSync, "_save", _no_save)
+    release.set()
+    wait_file(path, lambda n: "also_saved" in n["cells"][0]["source"])
+    app.stop()
+    monkeypatch.undo()
+
+    app.start()
+    expected = "saved = 1\nalso_saved = 2\ntyped_during_the_write = 3\n"
+    with app.peer(s, name="cy") as cy:
+        assert cy.source(cell) == expected
+    wait_file(path, lambda n: n["cells"][0]["source"] == expected)
+
+
+async def _no_save(self: Any, live: Any, state: Any) -> None:
+    """A save that never happens: the hub is killed before it."""
