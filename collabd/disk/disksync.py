@@ -45,6 +45,7 @@ class _State:
     last_dirty: float = 0.0
     task: asyncio.Task[None] | None = None
     wake: asyncio.Event | None = None
+    stopping: bool = False
 
 
 class DiskSync(Extension):
@@ -69,7 +70,11 @@ class DiskSync(Extension):
         if state is None:
             return
         if state.task:
-            state.task.cancel()
+            # Asked to end, not cancelled: a cancel does not stop a write already in its thread,
+            # which could then land after (and over) the last save below.
+            state.stopping = True
+            assert state.wake is not None
+            state.wake.set()
             await asyncio.gather(state.task, return_exceptions=True)
         await live.flush()
         if not live.fenced_out:
@@ -98,7 +103,7 @@ class DiskSync(Extension):
         settings = live.settings
         assert state.wake is not None
         next_watch = time.monotonic() + settings.watch_interval_s
-        while True:
+        while not state.stopping:
             wake_at = next_watch
             if state.first_dirty is not None:
                 wake_at = min(wake_at, self._due_at(live, state))
@@ -109,6 +114,8 @@ class DiskSync(Extension):
                 async with asyncio.timeout(max(0.0, wake_at - time.monotonic())):
                     await state.wake.wait()
             state.wake.clear()
+            if state.stopping:
+                return
             now = time.monotonic()
             save = state.first_dirty is not None and now >= self._due_at(live, state)
             if not save and now < next_watch:
@@ -120,7 +127,9 @@ class DiskSync(Extension):
                     await self._save(live, state)
             except Exception:
                 log.exception("room %s: keeping %s in step failed", live.id, state.path)
-                await asyncio.sleep(settings.watch_interval_s)
+                next_watch = time.monotonic() + settings.watch_interval_s
+                if save:  # try the save again after the usual pause (a full disk frees up)
+                    state.first_dirty = state.last_dirty = time.monotonic()
 
     def _due_at(self, live: LiveRoom, state: _State) -> float:
         assert state.first_dirty is not None
