@@ -35,7 +35,6 @@ sys.path.insert(0, str(ROOT))
 from jupyter_client.manager import AsyncKernelManager  # noqa: E402
 
 from collabd.client import NotebookClient  # noqa: E402
-from collabd.client_http import HttpPool  # noqa: E402
 from tests.support.kernel import finished, new_cells, running_hub  # noqa: E402
 
 MS = 1000.0
@@ -78,11 +77,11 @@ class DirectKernel:
         await self.km.shutdown_kernel(now=True)
 
 
-async def hub_run(nb: NotebookClient, cell: str) -> tuple[float, float]:
-    """(participant's POST to its document holding the result, the hub's started -> ended)."""
+async def hub_run(nb: NotebookClient, cell: str, over: str) -> tuple[float, float]:
+    """(participant's request to its document holding the result, the hub's started -> ended)."""
     before = (finished(nb, cell) or {}).get("ended")
     started = time.perf_counter()
-    await nb.run(cell)
+    await nb.run(cell, over=over)
 
     def done() -> bool:
         run = finished(nb, cell)
@@ -94,52 +93,36 @@ async def hub_run(nb: NotebookClient, cell: str) -> tuple[float, float]:
     return elapsed, float(run["ended"]) - float(run["started"])
 
 
-class NewConnections(HttpPool):
-    """A new HTTP connection per request, as the client made before keep-alive (urllib)."""
-
-    def _take(self) -> Any:
-        return self._new(), False
-
-    def request(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().request(*args, **kwargs)
-        finally:
-            self.close()
-
-
 async def trivial_runs(runs: int) -> dict[str, list[float]]:
     """Alternate the paths run by run, so that noise from the machine hits them alike."""
     direct = DirectKernel()
     await direct.start()
-    direct_times, through, inside, fresh = [], [], [], []
+    direct_times, on_ws, inside, on_http = [], [], [], []
     try:
         with running_hub() as hub:
             s = hub.create_session("trivial.ipynb")
             nb = NotebookClient.from_link(s["edit_url"], name="bench")
-            old = NotebookClient.from_link(s["edit_url"], name="bench-new-connections")
-            old._http = NewConnections(old.base_url)
-            async with nb, old:
+            async with nb:
                 (cell,) = await new_cells(nb, "1")
-                await old.wait_for(lambda: cell in old.cell_ids(), 30)
                 for i in range(runs + 3):
                     await asyncio.sleep(PAUSE_S)  # each run starts from a quiet machine
                     d = await direct.run("1")
                     await asyncio.sleep(PAUSE_S)
-                    h, k = await hub_run(nb, cell)
+                    w, k = await hub_run(nb, cell, "websocket")
                     await asyncio.sleep(PAUSE_S)
-                    f, _ = await hub_run(old, cell)
+                    h, _ = await hub_run(nb, cell, "http")
                     if i >= 3:  # the first runs start and warm up the kernels
                         direct_times.append(d)
-                        through.append(h)
+                        on_ws.append(w)
                         inside.append(k)
-                        fresh.append(f)
+                        on_http.append(h)
     finally:
         await direct.stop()
     return {
         "jupyter_client directly (execute -> reply + idle)": direct_times,
         "the hub's own run (last_run started -> ended)": inside,
-        "a participant (POST /execute -> result in its document)": through,
-        "a participant, a new HTTP connection per request (before)": fresh,
+        "a participant, asked on its websocket (-> result in its document)": on_ws,
+        "a participant, flush + POST /execute, kept-alive (before)": on_http,
     }
 
 

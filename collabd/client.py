@@ -69,6 +69,8 @@ class NotebookClient(NotebookOps):
         self._step2_waiters: list[asyncio.Future[None]] = []
         self._changed = asyncio.Event()
         self._applying_remote = False
+        self._asked: dict[int, asyncio.Future[dict[str, Any]]] = {}  # requests awaiting answers
+        self._last_request = 0
         self.doc.observe(self._on_local_change)
         self._http = HttpPool(self.base_url)  # keep-alive: a run's POST reuses a connection
 
@@ -163,6 +165,12 @@ class NotebookClient(NotebookOps):
             received = ws.protocol.close_rcvd
             if received is not None:
                 self.close_code, self.close_reason = received.code, received.reason
+            asked, self._asked = self._asked, {}
+            for waiter in asked.values():  # sent, but whether the hub did it is unknown
+                if not waiter.done():
+                    waiter.set_exception(
+                        ClientError(0, "closed", f"closed before the answer {self.closed_because}")
+                    )
             self._changed.set()
 
     async def _handle(self, frame: bytes) -> None:
@@ -185,6 +193,11 @@ class NotebookClient(NotebookOps):
             self.awareness.apply_awareness_update(message.payload, "remote")
         elif message.kind is Kind.AUTH:
             self.denied.append(message.payload[2:].decode(errors="replace"))
+        elif message.kind is Kind.REQUEST:
+            answer = json.loads(message.payload)
+            asked = self._asked.pop(answer.get("id"), None)
+            if asked is not None and not asked.done():
+                asked.set_result(answer)
         self._changed.set()
 
     def _on_local_change(self, event: TransactionEvent) -> None:
@@ -268,14 +281,47 @@ class NotebookClient(NotebookOps):
         )
         await asyncio.wait_for(waiter, timeout)
 
-    async def run(self, *cell_ids: str) -> Any:
-        """Queue cells to run on the shared kernel, as this participant (after its edits reach
-        the hub, so what runs is what it wrote)."""
-        await self.flush()
+    async def ask(self, op: str, fields: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
+        """A collabd request over the websocket (`collabd.sync.requests`), sent after every
+        edit made here so far; its answer's fields, or ClientError as HTTP would refuse it."""
+        if self._ws is None or not self.connected:
+            raise ClientError(0, "not_connected", "not connected to the hub")
+        self._last_request += 1
+        rid = self._last_request
+        waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._asked[rid] = waiter
+        body = json.dumps({"id": rid, "op": op, **fields}).encode()
+        # a task, like the edits' sends: it goes out after them, in order
+        asyncio.get_running_loop().create_task(self._send(protocol.request(body)))
+        try:
+            async with asyncio.timeout(timeout):
+                answer = await waiter
+        finally:
+            self._asked.pop(rid, None)
+        if not answer.get("ok"):
+            raise ClientError(
+                int(answer.get("status", 0)),
+                str(answer.get("error", "refused")),
+                str(answer.get("detail", "")),
+            )
+        return {k: v for k, v in answer.items() if k not in ("id", "ok")}
+
+    async def run(self, *cell_ids: str, over: str = "websocket") -> Any:
+        """Queue cells to run on the shared kernel, as this participant, after its edits: over
+        the websocket they travel on (the default), or `over="http"` (`POST …/execute`, once
+        the hub has confirmed it has every edit made here)."""
         by = {"name": self.name, "client_id": self.client_id}
-        if len(cell_ids) == 1:
-            return await self.request("POST", "/execute", {"cell_id": cell_ids[0], "by": by})
-        return await self.request("POST", "/execute", {"cell_ids": list(cell_ids), "by": by})
+        body: dict[str, Any] = (
+            {"cell_id": cell_ids[0], "by": by}
+            if len(cell_ids) == 1
+            else {"cell_ids": list(cell_ids), "by": by}
+        )
+        if over == "websocket":
+            return await self.ask("execute", body)
+        if over != "http":
+            raise ValueError(f'over: "websocket" or "http", not {over!r}')
+        await self.flush()
+        return await self.request("POST", "/execute", body)
 
     async def notebook_json(self) -> dict[str, Any]:
         result: dict[str, Any] = await self.request("GET", "/notebook")

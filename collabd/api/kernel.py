@@ -12,28 +12,14 @@ from collabd.api.access import caller_of, extension_of, hub_of, session_access
 from collabd.api.body import json_body
 from collabd.api.errors import ApiError
 from collabd.auth import Caller
+from collabd.kernel import runrequest
 from collabd.kernel.execution import Execution
 from collabd.kernel.queue import QueueError
 from collabd.kernel.session import ExecutionError, SessionKernel
+from collabd.sync.requests import RequestRefused
 
-MAX_NAME = 200
-MAX_CELLS = 10_000
 MAX_INPUT = 1024 * 1024
 
-_STATUS = {
-    "unknown_cell": 404,
-    "unknown": 404,
-    "not_code": 422,
-    "running": 409,
-    "finished": 409,
-    "no_kernel": 409,
-    "no_input": 409,
-    "closing": 409,
-    "not_loaded": 409,
-    "queue_full": 429,
-    "kernel_busy": 409,
-    "kernel_error": 422,
-}
 MAX_CODE = 1024 * 1024
 
 
@@ -50,43 +36,24 @@ async def _session(request: Request) -> SessionKernel:
 
 
 def _api_error(exc: ExecutionError | QueueError) -> ApiError:
-    return ApiError(_STATUS.get(exc.code, 409), exc.code, exc.detail)
+    return ApiError(runrequest.status_of(exc.code), exc.code, exc.detail)
 
 
 def _by(body: dict[str, Any], caller: Caller | None = None) -> dict[str, Any]:
-    """Who did it. With a named link the name is the link's (`verified`: true, and its
-    `link_id`), for a signed-in user theirs (`verified`: true, and `user`), whatever the body
-    says; otherwise it is the body's claim (`verified`: false)."""
-    by = body.get("by")
-    if by is None:
-        by = {}
-    if not isinstance(by, dict):
-        raise ApiError(422, "bad_request", '"by" must be an object {"name", "client_id"}')
-    name, client_id = by.get("name", "someone"), by.get("client_id")
-    if not isinstance(name, str) or len(name) > MAX_NAME:
-        raise ApiError(422, "bad_request", f'"by.name" must be a string of at most {MAX_NAME}')
-    if client_id is not None and (type(client_id) is not int or client_id < 0):
-        raise ApiError(422, "bad_request", '"by.client_id" must be a Yjs client id (an integer)')
-    verified = caller.verified_name if caller is not None else None
-    if caller is not None and verified is not None:
-        return {"name": verified, "client_id": client_id, **caller.identity()}
-    return {"name": name, "client_id": client_id, "verified": False}
+    """Who did it: the name the caller's named link or sign-in vouches for, else the body's."""
+    name = caller.verified_name if caller is not None else None
+    verified = (name, caller.identity()) if caller is not None and name is not None else None
+    try:
+        return runrequest.by_of(body, verified)
+    except RequestRefused as exc:
+        raise ApiError(exc.status, exc.error, exc.detail) from None
 
 
 def _cell_ids(body: dict[str, Any]) -> tuple[list[str], bool]:
-    """The cells to run and whether they were given as a list (a batch)."""
-    if ("cell_id" in body) == ("cell_ids" in body):
-        raise ApiError(422, "bad_request", 'give exactly one of "cell_id" or "cell_ids"')
-    if "cell_id" in body:
-        if not isinstance(body["cell_id"], str) or not body["cell_id"]:
-            raise ApiError(422, "bad_request", '"cell_id" must be a non-empty string')
-        return [body["cell_id"]], False
-    ids = body["cell_ids"]
-    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and i for i in ids):
-        raise ApiError(422, "bad_request", '"cell_ids" must be a non-empty list of cell ids')
-    if len(ids) > MAX_CELLS:
-        raise ApiError(422, "bad_request", f"at most {MAX_CELLS} cells per request")
-    return ids, True
+    try:
+        return runrequest.cell_ids_of(body)
+    except RequestRefused as exc:
+        raise ApiError(exc.status, exc.error, exc.detail) from None
 
 
 async def execute(request: Request) -> Response:

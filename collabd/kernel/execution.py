@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from collabd.extension import Extension, RoomLoad
+from collabd.kernel import runrequest
 from collabd.kernel.base import Kernel, KernelFactory
 from collabd.kernel.choice import HostFactory
 from collabd.kernel.confine import Confinement, confinement
@@ -22,6 +23,8 @@ from collabd.kernel.local import JupyterKernel
 from collabd.kernel.session import ExecutionError, SessionKernel
 from collabd.settings import Settings
 from collabd.sync.liveroom import LiveRoom
+from collabd.sync.requests import Asked, RequestRefused
+from collabd.sync.room import Role
 from collabd.tracking.mlflow import MlflowSink
 from collabd.tracking.tracker import Tracker
 
@@ -82,6 +85,23 @@ class Execution(Extension):
         holder.append(session)
         self._sessions[live.id] = session
         session.start(with_kernel=self._hub.settings.kernel_start_with_session)
+        live.requests["execute"] = lambda asked: self._execute(live, asked)
+
+    def _execute(self, live: LiveRoom, asked: Asked) -> dict[str, Any]:
+        """A run asked for over the websocket: the same checks and answer as
+        `POST …/execute`, the name vouched for by how the peer joined."""
+        if asked.role is not Role.EDIT:
+            raise RequestRefused(403, "forbidden", "a view link cannot change anything")
+        cell_ids, is_list = runrequest.cell_ids_of(asked.fields)
+        by = runrequest.by_of(asked.fields, runrequest.verified_by_join(asked.joined))
+        try:
+            made = self.session(live).submit(cell_ids, by)
+        except ExecutionError as exc:
+            raise RequestRefused(runrequest.status_of(exc.code), exc.code, exc.detail) from None
+        result: dict[str, Any] = {"request_id": made[0].request_id}
+        if is_list:
+            result.update(request_ids=[r.request_id for r in made], batch_id=made[0].batch_id)
+        return result
 
     def kernels(self) -> list[SessionKernel]:
         return list(self._sessions.values())

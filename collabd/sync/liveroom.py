@@ -22,7 +22,7 @@ from collabd.settings import Settings
 from collabd.store import NewEntry, Snapshot, Store
 from collabd.store.base import AWARENESS, EVENT, UPDATE, Fenced
 from collabd.store.cadence import SnapshotCadence
-from collabd.sync import protocol
+from collabd.sync import protocol, requests
 from collabd.sync.peer import Peer
 from collabd.sync.room import (
     Action,
@@ -32,6 +32,7 @@ from collabd.sync.room import (
     Publish,
     Relay,
     Reply,
+    Request,
     Role,
     Room,
 )
@@ -104,6 +105,8 @@ class LiveRoom:
         self.store_error: str | None = None  # why the last append failed, while it keeps failing
         self.idle_since: float | None = time.monotonic()
         self.closed = False
+        # collabd's requests over the websocket, by op (extensions add theirs as the room loads)
+        self.requests: dict[str, requests.Handler] = {}
 
     @property
     def doc(self) -> Doc[Any]:
@@ -203,6 +206,12 @@ class LiveRoom:
         if self.fenced_out:  # the new owner has the document; senders resend to it
             return
         for action in actions:
+            if isinstance(action, Request):
+                # answered in the outbox's order: after what came before it and what the
+                # request itself changed (a run's place in the queue)
+                joined = self._joined.get(action.peer, {})
+                body = requests.handle(self.requests, action.peer, action.role, joined, action.body)
+                action = Reply(action.peer, protocol.request(body))
             if isinstance(action, Close):
                 log.warning("room %s: closing peer %s: %s", self.id, action.peer, action.reason)
                 peer = self._peers.get(action.peer)

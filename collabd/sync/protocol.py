@@ -30,6 +30,7 @@ class Kind(IntEnum):
     AWARENESS = 3
     QUERY_AWARENESS = 4
     AUTH = 5
+    REQUEST = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,8 @@ def parse(frame: bytes) -> Message:
             return Message(Kind.QUERY_AWARENESS, b"")
         if msg_type == MessageType.AUTH:
             return Message(Kind.AUTH, frame[1:])
+        if msg_type == MessageType.REQUEST:
+            return Message(Kind.REQUEST, _read_buffer(decoder))
     except (IndexError, KeyError, ValueError, RuntimeError) as exc:
         raise ProtocolError(f"malformed message: {exc!r}") from exc
     raise ProtocolError(f"unknown message type {msg_type}")
@@ -97,6 +100,11 @@ def update(update: bytes) -> bytes:
 
 def awareness(update: bytes) -> bytes:
     return create_awareness_message(update)
+
+
+def request(body: bytes) -> bytes:
+    """A collabd request or its answer: `body` is JSON, `{"id", ...}`."""
+    return write_var_uint(MessageType.REQUEST) + write_message(body)
 
 
 def permission_denied(reason: str) -> bytes:

@@ -67,7 +67,17 @@ class Close:
     reason: str
 
 
-Action = Reply | Publish | Relay | Close
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A collabd request (JSON, `{"id", "op", ...}`) from a peer: the hub answers it to that
+    peer only (`protocol.request`), after what the request itself changed."""
+
+    peer: PeerId
+    role: Role
+    body: bytes
+
+
+Action = Reply | Publish | Relay | Close | Request
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +265,9 @@ class Room:
     def _on_query_awareness(self, peer: PeerId, info: _Peer, _: bytes) -> list[Action]:
         return [Reply(peer, protocol.awareness(self.states.encode(self.states.ids())))]
 
+    def _on_request(self, peer: PeerId, info: _Peer, body: bytes) -> list[Action]:
+        return [Request(peer, info.role, body)]
+
     def change(self, origin: str, edit: Callable[[Doc[Any]], None]) -> list[Action]:
         """Make a change of the hub's own (kernel output, disk merge) and publish it.
 
@@ -285,6 +298,7 @@ _HANDLERS: dict[Kind, _Handler] = {
     Kind.UPDATE: Room._on_update,
     Kind.AWARENESS: Room._on_awareness,
     Kind.QUERY_AWARENESS: Room._on_query_awareness,
+    Kind.REQUEST: Room._on_request,
 }
 
 

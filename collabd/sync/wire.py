@@ -39,6 +39,9 @@ class Message(IntEnum):
     AWARENESS = 1
     AUTH = 2
     QUERY_AWARENESS = 3
+    # collabd's own: a JSON request (a run) on the connection that carries its edits, and the
+    # answer to it. Only collabd's clients send it; a plain Yjs client never sees one.
+    REQUEST = 100
 
 
 class SyncStep(IntEnum):

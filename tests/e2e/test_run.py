@@ -150,10 +150,13 @@ def test_input_prompt_goes_to_whoever_ran_the_cell(notebook_session: Any, join: 
 def test_a_cell_typed_and_run_at_once_runs_what_was_typed(notebook_session: Any, join: Any) -> None:
     session = notebook_session([""])
     ada = join(session["edit_url"], "Ada")
+    posts: list[str] = []
+    ada.page.on("request", lambda r: posts.append(r.url) if "/execute" in r.url else None)
     ada.cell(0).locator(".cell-editor").click()
     ada.page.keyboard.type("print('fresh', 6 * 7)")
     ada.page.keyboard.press("Shift+Enter")  # right after the last keystroke
     expect(ada.cell(0).locator(".output-stream")).to_have_text("fresh 42\n", timeout=LONG)
+    assert posts == []  # asked on the websocket behind the keystrokes, not over HTTP
     # Shift-Enter on the last cell adds a new one and moves into it, as in Jupyter.
     expect(ada.page.locator(".cells > .cell")).to_have_count(2)
     ada.assert_no_page_errors()

@@ -215,6 +215,7 @@ class Peer(NotebookOps):
         self.awareness = Awareness(self.doc)
         self.awareness.set_local_state({"user": {"name": name}})
         self.denied: list[str] = []
+        self.answers: list[dict[str, Any]] = []  # answers to collabd requests, as they came
         self.close: Closed | None = None
         self.synced = False
         self._remote = False
@@ -284,6 +285,8 @@ class Peer(NotebookOps):
             self.awareness.apply_awareness_update(parsed.payload, "remote")
         elif parsed.kind is Kind.AUTH:
             self.denied.append(parsed.payload[2:].decode(errors="replace"))
+        elif parsed.kind is Kind.REQUEST:
+            self.answers.append(json.loads(parsed.payload))
 
     def wait_for(self, predicate: Callable[[], T], timeout: float = WAIT_S) -> T:
         """Handle frames until predicate() is truthy (checked after every frame, and at least

@@ -1,4 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
+import * as decoding from 'lib0/decoding'
+import * as encoding from 'lib0/encoding'
 import * as Y from 'yjs'
 import { Awareness } from 'y-protocols/awareness'
 import { userFor } from '../src/model/identity'
@@ -30,6 +32,7 @@ class FakeProvider implements ProviderLike {
   synced = false
   ws: FakeSocket | null = null
   calls: string[] = []
+  messageHandlers: Array<(encoder: unknown, decoder: decoding.Decoder) => void> = []
   private handlers = new Map<string, Handler[]>()
   constructor(readonly options: ProviderOptions) {
     this.awareness = options.notebook.awareness
@@ -133,5 +136,38 @@ describe('notebook session', () => {
     } finally {
       vi.useRealTimers()
     }
+  })
+
+  it('asks on the websocket and settles with the answer to its own id; null when not connected', async () => {
+    const { session, provider } = start()
+    expect(session.request('execute', { cell_id: 'c' })).toBeNull() // not connected: HTTP then
+    const socket = new FakeSocket()
+    provider.ws = socket
+    provider.fire('status', { status: 'connected' })
+    const answer = (body: object): void => {
+      const encoder = encoding.createEncoder()
+      encoding.writeVarUint8Array(encoder, new TextEncoder().encode(JSON.stringify(body)))
+      provider.messageHandlers[100](null, decoding.createDecoder(encoding.toUint8Array(encoder)))
+    }
+    const ran = session.request('execute', { cell_id: 'c', by: { name: 'Ada', client_id: 1 } })
+    const refused = session.request('execute', { cell_id: 'gone' })
+    expect(ran).not.toBeNull()
+    const sent = socket.sent.map((frame) => {
+      const decoder = decoding.createDecoder(frame)
+      expect(decoding.readVarUint(decoder)).toBe(100)
+      return JSON.parse(new TextDecoder().decode(decoding.readVarUint8Array(decoder)))
+    })
+    expect(sent).toEqual([
+      { cell_id: 'c', by: { name: 'Ada', client_id: 1 }, id: 1, op: 'execute' },
+      { cell_id: 'gone', id: 2, op: 'execute' },
+    ])
+    answer({ id: 2, ok: false, status: 404, error: 'unknown_cell', detail: 'no such cell' })
+    answer({ id: 99, ok: true }) // not ours: ignored
+    answer({ id: 1, ok: true, request_id: 'r1' })
+    await expect(ran).resolves.toMatchObject({ request_id: 'r1' })
+    await expect(refused).rejects.toMatchObject({ status: 404, code: 'unknown_cell', detail: 'no such cell' })
+    const lost = session.request('execute', { cell_id: 'c' })
+    provider.fire('connection-close', { code: 1006 })
+    await expect(lost).rejects.toThrow(/closed before the hub answered/)
   })
 })

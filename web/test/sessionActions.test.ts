@@ -19,6 +19,29 @@ function fakeApi() {
 }
 
 describe('sessionActions', () => {
+  it('runs on the websocket when connected: no flush, no HTTP; a refusal is told in words', async () => {
+    const api = fakeApi()
+    const flush = vi.fn(async () => undefined)
+    const notify = vi.fn()
+    const request = vi.fn((_op: string, _fields: Record<string, unknown>): Promise<unknown> | null => Promise.resolve({ request_id: 'r' }))
+    const actions = sessionActions({ api, flush, request, me: () => ({ name: 'Ada', client_id: 7 }), notify })
+    actions.run(['a'], 'the cell')
+    actions.run(['a', 'b'], 'the notebook')
+    expect(request.mock.calls).toEqual([
+      ['execute', { cell_id: 'a', by: { name: 'Ada', client_id: 7 } }],
+      ['execute', { cell_ids: ['a', 'b'], by: { name: 'Ada', client_id: 7 } }],
+    ])
+    expect(flush).not.toHaveBeenCalled()
+    expect(api.execute).not.toHaveBeenCalled()
+    request.mockReturnValueOnce(Promise.reject(new ApiError(409, 'closing', 'the kernel is being replaced')))
+    actions.run(['a'], 'the cell')
+    await vi.waitFor(() => expect(notify).toHaveBeenCalledWith(expect.stringMatching(/^Running the cell failed: .*the kernel is being replaced/)))
+    request.mockReturnValueOnce(null) // not connected: over HTTP after the flush
+    actions.run(['a'], 'the cell')
+    await vi.waitFor(() => expect(api.execute).toHaveBeenCalledWith(['a'], { name: 'Ada', client_id: 7 }))
+    expect(flush).toHaveBeenCalledTimes(1)
+  })
+
   it('runs only after the flush, as one batch, saying who', async () => {
     const api = fakeApi()
     let release: () => void = () => undefined

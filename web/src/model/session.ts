@@ -4,6 +4,7 @@
  * reports the browser's online/offline events through `setBrowserOnline`.
  */
 import { YNotebook } from '@jupyter/ydoc'
+import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { writeSyncStep1 } from 'y-protocols/sync'
 import type { Awareness } from 'y-protocols/awareness'
@@ -15,6 +16,7 @@ import {
   initialConnection,
   nextConnection,
 } from './connection'
+import { ApiError } from './api'
 import { Emitter } from './emitter'
 import type { User } from './identity'
 import type { ScrollSpot } from './presence'
@@ -35,6 +37,8 @@ export interface ProviderLike {
   readonly synced: boolean
   /** The open socket, if any (y-websocket exposes it). */
   readonly ws?: SocketLike | null
+  /** Handlers by message type (y-websocket's): where the hub's answers to requests are read. */
+  readonly messageHandlers?: Array<(encoder: unknown, decoder: decoding.Decoder, ...rest: unknown[]) => void>
   on(event: 'status', listener: (event: { status: 'connected' | 'connecting' | 'disconnected' }) => void): void
   on(event: 'sync', listener: (synced: boolean) => void): void
   on(event: 'connection-close', listener: (event: CloseEvent | null) => void): void
@@ -84,6 +88,9 @@ export class NotebookSession {
   private edits = 0
   private acknowledged = 0
   private ackTimer: ReturnType<typeof setTimeout> | null = null
+  /** Requests sent on the websocket, awaiting the hub's answer, by id. */
+  private readonly asked = new Map<number, (answer: Record<string, unknown> | Error) => void>()
+  private lastRequest = 0
 
   constructor(options: SessionOptions) {
     this.notebook = new YNotebook()
@@ -116,7 +123,50 @@ export class NotebookSession {
     })
     this.provider.on('connection-close', (event) => {
       if (event) this.apply({ type: 'close', code: event.code })
+      const gone = new Error('the connection closed before the hub answered')
+      for (const settle of this.asked.values()) settle(gone)
+      this.asked.clear()
     })
+    const handlers = this.provider.messageHandlers
+    if (handlers) handlers[Message.REQUEST] = (_encoder, decoder) => this.answered(decoding.readVarUint8Array(decoder))
+  }
+
+  /**
+   * Asks the hub on the websocket (a run): the request goes after every edit sent before it, so
+   * no flush is needed first. Resolves with the answer's fields, rejects with an ApiError as HTTP
+   * would; null when there is no open connection to ask on (use HTTP then).
+   */
+  request(op: string, fields: Record<string, unknown>, timeoutMs = 15_000): Promise<Record<string, unknown>> | null {
+    const ws = this.provider.ws ?? null
+    if (!ws || ws.readyState !== 1 /* OPEN */ || this.state.status !== 'connected' || !this.provider.messageHandlers) return null
+    const id = ++this.lastRequest
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => settle(new Error('the hub did not answer in time')), timeoutMs)
+      const settle = (answer: Record<string, unknown> | Error): void => {
+        clearTimeout(timer)
+        this.asked.delete(id)
+        if (answer instanceof Error) reject(answer)
+        else if (answer.ok === true) resolve(answer)
+        else reject(new ApiError(Number(answer.status ?? 0), String(answer.error ?? 'refused'), String(answer.detail ?? '')))
+      }
+      this.asked.set(id, settle)
+      const encoder = encoding.createEncoder()
+      encoding.writeVarUint(encoder, Message.REQUEST)
+      encoding.writeVarUint8Array(encoder, new TextEncoder().encode(JSON.stringify({ ...fields, id, op })))
+      ws.send(encoding.toUint8Array(encoder))
+    })
+  }
+
+  private answered(body: Uint8Array): void {
+    let answer: unknown
+    try {
+      answer = JSON.parse(new TextDecoder().decode(body))
+    } catch {
+      return
+    }
+    if (typeof answer !== 'object' || answer === null) return
+    const id = (answer as { id?: unknown }).id
+    if (typeof id === 'number') this.asked.get(id)?.(answer as Record<string, unknown>)
   }
 
   get connection(): ConnectionState {

@@ -21,7 +21,8 @@ export type Answer<T> = { value: T } | { hint: string }
 export interface SessionActions {
   /** Whether this participant may change the notebook or run it. The one read-only rule. */
   readonly canEdit: boolean
-  /** Runs the cells as one batch (an error cancels the rest), after the hub has our last keystrokes. */
+  /** Runs the cells as one batch (an error cancels the rest), after our last keystrokes: asked on
+   * the websocket that carries them, or over HTTP once the hub has them (not connected). */
   run(cellIds: string[], what: string): void
   interrupt(): void
   restart(): void
@@ -44,13 +45,15 @@ export interface ActionsOptions {
   api: Pick<SessionApi, 'execute' | 'interrupt' | 'restart' | 'cancel' | 'answerInput' | 'save' | 'complete' | 'inspect' | 'kernelHosts' | 'selectKernel' | 'checkpoint'>
   /** Resolves once the hub holds this client's edits (NotebookSession.flush). */
   flush(): Promise<void>
+  /** Asks on the websocket, after the edits (NotebookSession.request); null: not connected. */
+  request?(op: string, fields: Record<string, unknown>): Promise<unknown> | null
   me(): RunBy
   notify(message: string): void
   /** Whether the hub can be reached now (connected); offline, nothing is sent. */
   online?(): boolean
 }
 
-export function sessionActions({ api, flush, me, notify, online = () => true }: ActionsOptions): SessionActions {
+export function sessionActions({ api, flush, request = () => null, me, notify, online = () => true }: ActionsOptions): SessionActions {
   /** Sends it, unless offline; failures told in words ("you are offline — …", not "Failed to fetch"). */
   const send = (what: string, request: () => Promise<unknown>): void => {
     if (!online()) return notify(failureWords(what, null, false))
@@ -83,7 +86,9 @@ export function sessionActions({ api, flush, me, notify, online = () => true }: 
     canEdit: true,
     run(cellIds, what) {
       if (cellIds.length === 0) return
-      send(`running ${what}`, () => flush().then(() => api.execute(cellIds, me())))
+      // On the websocket the run follows our last keystrokes; over HTTP it must wait for them.
+      const body = cellIds.length === 1 ? { cell_id: cellIds[0], by: me() } : { cell_ids: cellIds, by: me() }
+      send(`running ${what}`, () => request('execute', body) ?? flush().then(() => api.execute(cellIds, me())))
     },
     interrupt() {
       send('interrupting the kernel', () => api.interrupt(me()))

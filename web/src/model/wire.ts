@@ -31,6 +31,7 @@ export const Message = {
   AWARENESS: 1,
   AUTH: 2,
   QUERY_AWARENESS: 3,
+  REQUEST: 100,
 } as const
 
 /** The second var-uint of a sync message. */

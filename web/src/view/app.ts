@@ -105,7 +105,7 @@ export async function mountNotebook(
 
   const actions = readOnly
     ? readOnlyActions
-    : sessionActions({ api, flush: () => session.flush(), me, notify: toasts.notify, online: () => session.connection.status === 'connected' })
+    : sessionActions({ api, flush: () => session.flush(), request: (op, fields) => session.request(op, fields), me, notify: toasts.notify, online: () => session.connection.status === 'connected' })
   // Widgets: live for everyone, changed only by editors (through the hub, the kernel's comm peer).
   enableWidgets({
     map: session.notebook.ydoc.getMap('widgets'),
