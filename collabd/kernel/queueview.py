@@ -50,9 +50,11 @@ class QueueView:
 
         self.live.change(ORIGIN, edit)
 
-    def queued(self, requests: Sequence[RunRequest]) -> None:
-        """Show requests just added to the queue and record them."""
-        self.edit(lambda doc: self.show_queue(doc, [r.cell_id for r in requests]))
+    def queued(self, requests: Sequence[RunRequest], *, shown: bool = True) -> None:
+        """Show requests just added to the queue and record them. `shown=False`: only record
+        them (one the idle kernel takes at once is shown running with its start instead)."""
+        if shown:
+            self.edit(lambda doc: self.show_queue(doc, [r.cell_id for r in requests]))
         for r in requests:
             self.live.record_event("run_queued", queued_event(r))
 

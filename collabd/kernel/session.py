@@ -149,9 +149,13 @@ class SessionKernel:
                 raise ExecutionError("not_code", f"cell {cell_id!r} is not a code cell")
             code = cell_source(found[1])
             requests.append(RunRequest(new_id(), cell_id, code, dict(by), now, batch_id))
+        # One request that the idle kernel takes at once is shown running with its start (one
+        # update, `cellrun`'s begin), not first as queued: then no document write, store append
+        # and broadcast run ahead of the code on its way to the kernel.
+        at_once = len(requests) == 1 and len(self.queue) == 0 and self.status == "idle"
         self.queue.add(requests)
         self._life.touch()
-        self._view.queued(requests)
+        self._view.queued(requests, shown=not at_once)
         self._wake.set()
         return requests
 
