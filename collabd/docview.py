@@ -8,6 +8,8 @@ from typing import Any
 from jupyter_ydoc import YNotebook
 from pycrdt import Array, Doc, Map, Text
 
+from collabd.notebook import find_cell
+
 
 class NotebookOps:
     """Needs `self.doc` (the participant's document) and `self.notebook` (a YNotebook on it)."""
@@ -23,10 +25,10 @@ class NotebookOps:
         return [c["id"] for c in self.cells()]
 
     def _ycell(self, cell_id: str) -> Map[Any]:
-        for ycell in self.notebook.ycells:
-            if ycell.get("id") == cell_id:
-                return ycell  # type: ignore[no-any-return]
-        raise KeyError(cell_id)
+        found = find_cell(self.doc, cell_id)
+        if found is None:
+            raise KeyError(cell_id)
+        return found[1]
 
     def cell(self, cell_id: str) -> dict[str, Any]:
         result = self._ycell(cell_id).to_py()
@@ -60,11 +62,10 @@ class NotebookOps:
         return str(ycell["id"])
 
     def delete_cell(self, cell_id: str) -> None:
-        for index, ycell in enumerate(self.notebook.ycells):
-            if ycell.get("id") == cell_id:
-                del self.notebook.ycells[index]
-                return
-        raise KeyError(cell_id)
+        found = find_cell(self.doc, cell_id)
+        if found is None:
+            raise KeyError(cell_id)
+        del self.notebook.ycells[found[0]]
 
     def outputs(self, cell_id: str) -> list[dict[str, Any]]:
         return list(self.cell(cell_id).get("outputs") or [])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+import weakref
 from typing import Any
 
 import nbformat
@@ -95,11 +96,29 @@ def state(doc: Doc[Any]) -> Map[Any]:
     return result
 
 
+# Where each cell id was last seen, per document: a run looks its cell up several times, and a
+# scan costs ~15 µs per cell through pycrdt (~1.5 ms in a 100-cell notebook). A remembered place
+# is used only after checking that the cell there still has that id; else the cells are scanned.
+_places: weakref.WeakKeyDictionary[Doc[Any], dict[str, int]] = weakref.WeakKeyDictionary()
+
+
 def find_cell(doc: Doc[Any], cell_id: str) -> tuple[int, Map[Any]] | None:
-    for index, ycell in enumerate(cells(doc)):
+    ycells = cells(doc)
+    places = _places.get(doc)
+    index = places.get(cell_id) if places is not None else None
+    if index is not None and index < len(ycells):
+        ycell = ycells[index]
         if ycell.get("id") == cell_id:
             return index, ycell
-    return None
+    found, places = None, {}
+    for index, ycell in enumerate(ycells):
+        cid = ycell.get("id")
+        if isinstance(cid, str):
+            places.setdefault(cid, index)
+            if found is None and cid == cell_id:
+                found = index, ycell
+    _places[doc] = places
+    return found
 
 
 def cell_source(ycell: Map[Any]) -> str:

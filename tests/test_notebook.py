@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import nbformat
-from pycrdt import Doc
+from pycrdt import Array, Doc
 
 from collabd import notebook
 
@@ -35,3 +35,35 @@ def test_duplicate_cell_ids_get_distinct_ids_in_the_file_only() -> None:
     nb = notebook.to_json(doc)
     assert len({c["id"] for c in nb["cells"]}) == 2
     assert doc.get_state() == before  # the shared document itself was not touched
+
+
+def test_find_cell_follows_cells_that_move_come_and_go() -> None:
+    """Lookups remember where each id was; what moved since is found again, never misplaced."""
+    from jupyter_ydoc import YNotebook
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(f"c{i}") for i in range(5)]
+    ynb = YNotebook()
+    ynb.set(nb)
+    doc = ynb.ydoc
+
+    def ids() -> list[str]:
+        return [c["id"] for c in doc.get("cells", type=Array).to_py()]
+
+    def check() -> None:
+        for index, cell_id in enumerate(ids()):
+            found = notebook.find_cell(doc, cell_id)
+            assert found is not None and found[0] == index and found[1]["id"] == cell_id
+
+    check()
+    cells = doc.get("cells", type=Array)
+    gone = ids()[1]
+    del cells[1]  # everything after it moves up
+    assert notebook.find_cell(doc, gone) is None
+    check()
+    cells.insert(0, ynb.create_ycell({"cell_type": "code", "source": "new", "metadata": {}}))
+    check()
+    last = ids()[-1]
+    del cells[len(cells) - 1]
+    assert notebook.find_cell(doc, last) is None
+    check()
