@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pycrdt import Doc, Map
+from pycrdt import Array, Doc, Map
 
 from collabd import notebook
 from collabd.disk import ipynb
@@ -58,21 +58,76 @@ def set_settings(doc: Doc[Any], changes: dict[str, Any]) -> TrackingSettings:
 
 
 def declared_of(doc: Doc[Any]) -> params.Declared:
-    cells = []
-    for ycell in notebook.cells(doc):
+    """The notebook's declared parameters (`parameters` and `injected-parameters` cells)."""
+    return scan_declared(doc)[0]
+
+
+def scan_declared(doc: Doc[Any]) -> tuple[params.Declared, frozenset[int]]:
+    """The declared parameters and the positions of the cells that declare them. Only each
+    cell's tags are read, and the whole metadata only of a tagged cell."""
+    cells, tagged = [], set()
+    for index, ycell in enumerate(notebook.cells(doc)):
         meta = ycell.get("metadata")
-        meta = meta.to_py() if isinstance(meta, Map) else meta
-        if params.tags_of(meta):
+        tags = meta.get("tags") if isinstance(meta, Map | dict) else None
+        tags = tags.to_py() if isinstance(tags, Array) else tags
+        if params.tags_of({"tags": tags}):
+            meta = meta.to_py() if isinstance(meta, Map) else meta
             cells.append((meta, notebook.cell_source(ycell)))
-    return params.declared(cells)
+            tagged.add(index)
+    return params.declared(cells), frozenset(tagged)
+
+
+class DeclaredCache:
+    """`declared_of` for one document, scanned again only after a change that can alter it:
+    cells added, removed or moved, a cell's tags or type, a tagged cell's source. A run asks
+    before it starts, and a scan costs ~15 µs per cell through pycrdt (every run's outputs
+    and `last_run` change the document, so a key on its state would never hit)."""
+
+    def __init__(self, doc: Doc[Any]) -> None:
+        self._doc = doc
+        self._found: tuple[params.Declared, frozenset[int]] | None = None
+        # kept: pycrdt drops the observer with its subscription
+        self._subscription = notebook.cells(doc).observe_deep(self._changed)
+
+    def get(self) -> params.Declared:
+        if self._found is None:
+            self._found = scan_declared(self._doc)
+        return self._found[0]
+
+    def _changed(self, events: list[Any]) -> None:
+        if self._found is None:
+            return
+        try:
+            if any(_may_change_declared(e, self._found[1]) for e in events):
+                self._found = None
+        except Exception:  # never in the way of the change itself: scan again to be sure
+            self._found = None
+
+
+def _may_change_declared(event: Any, tagged: frozenset[int]) -> bool:
+    path = event.path
+    if not path:
+        return True  # cells added, removed or moved
+    index = path[0]
+    if len(path) == 1:  # a cell's own keys set: its metadata, type or source replaced
+        keys = getattr(event, "keys", None) or {}
+        return "metadata" in keys or "cell_type" in keys or ("source" in keys and index in tagged)
+    if path[1] == "source":
+        return index in tagged
+    if path[1] == "metadata":
+        if len(path) > 2:
+            return bool(path[2] == "tags")
+        return "tags" in (getattr(event, "keys", None) or {})
+    return False
 
 
 def is_python(doc: Doc[Any]) -> bool:
-    """Whether the notebook's kernel is Python (the capture is Python code); unknown is yes."""
+    """Whether the notebook's kernel is Python (the capture is Python code); unknown is yes.
+    Reads two keys, not the whole metadata (which may hold every widget's state)."""
     metadata = metadata_of(doc)
-    meta = metadata.to_py() if metadata is not None else {}
     for key, field_ in (("language_info", "name"), ("kernelspec", "language")):
-        value = meta.get(key) if isinstance(meta, dict) else None
+        value = metadata.get(key) if metadata is not None else None
+        value = value.to_py() if isinstance(value, Map) else value
         if isinstance(value, dict) and isinstance(value.get(field_), str):
             return str(value[field_]).lower() == "python"
     return True
@@ -113,6 +168,7 @@ class Tracker:
         self._baseline: dict[str, float] = {}  # metric values after the previous run
         self._plans: dict[str, _Plan] = {}
         self._batches: dict[str, _Batch] = {}
+        self._declared = DeclaredCache(live.doc)
 
     # the RunTracker protocol
 
@@ -125,7 +181,7 @@ class Tracker:
         settings = settings_of(doc)
         if not settings.enabled:
             return None
-        declared = declared_of(doc)
+        declared = self._declared.get()
         if not settings.metrics and not declared:
             return None
         self._plans[request.request_id] = _Plan(declared)
