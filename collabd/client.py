@@ -237,7 +237,8 @@ class NotebookClient(NotebookOps):
                 raise TimeoutError("condition not met in time")
             self._changed.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), min(remaining, 0.25))
+                async with asyncio.timeout(min(remaining, 0.25)):
+                    await self._changed.wait()
 
     # HTTP
 
@@ -279,7 +280,8 @@ class NotebookClient(NotebookOps):
         asyncio.get_running_loop().create_task(
             self._send(protocol.sync_step1(self.doc.get_state()))
         )
-        await asyncio.wait_for(waiter, timeout)
+        async with asyncio.timeout(timeout):
+            await waiter
 
     async def ask(self, op: str, fields: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
         """A collabd request over the websocket (`collabd.sync.requests`), sent after every

@@ -38,7 +38,8 @@ class HubServer(uvicorn.Server):
     async def _hand_over_then_exit(self, sig: int, frame: FrameType | None) -> None:
         try:
             limit = self.config.timeout_graceful_shutdown or HAND_OVER_LIMIT_S
-            await asyncio.wait_for(self.hub.hand_over(), limit)
+            async with asyncio.timeout(limit):
+                await self.hub.hand_over()
         except Exception:
             log.exception("handing the sessions over failed; stopping anyway")
         finally:

@@ -49,7 +49,8 @@ async def specs_of(host: KernelHost, timeout: float = LIST_TIMEOUT_S) -> list[di
     if host.is_local:
         return await asyncio.to_thread(local_specs)
     try:
-        return await asyncio.wait_for(host_specs(host), timeout)
+        async with asyncio.timeout(timeout):
+            return await host_specs(host)
     except TimeoutError:
         raise GatewayError(
             f"the kernel host {host.name!r} did not answer within {timeout:g} s"

@@ -262,7 +262,8 @@ class GatewayKernel:
                 msg_id = self._send("control", "kernel_info_request", {})
                 answered = self._control[msg_id] = asyncio.get_running_loop().create_future()
                 try:
-                    await asyncio.wait_for(answered, 5.0)
+                    async with asyncio.timeout(5.0):
+                        await answered
                     return
                 except TimeoutError:
                     if self.exit_reason is not None:
