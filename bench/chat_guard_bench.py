@@ -46,7 +46,7 @@ def updates(count: int, touch_chat: bool) -> list[bytes]:
 def run(frames: list[bytes], guard: bool) -> float:
     room = Room(Doc())
     if guard:
-        room.guard = ChatGuard(room.doc, lambda peer: WHO, max_chars=4000)
+        room.guards.append(ChatGuard(room.doc, lambda peer: WHO, max_chars=4000))
     room.join(1, Role.EDIT)
     started = time.perf_counter()
     for frame in frames:

@@ -166,7 +166,7 @@ def carry_out(doc: Doc[Any], ops: list[Op]) -> None:
 
 
 class ChatGuard:
-    """A room's update guard (`Room.guard`) for the `chat` array. It keeps a copy of the array,
+    """A room's update guard (`Room.guards`) for the `chat` array. It keeps a copy of the array,
     kept current from each change's delta, so a repair costs what the change touched (plus one
     pass over the ids), never a conversion of the whole array."""
 
@@ -189,6 +189,7 @@ class ChatGuard:
         self._watching = False
         self._subscription = self._array.observe(self._on_change)
         self.repairs = 0  # how many updates needed one (for tests and logs)
+        self.origin = ORIGIN
 
     def _on_change(self, event: ArrayEvent) -> None:
         delta: list[dict[str, Any]] = event.delta  # type: ignore[attr-defined]  # untyped in pycrdt
@@ -254,9 +255,10 @@ class ChatGuardExtension(Extension):
             return identity_of(live.joined(peer), [states[i] for i in ids if i in states], ids)
 
         count, window = chat.parse_rate(live.settings.chat_rate)
-        live.room.guard = ChatGuard(
+        guard = ChatGuard(
             live.doc,
             identify,
             max_chars=live.settings.chat_max_chars,
             rate=chat.RateLimit(count, window),
         )
+        live.room.guards.append(guard)

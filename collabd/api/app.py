@@ -50,6 +50,7 @@ from collabd.recording.file import Recording
 from collabd.recording.retention import Retention
 from collabd.settings import Settings
 from collabd.signin import SignIn
+from collabd.stateguard import StateGuardExtension
 from collabd.store import Store, open_store
 from collabd.store.postgres import PostgresStore
 
@@ -77,7 +78,8 @@ def _cluster(settings: Settings, store: Store) -> Cluster | None:
 
 
 def default_extensions(hub: Hub) -> list[Extension]:
-    return [ChatGuardExtension(), DiskSync(hub.notebook_path), Retention(hub), Execution(hub)]
+    guards = [ChatGuardExtension(), StateGuardExtension()]
+    return [*guards, DiskSync(hub.notebook_path), Retention(hub), Execution(hub)]
 
 
 def live_routes() -> list[BaseRoute]:

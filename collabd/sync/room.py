@@ -89,10 +89,14 @@ class PresenceLimits:
 
 
 class UpdateGuard(Protocol):
-    """Checks what participants' updates did to the document (the chat's: collabd.chatguard).
+    """Checks what participants' updates did to a part of the document the hub owns (the
+    chat: collabd.chatguard; the execution state: collabd.stateguard).
 
-    `before` runs before a participant's update is applied, `after` right after; an edit it
-    returns is the hub's repair, published in the same batch as the update."""
+    `before` runs before a participant's update is applied, `after` right after (also when
+    the update was refused, whose repair is then dropped); an edit it returns is the hub's
+    repair, published with `origin` in the same batch as the update."""
+
+    origin: str
 
     def before(self) -> None: ...
 
@@ -127,7 +131,7 @@ class Room:
         # leaves, so nobody can rename, move or (by leaving) remove someone else's cursor.
         self._owners: dict[int, PeerId] = {}
         self._full_state: bytes | None = None  # what a new client needs; kept until a change
-        self.guard: UpdateGuard | None = None  # set by an extension as the room loads
+        self.guards: list[UpdateGuard] = []  # added by extensions as the room loads
 
     @property
     def peer_count(self) -> int:
@@ -206,18 +210,21 @@ class Room:
         if info.role is not Role.EDIT:
             return [Reply(peer, protocol.permission_denied("view-only link: changes are refused"))]
         self._full_state = None
-        guard = self.guard
-        if guard is not None:
+        guards = self.guards
+        for guard in guards:
             guard.before()
         try:
             self.doc.apply_update(update)
         except BaseException as exc:
+            for guard in guards:  # back to watching the hub's own changes
+                guard.after(peer)
             if not _refused(exc):
                 raise
             return [Close(peer, CloseCode.BAD_UPDATE, f"update cannot be applied: {exc}")]
         actions: list[Action] = [Publish(update, f"peer:{peer}", peer)]
-        if guard is not None and (repair := guard.after(peer)) is not None:
-            actions += self.change("chat", repair)
+        for guard in guards:
+            if (repair := guard.after(peer)) is not None:
+                actions += self.change(guard.origin, repair)
         return actions
 
     def _on_awareness(self, peer: PeerId, info: _Peer, update: bytes) -> list[Action]:

@@ -22,7 +22,7 @@ def msg(mid: str, text: str, name: str = "Ann", **extra: Any) -> dict[str, Any]:
 def guarded() -> tuple[Room, Network, ChatGuard]:
     room = new_room("x")
     guard = ChatGuard(room.doc, lambda peer: ANN, max_chars=100, clock=lambda: 50.0)
-    room.guard = guard
+    room.guards.append(guard)
     return room, Network(room), guard
 
 
@@ -104,7 +104,7 @@ def test_direct_writes_over_the_rate_are_removed() -> None:
     room = new_room("x")
     clock = [0.0]
     rate = chat.RateLimit(2, 10.0, clock=lambda: clock[0])
-    room.guard = ChatGuard(room.doc, lambda peer: ANN, max_chars=100, rate=rate)
+    room.guards.append(ChatGuard(room.doc, lambda peer: ANN, max_chars=100, rate=rate))
     net = Network(room)
     ed = net.join(1)
     net.edit(ed, append(msg("m1", "one"), msg("m2", "two"), msg("m3", "three")))
