@@ -57,7 +57,7 @@ class Settings:
     max_presence_bytes: int = 64 * 1024  # one client's presence state (JSON)
 
     # document and storage
-    snapshot_every: int = 5_000  # at most this many updates between snapshots (store/cadence)
+    snapshot_every: int = 12_000  # at most this many updates between snapshots (store/cadence)
     merge_window_s: float = 0.0  # extra wait before a fan-out, to merge more updates
     save_delay_s: float = 1.0  # write the .ipynb this long after edits pause
     save_max_delay_s: float = 5.0  # and at least this often under constant editing

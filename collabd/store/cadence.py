@@ -3,10 +3,11 @@
 A room is rebuilt from its newest snapshot plus the log after it, and a seek in the recording
 replays the updates after the snapshot before it. Two rules, whichever comes first:
 
-- bytes: once the updates logged since the newest snapshot add up to that snapshot's size (as
-  stored, compressed), a new one is due. Snapshots then never take more room than the log
-  itself (storage stays under ~2x the update data however large the document grows), and the
-  updates a seek replays cost about what applying the snapshot costs;
+- bytes: once the updates logged since the newest snapshot add up to `BYTES_FACTOR` times that
+  snapshot's size (as stored, compressed), a new one is due. Snapshots then take at most
+  1/`BYTES_FACTOR` of the room the log takes (storage stays under 1.8x the update data however
+  large the document grows), and the updates a seek replays cost about what applying the
+  snapshot costs;
 - count: `every` updates since the newest snapshot, at most, whatever the sizes: the upper bound
   on the updates a load or a seek replays.
 
@@ -18,6 +19,7 @@ A failed snapshot leaves the counts as they were: the next batch tries again.
 from __future__ import annotations
 
 MIN_BYTES = 16 * 1024
+BYTES_FACTOR = 1.25
 
 
 class SnapshotCadence:
@@ -41,7 +43,8 @@ class SnapshotCadence:
             return True
         if not self.snapshot_bytes:
             return False
-        return self.since_bytes + adding_bytes >= max(self.snapshot_bytes, MIN_BYTES)
+        due_at = max(BYTES_FACTOR * self.snapshot_bytes, MIN_BYTES)
+        return self.since_bytes + adding_bytes >= due_at
 
     def logged(self, updates: int, nbytes: int = 0) -> None:
         self.since_snapshot += updates

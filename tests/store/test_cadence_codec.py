@@ -7,7 +7,7 @@ from pathlib import Path
 
 from collabd.store import SQLiteStore
 from collabd.store.base import Snapshot
-from collabd.store.cadence import MIN_BYTES, SnapshotCadence
+from collabd.store.cadence import BYTES_FACTOR, MIN_BYTES, SnapshotCadence
 from collabd.store.codec import RAW, ZSTD, pack, unpack
 
 
@@ -19,12 +19,12 @@ def test_count_bounds_the_updates_between_snapshots() -> None:
     assert cadence.due(1, 10)
 
 
-def test_bytes_since_the_last_snapshot_reaching_its_size_make_one_due() -> None:
+def test_bytes_since_the_last_snapshot_reaching_its_size_times_the_factor_make_one_due() -> None:
     cadence = SnapshotCadence(10**9)
     cadence.logged(5, 10 * MIN_BYTES)
     assert not cadence.due(1, 1)  # no snapshot yet: its size is the measure
-    cadence.taken(2 * MIN_BYTES)
-    cadence.logged(100, 2 * MIN_BYTES - 10)
+    cadence.taken(4 * MIN_BYTES)  # snapshots then take at most 1/BYTES_FACTOR of the log
+    cadence.logged(100, int(4 * MIN_BYTES * BYTES_FACTOR) - 10)
     assert not cadence.due(1, 9)
     assert cadence.due(1, 10)
     cadence.taken(100)  # a tiny snapshot: still at least MIN_BYTES of log between two
