@@ -3,12 +3,15 @@ how late other participants' edits arrive while a cell floods output.
 
     .venv/bin/python bench/kernel_bench.py            # ~1 min
     .venv/bin/python bench/kernel_bench.py --runs 200 --edits 400
+    .venv/bin/python bench/kernel_bench.py --no-flood --cells 100    # in a notebook of 100 cells
+    COLLABD_BENCH_TREE=/tmp/before .venv/bin/python bench/kernel_bench.py --no-flood  # another tree
 
-Part 1 runs `1` alternately on (a) a kernel started with jupyter_client's AsyncKernelManager,
-timed from `execute()` to having both the iopub `idle` status and the `execute_reply`, and (b)
-a real `collabd serve` process, timed from the participant's `POST /execute` to the participant's
-document holding the result and the cell's `last_run` (what a person sees: the hub has sent the
-code, written the result and the run's end into the shared document, stored and broadcast it).
+Part 1 runs `1` alternately on (a) a kernel started with jupyter_client's AsyncKernelManager
+(its default transport, tcp), timed from `execute()` to having both the iopub `idle` status and
+the `execute_reply`, and (b) a real `collabd serve` process, timed from the participant's request
+(on its websocket, and over HTTP: `POST /execute` after a flush) to the participant's document
+holding the result and the cell's `last_run` (what a person sees: the hub has sent the code,
+written the result and the run's end into the shared document, stored and broadcast it).
 
 Part 2: a participant runs `while True: print(i)` (a flood), and meanwhile another types into
 another cell at `--rate` edits/s; a third participant measures each edit's delay from the
@@ -23,6 +26,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
+import os
 import statistics
 import sys
 import time
@@ -30,7 +35,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# another version's tree (`git archive REF collabd tests | tar -x -C DIR`), for a before/after:
+# its client here, and its hub (started as `python -m collabd.cli` from that folder)
+TREE = Path(os.environ.get("COLLABD_BENCH_TREE") or ROOT)
+sys.path.insert(0, str(TREE))
+os.chdir(TREE)
 
 from jupyter_client.manager import AsyncKernelManager  # noqa: E402
 
@@ -81,7 +90,10 @@ async def hub_run(nb: NotebookClient, cell: str, over: str) -> tuple[float, floa
     """(participant's request to its document holding the result, the hub's started -> ended)."""
     before = (finished(nb, cell) or {}).get("ended")
     started = time.perf_counter()
-    await nb.run(cell, over=over)
+    if "over" in inspect.signature(nb.run).parameters:
+        await nb.run(cell, over=over)
+    else:  # a tree from before runs were asked on the websocket: HTTP is all it has
+        await nb.run(cell)
 
     def done() -> bool:
         run = finished(nb, cell)
