@@ -24,7 +24,7 @@ from typing import Any
 from pycrdt import Doc
 
 from collabd.kernel import docstate, inflight
-from collabd.kernel.base import Kernel, KernelFactory
+from collabd.kernel.base import Kernel, KernelFactory, KernelMessage
 from collabd.kernel.cellrun import Runner, RunTracker
 from collabd.kernel.choice import KernelChoice, read_choice, reattachable, set_choice
 from collabd.kernel.life import KernelDied, KernelLife
@@ -79,6 +79,7 @@ class SessionKernel:
         self._runner.widgets = self.widgets
         self._life.on_status = self.widgets.on_status
         self._wake = asyncio.Event()
+        self._waker: asyncio.Future[None] | None = None  # resolved by submit while idle waits
         self._worker: asyncio.Task[None] | None = None
         self._resume: tuple[RunRequest, inflight.InFlight] | None = None
 
@@ -157,6 +158,8 @@ class SessionKernel:
         self._life.touch()
         self._view.queued(requests, shown=not at_once)
         self._wake.set()
+        if self._waker is not None and not self._waker.done():
+            self._waker.set_result(None)
         return requests
 
     def cancel(self, request_id: str, by: dict[str, Any]) -> RunRequest:
@@ -284,17 +287,25 @@ class SessionKernel:
         """Wait for the next kernel message (given to the widgets, else dropped: nothing else
         waits for it) or a wake-up; False when woken or there is no kernel to read."""
         kernel = self._running_kernel()
-        woken = asyncio.ensure_future(self._wake.wait())
-        if kernel is None:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(timeout):  # not wait_for: it can swallow a cancel
-                    await woken
-            return False
-        receive = asyncio.ensure_future(kernel.receive(timeout))
-        await asyncio.wait({woken, receive}, return_when=asyncio.FIRST_COMPLETED)
-        woken.cancel()
-        receive.cancel()
-        await asyncio.gather(woken, receive, return_exceptions=True)
+        # A plain future that `submit` resolves, not a task around the Event, and the
+        # cancelled read not awaited: a queued run reaches the kernel a few loop passes sooner.
+        woken = self._waker = asyncio.get_running_loop().create_future()
+        receive: asyncio.Future[KernelMessage | None] | None = None
+        try:
+            if kernel is None:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(timeout):  # not wait_for: it can swallow a cancel
+                        await woken
+                return False
+            receive = asyncio.ensure_future(kernel.receive(timeout))
+            await asyncio.wait({woken, receive}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._waker = None
+            woken.cancel()
+            if receive is not None and not receive.done():
+                # Cancelling it takes its place in the inbox's queue away at once (asyncio.Queue):
+                # it can take no message, so the run may read right away, without awaiting it.
+                receive.cancel()
         if receive.done() and not receive.cancelled() and receive.exception() is None:
             message, drained = receive.result(), 0
             while message is not None:  # and what else is there already, without new tasks
