@@ -19,6 +19,7 @@ serve: install web  ## install and start the hub on its embedded defaults (SQLit
 
 test: install web browser deploy-tools enterprise-gateway sandbox  ## install everything and run the whole suite (lint, types, web unit, pytest)
 	$(VENV)/bin/ruff check collabd tests bench
+	$(VENV)/bin/ruff format --check collabd tests bench
 	$(VENV)/bin/mypy
 	cd web && npm test
 	$(VENV)/bin/pytest -p no:cacheprovider -n $(JOBS) $(PYTEST_ARGS)
@@ -27,6 +28,7 @@ FAST := not kernel and not browser and not slow
 
 test-fast: install web  ## lint, types and the tests that start no kernel, no browser and are quick
 	$(VENV)/bin/ruff check collabd tests bench
+	$(VENV)/bin/ruff format --check collabd tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -p no:cacheprovider -m "$(FAST)" $(PYTEST_ARGS)
 

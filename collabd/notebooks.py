@@ -36,8 +36,9 @@ def list_notebooks(root: Path, skip: Path | None = None) -> tuple[list[NotebookF
                 stat = full.stat()
             except OSError:
                 continue
-            found.append(NotebookFile(full.relative_to(base).as_posix(), stat.st_size,
-                                      stat.st_mtime))
+            found.append(
+                NotebookFile(full.relative_to(base).as_posix(), stat.st_size, stat.st_mtime)
+            )
             if len(found) >= MAX_LISTED:
                 return sorted(found, key=lambda f: f.path), True
     return sorted(found, key=lambda f: f.path), False

@@ -31,9 +31,10 @@ def test_metrics_count_updates_and_read_the_hub(tmp_path: Path) -> None:
         s = client.post("/api/sessions", json={"path": "m.ipynb"}, headers=auth).json()
         before = samples(client.get("/metrics").text)
         url = f"/ws/{s['id']}?token={s['edit_token']}"
-        with client.websocket_connect(url) as editor, client.websocket_connect(
-            f"/ws/{s['id']}?token={s['view_token']}"
-        ) as viewer:
+        with (
+            client.websocket_connect(url) as editor,
+            client.websocket_connect(f"/ws/{s['id']}?token={s['view_token']}") as viewer,
+        ):
             editor.receive_bytes()  # sync step 1 from the hub
             viewer.receive_bytes()
             doc: Doc = Doc()

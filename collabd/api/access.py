@@ -127,9 +127,7 @@ async def session_caller(
     else:
         user = await signed_in(conn)
         if user is None:
-            raise ApiError(
-                401, "unauthorized", "a session token is needed (Authorization: Bearer)"
-            )
+            raise ApiError(401, "unauthorized", "a session token is needed (Authorization: Bearer)")
         _check_cross_site(conn)
         record, caller = await resolve_user(hub, session_id, user)
     # A wrong token gets the same answer whether the session exists or not, so session ids

@@ -71,9 +71,7 @@ async def create(request: Request) -> Response:
     role = _role(body)
     hub = hub_of(request)
     current = await asyncio.to_thread(hub.store.grants, record.id)
-    if len(current) >= MAX_GRANTS and not any(
-        g.kind == kind and g.name == name for g in current
-    ):
+    if len(current) >= MAX_GRANTS and not any(g.kind == kind and g.name == name for g in current):
         raise ApiError(409, "too_many_grants", f"a session has at most {MAX_GRANTS} grants")
     await on_owner(hub, record)
     by = caller.user.name if caller.user is not None else None

@@ -185,9 +185,7 @@ async def fork(request: Request) -> Response:
     return JSONResponse(result, status_code=201)
 
 
-def _write_beside(
-    root: Path, store: Store, path: str, t: float, nb: notebook.NotebookJSON
-) -> str:
+def _write_beside(root: Path, store: Store, path: str, t: float, nb: notebook.NotebookJSON) -> str:
     """Write the notebook next to `path` under a name that says the moment; never overwrite a
     file, and never take a name that has a session (its file may be gone: the session stays,
     and creating a "new" one there would hand out that session's tokens)."""

@@ -120,7 +120,6 @@ def _joined(source: str | list[str]) -> str:
     return "".join(source) if isinstance(source, list) else source
 
 
-
 def _plain_value(value: Any) -> Any:
     if isinstance(value, (Map, Array, Text)):
         return value.to_py()

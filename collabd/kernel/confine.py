@@ -96,9 +96,7 @@ class Confinement:
             return cmd
         return [self.bwrap, *self.bwrap_args(cwd, sockets, installed(cmd)), "--", *cmd]
 
-    def bwrap_args(
-        self, cwd: Path, sockets: Path | None, keep: Iterable[Path] = ()
-    ) -> list[str]:
+    def bwrap_args(self, cwd: Path, sockets: Path | None, keep: Iterable[Path] = ()) -> list[str]:
         """bwrap's options; `keep`: folders the kernel needs to start (its Python) that stay
         visible, read-only, when they are under /tmp, which the sandbox replaces with its own."""
         args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]

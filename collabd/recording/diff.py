@@ -241,4 +241,3 @@ def editors(store: Store, room: str, start: float, end: float) -> list[Person]:
         if person.name not in [p.name for p in result]:
             result.append(person)
     return result
-

@@ -157,9 +157,7 @@ class Retention(Extension):
     async def _changed_rooms(self) -> list[str]:
         changed = []
         for record in await self.hub.sessions():
-            count = await self.hub.run_io(
-                self.hub.store.count, record.id, kinds=reader.ALL_KINDS
-            )
+            count = await self.hub.run_io(self.hub.store.count, record.id, kinds=reader.ALL_KINDS)
             if self._done_at.get(record.id) != count:
                 self._done_at[record.id] = count
                 changed.append(record.id)

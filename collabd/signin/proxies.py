@@ -74,4 +74,3 @@ class TrustedHeader:
             self.header,
             key,
         )
-

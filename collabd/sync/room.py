@@ -238,9 +238,7 @@ class Room:
         except presence.BadPresence as exc:
             return [Close(peer, CloseCode.BAD_FRAME, f"bad awareness update: {exc}")]
         kept = [
-            presence.attribute(e, info.name)
-            for e in entries
-            if self._may_speak_for(peer, info, e)
+            presence.attribute(e, info.name) for e in entries if self._may_speak_for(peer, info, e)
         ]
         claimed = {e.client_id for e in kept if e.present}.difference(info.client_ids)
         if len(info.client_ids) + len(claimed) > self.limits.max_ids:

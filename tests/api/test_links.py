@@ -67,8 +67,12 @@ def test_a_named_link_is_made_shown_once_and_listed_without_its_token(app: InPro
     # The named link works for what its role allows, and says whose it is.
     status, info = app.api("GET", f"/api/sessions/{s['id']}", token=made["token"])
     assert status == 200 and info["role"] == "edit"
-    assert info["link"] == {"id": made["id"], "name": "Ada Lovelace", "role": "edit",
-                            "expires": made["expires"]}
+    assert info["link"] == {
+        "id": made["id"],
+        "name": "Ada Lovelace",
+        "role": "edit",
+        "expires": made["expires"],
+    }
     # Never the anonymous edit link: revoking this one must shut its holder out.
     assert "edit_token" not in info and "edit_url" not in info
     assert s["edit_token"] not in json.dumps(info)
@@ -128,8 +132,9 @@ def test_presence_and_join_carry_the_links_name_whatever_the_client_says(
         assert watcher.others()[peer.client_id]["user"] == {"name": "Ada", "verified": True}
         # An anonymous participant cannot look verified.
         watcher.set_presence(user={"name": "Ada", "verified": True})
-        peer.wait_for(lambda: peer.others().get(watcher.client_id, {}).get("user", {}).get("name")
-                      == "Ada")
+        peer.wait_for(
+            lambda: peer.others().get(watcher.client_id, {}).get("user", {}).get("name") == "Ada"
+        )
         assert "verified" not in peer.others()[watcher.client_id]["user"]
         # The hub's own presence state holds what it relays (newcomers get the same).
         held = app.hub.loaded(s["id"]).room.presence()[peer.client_id]  # type: ignore[union-attr]
@@ -169,7 +174,9 @@ def test_revoking_cuts_the_connected_holder_off_at_once_and_for_good(app: InProc
         status, answer = app.api("GET", f"/api/sessions/{s['id']}", token=token)
         assert status == 401 and answer["error"] == "link_revoked"
     status, _ = app.api(
-        "POST", f"/api/sessions/{s['id']}/links", {"name": "me again", "role": "edit"},
+        "POST",
+        f"/api/sessions/{s['id']}/links",
+        {"name": "me again", "role": "edit"},
         eve["token"],
     )
     assert status == 401
@@ -188,9 +195,7 @@ def test_rotating_an_anonymous_link(app: InProcHub) -> None:
         app.peer(s, s["view_token"], name="viewer") as viewer,
         app.peer(s, named["token"], name="ada") as ada,
     ):
-        status, body = app.api(
-            "POST", f"/api/sessions/{s['id']}/links/rotate", {"role": "edit"}
-        )
+        status, body = app.api("POST", f"/api/sessions/{s['id']}/links/rotate", {"role": "edit"})
         assert status == 200 and body["closed"] == 1, body
         assert body["token"] != s["edit_token"] and body["url"].endswith(body["token"])
         assert wait_closed(anon).code == Close.LINK_REVOKED

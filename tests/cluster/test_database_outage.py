@@ -27,7 +27,7 @@ def pg_proxy(pg_url: str) -> Iterator[tuple[TcpProxy, str]]:
 
 
 async def until(predicate: Any, what: str) -> None:
-    print(time.strftime('%X'), 'waiting for', what, flush=True)
+    print(time.strftime("%X"), "waiting for", what, flush=True)
     deadline = time.monotonic() + WAIT
     while not predicate():
         assert time.monotonic() < deadline, what

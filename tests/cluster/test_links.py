@@ -50,8 +50,7 @@ async def test_links_across_hubs(cluster_factory: Any) -> None:
         await named.set_presence(cursor=1)
         await anon.wait_for(
             lambda: any(
-                st.get("user") == {"name": "Ada", "verified": True}
-                for st in anon.others().values()
+                st.get("user") == {"name": "Ada", "verified": True} for st in anon.others().values()
             ),
             WAIT,
         )

@@ -106,8 +106,10 @@ async def test_random_failures_end_in_one_document(cluster_factory: Any, seed: i
                 await walk.connect(c)
         first = walk.clients[0]
         await first.wait_for(
-            lambda: all(texts(c) == texts(first) for c in walk.clients)
-            and all(c.connected for c in walk.clients),
+            lambda: (
+                all(texts(c) == texts(first) for c in walk.clients)
+                and all(c.connected for c in walk.clients)
+            ),
             WAIT,
         )
         fresh = await walk.join("dan")

@@ -67,9 +67,7 @@ def test_services_and_their_health_checks(compose: dict[str, Any]) -> None:
         assert "ports" not in services[name]  # reached through the balancer only
     assert "pg_isready" in services["postgres"]["healthcheck"]["test"]
     assert "ping" in services["redis"]["healthcheck"]["test"]
-    assert services["lb"]["depends_on"] == {
-        hub: {"condition": "service_healthy"} for hub in HUBS
-    }
+    assert services["lb"]["depends_on"] == {hub: {"condition": "service_healthy"} for hub in HUBS}
 
 
 def test_hubs_share_database_redis_token_and_notebooks_each_its_own_data_and_node_url(
@@ -132,9 +130,7 @@ def test_the_balancer_config_round_robin_health_checked_no_stickiness() -> None:
     tunnel = next(line.split()[2] for line in lines if line.startswith("timeout tunnel"))
     assert tunnel.endswith("h") or int(tunnel.rstrip("ms")) >= 3600
     servers = [line for line in lines if line.startswith("server ")]
-    assert servers == [
-        f'server hub{i} "${{COLLABD_HUB{i}_ADDR-hub{i}:{PORT}}}"' for i in (1, 2, 3)
-    ]
+    assert servers == [f'server hub{i} "${{COLLABD_HUB{i}_ADDR-hub{i}:{PORT}}}"' for i in (1, 2, 3)]
 
 
 def test_the_env_file_is_an_example_and_never_committed(compose: dict[str, Any]) -> None:

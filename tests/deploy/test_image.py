@@ -64,8 +64,7 @@ def test_base_images_are_pinned_by_tag_and_the_web_client_is_built_in_a_node_sta
     assert "npm ci" in runs and "npm run build" in runs
     assert "jupyter kernelspec install" in runs and "kernels/" in runs
     assert any(
-        word == "COPY" and "--from=web" in args and "collabd/static" in args
-        for word, args in steps
+        word == "COPY" and "--from=web" in args and "collabd/static" in args for word, args in steps
     )
 
 

@@ -281,8 +281,10 @@ async def test_a_hub_killed_with_kill_9_the_session_goes_on(
         # a new kernel on the new owner runs the cell again (through the balancer)
         await bob.run(cell)
         await bob.wait_for(
-            lambda: bob.output_text(cell).strip() not in ("", first_pid)
-            and bob.cell(cell).get("execution_state") == "idle",
+            lambda: (
+                bob.output_text(cell).strip() not in ("", first_pid)
+                and bob.cell(cell).get("execution_state") == "idle"
+            ),
             WAIT,
         )
     finally:

@@ -88,8 +88,12 @@ def participant_adds(live: Any, peer: int, index: int, source: str) -> None:
     ynb = YNotebook(live.doc)
 
     def add(doc: Doc[Any]) -> None:
-        notebook.cells(doc).insert(index, ynb.create_ycell(
-            {"cell_type": "markdown", "source": source, "metadata": {}, "id": "added-cell"}))
+        notebook.cells(doc).insert(
+            index,
+            ynb.create_ycell(
+                {"cell_type": "markdown", "source": source, "metadata": {}, "id": "added-cell"}
+            ),
+        )
 
     live.change(f"peer:{peer}", add)
 
@@ -115,8 +119,17 @@ def test_checkpoint_commits_that_file_with_a_summary_and_co_authors(
         participant_edits(live, 1, "Ada Lovelace", 3, "\nw = 4")
         participant_edits(live, 2, "bob", 0, " more")
         participant_adds(live, 2, 1, "a new note")
-        live.record_event("run", {"request_id": "r1", "cell_id": "x", "by": {"name": "Ada"},
-                                  "status": "ok", "started": time.time(), "ended": time.time()})
+        live.record_event(
+            "run",
+            {
+                "request_id": "r1",
+                "cell_id": "x",
+                "by": {"name": "Ada"},
+                "status": "ok",
+                "started": time.time(),
+                "ended": time.time(),
+            },
+        )
         live.record_event("run", {"request_id": "r2", "cell_id": "x", "by": {"name": "Ada"},
                                   "status": "error", "started": time.time(),
                                   "ended": time.time()})  # fmt: skip
@@ -193,8 +206,9 @@ def test_diff_between_two_moments_with_who_changed_what(app: tuple[TestClient, P
         def output(doc: Doc[Any]) -> None:
             from pycrdt import Map
 
-            notebook.cells(doc)[1]["outputs"].append(Map({"output_type": "stream",
-                                                          "name": "stdout", "text": "1\n"}))
+            notebook.cells(doc)[1]["outputs"].append(
+                Map({"output_type": "stream", "name": "stdout", "text": "1\n"})
+            )
 
         live.change("kernel", output)
 

@@ -89,6 +89,7 @@ async def test_a_signed_in_users_own_chat_write_carries_their_name(proxied: HubP
         message = {"id": chat.new_id(), "by": {"name": "Bob", "client_id": alice.client_id},
                    "at": 1.0, "text": "hello"}  # fmt: skip
         alice.doc.get("chat", type=Array).append(message)
+
         def rewritten() -> bool:
             return any(m["by"]["name"] == "alice" for m in chat.messages(alice.doc))
 

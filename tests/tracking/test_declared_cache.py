@@ -60,6 +60,16 @@ def test_scanned_again_only_after_a_change_that_can_alter_it(
     check(True, ("x1", "alpha", "x5"))
     cells[0]["metadata"] = Map({})  # the parameters cell's metadata replaced: untagged
     check(True, ("x5",))
-    cells.insert(0, Map({"id": "new", "cell_type": "code", "source": Text("beta = 2"),
-                         "metadata": Map({"tags": ["parameters"]}), "outputs": Array()}))
+    cells.insert(
+        0,
+        Map(
+            {
+                "id": "new",
+                "cell_type": "code",
+                "source": Text("beta = 2"),
+                "metadata": Map({"tags": ["parameters"]}),
+                "outputs": Array(),
+            }
+        ),
+    )
     check(True, ("beta", "x5"))

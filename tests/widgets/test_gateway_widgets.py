@@ -36,6 +36,7 @@ from tests.support.widgets import (
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
 
+
 @pytest.fixture(scope="module")
 def gateway() -> Iterator[GatewayProcess]:
     with running_gateway() as gateway:

@@ -34,6 +34,7 @@ from tests.support.widgets import (
 
 pytestmark = pytest.mark.kernel
 
+
 @pytest.fixture(scope="module")
 def khub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     with module_hub(tmp_path_factory) as hub:
