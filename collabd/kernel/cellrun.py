@@ -100,8 +100,7 @@ class Runner:
         self._task: asyncio.Task[None] | None = None
 
     def _widget_name(self, model_id: str) -> str | None:
-        model = self.widgets.models.models.get(model_id) if self.widgets else None
-        return model.model_name if model else None
+        return self.widgets.models.describe(model_id) if self.widgets else None
 
     async def run(
         self, request: RunRequest, resume: inflight.InFlight | None = None

@@ -31,6 +31,8 @@ OUTPUT_MODEL = ("OutputModel", "@jupyter-widgets/output")
 CAPTURED = frozenset({"stream", "display_data", "execute_result", "error", "clear_output"})
 COMM_TYPES = frozenset({"comm_open", "comm_msg", "comm_close"})
 EMPTY_OUTPUTS = len('"outputs":[]')
+MODEL_REF = "IPY_MODEL_"  # how a model's state refers to another (a box's children)
+MAX_DESCRIBED = 6  # a box's children named in the run history
 
 Path = tuple[str | int, ...]
 
@@ -147,6 +149,23 @@ class WidgetModels:
         self.problems: list[str] = []  # limits hit since last taken, to tell everyone
         self._dirty: set[str] = set()
         self._captures: dict[str, str] = {}  # msg id -> Output model capturing its outputs
+
+    def describe(self, model_id: str) -> str | None:
+        """A model as the run history names it: its class ("IntSlider"), and a box with what
+        it holds ("HBox(HTML, FloatProgress, HTML)": a tqdm bar, say); None if unknown."""
+        model = self.models.get(model_id)
+        if model is None:
+            return None
+        name = model.model_name.removesuffix("Model") or model.model_name
+        children = model.state.get("children")
+        if not isinstance(children, list) or not children:
+            return name
+        held = []
+        for ref in children[:MAX_DESCRIBED]:
+            child = self.models.get(ref.removeprefix(MODEL_REF)) if isinstance(ref, str) else None
+            held.append(child.model_name.removesuffix("Model") if child else "?")
+        more = ", …" if len(children) > MAX_DESCRIBED else ""
+        return f"{name}({', '.join(held)}{more})"
 
     # what changed
 

@@ -272,3 +272,28 @@ def test_a_file_saved_without_outputs_has_no_widget_state() -> None:
     nb, fmt = notebook.to_json(doc), ipynb.format_of(doc)
     assert "widgets" in ipynb.file_form(nb, fmt).metadata
     assert "widgets" not in ipynb.file_form(nb, fmt, save_outputs=False).metadata
+
+
+def test_the_run_history_names_a_box_by_what_it_holds() -> None:
+    """A tqdm bar is an HBox of an HTML, a FloatProgress and an HTML: named so, not "HBox"."""
+    m = models()
+
+    def model(comm_id: str, name: str, **state: Any) -> KernelMessage:
+        full = {**slider_state(), "_model_name": name, **state}
+        return comm("comm_open", comm_id, {"state": full, "buffer_paths": []})
+
+    feed(
+        m,
+        model("a", "HTMLModel"),
+        model("b", "FloatProgressModel"),
+        model("c", "HTMLModel"),
+        model("bar", "HBoxModel", children=["IPY_MODEL_a", "IPY_MODEL_b", "IPY_MODEL_c"]),
+        model("s", "IntSliderModel"),
+        model("many", "VBoxModel", children=[f"IPY_MODEL_{x}" for x in "abcabcab"]),
+        model("gone", "HBoxModel", children=["IPY_MODEL_nope"]),
+    )
+    assert m.describe("bar") == "HBox(HTML, FloatProgress, HTML)"
+    assert m.describe("s") == "IntSlider"
+    assert m.describe("many") == "VBox(HTML, FloatProgress, HTML, HTML, FloatProgress, HTML, …)"
+    assert m.describe("gone") == "HBox(?)"
+    assert m.describe("unknown") is None
