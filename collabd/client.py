@@ -195,7 +195,8 @@ class NotebookClient(NotebookOps):
             self.denied.append(message.payload[2:].decode(errors="replace"))
         elif message.kind is Kind.REQUEST:
             answer = json.loads(message.payload)
-            asked = self._asked.pop(answer.get("id"), None)
+            rid = answer.get("id") if isinstance(answer, dict) else None
+            asked = self._asked.pop(rid, None) if type(rid) is int else None
             if asked is not None and not asked.done():
                 asked.set_result(answer)
         self._changed.set()
