@@ -227,10 +227,17 @@ class NotebookClient(NotebookOps):
     # waiting
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
-        """Wait until predicate() is truthy (checked after every message); return its value."""
+        """Wait until predicate() is truthy (checked after every message); return its value.
+
+        A predicate that looks up a cell this document does not have yet (KeyError) is not met
+        yet: a run asked on the websocket is answered as soon as it is queued, which can be
+        before another participant has the cell it was typed into."""
         deadline = time.monotonic() + timeout
         while True:
-            value = predicate()
+            try:
+                value = predicate()
+            except KeyError:
+                value = None
             if value:
                 return value
             remaining = deadline - time.monotonic()
