@@ -23,6 +23,7 @@ from jupyter_client.manager import AsyncKernelManager
 
 from collabd.kernel.base import Inbox, KernelMessage, KernelStartError
 from collabd.kernel.confine import CONNECTION_FILE, SOCKET_PREFIX, Confinement
+from collabd.kernel.iopubhwm import unlimited_iopub
 
 log = logging.getLogger("collabd.kernel.local")
 
@@ -66,7 +67,7 @@ class _ConfinedManager(AsyncKernelManager):
     kernel_cwd = Path()
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        cmd = super().format_kernel_cmd(extra_arguments)
+        cmd = unlimited_iopub(super().format_kernel_cmd(extra_arguments))
         if self.sockets is not None:  # the connection file is written by now
             self.confinement.hand_over(self.sockets)
         return self.confinement.command(cmd, self.kernel_cwd, self.sockets)

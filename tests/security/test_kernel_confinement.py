@@ -111,7 +111,8 @@ def only_the_fork_pipe(hub: HubProcess, report: dict[str, Any]) -> None:
 def kernel_processes(hub: HubProcess) -> list[psutil.Process]:
     assert hub.proc is not None
     children = psutil.Process(hub.proc.pid).children(recursive=True)
-    return [p for p in children if "ipykernel_launcher" in " ".join(p.cmdline())]
+    # `python -c <collabd.kernel.iopubhwm.PRELUDE>`, which starts ipykernel's kernel app
+    return [p for p in children if "ipykernel import kernelapp" in " ".join(p.cmdline())]
 
 
 @pytest.fixture(scope="module")
