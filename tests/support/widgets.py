@@ -40,6 +40,25 @@ def of_kind(nb: NotebookClient, ids: list[str], model_name: str) -> str | None:
     return found[0] if found else None
 
 
+async def slider_and_output(
+    runner: NotebookClient, other: NotebookClient, cell_id: str
+) -> tuple[str, str, str]:
+    """The box the cell shows, and its IntSlider and Output widget (`interact`, or a VBox of
+    a slider and an `interactive_output`), once the other participant has them."""
+    box: str = await runner.wait_for(lambda: shown_model(runner, cell_id), WAIT)
+    await other.wait_for(lambda: len(children(other, box)) == 2, WAIT)
+    slider = of_kind(other, children(other, box), "IntSliderModel")
+    out = of_kind(other, children(other, box), "OutputModel")
+    assert slider and out
+    return box, slider, out
+
+
+def printed_in(nb: NotebookClient, out: str) -> str:
+    """What an Output widget holds as printed text, as `nb` has it."""
+    outputs = value_of(nb, out, "outputs") or []
+    return "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
+
+
 async def run_and_wait(nb: NotebookClient, cell_id: str) -> dict[str, Any]:
     await nb.run(cell_id)
     return await wait_finished(nb, cell_id)

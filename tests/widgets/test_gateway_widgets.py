@@ -28,8 +28,10 @@ from tests.support.widgets import (
     make_slider,
     of_kind,
     printed,
+    printed_in,
     run_and_wait,
     shown_model,
+    slider_and_output,
     value_of,
     widgets,
 )
@@ -144,20 +146,11 @@ async def test_interact_on_a_gateway_kernel_prints_into_its_output_widget(
             "ui = w.interact(f, x=w.IntSlider(value=1, max=10))",
         )
         assert (await run_and_wait(alice, cell))["status"] == "ok"
-        box: str = await alice.wait_for(lambda: shown_model(alice, cell), WAIT)
-        await bob.wait_for(lambda: len(children(bob, box)) == 2, WAIT)
-        slider = of_kind(bob, children(bob, box), "IntSliderModel")
-        out = of_kind(bob, children(bob, box), "OutputModel")
-        assert slider and out
-
-        def printed_in(nb: NotebookClient) -> str:
-            outputs = value_of(nb, out, "outputs") or []
-            return "".join(o.get("text", "") for o in outputs if o["output_type"] == "stream")
-
-        await bob.wait_for(lambda: printed_in(bob) == "x is 1\n", WAIT)
+        _, slider, out = await slider_and_output(alice, bob, cell)
+        await bob.wait_for(lambda: printed_in(bob, out) == "x is 1\n", WAIT)
         await bob.request("POST", f"/widgets/{slider}", {"state": {"value": 7}})
         for nb in (alice, bob):
-            await nb.wait_for(lambda nb=nb: printed_in(nb) == "x is 7\n", WAIT)
+            await nb.wait_for(lambda nb=nb: printed_in(nb, out) == "x is 7\n", WAIT)
         assert "x is" not in alice.output_text(cell)
 
 
