@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from collabd.chatguard import identity_of
 from collabd.sync.requests import RequestRefused
 
 MAX_NAME = 200
@@ -65,12 +66,13 @@ def by_of(body: dict[str, Any], verified: tuple[str, dict[str, Any]] | None) -> 
 
 
 def verified_by_join(joined: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
-    """The vouched-for name of a websocket peer, from how it joined (`LiveRoom.joined`)."""
-    if isinstance(joined.get("link_name"), str):
-        return joined["link_name"], {"link_id": joined.get("link"), "verified": True}
-    if isinstance(joined.get("user"), str):
-        return joined["user"], {"user": joined["user"], "verified": True}
-    return None
+    """The vouched-for name of a websocket peer, from how it joined (`LiveRoom.joined`), as
+    the chat guard reads it."""
+    who = identity_of(joined, [], set())
+    if not who.verified:
+        return None
+    how = {"user": who.user} if who.user is not None else {"link_id": who.link_id}
+    return who.name, {**how, "verified": True}
 
 
 def _bad(detail: str) -> RequestRefused:
