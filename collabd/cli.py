@@ -16,7 +16,7 @@ from pathlib import Path
 
 import uvicorn
 
-from collabd import __version__, auth, datadir, logformat, logredact
+from collabd import __version__, auth, datadir, gctune, logformat, logredact
 from collabd.api.app import create_app, create_replay_app
 from collabd.api.links import links
 from collabd.auth import Access
@@ -268,6 +268,7 @@ def serve(
         while not server.started and not task.done():
             await asyncio.sleep(0.05)
         if server.started:
+            gctune.settle()
             print(f"collabd {__version__} listening on {settings.base_url}", flush=True)
             print(f"  notebooks under {settings.root}, data in {settings.data}", flush=True)
             if generated:
