@@ -84,7 +84,9 @@ class Execution(Extension):
         session = SessionKernel(live, cwd=cwd, factory=factory, tracker=tracker)
         holder.append(session)
         self._sessions[live.id] = session
-        session.start(with_kernel=self._hub.settings.kernel_start_with_session)
+        session.start(
+            with_kernel=self._hub.settings.kernel_start_with_session, fresh=load.imported_from_disk
+        )
         live.requests["execute"] = lambda asked: self._execute(live, asked)
 
     def _execute(self, live: LiveRoom, asked: Asked) -> dict[str, Any]:
