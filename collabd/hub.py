@@ -19,7 +19,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from collabd import auth, linktokens, notebook, paths
 from collabd.cluster.node import Cluster
-from collabd.disk import ipynb
+from collabd.disk import ipynb, justopened
 from collabd.extension import Extension, Hooks, RoomLoad
 from collabd.settings import Settings
 from collabd.store import SessionRecord, Store
@@ -68,6 +68,7 @@ class Hub:
         self._rooms: dict[str, LiveRoom] = {}
         self._sessions: dict[str, SessionRecord] = {}
         self._deleted: set[str] = set()  # sessions deleted by this hub: never looked up again
+        self._just_opened = justopened.JustOpened()  # files read by a session's creation
         self._loading: dict[str, asyncio.Future[LiveRoom]] = {}
         self._create_lock = asyncio.Lock()
         self._janitor: asyncio.Task[None] | None = None
@@ -145,7 +146,7 @@ class Hub:
             existing = await self.run_io(self.store.session_for_path, rel)
             if existing is not None:
                 return OpenedSession(self._reveal(existing), False, False)
-            new_file = await self.run_io(_ensure_notebook_file, full)
+            new_file, stamp, opened = await self.run_io(_ensure_notebook_file, full)
             record = linktokens.new_session(auth.new_session_id(), rel, time.time())
             try:
                 await self.run_io(self.store.add_session, record)
@@ -156,6 +157,7 @@ class Hub:
                     raise
                 return OpenedSession(self._reveal(raced), False, new_file)
             record = self._reveal(record)
+            self._just_opened.put(record.id, stamp, opened)  # for the room's first load
         log.info("session %s created for %s", record.id, rel)
         if self.settings.kernel_start_with_session:
             await self.room(record)
@@ -295,7 +297,8 @@ class Hub:
         live.start()
         try:
             if not updates:
-                opened = await self.run_io(_read_notebook, self.notebook_path(record))
+                kept = self._just_opened.take(record.id)
+                opened = await self.run_io(_read_notebook, self.notebook_path(record), kept)
                 live.change("import", lambda d: ipynb.import_into(d, opened))
                 if opened.repairs:
                     live.record_event("notebook_repaired", {"repairs": opened.repairs})
@@ -342,21 +345,26 @@ class Hub:
                         log.exception("room %s: unloading the idle room failed", session_id)
 
 
-def _ensure_notebook_file(full: Path) -> bool:
-    """Whether the file had to be created (an empty notebook)."""
+def _ensure_notebook_file(full: Path) -> tuple[bool, justopened.Stamp | None, ipynb.Opened]:
+    """Whether the file had to be created (an empty notebook), and the file as read then."""
     if full.exists():
-        _read_notebook(full)
-        return False
+        stamp = justopened.stamp_of(full)  # before reading: a change meanwhile shows later
+        return False, stamp, _read_notebook(full)
     if not full.parent.is_dir():
         raise NotANotebook(f"folder {full.parent.name!r} does not exist")
     tmp = full.with_name(f".{full.name}.collabd-new")
     tmp.write_text(notebook.to_text(notebook.empty_notebook()), encoding="utf-8")
     tmp.replace(full)
-    return True
+    return True, justopened.stamp_of(full), _read_notebook(full)
 
 
-def _read_notebook(full: Path) -> ipynb.Opened:
-    """The file opened as Jupyter opens it (repairs said), or why it cannot be."""
+def _read_notebook(
+    full: Path, kept: tuple[justopened.Stamp, ipynb.Opened] | None = None
+) -> ipynb.Opened:
+    """The file opened as Jupyter opens it (repairs said), or why it cannot be; `kept`: what
+    creating the session read, used if the file is unchanged since."""
+    if (opened := justopened.still(full, kept)) is not None:
+        return opened
     try:
         return ipynb.read(full.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -6,7 +6,7 @@ id. (Merging an outside version in is `collabd.disk.merge`.)
 
 from __future__ import annotations
 
-import copy
+import json
 import uuid
 import weakref
 from typing import Any
@@ -45,16 +45,23 @@ def parse_ipynb(text: str) -> NotebookJSON:
 
 def load_into(doc: Doc[Any], nb: NotebookJSON) -> None:
     """Fill an empty document with a notebook."""
-    ynb = YNotebook(doc)
+    ynb = YNotebook(doc)  # before the transaction: jupyter_ydoc cannot make it inside one
     with doc.transaction(origin="import"):
-        ynb.set(copy.deepcopy(nb))
-        # jupyter_ydoc adds empty defaults and a cell to an empty notebook: not ours to add
-        ymeta = doc.get("meta", type=Map).get("metadata")
-        for key in ("language_info", "kernelspec"):
-            if isinstance(ymeta, Map) and key not in nb.get("metadata", {}) and key in ymeta:
-                del ymeta[key]
-        if not nb.get("cells"):
-            cells(doc).clear()
+        fill(ynb, nb)
+
+
+def fill(ynb: YNotebook, nb: NotebookJSON) -> None:
+    """`load_into` inside a transaction the caller opened (with more of its own changes)."""
+    # it copies what it keeps and changes nothing in `nb`; plain dicts copy ~4x faster than
+    # nbformat's NotebookNodes (~6 ms per 1,000 cells), and a JSON round trip makes them in ~2
+    ynb.set(json.loads(json.dumps(nb)))
+    # jupyter_ydoc adds empty defaults and a cell to an empty notebook: not ours to add
+    ymeta = ynb.ydoc.get("meta", type=Map).get("metadata")
+    for key in ("language_info", "kernelspec"):
+        if isinstance(ymeta, Map) and key not in nb.get("metadata", {}) and key in ymeta:
+            del ymeta[key]
+    if not nb.get("cells"):
+        cells(ynb.ydoc).clear()
 
 
 def to_json(doc: Doc[Any]) -> NotebookJSON:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import nbformat
+from jupyter_ydoc import YNotebook
 from nbformat import reader as nbreader
 from pycrdt import Doc, Map
 
@@ -251,8 +252,9 @@ def file_form(
     save_outputs: bool = True,
     keep_bookkeeping: bool = False,
 ) -> Any:
-    """The session's notebook as its file holds it (a NotebookNode; `nb` is not changed)."""
-    out = nbformat.from_dict(copy.deepcopy(nb))
+    """The session's notebook as its file holds it (a NotebookNode; `nb` is not changed:
+    `from_dict` builds every dict and list anew)."""
+    out = nbformat.from_dict(nb)
     for key, value in fmt.extra.items():
         out.setdefault(key, copy.deepcopy(value))
     out.nbformat, out.nbformat_minor = 4, fmt.nbformat_minor
@@ -323,9 +325,10 @@ def ids_of(cells: Iterable[NotebookJSON]) -> list[str]:
 
 def import_into(doc: Doc[Any], opened: Opened) -> None:
     """Fill an empty document with a file just opened; what was repaired is told to everyone
-    in `state.last_event` (`notebook_repaired`)."""
-    notebook.load_into(doc, opened.nb)
+    in `state.last_event` (`notebook_repaired`). One transaction: one update to store and send."""
+    ynb = YNotebook(doc)  # before the transaction: jupyter_ydoc cannot make it inside one
     with doc.transaction(origin="import"):
+        notebook.fill(ynb, opened.nb)
         set_format(doc, opened.format)
         if opened.repairs:
             detail = "opened with repairs: " + "; ".join(opened.repairs)
