@@ -159,10 +159,12 @@ class SessionKernel:
         at_once = len(requests) == 1 and len(self.queue) == 0 and self.status == "idle"
         self.queue.add(requests)
         self._life.touch()
-        self._view.queued(requests, shown=not at_once)
+        # the worker is woken before the queued state and event are written: its step then
+        # runs ahead of the store append they wake, and the code reaches the kernel first
         self._wake.set()
         if self._waker is not None and not self._waker.done():
             self._waker.set_result(None)
+        self._view.queued(requests, shown=not at_once)
         return requests
 
     def cancel(self, request_id: str, by: dict[str, Any]) -> RunRequest:
@@ -301,7 +303,10 @@ class SessionKernel:
                         await woken
                 return False
             receive = asyncio.ensure_future(kernel.receive(timeout))
-            await asyncio.wait({woken, receive}, return_when=asyncio.FIRST_COMPLETED)
+            # a message resolves `woken` too: one future to await, so a wake-up takes one loop
+            # pass (asyncio.wait would take two, behind whatever the submit also woke)
+            receive.add_done_callback(lambda _: _resolve(woken))
+            await woken
         finally:
             self._waker = None
             woken.cancel()
@@ -344,3 +349,8 @@ class SessionKernel:
         died = await self._runner.run(request)
         if died is not None:
             await self._life.on_death(died)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)

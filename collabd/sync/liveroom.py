@@ -236,8 +236,10 @@ class LiveRoom:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            if self.settings.merge_window_s:
-                await asyncio.sleep(self.settings.merge_window_s)
+            # one loop pass first: work that became ready with this wake-up (the code of a
+            # run on its way to the kernel, frames read in the same pass) goes ahead of the
+            # store thread, which would otherwise hold the GIL while that work waits
+            await asyncio.sleep(self.settings.merge_window_s)
             was_failing = self.store_error is not None
             try:
                 await self._flush_once()
