@@ -77,6 +77,9 @@ class CellRun:
     replied: bool = False
     last_heard: float = field(default_factory=time.monotonic)  # the run's latest message
     begin: tuple[DocEdit, ...] = ()  # the start of the run, not yet written
+    # what of the start still matters if the run also ends before it is written (its outputs
+    # cleared): busy, in flight and running would be written and undone in one update
+    quick_begin: DocEdit | None = None
     finished: bool = False
     expressions: dict[str, str] | None = None  # user_expressions sent with the code
     expression_values: Any = None  # the execute_reply's user_expressions
@@ -344,7 +347,10 @@ class Runner:
             inflight.record(doc, kernel, msg_id, run.request, run.started)
             self.view.show_queue(doc, [cell_id])
 
+        was_idle = self.life.status == "idle"  # else the document shows busy already
         run.begin = (self.life.status_edit("busy"), edit)
+        if was_idle and not resumed:
+            run.quick_begin = lambda doc: outputs.clear(doc, run.out, self.displays)
         run.flushed_at = time.monotonic()
 
     def _finish(self, run: CellRun, status: Status, reason: str, pending: Pending) -> None:
@@ -377,7 +383,14 @@ class Runner:
         run.input_prompt = None
         edits: list[DocEdit] = [edit]
         if not self.queue.has_queued() and run.died is None and self.life.status == "busy":
-            edits.append(self.life.status_edit("idle"))
+            idle = self.life.status_edit("idle")
+            if run.begin and run.quick_begin is not None:
+                # begun and ended within one flush (a quick cell): nobody saw it start, so
+                # the kernel's busy and idle, the run in flight and the cell running are not
+                # written at all; the update carries its outputs and its end, a third the size
+                run.begin = (run.quick_begin,)
+            else:
+                edits.append(idle)
         self._flush(run, pending, *edits)
         self.life.touch()
         event = queued_event(request) | last_run

@@ -47,8 +47,11 @@ class FakeKernel:
         return msg_id
 
     async def receive(self, timeout: float) -> KernelMessage | None:
+        # the queue's get awaited by this task itself, as the real inbox does: a read that the
+        # idle worker cancels then loses no message (wait_for's inner task could take one)
         try:
-            return await asyncio.wait_for(self.inbox.get(), timeout)
+            async with asyncio.timeout(timeout):
+                return await self.inbox.get()
         except TimeoutError:
             return None
 
@@ -236,4 +239,47 @@ async def test_a_run_stopped_before_its_first_step_still_ends(tmp_path: Path) ->
     last = cell(live, "after")["metadata"]["collabd"]["last_run"]
     assert last["status"] == "cancelled"
     await session.close("test over")
+    await live.close()
+
+
+def kernel_status(live: LiveRoom) -> Any:
+    return notebook.state(live.doc).get("kernel", {}).get("status")
+
+
+async def test_a_cell_that_ends_within_one_flush_writes_only_its_outputs_and_end(
+    tmp_path: Path,
+) -> None:
+    # a flush interval longer than the run: it starts and ends in one update
+    live, session = await make_session(tmp_path, [], stream_flush_s=60.0)
+    session.submit(["after"], {"name": "ann", "client_id": 1})  # starts the kernel
+    await wait_until(lambda: ended(live, "after"))
+    await live.flush()
+    changed: list[str] = []
+    shared = notebook.state(live.doc)
+    sub = shared.observe(lambda event: changed.extend(event.keys))
+    before = cell(live, "after")["metadata"]["collabd"]["last_run"]["ended"]
+    session.submit(["after"], {"name": "ann", "client_id": 1})
+    await wait_until(
+        lambda: (
+            ended(live, "after")
+            and cell(live, "after")["metadata"]["collabd"]["last_run"]["ended"] != before
+        )
+    )
+    shared.unobserve(sub)
+    # busy and idle, the run in flight: written and undone in one update, so not written
+    assert "kernel" not in changed and "kernel_choice" not in changed
+    assert [o["text"] for o in cell(live, "after")["outputs"]] == ["after"]
+    assert kernel_status(live) == "idle"
+    await session.close("done")
+    await live.close()
+
+
+async def test_quick_cells_queued_behind_each_other_leave_the_kernel_idle(tmp_path: Path) -> None:
+    live, session = await make_session(tmp_path, [], stream_flush_s=60.0)
+    session.submit(["after", "after", "after"], {"name": "ann", "client_id": 1})
+    await wait_until(lambda: not session.queue.has_queued() and ended(live, "after"))
+    await wait_until(lambda: kernel_status(live) == "idle")
+    await live.flush()
+    assert kernel_status(live) == "idle" and notebook.state(live.doc).get("queue") == []
+    await session.close("done")
     await live.close()
