@@ -99,8 +99,11 @@ class DiskSync(Extension):
         state.last_dirty = now
         if state.first_dirty is None:
             state.first_dirty = now
-        assert state.wake is not None
-        state.wake.set()
+            # the loop sleeps until the next look at the file: wake it to time the save. Later
+            # edits only move the save later, which the loop sees when it wakes for the first
+            # deadline: no wake-up (a task step) for every edit
+            assert state.wake is not None
+            state.wake.set()
 
     async def _run(self, live: LiveRoom, state: _State) -> None:
         settings = live.settings
