@@ -35,6 +35,11 @@ class NotebookOps:
         assert isinstance(result, dict)
         return result
 
+    def cell_field(self, cell_id: str, key: str, default: Any = None) -> Any:
+        """One field of a cell as JSON, without converting the rest (its outputs may be large)."""
+        value = self._ycell(cell_id).get(key, default)
+        return value.to_py() if isinstance(value, Map | Array | Text) else value
+
     def source(self, cell_id: str) -> str:
         return str(self._ycell(cell_id)["source"])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections import Counter
@@ -22,7 +23,15 @@ def start_profiler(srv: Server, opt: Options, n: int) -> subprocess.Popen[bytes]
     out = opt.profile_dir / f"{srv.name}-{n}.txt"
     exe = shutil.which("py-spy", path=str(VENV_BIN)) or "py-spy"
     cmd = [exe, "record", "--pid", str(srv.pid), "--duration", str(int(opt.duration))]
-    cmd += ["--rate", "250", "--nonblocking", "--format", "raw", "-o", str(out)]
+    cmd += [
+        "--rate",
+        os.environ.get("COLLABD_PYSPY_RATE", "250"),
+        "--nonblocking",
+        "--format",
+        "raw",
+        "-o",
+        str(out),
+    ]
     return subprocess.Popen(
         pinned(opt.load_cpu, cmd), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
