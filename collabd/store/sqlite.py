@@ -108,6 +108,9 @@ _LINK_COLUMNS = (
 )
 
 
+_INSERT = "INSERT INTO log (room, ts, kind, origin, data) VALUES (?, ?, ?, ?, ?)"
+
+
 class SQLiteStore(Store):
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
@@ -176,12 +179,15 @@ class SQLiteStore(Store):
 
     def append(self, room: str, entries: Sequence[NewEntry], *, fence: int | None = None) -> int:
         rows = [(room, e.ts, e.kind, e.origin, e.data) for e in entries]
+        if len(rows) == 1:  # most flushes: one statement, its own transaction (autocommit)
+            with self._lock:
+                cursor = self._db.execute(_INSERT, rows[0])
+            assert cursor.lastrowid is not None
+            return cursor.lastrowid
         with self._lock:
             self._db.execute("BEGIN")
             try:
-                self._db.executemany(
-                    "INSERT INTO log (room, ts, kind, origin, data) VALUES (?, ?, ?, ?, ?)", rows
-                )
+                self._db.executemany(_INSERT, rows)
                 last = self._db.execute("SELECT last_insert_rowid()").fetchone()[0]
                 self._db.execute("COMMIT")
             except BaseException:
