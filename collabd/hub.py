@@ -13,7 +13,6 @@ import itertools
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
@@ -21,6 +20,7 @@ from collabd import auth, linktokens, notebook, paths
 from collabd.cluster.node import Cluster
 from collabd.disk import ipynb, justopened
 from collabd.extension import Extension, Hooks, RoomLoad
+from collabd.iothread import IOThread
 from collabd.settings import Settings
 from collabd.store import SessionRecord, Store
 from collabd.store.replay import rebuild
@@ -64,7 +64,7 @@ class Hub:
         self.cluster = cluster  # None: this hub is the only one
         self.stopping = False  # handing over before the process stops: no new joins
         self._peer_ids = itertools.count(1)
-        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="collabd-store")
+        self._io = IOThread("collabd-store")
         self._rooms: dict[str, LiveRoom] = {}
         self._sessions: dict[str, SessionRecord] = {}
         self._deleted: set[str] = set()  # sessions deleted by this hub: never looked up again
@@ -105,7 +105,7 @@ class Hub:
                 await self.cluster.stop()
         finally:
             await self.run_io(self.store.close)
-            self._io.shutdown(wait=True)
+            self._io.shutdown()
 
     def extension(self, kind: type[E]) -> E:
         """This hub's extension of that type; LookupError if it has none."""
@@ -113,8 +113,7 @@ class Hub:
 
     async def run_io(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run blocking store or file work on the one I/O thread, in submission order."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._io, functools.partial(fn, *args, **kwargs))
+        return await self._io.call(functools.partial(fn, *args, **kwargs))
 
     def next_peer_id(self) -> int:
         """A connection's id in this hub's rooms, local or relayed from another hub."""
