@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +76,23 @@ def _takes_bytes(method: Any) -> bool:
 
 
 def generate(
-    store: SQLiteStore, room: str, n: int, every: int, pattern: str = "typing", seed: int = 1
+    store: SQLiteStore,
+    room: str,
+    n: int,
+    every: int,
+    pattern: str = "typing",
+    seed: int = 1,
+    *,
+    people: int = 4,
+    dt: float = 0.05,
+    on_append: Callable[[int], None] | None = None,
+    batch_max: int = 2000,
 ) -> float:
-    """Write n one-keystroke updates; returns the recorded time of the last one.
+    """Write n one-keystroke updates, `dt` s of recorded time apart; returns the recorded time
+    of the last one. `on_append(updates so far)` after every append to the store.
 
-    "typing": four participants take turns (about 50 keystrokes each), each typing at their own
-    cursor, with backspaces, and now and then moving the cursor or adding a cell.
+    "typing": `people` participants take turns (about 50 keystrokes each), each typing at their
+    own cursor, with backspaces, and now and then moving the cursor or adding a cell.
     "random": every keystroke at a random place in a random cell (the worst case for the CRDT:
     nothing merges, so the document state grows with every update).
     Snapshots are taken where the hub's `SnapshotCadence` says (each keystroke a batch of its own,
@@ -104,13 +116,13 @@ def generate(
     else:
         cadence.logged(1)
     pending.clear()
-    cursors = [[rng.randrange(20), 0] for _ in range(4)]
+    cursors = [[rng.randrange(20), 0] for _ in range(people)]
     who, i, made = 0, -1, 0
     while made < n:  # a backspace at the start of a cell changes nothing: count real updates
         i += 1
         cells = ynb.ycells
         if rng.random() < 0.02:
-            who = rng.randrange(4)
+            who = rng.randrange(people)
         cursor = cursors[who]
         roll = rng.random()
         if roll < 0.001:
@@ -136,7 +148,7 @@ def generate(
                 cursor[1] += 1
         if not pending:
             continue
-        t += 0.05
+        t += dt
         made += len(pending)
         size = sum(len(u) for u in pending)
         batch.extend(NewEntry(t, UPDATE, f"peer:{who}", u) for u in pending)
@@ -148,9 +160,11 @@ def generate(
             cadence.logged(1, size)
         else:
             cadence.logged(1)
-        if due or made >= n or len(batch) >= 2000:
+        if due or made >= n or len(batch) >= batch_max:
             seq = store.append(room, batch)
             batch = []
+            if on_append is not None:
+                on_append(made)
         if due:
             state = doc.get_update()
             stored = store.add_snapshot(room, Snapshot(seq, t, state))
@@ -246,6 +260,30 @@ def seek_bench(n: int, every: int, workdir: Path, pattern: str, http: bool) -> d
     if http:
         result.update(_seek_http(workdir, record, moments))
     return result
+
+
+def class_growth(
+    n: int, every: int, workdir: Path, people: int, rate: float
+) -> list[dict[str, Any]]:
+    """The store of a class: `people` typing `rate` one-character edits/s each in 20 cells, as
+    the hub stores it (log and snapshots), at the end of every minute of recorded time."""
+    db = workdir / "data" / "collabd.sqlite3"
+    store = SQLiteStore(db)
+    record = SessionRecord("classroom", "class.ipynb", "e" * 43, "v" * 43, T0)
+    store.add_session(record)
+    per_minute = int(60 * people * rate)
+    rows: list[dict[str, Any]] = []
+
+    def measure(made: int) -> None:
+        if made >= per_minute * (len(rows) + 1) or made >= n:
+            rows.append({"updates": made, "stored_bytes": store.storage_bytes(record.id)})
+
+    # an append every 50 updates at most: a minute ends within 50 updates of where it should
+    generate(store, record.id, n, every, "typing", people=people, dt=1 / (people * rate),
+             on_append=measure, batch_max=50)  # fmt: skip
+    store.close()
+    rows.append({"updates": n, "file_bytes": _file_bytes(db)})  # checkpointed: the one file
+    return rows
 
 
 def _file_bytes(db: Path) -> int:
@@ -500,6 +538,14 @@ def main() -> None:
     parser.add_argument("--no-live", action="store_true", help="only the seek and storage part")
     parser.add_argument("--seek-json", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--class-growth",
+        type=int,
+        metavar="EDITS",
+        help="only the store of a class: EDITS one-character edits by --people in 20 cells",
+    )
+    parser.add_argument("--people", type=int, default=10)
+    parser.add_argument("--rate", type=float, default=5.0, help="edits/s per person")
     args = parser.parse_args()
     patterns = [p for p in args.patterns.replace("both", "typing,random").split(",") if p]
     if unknown := set(patterns) - {"typing", "random"}:
@@ -507,6 +553,18 @@ def main() -> None:
     from collabd.settings import Settings
 
     every = args.snapshot_every or Settings().snapshot_every
+    if args.class_growth:
+        with tempfile.TemporaryDirectory(prefix="collabd-recbench-") as tmp:
+            rows = class_growth(args.class_growth, every, Path(tmp), args.people, args.rate)
+        print(f"store of {args.people} people typing {args.rate:g}/s each in 20 cells")
+        print(f"{'minute':>6} {'updates':>8} {'stored MB':>10} {'this minute MB':>15}")
+        before = 0
+        for minute, row in enumerate(rows[:-1], 1):
+            stored, grew = row["stored_bytes"], row["stored_bytes"] - before
+            before = stored
+            print(f"{minute:6d} {row['updates']:8d} {stored / 1e6:10.2f} {grew / 1e6:15.2f}")
+        print(f"SQLite file once closed: {rows[-1]['file_bytes'] / 1e6:.2f} MB")
+        return
     if args.seek_json:  # one seek run, in a subprocess of --compare
         with tempfile.TemporaryDirectory(prefix="collabd-recbench-") as tmp:
             seek = seek_bench(args.updates, every, Path(tmp) / "seek", patterns[0], False)
