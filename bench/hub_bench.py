@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         quiet_wait=a.quiet_wait,
         phases=tuple(a.phases.split(",")),
         workdir=a.workdir,
-        collabd_cmd=a.collabd_cmd.split() if a.collabd_cmd else None,
+        collabd_cmd=shlex.split(a.collabd_cmd) if a.collabd_cmd else None,
     )
 
     def log(msg: str) -> None:

@@ -90,10 +90,19 @@ def start_collabd(
     token = "bench-" + os.urandom(16).hex()
     log = work / "server.log"
     exe = shutil.which("collabd", path=str(VENV_BIN)) or "collabd"
-    cmd = [*(collabd_cmd or [exe]), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    # COLLABD_BENCH_TREE: another version's tree (`git archive REF collabd | tar -x -C DIR`),
+    # run as `python -m collabd.cli` from that folder. From its folder: `-m` puts the working
+    # directory first on sys.path, so run from this repository it would import this tree.
+    tree = os.environ.get("COLLABD_BENCH_TREE")
+    default = [sys.executable, "-m", "collabd.cli"] if tree else [exe]
+    cmd = [*(collabd_cmd or default), "serve", "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--root", str(root), "--data", str(data), "--token", token, *extra]
     proc = subprocess.Popen(
-        pinned(cpu, cmd), stdout=log.open("wb"), stderr=subprocess.STDOUT, env={**os.environ, **env}
+        pinned(cpu, cmd),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **env},
+        cwd=tree,
     )
     wait_port(port, proc)
 
