@@ -47,6 +47,8 @@ class _State:
     first_dirty: float | None = None
     last_dirty: float = 0.0
     task: asyncio.Task[None] | None = None
+    # the check of a reloaded room against its file, while it runs (after the room opened)
+    reconciling: asyncio.Task[None] | None = None
     wake: asyncio.Event | None = None
     stopping: bool = False
 
@@ -59,7 +61,17 @@ class DiskSync(Extension):
     async def on_load(self, load: RoomLoad) -> None:
         live = load.live
         state = _State(self._path_of(load.record), wake=asyncio.Event())
-        await self._reconcile_on_load(load, state)
+        if load.imported_from_disk:  # the room was made from the file just now: one read
+            await self._reconcile_on_load(load, state, live.doc.get_update())
+        else:
+            # A reloaded room is compared with its file once it is open (~90 ms per 1,000
+            # cells, on a thread), against the room as loaded: what people type meanwhile is
+            # neither the file's nor part of the comparison. An outside edit found then is
+            # merged as any later one is.
+            loaded = live.doc.get_update()
+            state.reconciling = asyncio.create_task(
+                self._reconcile_on_load(load, state, loaded), name=f"disk-check:{live.id}"
+            )
         self._states[live.id] = state
         state.task = asyncio.create_task(self._run(live, state), name=f"disk:{live.id}")
 
@@ -88,6 +100,7 @@ class DiskSync(Extension):
         """Write the notebook now (Ctrl-S), after merging any outside change to the file."""
         state = self._states.get(live.id)
         if state is not None:
+            await self._reconciled(live, state)
             await live.flush()
             await self._merge_outside(live, state)
             await self._save(live, state)
@@ -105,7 +118,21 @@ class DiskSync(Extension):
             assert state.wake is not None
             state.wake.set()
 
+    async def _reconciled(self, live: LiveRoom, state: _State) -> None:
+        """Once the reloaded room has been compared with its file (a failed check is logged:
+        the file is then watched as usual, and an outside version merged as one)."""
+        task = state.reconciling
+        if task is None:
+            return
+        try:
+            await asyncio.shield(task)
+        except Exception:
+            if state.reconciling is task:  # said once, by the first to see it
+                log.exception("room %s: comparing it with %s failed", live.id, state.path)
+        state.reconciling = None
+
     async def _run(self, live: LiveRoom, state: _State) -> None:
+        await self._reconciled(live, state)
         settings = live.settings
         assert state.wake is not None
         next_watch = time.monotonic() + settings.watch_interval_s
@@ -146,22 +173,26 @@ class DiskSync(Extension):
 
     # both directions
 
-    async def _reconcile_on_load(self, load: RoomLoad, state: _State) -> None:
-        """After a restart the file may be stale (hub killed before a save) or edited meanwhile."""
+    async def _reconcile_on_load(self, load: RoomLoad, state: _State, loaded: bytes) -> None:
+        """After a restart the file may be stale (hub killed before a save) or edited meanwhile.
+        `loaded`: the room's state as loaded."""
         live = load.live
         found = await asyncio.to_thread(_read, state.path)
         if found is None:
             state.first_dirty = state.last_dirty = time.monotonic()
             return
         text, stat = found
-        if load.imported_from_disk or _same(text, live):
-            state.stat, state.written = stat, text  # the room holds exactly this file
-            state.written_state, state.saved = live.doc.get_update(), text
+        if load.imported_from_disk or await asyncio.to_thread(_same, text, loaded):
+            state.stat, state.written = stat, text  # the room held exactly this file
+            state.written_state, state.saved = loaded, text
             return
         # A file the hub wrote is dated when its text was taken (_write_atomically), so one
         # newer than every stored change was edited while we were away; else it is stale.
         if stat[0] / 1e9 > load.last_change_ts:
-            await self._merge_text(live, state, text, stat)
+            # against the room as loaded (what a merge at load time had as its base): what
+            # people typed since the room opened is kept, what changed on disk is applied
+            base = await asyncio.to_thread(_json_of, loaded)
+            await self._merge_text(live, state, text, stat, base)
         else:
             state.stat = stat
             state.first_dirty = state.last_dirty = time.monotonic()  # stale: write ours
@@ -179,9 +210,16 @@ class DiskSync(Extension):
             return
         await self._merge_text(live, state, text, stat)
 
-    async def _merge_text(self, live: LiveRoom, state: _State, text: str, stat: Stat) -> None:
+    async def _merge_text(
+        self,
+        live: LiveRoom,
+        state: _State,
+        text: str,
+        stat: Stat,
+        base: notebook.NotebookJSON | None = None,
+    ) -> None:
         state.stat = stat
-        base = _written_base(state)
+        base = base if base is not None else _written_base(state)
         try:
             opened = ipynb.read(text, ids_from=(base or _base_form(live.doc))["cells"])
         except Exception as exc:  # half-written or broken: wait for the next version
@@ -233,17 +271,27 @@ class DiskSync(Extension):
         return state.path if state is not None else None
 
 
-def _same(text: str, live: LiveRoom) -> bool:
-    """Whether the file says what the room holds (compared as notebooks, not as text)."""
+def _same(text: str, state: bytes) -> bool:
+    """Whether the file says what a room in `state` holds (compared as notebooks, not as text;
+    on a thread, with a document of its own)."""
     try:
-        nb = notebook.to_json(live.doc)
-        fmt = ipynb.format_of(live.doc)
+        doc: Doc[Any] = Doc()
+        doc.apply_update(state)
+        nb = notebook.to_json(doc)
+        fmt = ipynb.format_of(doc)
         opened = ipynb.read(text, ids_from=nb["cells"])
-        outputs = bool(ipynb.settings_of(live.doc)["save_outputs"])
+        outputs = bool(ipynb.settings_of(doc)["save_outputs"])
         ours = ipynb.file_form(nb, fmt, save_outputs=outputs)
         return bool(ipynb.file_form(opened.nb, opened.format) == ours)
     except Exception:
         return False
+
+
+def _json_of(state: bytes) -> notebook.NotebookJSON:
+    """The notebook a room in `state` holds (on a thread, with a document of its own)."""
+    doc: Doc[Any] = Doc()
+    doc.apply_update(state)
+    return notebook.to_json(doc)
 
 
 def _written_base(state: _State) -> notebook.NotebookJSON | None:

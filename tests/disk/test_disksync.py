@@ -164,3 +164,45 @@ def test_edits_made_while_a_save_is_written_survive_a_kill_before_the_next_save(
 
 async def _no_save(self: Any, live: Any, state: Any) -> None:
     """A save that never happens: the hub is killed before it."""
+
+
+def test_an_outside_edit_found_as_a_room_reopens_keeps_what_is_typed_meanwhile(
+    app: InProcHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reloaded room is compared with its file after it opens (on a thread): an edit made to
+    the file while the hub was away is merged against the room as loaded, so what people type
+    while the comparison runs is kept, and so is the outside edit."""
+    from collabd.disk import disksync
+
+    path = app.root / "nb.ipynb"
+    write(path, "a = 1", "b = 2")
+    s = app.create_session("nb.ipynb")
+    with app.peer(s) as c:
+        first, second = c.cell_ids()
+        c.set_source(second, "b = 2  # saved")
+        wait_file(path, lambda n: n["cells"][1]["source"] == "b = 2  # saved")
+    app.stop()
+    on_disk = nbformat.read(path, as_version=4)
+    on_disk.cells[0].source = "a = 100"  # edited in another editor while the hub was down
+    path.write_text(nbformat.writes(on_disk))
+
+    comparing, typed = threading.Event(), threading.Event()
+    real_same = disksync._same
+
+    def slow_same(text: str, state: bytes) -> bool:
+        comparing.set()
+        assert typed.wait(20)  # someone types while the room is being compared
+        return real_same(text, state)
+
+    monkeypatch.setattr(disksync, "_same", slow_same)
+    app.start()
+    with app.peer(s) as c:
+        assert comparing.wait(20)
+        c.insert_text(second, 0, "# typed while it was compared\n")
+        c.wait_for(lambda: "typed while" in str(app.notebook(s)))  # the hub has it
+        typed.set()
+        c.wait_for(lambda: c.source(first) == "a = 100")
+        assert c.source(second) == "# typed while it was compared\nb = 2  # saved"
+        typed_in = "# typed while it was compared\nb = 2  # saved"
+        final = wait_file(path, lambda n: n["cells"][1]["source"] == typed_in)
+        assert final["cells"][0]["source"] == "a = 100"
