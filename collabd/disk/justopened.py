@@ -4,13 +4,15 @@ Opening a notebook creates its session (`POST /api/sessions` reads and checks th
 page then joins the room, whose first load is an import of that same file: reading and checking
 it again cost ~30 ms per 1,000 cells of the cold open. The load takes what the creation read
 when the file is unchanged since (same size, modification time and inode); otherwise it reads
-the file afresh. Only the newest few are kept: a session created and never joined (or joined on
-another hub of a cluster) leaves one entry until newer ones push it out.
+the file afresh. A reading is kept for a minute at most, only the newest few, and none of a file
+over 32 MB: a session created and never joined (or joined on another hub of a cluster) must not
+hold a large notebook's parsed tree in memory.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import NamedTuple
@@ -18,6 +20,8 @@ from typing import NamedTuple
 from collabd.disk.ipynb import Opened
 
 KEEP = 8
+KEEP_S = 60.0
+MAX_BYTES = 32 * 1024 * 1024
 
 
 class Stamp(NamedTuple):
@@ -37,20 +41,31 @@ def stamp_of(path: Path) -> Stamp | None:
 class JustOpened:
     """Session id -> the file as its creation read it (touched from the event loop only)."""
 
-    def __init__(self, keep: int = KEEP) -> None:
-        self._keep = keep
-        self._items: OrderedDict[str, tuple[Stamp, Opened]] = OrderedDict()
+    def __init__(self, keep: int = KEEP, keep_s: float = KEEP_S) -> None:
+        self._keep, self._keep_s = keep, keep_s
+        self._items: OrderedDict[str, tuple[float, Stamp, Opened]] = OrderedDict()
 
     def put(self, session_id: str, stamp: Stamp | None, opened: Opened) -> None:
-        if stamp is None:
+        self._expire()
+        if stamp is None or stamp.size > MAX_BYTES:
             return
-        self._items[session_id] = (stamp, opened)
+        self._items[session_id] = (time.monotonic(), stamp, opened)
         while len(self._items) > self._keep:
             self._items.popitem(last=False)
 
     def take(self, session_id: str) -> tuple[Stamp, Opened] | None:
         """What was kept for the session (once: a later load reads the file)."""
-        return self._items.pop(session_id, None)
+        self._expire()
+        found = self._items.pop(session_id, None)
+        return (found[1], found[2]) if found is not None else None
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _expire(self) -> None:
+        oldest = time.monotonic() - self._keep_s
+        while self._items and next(iter(self._items.values()))[0] < oldest:
+            self._items.popitem(last=False)
 
 
 def still(path: Path, kept: tuple[Stamp, Opened] | None) -> Opened | None:

@@ -56,3 +56,15 @@ def test_a_file_edited_between_creation_and_first_join_is_loaded_as_it_is_then(
     opened(path, "print('edited before anyone joined')")
     with app.peer(s) as c:
         assert [c.source(cell) for cell in c.cell_ids()] == ["print('edited before anyone joined')"]
+
+
+def test_a_reading_is_kept_a_short_while_and_not_for_a_large_file(tmp_path: Path) -> None:
+    path = tmp_path / "nb.ipynb"
+    stamp, first = opened(path, "a = 1")
+    assert stamp is not None
+    kept = justopened.JustOpened(keep_s=-1.0)  # expired as soon as anything else happens
+    kept.put("old", stamp, first)
+    assert kept.take("old") is None
+    kept = justopened.JustOpened()
+    kept.put("huge", stamp._replace(size=justopened.MAX_BYTES + 1), first)
+    assert len(kept) == 0
