@@ -69,6 +69,13 @@ def shared_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]
     hub.check_log()
 
 
+@pytest.fixture(scope="module")
+def khub(shared_hub: HubProcess) -> HubProcess:
+    """The hub of a module whose tests run kernels (starting them is the slow part: one hub,
+    one session per test)."""
+    return shared_hub
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Every browser test says so: `make test-fast` leaves them out by that marker."""
     unmarked = [

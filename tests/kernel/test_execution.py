@@ -6,7 +6,6 @@ session, so tests share no notebook and no kernel.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,19 +17,12 @@ from tests.support.kernel import (
     finished,
     kernel_status,
     last_run,
-    module_hub,
     new_cells,
     queue_cells,
     wait_finished,
 )
 
 pytestmark = pytest.mark.kernel
-
-
-@pytest.fixture(scope="module")
-def khub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    with module_hub(tmp_path_factory) as hub:
-        yield hub
 
 
 def session(hub: HubProcess, name: str) -> dict[str, Any]:

@@ -4,14 +4,12 @@ A real hub and kernel: the kernel reports its own socket's limit."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from collabd.client import NotebookClient
 from collabd.kernel.iopubhwm import PRELUDE, unlimited_iopub
 from tests.support.hubproc import HubProcess
-from tests.support.kernel import module_hub, new_cells, wait_finished
+from tests.support.kernel import new_cells, wait_finished
 
 pytestmark = pytest.mark.kernel
 
@@ -21,12 +19,6 @@ def test_only_ipykernels_launcher_is_replaced() -> None:
     assert unlimited_iopub(cmd) == ["/env/bin/python", "-c", PRELUDE, "-f", "/run/k.json"]
     other = ["R", "--slave", "-e", "IRkernel::main()", "--args", "/run/k.json"]
     assert unlimited_iopub(other) == other
-
-
-@pytest.fixture(scope="module")
-def khub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    with module_hub(tmp_path_factory) as hub:
-        yield hub
 
 
 async def test_the_kernels_iopub_socket_has_no_send_limit(khub: HubProcess) -> None:

@@ -3,21 +3,13 @@ run history, whatever name the client claims (a real hub process and a real ipyk
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from collabd.client import NotebookClient
 from tests.support.hubproc import HubProcess
-from tests.support.kernel import module_hub, new_cells, wait_finished
+from tests.support.kernel import new_cells, wait_finished
 
 pytestmark = pytest.mark.kernel
-
-
-@pytest.fixture(scope="module")
-def khub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    with module_hub(tmp_path_factory) as hub:
-        yield hub
 
 
 async def test_a_run_with_a_named_link_carries_the_links_name(khub: HubProcess) -> None:

@@ -6,21 +6,13 @@ no round trip first to make sure the hub has it; the answer is the one HTTP give
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from collabd.client import ClientError, NotebookClient
 from tests.support.hubproc import HubProcess
-from tests.support.kernel import WAIT, last_run, module_hub, wait_finished
+from tests.support.kernel import WAIT, last_run, wait_finished
 
 pytestmark = pytest.mark.kernel
-
-
-@pytest.fixture(scope="module")
-def khub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    with module_hub(tmp_path_factory) as hub:
-        yield hub
 
 
 async def test_what_was_just_typed_runs_without_waiting_for_the_hub(khub: HubProcess) -> None:

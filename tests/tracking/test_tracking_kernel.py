@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +14,7 @@ import pytest
 
 from collabd.client import NotebookClient
 from tests.support.hubproc import HubProcess
-from tests.support.kernel import WAIT, finished, last_run, module_hub, wait_finished
+from tests.support.kernel import WAIT, finished, last_run, wait_finished
 
 pytestmark = pytest.mark.kernel
 
@@ -48,12 +47,6 @@ def expected(lr: float, epochs: int) -> dict[str, float]:
     for _step in range(epochs):
         w += lr * (1.0 - w)
     return {"loss": (1.0 - w) ** 2, "accuracy": round(w, 6)}
-
-
-@pytest.fixture(scope="module")
-def khub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    with module_hub(tmp_path_factory) as hub:
-        yield hub
 
 
 def new_notebook(hub: HubProcess, name: str, *sources: str) -> tuple[dict[str, Any], list[str]]:

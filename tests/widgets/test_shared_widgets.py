@@ -37,12 +37,6 @@ from tests.support.widgets import (
 pytestmark = pytest.mark.kernel
 
 
-@pytest.fixture(scope="module")
-def khub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
-    with module_hub(tmp_path_factory) as hub:
-        yield hub
-
-
 async def test_a_slider_made_by_one_editor_is_moved_by_another_and_the_kernel_has_it(
     khub: HubProcess,
 ) -> None:
