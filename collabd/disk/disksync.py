@@ -275,8 +275,7 @@ def _same(text: str, state: bytes) -> bool:
     """Whether the file says what a room in `state` holds (compared as notebooks, not as text;
     on a thread, with a document of its own)."""
     try:
-        doc: Doc[Any] = Doc()
-        doc.apply_update(state)
+        doc = _doc_of(state)
         nb = notebook.to_json(doc)
         fmt = ipynb.format_of(doc)
         opened = ipynb.read(text, ids_from=nb["cells"])
@@ -287,19 +286,22 @@ def _same(text: str, state: bytes) -> bool:
         return False
 
 
-def _json_of(state: bytes) -> notebook.NotebookJSON:
-    """The notebook a room in `state` holds (on a thread, with a document of its own)."""
+def _doc_of(state: bytes) -> Doc[Any]:
+    """A document of its own holding `state` (a room's, taken as bytes): usable on a thread."""
     doc: Doc[Any] = Doc()
     doc.apply_update(state)
-    return notebook.to_json(doc)
+    return doc
+
+
+def _json_of(state: bytes) -> notebook.NotebookJSON:
+    """The notebook a room in `state` holds (on a thread, with a document of its own)."""
+    return notebook.to_json(_doc_of(state))
 
 
 def _written_base(state: _State) -> notebook.NotebookJSON | None:
     """The base of the next merge: what the file held when the hub last wrote or read it."""
     if state.written_nb is None and state.written_state is not None:
-        doc: Doc[Any] = Doc()
-        doc.apply_update(state.written_state)
-        state.written_nb, state.written_state = _base_form(doc), None
+        state.written_nb, state.written_state = _base_form(_doc_of(state.written_state)), None
     return state.written_nb
 
 

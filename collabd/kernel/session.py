@@ -162,8 +162,8 @@ class SessionKernel:
         # the worker is woken before the queued state and event are written: its step then
         # runs ahead of the store append they wake, and the code reaches the kernel first
         self._wake.set()
-        if self._waker is not None and not self._waker.done():
-            self._waker.set_result(None)
+        if self._waker is not None:
+            _resolve(self._waker)
         self._view.queued(requests, shown=not at_once)
         return requests
 
