@@ -113,6 +113,32 @@ def test_selection_copy_paste_merge_undo(notebook_session: Any, join: Any) -> No
         who.assert_no_page_errors()
 
 
+def test_keys_typed_as_a_remote_move_lands_stay_in_the_cell(
+    notebook_session: Any, join: Any
+) -> None:
+    session = notebook_session(["first = 1", "second = 2", "third = 3"])
+    ada = join(session["edit_url"], "Ada")
+    bob = join(session["edit_url"], "Bob")
+    ada.type_at_end(0, "  # ada")
+    wait_until(lambda: bob.source(0) == "first = 1  # ada", "Ada's text at Bob")
+    # A busy machine: Ada's page draws a frame only every half second, so she types before the
+    # page would have redrawn the cell list after the move.
+    ada.page.evaluate(
+        """() => {
+            const raf = window.requestAnimationFrame.bind(window)
+            window.requestAnimationFrame = (cb) => setTimeout(() => raf(cb), 500)
+        }"""
+    )
+    command_mode_on(bob, 0)
+    bob.page.keyboard.press("Control+Shift+ArrowDown")
+    wait_until(lambda: ada.source(1) == "first = 1  # ada", "the move at Ada")
+    ada.page.keyboard.type(" kept")
+    wait_until(lambda: bob.source(1) == "first = 1  # ada kept", "the keys typed as it landed")
+    assert ada.source(1) == "first = 1  # ada kept"
+    ada.assert_no_page_errors()
+    bob.assert_no_page_errors()
+
+
 def test_remote_move_is_named_and_undone(notebook_session: Any, join: Any) -> None:
     session = notebook_session(["first = 1", "second = 2", "third = 3"])
     ada = join(session["edit_url"], "Ada")

@@ -91,12 +91,19 @@ export class NotebookView implements CellContext {
   private lastFound: { cellId: string; offset: number } | null = null
   private readonly watcher: RemovalWatcher
   private readonly lazy: IntersectionObserver
-  private readonly scheduleReconcile = frameScheduler(() => {
-    if (!this.destroyed) this.reconcile()
-  })
+  private readonly scheduleReconcile = frameScheduler(() => this.reconcileNow())
   private readonly scheduleSnapshot = throttle(() => this.takeSnapshot(), 300)
   private readonly onCellsChanged = (_: unknown, change: { cellsChange?: unknown }): void => {
-    if (change.cellsChange) this.scheduleReconcile()
+    if (!change.cellsChange) return
+    // The cell being typed in was taken out (moved or deleted by someone else): its editor is
+    // bound to text no longer in the notebook, so a key pressed before the next frame would be
+    // lost. The views are brought in line before any other key is handled: in a microtask,
+    // once every observer of this change (the removal watcher reads the old view) has run.
+    if (this.typingInRemovedCell()) queueMicrotask(this.reconcileNow)
+    else this.scheduleReconcile()
+  }
+  private readonly reconcileNow = (): void => {
+    if (!this.destroyed) this.reconcile()
   }
   private readonly onStateChanged = (): void => this.refreshState()
   private readonly onDocumentKey = (e: KeyboardEvent): void => this.onKeyDown(e)
@@ -167,6 +174,13 @@ export class NotebookView implements CellContext {
 
   private get selected(): string | null {
     return this.selection.head
+  }
+
+  private typingInRemovedCell(): boolean {
+    for (const [model, view] of this.views) {
+      if (view.hasEditorFocus()) return !this.notebook.cells.includes(model)
+    }
+    return false
   }
 
   /** Brings the DOM in line with the shared cell list, reusing the views of cells that stay. */
