@@ -7,11 +7,13 @@ how late other participants' edits arrive while a cell floods output.
     COLLABD_BENCH_TREE=/tmp/before .venv/bin/python bench/kernel_bench.py --no-flood  # another tree
 
 Part 1 runs `1` alternately on (a) a kernel started with jupyter_client's AsyncKernelManager
-(its default transport, tcp), timed from `execute()` to having both the iopub `idle` status and
-the `execute_reply`, and (b) a real `collabd serve` process, timed from the participant's request
-(on its websocket, and over HTTP: `POST /execute` after a flush) to the participant's document
-holding the result and the cell's `last_run` (what a person sees: the hub has sent the code,
-written the result and the run's end into the shared document, stored and broadcast it).
+over ipc, the transport of the hub's own local kernels (the baseline), and over tcp (its
+default, what a notebook server uses), timed from `execute()` to having both the iopub `idle`
+status and the `execute_reply`, and (b) a real `collabd serve` process, timed from the
+participant's request (on its websocket, and over HTTP: `POST /execute` after a flush) to the
+participant's document holding the result and the cell's `last_run` (what a person sees: the hub
+has sent the code, written the result and the run's end into the shared document, stored and
+broadcast it).
 
 Part 2: a participant runs `while True: print(i)` (a flood), and meanwhile another types into
 another cell at `--rate` edits/s; a third participant measures each edit's delay from the
@@ -30,6 +32,7 @@ import inspect
 import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -59,8 +62,14 @@ def pct(values: list[float], q: float) -> float:
 class DirectKernel:
     """A kernel driven with jupyter_client directly, as a notebook server would."""
 
+    def __init__(self, transport: str) -> None:
+        self.transport = transport
+
     async def start(self) -> None:
-        self.km = AsyncKernelManager(kernel_name="python3")
+        self.km = AsyncKernelManager(kernel_name="python3", transport=self.transport)
+        if self.transport == "ipc":  # its sockets in a folder of its own, as the hub's are
+            self._dir = tempfile.TemporaryDirectory(prefix="kbench-")
+            self.km.ip = str(Path(self._dir.name) / "kernel")
         await self.km.start_kernel()
         self.kc = self.km.client()
         self.kc.start_channels()
@@ -85,6 +94,8 @@ class DirectKernel:
     async def stop(self) -> None:
         self.kc.stop_channels()
         await self.km.shutdown_kernel(now=True)
+        if self.transport == "ipc":
+            self._dir.cleanup()
 
 
 def ended_run(nb: NotebookClient, cell: str) -> dict[str, Any] | None:
@@ -128,9 +139,10 @@ async def trivial_runs(runs: int, cells: int = 1) -> dict[str, list[float]]:
     """Alternate the paths run by run, so that noise from the machine hits them alike. With
     `cells` > 1 the trivial cell is the last of a notebook whose other cells ran once (each
     with an output and its run's metadata), as in a notebook people work in."""
-    direct = DirectKernel()
+    direct, direct_tcp = DirectKernel("ipc"), DirectKernel("tcp")
     await direct.start()
-    direct_times, on_ws, inside, on_http = [], [], [], []
+    await direct_tcp.start()
+    direct_times, tcp_times, on_ws, inside, on_http = [], [], [], [], []
     try:
         with running_hub() as hub:
             s = hub.create_session("trivial.ipynb")
@@ -145,18 +157,23 @@ async def trivial_runs(runs: int, cells: int = 1) -> dict[str, list[float]]:
                     await asyncio.sleep(PAUSE_S)  # each run starts from a quiet machine
                     d = await direct.run("1")
                     await asyncio.sleep(PAUSE_S)
+                    dt = await direct_tcp.run("1")
+                    await asyncio.sleep(PAUSE_S)
                     w, k = await hub_run(nb, cell, "websocket")
                     await asyncio.sleep(PAUSE_S)
                     h, _ = await hub_run(nb, cell, "http")
                     if i >= 3:  # the first runs start and warm up the kernels
                         direct_times.append(d)
+                        tcp_times.append(dt)
                         on_ws.append(w)
                         inside.append(k)
                         on_http.append(h)
     finally:
         await direct.stop()
+        await direct_tcp.stop()
     return {
-        "jupyter_client directly (execute -> reply + idle)": direct_times,
+        "jupyter_client directly, ipc (execute -> reply + idle)": direct_times,
+        "jupyter_client directly, tcp": tcp_times,
         "the hub's own run (last_run started -> ended)": inside,
         "a participant, asked on its websocket (-> result in its document)": on_ws,
         "a participant, flush + POST /execute, kept-alive (before)": on_http,
