@@ -31,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -304,9 +305,41 @@ def _seek_http(workdir: Path, record: SessionRecord, moments: dict[str, float]) 
         for name, t in moments.items():
             ms, _ = _timed(lambda t=t: hub.get(url + repr(t), record.view_token))
             result[f"seek_{name}_http_ms"] = ms
+            for base in ("state", "parts"):
+                window = f"/api/sessions/{record.id}/recording/events?updates=1&base={base}"
+                window += f"&from={t!r}&to={t + 30!r}"  # the player's cold seek: 30 s ahead
+                took, stalled = _while_probed(hub, lambda w=window: hub.get(w, record.view_token))
+                result[f"window_{name}_{base}_ms"] = took
+                result[f"window_{name}_{base}_stall_ms"] = stalled
     finally:
         hub.stop()
     return result
+
+
+def _while_probed(hub: Hub, fn: Callable[[], Any], repeat: int = 5) -> tuple[float, float]:
+    """`fn`'s p50 time (ms), and the hub's worst answer to `GET /api/health` meanwhile (ms,
+    the max over the repeats): how long everyone else the hub serves waited."""
+
+    def probe(done: threading.Event, worst: list[float]) -> None:
+        while not done.is_set():
+            started = time.perf_counter()
+            urllib.request.urlopen(f"{hub.base}/api/health", timeout=30).read()
+            worst[0] = max(worst[0], time.perf_counter() - started)
+            time.sleep(0.002)
+
+    times, stalls = [], []
+    for _ in range(repeat):
+        done, worst = threading.Event(), [0.0]
+        prober = threading.Thread(target=probe, args=(done, worst))
+        prober.start()
+        time.sleep(0.05)
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+        done.set()
+        prober.join()
+        stalls.append(worst[0])
+    return statistics.median(times) * 1000, max(stalls) * 1000
 
 
 # 3. overhead on the live path
@@ -599,8 +632,14 @@ def main() -> None:
             print_compare(pattern, runs)
             if args.http and tree is None:
                 for name in ("start", "middle", "end"):
-                    http_ms = runs["this tree"][-1][f"seek_{name}_http_ms"]
-                    print(f"  HTTP seek {name}: {http_ms:.1f} ms")
+                    last = runs["this tree"][-1]
+                    print(f"  HTTP seek {name}: {last[f'seek_{name}_http_ms']:.1f} ms")
+                    for base in ("state", "parts"):
+                        took, stall = (last[f"window_{name}_{base}{x}_ms"] for x in ("", "_stall"))
+                        print(
+                            f"  player window {name}, base={base}: {took:.1f} ms, "
+                            f"the hub's slowest /api/health meanwhile {stall:.1f} ms"
+                        )
         if not args.no_live:
             rows = asyncio.run(overhead_bench(workdir, args.live_s, args.editors))
             report["live"] = rows

@@ -173,4 +173,6 @@ def redact_window(window: dict[str, Any], hidden: frozenset[str]) -> dict[str, A
     base = window.get("base")
     if base is not None:
         base = {**base, "state": blanked(base["state"])}
+        if "updates" in base:
+            base["updates"] = [blanked(update) for update in base["updates"]]
     return {**window, "base": base, "entries": entries}

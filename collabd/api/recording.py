@@ -106,6 +106,9 @@ async def get_events(request: Request) -> Response:
         after = request.query_params.get("after_seq")
         if after is not None and not (after.isdigit() and int(after) <= MAX_SEQ):
             raise ApiError(400, "bad_request", "?after_seq= must be a log seq")
+        base = request.query_params.get("base", "state")
+        if base not in ("state", "parts"):
+            raise ApiError(400, "bad_request", "?base= must be state or parts")
         try:
             window = await source.run_io(
                 reader.playback_window,
@@ -114,6 +117,7 @@ async def get_events(request: Request) -> Response:
                 start,
                 end,
                 after_seq=int(after) if after is not None else None,
+                base_parts=base == "parts",
             )
         except reader.BeforeStart as exc:
             raise ApiError(422, "before_start", str(exc)) from None

@@ -363,6 +363,13 @@ def test_a_hidden_message_cannot_be_read_back_from_the_recording(
     )
     assert seek.status_code == 200 and seek.json()["base"] is not None
     assert b"hunter2" not in base64.b64decode(seek.json()["base"]["state"])
+    in_parts = app.request(  # the player's way: the snapshot and the updates after it
+        "GET",
+        f"{base}/recording/events?updates=1&base=parts&from={before_hide}&to={time.time() + 1}",
+        token=s["view_token"],
+    ).json()["base"]
+    blobs = [base64.b64decode(b) for b in [in_parts["state"], *in_parts["updates"]]]
+    assert in_parts["updates"] and not any(b"hunter2" in blob for blob in blobs)
     admin = app.request("GET", window_url).json()
     assert any(
         b"hunter2" in base64.b64decode(e["update"]) for e in admin["entries"] if "update" in e

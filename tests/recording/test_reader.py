@@ -19,7 +19,7 @@ from collabd import notebook
 from collabd.recording import history, reader, retention
 from collabd.recording.file import NotARecording, export, open_recording
 from collabd.settings import Settings
-from collabd.store import MemoryStore, NewEntry, SessionRecord, SQLiteStore, Store
+from collabd.store import MemoryStore, NewEntry, SessionRecord, Snapshot, SQLiteStore, Store
 from collabd.store.base import AWARENESS, EVENT, UPDATE
 from collabd.sync.liveroom import LiveRoom
 from collabd.sync.room import Relay
@@ -122,6 +122,38 @@ def test_events_and_playback_window(store: Store) -> None:
     assert notebook.to_json(doc) == author.history[15][1]
     going_on = reader.playback_window(store, ROOM, start, end, after_seq=window["base"]["seq"])
     assert going_on["base"] is None and going_on["entries"] == window["entries"]
+
+
+def test_a_players_base_in_parts_is_the_same_document_unbuilt(store: Store) -> None:
+    """`base_parts`: the snapshot before `start` and the updates after it, not rebuilt."""
+    author = Author(store, seed=3)
+    for i in range(30):
+        author.edit()
+        if i == 9:  # after the tenth edit
+            last = store.entries(ROOM, kinds=(UPDATE,))[-1]
+            store.add_snapshot(ROOM, Snapshot(last.seq, last.ts, author.doc.get_update()))
+    start, end = author.history[20][0], author.history[25][0]
+    whole = reader.playback_window(store, ROOM, start, end)
+    parts = reader.playback_window(store, ROOM, start, end, base_parts=True)
+    assert parts["entries"] == whole["entries"]
+    base_seq = parts["base"]["seq"]
+    assert base_seq == whole["base"]["seq"]
+    assert parts["base"]["presence"] == whole["base"]["presence"]
+    between = [e for e in store.entries(ROOM, kinds=(UPDATE,)) if last.seq < e.seq <= base_seq]
+    assert [base64.b64decode(u) for u in parts["base"]["updates"]] == [e.data for e in between]
+    doc: Doc[Any] = Doc()
+    doc.apply_update(base64.b64decode(parts["base"]["state"]))
+    assert notebook.to_json(doc) == author.history[10][1]  # the snapshot's bytes as stored
+    for update in parts["base"]["updates"]:
+        doc.apply_update(base64.b64decode(update))
+    assert notebook.to_json(doc) == author.history[20][1]
+    # before the first snapshot: an empty document and every update up to `start`
+    early = reader.playback_window(store, ROOM, author.history[4][0], end, base_parts=True)
+    doc = Doc()
+    doc.apply_update(base64.b64decode(early["base"]["state"]))
+    for update in early["base"]["updates"]:
+        doc.apply_update(base64.b64decode(update))
+    assert notebook.to_json(doc) == author.history[4][1]
 
 
 def _awareness_update(client_id: int, state: dict[str, Any] | None) -> bytes:

@@ -52,7 +52,7 @@ describe('playback clock', () => {
 })
 
 /** A recorded history: what the notebook's first cell said after each update, and when. */
-function history(): { entries: WindowEntry[]; sources: [number, string][]; api: RecordingApi; windows: string[] } {
+function history(parts = false): { entries: WindowEntry[]; sources: [number, string][]; api: RecordingApi; windows: string[] } {
   const nb = new YNotebook()
   const updates: Uint8Array[] = []
   nb.ydoc.on('update', (u: Uint8Array) => updates.push(u))
@@ -86,9 +86,13 @@ function history(): { entries: WindowEntry[]; sources: [number, string][]; api: 
       if (afterSeq === undefined) {
         const doc = new Y.Doc()
         const upto = entries.filter((e) => e.ts <= from)
-        for (const e of upto) if (e.kind === 'update') Y.applyUpdate(doc, Buffer.from(e.update!, 'base64'))
         after = upto.length ? upto[upto.length - 1].seq : 0
-        base = { seq: after, state: b64(Y.encodeStateAsUpdate(doc)), presence: [] }
+        const applied = upto.filter((e) => e.kind === 'update')
+        // in parts, as the hub sends them: a snapshot halfway, and the updates after it
+        const snapshotAt = parts ? Math.floor(applied.length / 2) : applied.length
+        for (const e of applied.slice(0, snapshotAt)) Y.applyUpdate(doc, Buffer.from(e.update!, 'base64'))
+        const updates = parts ? applied.slice(snapshotAt).map((e) => e.update!) : undefined
+        base = { seq: after, state: b64(Y.encodeStateAsUpdate(doc)), updates, presence: [] }
       }
       const rest = entries.filter((e) => e.seq > after && e.ts <= to)
       return { from, to, truncated: false, base, entries: rest }
@@ -102,8 +106,11 @@ function sourceNow(doc: ReplayDoc): string {
 }
 
 describe('replayed document', () => {
-  it('shows each moment forwards, backwards and across fetch windows', async () => {
-    const { sources, api, windows } = history()
+  it.each([
+    ['a document rebuilt by the hub', false],
+    ['a snapshot and the updates after it', true],
+  ])('shows each moment forwards, backwards and across fetch windows (%s)', async (_, parts) => {
+    const { sources, api, windows } = history(parts)
     const end = sources[sources.length - 1][0]
     const doc = new ReplayDoc(api, end)
     let rebuilt = 0

@@ -128,7 +128,12 @@ export class ReplayDoc {
     this.session = replaySession(this.api.sessionId)
     const base = w.base
     if (base) {
-      Y.applyUpdate(this.session.notebook.ydoc, fromBase64(base.state), ORIGIN)
+      const doc = this.session.notebook.ydoc
+      // one transaction: the notebook's observers see the document once, not per update
+      Y.transact(doc, () => {
+        Y.applyUpdate(doc, fromBase64(base.state), ORIGIN)
+        for (const update of base.updates ?? []) Y.applyUpdate(doc, fromBase64(update), ORIGIN)
+      }, ORIGIN)
       this.lastSeq = base.seq
       const awareness = this.session.awareness
       const added: number[] = []

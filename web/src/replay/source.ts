@@ -18,7 +18,10 @@ export interface PlaybackWindow {
   truncated: boolean
   base: {
     seq: number
+    /** The snapshot the document at `from` is built from (base64 Yjs update)... */
     state: string
+    /** ...and the updates after it, to apply in order (asked with `base=parts`). */
+    updates?: string[]
     presence: { client_id: number; state: Record<string, unknown> }[]
   } | null
   entries: WindowEntry[]
@@ -47,10 +50,14 @@ export class RecordingApi {
     return (await (await this.call('GET', '/recording')).json()) as Summary
   }
 
-  /** The document at `from` and what follows up to `to`; with `afterSeq`, only what follows. */
+  /**
+   * The document at `from` and what follows up to `to`; with `afterSeq`, only what follows. The
+   * document comes in parts (a snapshot and the updates after it): the hub then reads them and
+   * rebuilds nothing, which for a large document would hold up every room it serves.
+   */
   async window(from: number, to: number, afterSeq?: number): Promise<PlaybackWindow> {
     const after = afterSeq === undefined ? '' : `&after_seq=${afterSeq}`
-    const path = `/recording/events?from=${from}&to=${to}&updates=1${after}`
+    const path = `/recording/events?from=${from}&to=${to}&updates=1&base=parts${after}`
     return (await (await this.call('GET', path)).json()) as PlaybackWindow
   }
 
