@@ -1,10 +1,11 @@
 """The hub's one thread for blocking store and file work, in submission order.
 
 What `loop.run_in_executor` with a one-worker `ThreadPoolExecutor` does, with less on the way:
-a flush of every room goes through here (the log append before the broadcast), and the pool's
-per-call bookkeeping (its lock, work item, `concurrent.futures.Future` chained to an asyncio
-one) cost about as much CPU as the SQLite append itself (`bench/README.md`, round two). Here a
-call is a tuple on a `SimpleQueue`, and its result comes back with one `call_soon_threadsafe`.
+a flush of a room goes through here when its store cannot append on the loop (the log append
+before the broadcast: `Store.append_now`), and the pool's per-call bookkeeping (its lock, work
+item, `concurrent.futures.Future` chained to an asyncio one) cost about as much CPU as the
+SQLite append itself (`bench/README.md`, round two). Here a call is a tuple on a `SimpleQueue`,
+and its result comes back with one `call_soon_threadsafe`.
 """
 
 from __future__ import annotations

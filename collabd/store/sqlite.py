@@ -2,6 +2,12 @@
 
 WAL mode with synchronous=NORMAL: a committed append survives the hub being killed (only a power
 loss may take the last transactions), which is the guarantee the hub gives its clients.
+
+Appends on the hub's event loop (`append_now`): in WAL mode a commit is a write into the page
+cache; only checkpoints sync the disk. So an inline append runs only when no other thread holds
+the connection, never checkpoints (the I/O thread's appends do: one in every `INLINE_RUN` goes
+there), and once one takes longer than `INLINE_SLOW_S` (a disk that cannot keep up), the hub's
+appends all go through its I/O thread for `INLINE_PAUSE_S`.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import os
 import sqlite3
 import stat
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -109,6 +116,9 @@ _LINK_COLUMNS = (
 
 
 _INSERT = "INSERT INTO log (room, ts, kind, origin, data) VALUES (?, ?, ?, ?, ?)"
+INLINE_RUN = 200  # inline appends (a few WAL pages each) before one goes by the I/O thread
+INLINE_SLOW_S = 0.01
+INLINE_PAUSE_S = 30.0
 
 
 class SQLiteStore(Store):
@@ -120,10 +130,13 @@ class SQLiteStore(Store):
         os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         self.path.chmod(0o600)
         self._lock = threading.Lock()
+        self._inline_left = 0  # appends `append_now` may make before one by `append`
+        self._inline_paused_until = 0.0
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            self._autocheckpoint = int(self._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
             self._db.executescript(SCHEMA)
             columns = [row[1] for row in self._db.execute("PRAGMA table_info(snapshots)")]
             if "codec" not in columns:
@@ -178,21 +191,46 @@ class SQLiteStore(Store):
         return SessionRecord(*row) if row else None
 
     def append(self, room: str, entries: Sequence[NewEntry], *, fence: int | None = None) -> int:
+        with self._lock:
+            seq = self._append(room, entries)  # its commit checkpoints the WAL when due
+        self._inline_left = INLINE_RUN
+        return seq
+
+    def append_now(self, room: str, entries: Sequence[NewEntry]) -> int | None:
+        if self._inline_left <= 0 or time.monotonic() < self._inline_paused_until:
+            return None
+        if not self._lock.acquire(blocking=False):  # a read or a write on another thread
+            return None
+        try:
+            started = time.perf_counter()
+            self._db.execute("PRAGMA wal_autocheckpoint=0")  # a checkpoint syncs the disk
+            try:
+                seq = self._append(room, entries)
+            finally:
+                self._db.execute(f"PRAGMA wal_autocheckpoint={self._autocheckpoint}")
+            took = time.perf_counter() - started
+        finally:
+            self._lock.release()
+        self._inline_left -= 1
+        if took > INLINE_SLOW_S:
+            self._inline_paused_until = time.monotonic() + INLINE_PAUSE_S
+            log.info("an append took %.0f ms: appending on the I/O thread for a while", took * 1e3)
+        return seq
+
+    def _append(self, room: str, entries: Sequence[NewEntry]) -> int:
         rows = [(room, e.ts, e.kind, e.origin, e.data) for e in entries]
         if len(rows) == 1:  # most flushes: one statement, its own transaction (autocommit)
-            with self._lock:
-                cursor = self._db.execute(_INSERT, rows[0])
+            cursor = self._db.execute(_INSERT, rows[0])
             assert cursor.lastrowid is not None
             return cursor.lastrowid
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.executemany(_INSERT, rows)
-                last = self._db.execute("SELECT last_insert_rowid()").fetchone()[0]
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        self._db.execute("BEGIN")
+        try:
+            self._db.executemany(_INSERT, rows)
+            last = self._db.execute("SELECT last_insert_rowid()").fetchone()[0]
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
         return int(last)
 
     def entries(

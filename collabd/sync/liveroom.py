@@ -1,9 +1,11 @@
 """A loaded room with its connected peers: carries out what the pure Room decides.
 
 Order of work for every batch of actions: append the batch's updates (and presence, when
-recording) to the store in one transaction, then send. Updates that arrive while a write is in
-flight wait for the next batch, so under load each write covers many updates (group commit)
-and each fan-out merges them into one frame (encoded once, the same bytes for every receiver).
+recording) to the store in one transaction (on the event loop when the store can do that without
+waiting, `Store.append_now`; else on the hub's I/O thread), then send. Updates that arrive
+while a write is in flight wait for the next batch, so under load each write covers many updates
+(group commit) and each fan-out merges them into one frame (encoded once, the same bytes for
+every receiver).
 """
 
 from __future__ import annotations
@@ -269,9 +271,11 @@ class LiveRoom:
         if entries:
             try:
                 started = time.perf_counter()
-                self._last_seq = await self._run_io(
-                    self._store.append, self.id, entries, fence=self.fence
-                )
+                # on the loop when the store can do it without waiting: no thread hops
+                seq = None if self.fence is not None else self._store.append_now(self.id, entries)
+                if seq is None:
+                    seq = await self._run_io(self._store.append, self.id, entries, fence=self.fence)
+                self._last_seq = seq
                 metrics.STORE_WRITE_SECONDS.observe(time.perf_counter() - started)
             except Fenced:
                 self.lose_ownership()

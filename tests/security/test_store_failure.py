@@ -35,6 +35,11 @@ class DiskFullStore(SQLiteStore):
             raise sqlite3.OperationalError("database or disk is full")
         return super().append(room, entries, fence=fence)
 
+    def append_now(self, room: str, entries: Sequence[NewEntry]) -> int | None:
+        if self.failing:  # a full disk fails the append on the event loop the same way
+            raise sqlite3.OperationalError("database or disk is full")
+        return super().append_now(room, entries)
+
 
 @contextlib.asynccontextmanager
 async def serving(tmp_path: Path, store: DiskFullStore) -> AsyncIterator[str]:
