@@ -120,13 +120,21 @@ def measure_sync(srv: Server, opt: Options) -> Json:
     return res
 
 
+IDLE_CPU_S = 10.0
+
+
 def measure_idle(srv: Server, opt: Options) -> Json:
     url = srv.room_url(write_notebook(srv.root, "idle.ipynb", opt.edit_cells))
     rss: dict[str, int] = {}
+    cpu: dict[str, float] = {}
 
     def on_mark(name: str, _pid: int) -> None:
         time.sleep(0.5)  # let the server settle before reading its RSS
         rss[name] = rss_bytes(srv.pid)
+        # and its CPU while nothing happens (timers, keep-alives): with none, then all, connected
+        started = cpu_seconds(srv.pid)
+        time.sleep(IDLE_CPU_S)
+        cpu[name] = (cpu_seconds(srv.pid) - started) / IDLE_CPU_S
 
     res = run_loadgen({"mode": "idle", "url": url, "count": opt.idle}, opt.load_cpu, on_mark)
     if "idle-after" in rss:
@@ -134,6 +142,7 @@ def measure_idle(srv: Server, opt: Options) -> Json:
         res["rssAfter"] = rss["idle-after"]
         synced = res.get("synced") or 0  # a refused connection costs nothing: count synced ones
         res["bytesPerConn"] = (rss["idle-after"] - rss["idle-before"]) / synced if synced else None
+        res["cpuShareBefore"], res["cpuShareAfter"] = cpu["idle-before"], cpu["idle-after"]
     return res
 
 

@@ -50,6 +50,9 @@ def rows(results: dict[str, Json], opt: Options, names: list[str]) -> Iterator[R
     yield (f"sync {cells} cells, bytes to client (KiB)", each("sync", "bytes", f=last_kib), True)
     yield (f"RSS per idle conn, {opt.idle} (KiB)", each("idle", "bytesPerConn", f=_kib), True)
     yield (f"idle conns synced of {opt.idle}", each("idle", "synced"), False)
+    idle_cpu = f"server CPU share, {opt.idle} idle conns (%)"
+    yield ("server CPU share idle, no conns (%)", each("idle", "cpuShareBefore", f=_x100), True)
+    yield (idle_cpu, each("idle", "cpuShareAfter", f=_x100), True)
     fresh = f"fresh room: synced of {opt.fresh}, {opt.fresh_tries} rooms"
     yield (fresh, each("fresh", "synced"), False)
 
