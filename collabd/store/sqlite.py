@@ -5,7 +5,8 @@ loss may take the last transactions), which is the guarantee the hub gives its c
 
 Appends on the hub's event loop (`append_now`): in WAL mode a commit is a write into the page
 cache; only checkpoints sync the disk. So an inline append runs only when no other thread holds
-the connection, never checkpoints (the I/O thread's appends do: one in every `INLINE_RUN` goes
+the connection, never waits for another process's write (it leaves the append to the I/O
+thread instead), never checkpoints (the I/O thread's appends do: one in every `INLINE_RUN` goes
 there), and once one takes longer than `INLINE_SLOW_S` (a disk that cannot keep up), the hub's
 appends all go through its I/O thread for `INLINE_PAUSE_S`.
 """
@@ -137,6 +138,7 @@ class SQLiteStore(Store):
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._autocheckpoint = int(self._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+            self._busy_timeout = int(self._db.execute("PRAGMA busy_timeout").fetchone()[0])
             self._db.executescript(SCHEMA)
             columns = [row[1] for row in self._db.execute("PRAGMA table_info(snapshots)")]
             if "codec" not in columns:
@@ -204,10 +206,16 @@ class SQLiteStore(Store):
         try:
             started = time.perf_counter()
             self._db.execute("PRAGMA wal_autocheckpoint=0")  # a checkpoint syncs the disk
+            self._db.execute("PRAGMA busy_timeout=0")  # another process writing: not waited for
             try:
                 seq = self._append(room, entries)
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                    raise
+                return None  # nothing was written: the I/O thread's append waits its turn
             finally:
                 self._db.execute(f"PRAGMA wal_autocheckpoint={self._autocheckpoint}")
+                self._db.execute(f"PRAGMA busy_timeout={self._busy_timeout}")
             took = time.perf_counter() - started
         finally:
             self._lock.release()

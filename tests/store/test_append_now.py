@@ -6,6 +6,7 @@ SQLite file in WAL mode throughout.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -72,6 +73,25 @@ def test_never_waits_for_another_thread(store: SQLiteStore) -> None:
         reader.join()
     assert store.append_now(ROOM, [entry(2)]) is not None
     assert [e.data[0] for e in store.entries(ROOM)] == [0, 2]
+
+
+def test_never_waits_for_another_process_writing(store: SQLiteStore) -> None:
+    store.append(ROOM, [entry(0)])
+    other = sqlite3.connect(store.path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # holds the write lock, as another process writing would
+    other.execute("INSERT INTO log (room, ts, kind, origin, data) VALUES ('x', 0, 'u', '', '')")
+    # it lets go in 2 s: an append that waited for it (SQLite's 5 s busy timeout) would succeed
+    done = threading.Timer(2.0, lambda: other.execute("COMMIT"))
+    done.start()
+    try:
+        assert store.append_now(ROOM, [entry(1)]) is None  # not waited for: nothing written
+        assert store.append_now(ROOM, [entry(1), entry(2)]) is None
+    finally:
+        done.join()
+        other.close()
+    assert store.append_now(ROOM, [entry(3)]) is not None
+    assert [e.data[0] for e in store.entries(ROOM)] == [0, 3]
+    assert store._db.execute("PRAGMA busy_timeout").fetchone()[0] == 5000  # as it was
 
 
 def test_a_slow_append_sends_the_next_ones_to_the_io_thread(
