@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script from
 from hubbench import common
 from hubbench.common import LOADGEN, Json, Options
 from hubbench.measure import run_target
-from hubbench.report import table
+from hubbench.report import denominator, table
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         f"# {','.join(map(str, opt.editors))} editors x {opt.rate} edits/s, {opt.duration} s;"
         f" edited notebook {opt.edit_cells} cells; server cpu {opt.server_cpu},"
         f" load cpu {opt.load_cpu}; nice {common.NICE[0]}; deflate {a.deflate};"
-        " ratio = collabd / baseline"
+        f" ratio = collabd / {denominator(list(results))}"
     )
     print(table(results, opt))
     for name, res in results.items():

@@ -53,6 +53,15 @@ def rows(results: dict[str, Json], opt: Options, names: list[str]) -> Iterator[R
     idle_cpu = f"server CPU share, {opt.idle} idle conns (%)"
     yield ("server CPU share idle, no conns (%)", each("idle", "cpuShareBefore", f=_x100), True)
     yield (idle_cpu, each("idle", "cpuShareAfter", f=_x100), True)
+    lecture = f"lecture {opt.lecture_editors}+{opt.viewers}"
+    delivered = zip(each("lecture", "delivered"), each("lecture", "expected"), strict=True)
+    yield (f"{lecture} delivered/expected", [_frac(d, x) for d, x in delivered], False)
+    yield (f"{lecture} latency p50 (ms)", each("lecture", "p50"), True)
+    yield (f"{lecture} latency p99 (ms)", each("lecture", "p99"), True)
+    yield (f"{lecture} server CPU/delivered (us)", each("lecture", "serverCpuUsPerDelivered"), True)
+    yield (f"{lecture} server CPU share (%)", each("lecture", "serverCpuShare", f=_x100), True)
+    yield (f"{lecture} RSS per viewer (KiB)", each("lecture", "bytesPerViewer", f=_kib), True)
+    yield (f"{lecture} loadgen loop delay p99 (ms)", each("lecture", "loopDelayP99"), False)
     fresh = f"fresh room: synced of {opt.fresh}, {opt.fresh_tries} rooms"
     yield (fresh, each("fresh", "synced"), False)
 
@@ -81,6 +90,11 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def denominator(names: list[str]) -> str:
+    """What the ratio column divides by: pycrdt-websocket if it ran, else Node."""
+    return "baseline" if "baseline" in names or "node" not in names else "node"
+
+
 def table(results: dict[str, Json], opt: Options) -> str:
     """metric | one column per target | collabd / baseline."""
     names = list(results)
@@ -89,7 +103,7 @@ def table(results: dict[str, Json], opt: Options) -> str:
         if all(v is None for v in values):
             continue  # a phase that did not run
         byname = dict(zip(names, values, strict=True))
-        c, b = byname.get("collabd"), byname.get("baseline")
+        c, b = byname.get("collabd"), byname.get(denominator(names))
         ratio = "-"
         if ratio_ok and isinstance(c, int | float) and isinstance(b, int | float) and b:
             ratio = f"{c / b:.2f}x"
