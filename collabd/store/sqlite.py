@@ -13,6 +13,7 @@ appends all go through its I/O thread for `INLINE_PAUSE_S`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -20,7 +21,7 @@ import sqlite3
 import stat
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from . import codec
@@ -133,6 +134,7 @@ class SQLiteStore(Store):
         self._lock = threading.Lock()
         self._inline_left = 0  # appends `append_now` may make before one by `append`
         self._inline_paused_until = 0.0
+        self._inline_mode = False  # the connection's pragmas as `append_now` leaves them
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -156,11 +158,11 @@ class SQLiteStore(Store):
                 sidecar.chmod(0o600)
 
     def close(self) -> None:
-        with self._lock:
+        with self._locked():
             self._db.close()
 
     def add_session(self, record: SessionRecord) -> None:
-        with self._lock:
+        with self._locked():
             self._db.execute(
                 "INSERT INTO sessions"
                 " (id, path, edit_token, view_token, created, edit_gen, view_gen)"
@@ -183,17 +185,17 @@ class SQLiteStore(Store):
         return self._one_session(_SESSION_COLUMNS + " WHERE path = ?", path)
 
     def sessions(self) -> list[SessionRecord]:
-        with self._lock:
+        with self._locked():
             rows = self._db.execute(_SESSION_COLUMNS + " ORDER BY created").fetchall()
         return [SessionRecord(*row) for row in rows]
 
     def _one_session(self, query: str, arg: str) -> SessionRecord | None:
-        with self._lock:
+        with self._locked():
             row = self._db.execute(query, (arg,)).fetchone()
         return SessionRecord(*row) if row else None
 
     def append(self, room: str, entries: Sequence[NewEntry], *, fence: int | None = None) -> int:
-        with self._lock:
+        with self._locked():
             seq = self._append(room, entries)  # its commit checkpoints the WAL when due
         self._inline_left = INLINE_RUN
         return seq
@@ -205,17 +207,14 @@ class SQLiteStore(Store):
             return None
         try:
             started = time.perf_counter()
-            self._db.execute("PRAGMA wal_autocheckpoint=0")  # a checkpoint syncs the disk
-            self._db.execute("PRAGMA busy_timeout=0")  # another process writing: not waited for
+            if not self._inline_mode:  # left so for the appends that follow
+                self._set_inline_mode(True)
             try:
                 seq = self._append(room, entries)
             except sqlite3.OperationalError as exc:
                 if exc.sqlite_errorcode != sqlite3.SQLITE_BUSY:
                     raise
                 return None  # nothing was written: the I/O thread's append waits its turn
-            finally:
-                self._db.execute(f"PRAGMA wal_autocheckpoint={self._autocheckpoint}")
-                self._db.execute(f"PRAGMA busy_timeout={self._busy_timeout}")
             took = time.perf_counter() - started
         finally:
             self._lock.release()
@@ -224,6 +223,21 @@ class SQLiteStore(Store):
             self._inline_paused_until = time.monotonic() + INLINE_PAUSE_S
             log.info("an append took %.0f ms: appending on the I/O thread for a while", took * 1e3)
         return seq
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The connection for any other call (the I/O thread's, a reader's): with SQLite's busy
+        timeout and its checkpoints, as inline appends may have left them off."""
+        with self._lock:
+            if self._inline_mode:
+                self._set_inline_mode(False)
+            yield
+
+    def _set_inline_mode(self, inline: bool) -> None:
+        """Inline: no checkpoint (it syncs the disk) and no wait for another process's write."""
+        self._db.execute(f"PRAGMA wal_autocheckpoint={0 if inline else self._autocheckpoint}")
+        self._db.execute(f"PRAGMA busy_timeout={0 if inline else self._busy_timeout}")
+        self._inline_mode = inline
 
     def _append(self, room: str, entries: Sequence[NewEntry]) -> int:
         rows = [(room, e.ts, e.kind, e.origin, e.data) for e in entries]
@@ -267,7 +281,7 @@ class SQLiteStore(Store):
         if limit is not None:
             query += " LIMIT ?"
             args.append(limit)
-        with self._lock:
+        with self._locked():
             rows = self._db.execute(query, args).fetchall()
         return [LogEntry(*row) for row in rows]
 
@@ -277,12 +291,12 @@ class SQLiteStore(Store):
             "SELECT count(*) FROM log WHERE room = ? AND seq > ?"
             f" AND kind IN ({','.join('?' * len(kinds))})"
         )
-        with self._lock:
+        with self._locked():
             return int(self._db.execute(query, [room, after_seq, *kinds]).fetchone()[0])
 
     def add_snapshot(self, room: str, snapshot: Snapshot, *, fence: int | None = None) -> int:
         how, stored = codec.pack(snapshot.state)  # outside the lock: it takes a while
-        with self._lock:
+        with self._locked():
             self._db.execute(_INSERT_SNAPSHOT, (room, snapshot.seq, snapshot.ts, stored, how))
         return len(stored)
 
@@ -292,14 +306,14 @@ class SQLiteStore(Store):
         if until_ts is not None:
             query += " AND ts <= ?"
             args.append(until_ts)
-        with self._lock:
+        with self._locked():
             row = self._db.execute(query + " ORDER BY seq DESC LIMIT 1", args).fetchone()
         return _snapshot(row)
 
     # recording: reading and retention
 
     def snapshot_before(self, room: str, *, seq: int) -> Snapshot | None:
-        with self._lock:
+        with self._locked():
             row = self._db.execute(
                 _SNAPSHOT_COLUMNS + " WHERE room = ? AND seq <= ? ORDER BY seq DESC LIMIT 1",
                 (room, seq),
@@ -307,14 +321,14 @@ class SQLiteStore(Store):
         return _snapshot(row)
 
     def snapshot_index(self, room: str) -> list[tuple[int, float]]:
-        with self._lock:
+        with self._locked():
             rows = self._db.execute(
                 "SELECT seq, ts FROM snapshots WHERE room = ? ORDER BY seq", (room,)
             ).fetchall()
         return [(int(seq), float(ts)) for seq, ts in rows]
 
     def snapshot_sizes(self, room: str) -> list[tuple[int, int]]:
-        with self._lock:
+        with self._locked():
             rows = self._db.execute(
                 "SELECT seq, length(state) FROM snapshots WHERE room = ? ORDER BY seq", (room,)
             ).fetchall()
@@ -326,7 +340,7 @@ class SQLiteStore(Store):
             "SELECT seq, ts, kind, origin, length(data) FROM log WHERE room = ?"
             f" AND kind IN ({','.join('?' * len(kinds))}) ORDER BY seq"
         )
-        with self._lock:
+        with self._locked():
             rows = self._db.execute(query, [room, *kinds]).fetchall()
         return [EntryInfo(*row) for row in rows]
 
@@ -336,12 +350,12 @@ class SQLiteStore(Store):
             " SELECT min(seq) FROM log WHERE room = ? AND kind = ? GROUP BY origin)"
             " ORDER BY seq"
         )
-        with self._lock:
+        with self._locked():
             rows = self._db.execute(query, (room, kind)).fetchall()
         return [LogEntry(*row) for row in rows]
 
     def storage_bytes(self, room: str) -> int:
-        with self._lock:
+        with self._locked():
             log = self._db.execute(
                 "SELECT coalesce(sum(length(data)), 0) FROM log WHERE room = ?", (room,)
             ).fetchone()[0]
@@ -352,7 +366,7 @@ class SQLiteStore(Store):
 
     def trim(self, room: str, start: Snapshot) -> int:
         how, stored = codec.pack(start.state)
-        with self._lock:
+        with self._locked():
             self._db.execute("BEGIN")
             try:
                 self._db.execute(_INSERT_SNAPSHOT, (room, start.seq, start.ts, stored, how))
@@ -371,7 +385,7 @@ class SQLiteStore(Store):
     # links
 
     def add_link(self, link: LinkRecord) -> None:
-        with self._lock:
+        with self._locked():
             self._db.execute(
                 "INSERT INTO links (id, session_id, name, role, token_hash, created, expires,"
                 " revoked, last_seen, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -379,14 +393,14 @@ class SQLiteStore(Store):
             )
 
     def links(self, session_id: str) -> list[LinkRecord]:
-        with self._lock:
+        with self._locked():
             rows = self._db.execute(
                 _LINK_COLUMNS + " WHERE session_id = ? ORDER BY created, id", (session_id,)
             ).fetchall()
         return [LinkRecord(*row) for row in rows]
 
     def link_by_hash(self, session_id: str, token_hash: str) -> LinkRecord | None:
-        with self._lock:
+        with self._locked():
             row = self._db.execute(
                 _LINK_COLUMNS + " WHERE session_id = ? AND token_hash = ?",
                 (session_id, token_hash),
@@ -394,7 +408,7 @@ class SQLiteStore(Store):
         return LinkRecord(*row) if row else None
 
     def revoke_link(self, session_id: str, link_id: str, ts: float) -> LinkRecord | None:
-        with self._lock:
+        with self._locked():
             self._db.execute(
                 "UPDATE links SET revoked = ? WHERE session_id = ? AND id = ? AND revoked IS NULL",
                 (ts, session_id, link_id),
@@ -405,7 +419,7 @@ class SQLiteStore(Store):
         return LinkRecord(*row) if row else None
 
     def touch_link(self, session_id: str, link_id: str, ts: float) -> None:
-        with self._lock:
+        with self._locked():
             self._db.execute(
                 "UPDATE links SET last_seen = ? WHERE session_id = ? AND id = ?",
                 (ts, session_id, link_id),
@@ -414,7 +428,7 @@ class SQLiteStore(Store):
     # grants
 
     def put_grant(self, grant: GrantRecord) -> None:
-        with self._lock:
+        with self._locked():
             self._db.execute(
                 "INSERT OR REPLACE INTO grants (session_id, kind, name, role, created, created_by)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
@@ -429,7 +443,7 @@ class SQLiteStore(Store):
             )
 
     def grants(self, session_id: str) -> list[GrantRecord]:
-        with self._lock:
+        with self._locked():
             rows = self._db.execute(
                 _GRANT_COLUMNS + " WHERE session_id = ? ORDER BY created, kind, name",
                 (session_id,),
@@ -439,7 +453,7 @@ class SQLiteStore(Store):
     def grants_for(self, user: str, groups: Sequence[str] = ()) -> list[GrantRecord]:
         groups = list(groups)
         marks = ", ".join("?" for _ in groups) or "NULL"
-        with self._lock:
+        with self._locked():
             rows = self._db.execute(
                 _GRANT_COLUMNS + " WHERE (kind = 'user' AND name = ?)"
                 f" OR (kind = 'group' AND name IN ({marks}))"
@@ -449,7 +463,7 @@ class SQLiteStore(Store):
         return [GrantRecord(*row) for row in rows]
 
     def remove_grant(self, session_id: str, kind: str, name: str) -> bool:
-        with self._lock:
+        with self._locked():
             gone = self._db.execute(
                 "DELETE FROM grants WHERE session_id = ? AND kind = ? AND name = ?",
                 (session_id, kind, name),
@@ -459,7 +473,7 @@ class SQLiteStore(Store):
     def next_generation(self, session_id: str, role: str) -> SessionRecord | None:
         # two of four fixed names, never the caller's text
         token, generation = token_column(role), generation_column(role)
-        with self._lock:
+        with self._locked():
             self._db.execute("PRAGMA secure_delete = ON")  # a token from before 0.3 is zeroed
             self._db.execute(
                 f"UPDATE sessions SET {token} = '', {generation} = {generation} + 1 WHERE id = ?",
@@ -469,7 +483,7 @@ class SQLiteStore(Store):
         return SessionRecord(*row) if row else None
 
     def delete_session(self, session_id: str) -> bool:
-        with self._lock:
+        with self._locked():
             # Deleted pages are zeroed, and the WAL is emptied after, so the history (and the
             # session's tokens) do not linger in the file's free pages.
             self._db.execute("PRAGMA secure_delete = ON")
