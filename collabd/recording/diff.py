@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nbdime import diff_notebooks
-from pycrdt import ArrayEvent
+from pycrdt import ArrayEvent, Doc
 
 from collabd import notebook
 from collabd.recording import reader
@@ -89,11 +89,12 @@ def _json(data: bytes) -> dict[str, Any]:
 # who touched which cell
 
 
-def touched_cells(store: Store, room: str, start: float, end: float) -> dict[str, list[str]]:
-    """Cell id -> the origins of the updates logged in (start, end] that changed it (in the
-    order they first did), deleted cells included."""
-    base = reader.doc_at(store, room, start)
-    doc = base.doc()
+def touched_cells(
+    store: Store, room: str, base: reader.DocState, doc: Doc[Any], end: float
+) -> dict[str, list[str]]:
+    """Cell id -> the origins of the updates logged after `base` up to `end` that changed it (in
+    the order they first did), deleted cells included. They are applied to `doc` (`base`'s
+    document), which is then the document at `end`."""
     ycells = notebook.cells(doc)
     ids: list[Any] = [c.get("id") for c in ycells]
     touched: dict[str, list[str]] = {}
@@ -214,11 +215,15 @@ def between(store: Store, room: str, start: float, end: float) -> dict[str, Any]
         raise reader.BeforeStart("nothing is recorded")
     start = max(start, first)
     end = max(end, start)
-    before = reader.notebook_of(reader.doc_at(store, room, start).doc())
-    after = reader.notebook_of(reader.doc_at(store, room, end).doc())
+    # one rebuild, not three: the document at `start`, then the updates up to `end` applied to
+    # it (noting who touched which cell) make it the document at `end`
+    base = reader.doc_at(store, room, start)
+    doc = base.doc()
+    before = reader.notebook_of(doc)
+    touched = touched_cells(store, room, base, doc, end)
+    after = reader.notebook_of(doc)
     changes = cell_changes(before, after)
     persons = people(store, room)
-    touched = touched_cells(store, room, start, end)
     everyone: list[str] = []
     for kind in ("added", "changed", "removed"):
         for cell in changes[kind]:

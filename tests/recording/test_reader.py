@@ -16,7 +16,7 @@ from jupyter_ydoc import YNotebook
 from pycrdt import Awareness, Doc, Text, TransactionEvent
 
 from collabd import notebook
-from collabd.recording import history, reader, retention
+from collabd.recording import diff, history, reader, retention
 from collabd.recording.file import NotARecording, export, open_recording
 from collabd.settings import Settings
 from collabd.store import MemoryStore, NewEntry, SessionRecord, Snapshot, SQLiteStore, Store
@@ -154,6 +154,24 @@ def test_a_players_base_in_parts_is_the_same_document_unbuilt(store: Store) -> N
     for update in early["base"]["updates"]:
         doc.apply_update(base64.b64decode(update))
     assert notebook.to_json(doc) == author.history[4][1]
+
+
+def test_what_changed_across_snapshots_is_the_two_moments_compared(store: Store) -> None:
+    """`diff.between` rebuilds the document once and replays up to `end` (snapshots between the
+    two moments are not used): the same cells as comparing the two notebooks directly."""
+    author = Author(store, seed=4)
+    for _ in range(60):
+        author.edit()
+    assert reader.backfill_snapshots(store, ROOM, every=7) > 3
+    for i, j in ((3, 50), (10, 11), (0, 60), (25, 41)):
+        (start, before), (end, after) = author.history[i], author.history[j]
+        found = diff.between(store, ROOM, start, end)
+        expected = diff.cell_changes(before, after)
+        for kind in ("added", "changed", "removed"):
+            assert [{k: v for k, v in c.items() if k != "authors"} for c in found[kind]] == (
+                expected[kind]
+            ), (i, j, kind)
+        assert found["nbdime"] == expected["nbdime"]
 
 
 def _awareness_update(client_id: int, state: dict[str, Any] | None) -> bytes:
