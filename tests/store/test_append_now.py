@@ -6,6 +6,7 @@ SQLite file in WAL mode throughout.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import time
@@ -75,20 +76,27 @@ def test_never_waits_for_another_thread(store: SQLiteStore) -> None:
     assert [e.data[0] for e in store.entries(ROOM)] == [0, 2]
 
 
-def test_never_waits_for_another_process_writing(store: SQLiteStore) -> None:
-    store.append(ROOM, [entry(0)])
-    other = sqlite3.connect(store.path, isolation_level=None, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")  # holds the write lock, as another process writing would
-    other.execute("INSERT INTO log (room, ts, kind, origin, data) VALUES ('x', 0, 'u', '', '')")
-    # it lets go in 2 s: an append that waited for it (SQLite's 5 s busy timeout) would succeed
-    done = threading.Timer(2.0, lambda: other.execute("COMMIT"))
+@contextlib.contextmanager
+def another_writer(path: Path, for_s: float) -> Iterator[None]:
+    """Another connection, as another process writing would be, holds the database's write lock
+    for `for_s` seconds (and the block waits for it to let go)."""
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    done = threading.Timer(for_s, lambda: other.execute("COMMIT"))
     done.start()
     try:
-        assert store.append_now(ROOM, [entry(1)]) is None  # not waited for: nothing written
-        assert store.append_now(ROOM, [entry(1), entry(2)]) is None
+        yield
     finally:
         done.join()
         other.close()
+
+
+def test_never_waits_for_another_process_writing(store: SQLiteStore) -> None:
+    store.append(ROOM, [entry(0)])
+    # 2 s: an append that waited for it (SQLite's 5 s busy timeout) would then succeed
+    with another_writer(store.path, 2.0):
+        assert store.append_now(ROOM, [entry(1)]) is None  # not waited for: nothing written
+        assert store.append_now(ROOM, [entry(1), entry(2)]) is None
     assert store.append_now(ROOM, [entry(3)]) is not None
     assert [e.data[0] for e in store.entries(ROOM)] == [0, 3]
 
@@ -97,15 +105,8 @@ def test_other_calls_wait_for_another_process_as_before(store: SQLiteStore) -> N
     """The inline appends' settings do not leak into the I/O thread's calls."""
     store.append(ROOM, [entry(0)])
     assert store.append_now(ROOM, [entry(1)]) is not None
-    other = sqlite3.connect(store.path, isolation_level=None, check_same_thread=False)
-    other.execute("BEGIN IMMEDIATE")
-    done = threading.Timer(0.5, lambda: other.execute("COMMIT"))
-    done.start()
-    try:
+    with another_writer(store.path, 0.5):
         store.append(ROOM, [entry(2)])  # waits for the other writer (SQLite's busy timeout)
-    finally:
-        done.join()
-        other.close()
     assert [e.data[0] for e in store.entries(ROOM)] == [0, 1, 2]
 
 
