@@ -61,17 +61,15 @@ class DiskSync(Extension):
     async def on_load(self, load: RoomLoad) -> None:
         live = load.live
         state = _State(self._path_of(load.record), wake=asyncio.Event())
+        check = self._reconcile_on_load(load, state, live.doc.get_update())
         if load.imported_from_disk:  # the room was made from the file just now: one read
-            await self._reconcile_on_load(load, state, live.doc.get_update())
+            await check
         else:
             # A reloaded room is compared with its file once it is open (~90 ms per 1,000
             # cells, on a thread), against the room as loaded: what people type meanwhile is
             # neither the file's nor part of the comparison. An outside edit found then is
             # merged as any later one is.
-            loaded = live.doc.get_update()
-            state.reconciling = asyncio.create_task(
-                self._reconcile_on_load(load, state, loaded), name=f"disk-check:{live.id}"
-            )
+            state.reconciling = asyncio.create_task(check, name=f"disk-check:{live.id}")
         self._states[live.id] = state
         state.task = asyncio.create_task(self._run(live, state), name=f"disk:{live.id}")
 

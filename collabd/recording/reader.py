@@ -33,7 +33,6 @@ ALL_KINDS = (UPDATE, AWARENESS, EVENT)
 # Yjs clients renew their presence every 15 s and drop a state not renewed for 30 s: a state
 # older than this window at time t is one nobody saw any more.
 PRESENCE_WINDOW_S = 60.0
-EMPTY_UPDATE = b"\x00\x00"  # a document with nothing in it, as a Yjs update
 IDLE_GAP_S = 5.0  # no edit, run or join for this long: an idle stretch a player may skip
 ACTIVITY_BUCKETS = 200
 _PAGE = 2000
@@ -64,10 +63,15 @@ class DocState:
     def state(self) -> bytes:
         """The whole document as one update (the snapshot's bytes as they are when possible)."""
         if not self.updates:
-            return self.snapshot.state if self.snapshot else Doc().get_update()
+            return self.base_state()
         if self.snapshot is None and len(self.updates) == 1:
             return self.updates[0].data
         return self.doc().get_update()
+
+    def base_state(self) -> bytes:
+        """What the updates apply to: the snapshot's bytes as stored (an empty document's
+        without one)."""
+        return self.snapshot.state if self.snapshot else Doc().get_update()
 
     def _updates(self) -> Iterator[bytes]:
         return (e.data for e in self.updates)
@@ -335,9 +339,8 @@ def playback_window(
 def _base_document(base: DocState, parts: bool) -> dict[str, Any]:
     if not parts:
         return {"state": base64.b64encode(base.state()).decode()}
-    snapshot = base.snapshot.state if base.snapshot else EMPTY_UPDATE
     return {
-        "state": base64.b64encode(snapshot).decode(),
+        "state": base64.b64encode(base.base_state()).decode(),
         "updates": [base64.b64encode(e.data).decode() for e in base.updates],
     }
 

@@ -151,9 +151,11 @@ class Store(ABC):
         With `fence` (the writer's lease token), raise `Fenced` and write nothing when the room
         has a newer owner."""
 
-    def append_now(self, room: str, entries: Sequence[NewEntry]) -> int | None:
-        """`append` without a fence, done on the caller's thread only if it cannot wait on
-        anything (a lock, a disk sync); None: not now, the caller appends as usual. The hub calls
+    def append_now(
+        self, room: str, entries: Sequence[NewEntry], *, fence: int | None = None
+    ) -> int | None:
+        """`append`, done on the caller's thread only if it cannot wait on anything (a lock, a
+        disk sync, the fence's check); None: not now, the caller appends as usual. The hub calls
         it on its event loop, before handing the append to its I/O thread: two thread hops less
         per flush. A store that cannot promise that (the default) never appends here."""
         return None

@@ -200,7 +200,9 @@ class SQLiteStore(Store):
         self._inline_left = INLINE_RUN
         return seq
 
-    def append_now(self, room: str, entries: Sequence[NewEntry]) -> int | None:
+    def append_now(
+        self, room: str, entries: Sequence[NewEntry], *, fence: int | None = None
+    ) -> int | None:
         if self._inline_left <= 0 or time.monotonic() < self._inline_paused_until:
             return None
         if not self._lock.acquire(blocking=False):  # a read or a write on another thread
@@ -245,15 +247,21 @@ class SQLiteStore(Store):
             cursor = self._db.execute(_INSERT, rows[0])
             assert cursor.lastrowid is not None
             return cursor.lastrowid
-        self._db.execute("BEGIN")
-        try:
+        with self._transaction():
             self._db.executemany(_INSERT, rows)
             last = self._db.execute("SELECT last_insert_rowid()").fetchone()[0]
+        return int(last)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """One transaction, rolled back on any error (the caller holds the lock)."""
+        self._db.execute("BEGIN")
+        try:
+            yield
             self._db.execute("COMMIT")
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
-        return int(last)
 
     def entries(
         self,
@@ -366,20 +374,12 @@ class SQLiteStore(Store):
 
     def trim(self, room: str, start: Snapshot) -> int:
         how, stored = codec.pack(start.state)
-        with self._locked():
-            self._db.execute("BEGIN")
-            try:
-                self._db.execute(_INSERT_SNAPSHOT, (room, start.seq, start.ts, stored, how))
-                gone = self._db.execute(
-                    "DELETE FROM log WHERE room = ? AND seq <= ?", (room, start.seq)
-                ).rowcount
-                self._db.execute(
-                    "DELETE FROM snapshots WHERE room = ? AND seq < ?", (room, start.seq)
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        with self._locked(), self._transaction():
+            self._db.execute(_INSERT_SNAPSHOT, (room, start.seq, start.ts, stored, how))
+            gone = self._db.execute(
+                "DELETE FROM log WHERE room = ? AND seq <= ?", (room, start.seq)
+            ).rowcount
+            self._db.execute("DELETE FROM snapshots WHERE room = ? AND seq < ?", (room, start.seq))
         return int(gone)
 
     # links
@@ -487,19 +487,15 @@ class SQLiteStore(Store):
             # Deleted pages are zeroed, and the WAL is emptied after, so the history (and the
             # session's tokens) do not linger in the file's free pages.
             self._db.execute("PRAGMA secure_delete = ON")
-            self._db.execute("BEGIN")
             try:
-                found = self._db.execute(
-                    "DELETE FROM sessions WHERE id = ?", (session_id,)
-                ).rowcount
-                self._db.execute("DELETE FROM log WHERE room = ?", (session_id,))
-                self._db.execute("DELETE FROM snapshots WHERE room = ?", (session_id,))
-                self._db.execute("DELETE FROM links WHERE session_id = ?", (session_id,))
-                self._db.execute("DELETE FROM grants WHERE session_id = ?", (session_id,))
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+                with self._transaction():
+                    found = self._db.execute(
+                        "DELETE FROM sessions WHERE id = ?", (session_id,)
+                    ).rowcount
+                    self._db.execute("DELETE FROM log WHERE room = ?", (session_id,))
+                    self._db.execute("DELETE FROM snapshots WHERE room = ?", (session_id,))
+                    self._db.execute("DELETE FROM links WHERE session_id = ?", (session_id,))
+                    self._db.execute("DELETE FROM grants WHERE session_id = ?", (session_id,))
             finally:
                 self._db.execute("PRAGMA secure_delete = OFF")
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

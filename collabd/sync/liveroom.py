@@ -272,7 +272,7 @@ class LiveRoom:
             try:
                 started = time.perf_counter()
                 # on the loop when the store can do it without waiting: no thread hops
-                seq = None if self.fence is not None else self._store.append_now(self.id, entries)
+                seq = self._store.append_now(self.id, entries, fence=self.fence)
                 if seq is None:
                     seq = await self._run_io(self._store.append, self.id, entries, fence=self.fence)
                 self._last_seq = seq

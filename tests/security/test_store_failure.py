@@ -35,10 +35,12 @@ class DiskFullStore(SQLiteStore):
             raise sqlite3.OperationalError("database or disk is full")
         return super().append(room, entries, fence=fence)
 
-    def append_now(self, room: str, entries: Sequence[NewEntry]) -> int | None:
+    def append_now(
+        self, room: str, entries: Sequence[NewEntry], *, fence: int | None = None
+    ) -> int | None:
         if self.failing:  # a full disk fails the append on the event loop the same way
             raise sqlite3.OperationalError("database or disk is full")
-        return super().append_now(room, entries)
+        return super().append_now(room, entries, fence=fence)
 
 
 @contextlib.asynccontextmanager
