@@ -311,6 +311,10 @@ def _seek_http(workdir: Path, record: SessionRecord, moments: dict[str, float]) 
                 took, stalled = _while_probed(hub, lambda w=window: hub.get(w, record.view_token))
                 result[f"window_{name}_{base}_ms"] = took
                 result[f"window_{name}_{base}_stall_ms"] = stalled
+            # the chat at t (what the player asks as it opens) rebuilds the document each time
+            chat = f"/api/sessions/{record.id}/recording/chat?t={t!r}"
+            took, stalled = _while_probed(hub, lambda c=chat: hub.get(c, record.view_token))
+            result[f"chat_{name}_ms"], result[f"chat_{name}_stall_ms"] = took, stalled
     finally:
         hub.stop()
     return result
@@ -640,6 +644,11 @@ def main() -> None:
                             f"  player window {name}, base={base}: {took:.1f} ms, "
                             f"the hub's slowest /api/health meanwhile {stall:.1f} ms"
                         )
+                    took, stall = last[f"chat_{name}_ms"], last[f"chat_{name}_stall_ms"]
+                    print(
+                        f"  chat at {name}: {took:.1f} ms, "
+                        f"the hub's slowest /api/health meanwhile {stall:.1f} ms"
+                    )
         if not args.no_live:
             rows = asyncio.run(overhead_bench(workdir, args.live_s, args.editors))
             report["live"] = rows

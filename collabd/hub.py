@@ -21,6 +21,7 @@ from collabd.cluster.node import Cluster
 from collabd.disk import ipynb, justopened
 from collabd.extension import Extension, Hooks, RoomLoad
 from collabd.iothread import IOThread
+from collabd.recording.offload import Rebuilds
 from collabd.settings import Settings
 from collabd.store import SessionRecord, Store
 from collabd.store.replay import rebuild
@@ -65,6 +66,7 @@ class Hub:
         self.stopping = False  # handing over before the process stops: no new joins
         self._peer_ids = itertools.count(1)
         self._io = IOThread("collabd-store")
+        self.rebuilds = Rebuilds(store)  # recording reads that rebuild a document
         self._rooms: dict[str, LiveRoom] = {}
         self._sessions: dict[str, SessionRecord] = {}
         self._deleted: set[str] = set()  # sessions deleted by this hub: never looked up again
@@ -104,6 +106,7 @@ class Hub:
             if self.cluster is not None:
                 await self.cluster.stop()
         finally:
+            await self.rebuilds.close()
             await self.run_io(self.store.close)
             self._io.shutdown()
 

@@ -127,14 +127,7 @@ async def at_moment(request: Request) -> Response:
     source = await source_of(request)
     t = _time(request, "t", time.time())
 
-    def read() -> list[chat.Message]:
-        try:
-            doc = reader.doc_at(source.store, source.record.id, t).doc()
-        except reader.BeforeStart:
-            return []
-        return chat.messages(doc)
-
-    found = await source.run_io(read)
+    found = await source.rebuild_io(reader.chat_at, source.store, source.record.id, t)
     if source.hidden is not None and (hidden := await source.hidden()):
         found = chatredact.redact_messages(found, hidden)  # hidden since: no text, at any t
     return JSONResponse({"t": t, "messages": found}, headers={"Cache-Control": "no-store"})
@@ -148,16 +141,9 @@ async def search(request: Request) -> Response:
     if not query:
         raise ApiError(400, "bad_request", "?q= (the words to look for) is required")
 
-    def read() -> tuple[list[Any], list[chat.Message]]:
-        runs = reader.runs(source.store, source.record.id)
-        try:
-            doc = reader.doc_at(source.store, source.record.id, time.time()).doc()
-            found = chat.messages(doc)
-        except reader.BeforeStart:
-            found = []
-        return history.search(runs, history.RunQuery(text=query)), found
-
-    runs, messages = await source.run_io(read)
+    found_runs = await source.run_io(reader.runs, source.store, source.record.id)
+    runs = history.search(found_runs, history.RunQuery(text=query))
+    messages = await source.rebuild_io(reader.chat_at, source.store, source.record.id, time.time())
     results: list[dict[str, Any]] = [
         {"kind": "run", "t": run.started or run.queued_at or run.ended, "run": run.to_json()}
         for run in runs

@@ -61,7 +61,7 @@ def _in_range(t: float, name: str) -> float:
 
 async def _notebook_at(source: Source, t: float) -> notebook.NotebookJSON:
     try:
-        nb: notebook.NotebookJSON = await source.run_io(
+        nb: notebook.NotebookJSON = await source.rebuild_io(
             reader.notebook_at, source.store, source.record.id, t
         )
     except reader.BeforeStart as exc:
@@ -109,8 +109,10 @@ async def get_events(request: Request) -> Response:
         base = request.query_params.get("base", "state")
         if base not in ("state", "parts"):
             raise ApiError(400, "bad_request", "?base= must be state or parts")
+        # the player's base=parts rebuilds nothing here; a base=state does
+        run_io = source.rebuild_io if base == "state" and after is None else source.run_io
         try:
-            window = await source.run_io(
+            window = await run_io(
                 reader.playback_window,
                 source.store,
                 room,

@@ -19,12 +19,17 @@ from collabd.api.access import hub_of, session_access, token_of
 from collabd.api.errors import ApiError
 from collabd.cluster.node import OwnedElsewhere
 from collabd.recording import reader
+from collabd.recording.offload import Rebuilds
 from collabd.store import SessionRecord, Store
 
 RunIO = Callable[..., Awaitable[Any]]
 
 
 HiddenIds = Callable[[], Awaitable[frozenset[str]]]
+
+
+async def _to_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return await asyncio.to_thread(fn, *args, **kwargs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +41,9 @@ class Source:
     # the chat messages hidden now, whose text this caller must not get at any moment (None:
     # the caller may read everything: the admin, or whoever holds an exported file)
     hidden: HiddenIds | None = None
+    # reads that rebuild a document (`collabd.recording.offload`): out of the hub's process
+    # where it can, so that they do not hold up its rooms
+    rebuild_io: RunIO = _to_thread
 
 
 class RecordingSources(Protocol):
@@ -44,26 +52,26 @@ class RecordingSources(Protocol):
         ...
 
 
-async def _to_thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return await asyncio.to_thread(fn, *args, **kwargs)
-
-
 class LiveSources:
     """Recordings of a live hub's sessions."""
 
     async def source(self, request: Request) -> Source:
         record, access = await session_access(request)
         hub = hub_of(request)
+        rebuilds = hub.rebuilds
+        rebuilds.warm()  # someone opened a recording: a seek or a diff is likely next
         try:
             live = hub.loaded(record.id) or await hub.room(record)  # a new session is imported
         except OwnedElsewhere:  # its owner stores before it sends: the store has all it showed
-            hidden = None if access is auth.Access.ADMIN else _hidden_in_store(hub.store, record)
-            return Source(hub.store, record, _to_thread, False, hidden)
+            hidden = None
+            if access is not auth.Access.ADMIN:
+                hidden = _hidden_in_store(rebuilds, hub.store, record)
+            return Source(hub.store, record, _to_thread, False, hidden, rebuilds.run)
         await live.flush()  # what was shown to anyone is in the recording
         # Reads of history run on their own thread (the store locks each query), so a long
         # summary never holds up the one I/O thread that live edits are written through.
         hidden = None if access is auth.Access.ADMIN else _hidden_in_doc(live.doc)
-        return Source(hub.store, record, _to_thread, False, hidden)
+        return Source(hub.store, record, _to_thread, False, hidden, rebuilds.run)
 
 
 def _hidden_in_doc(doc: Any) -> HiddenIds:
@@ -73,17 +81,10 @@ def _hidden_in_doc(doc: Any) -> HiddenIds:
     return hidden
 
 
-def _hidden_in_store(store: Store, record: SessionRecord) -> HiddenIds:
-    def read() -> frozenset[str]:
-        try:
-            doc = reader.doc_at(store, record.id, time.time()).doc()
-        except reader.BeforeStart:
-            return frozenset()
-        return chatredact.hidden_ids(chat.messages(doc))
-
+def _hidden_in_store(rebuilds: Rebuilds, store: Store, record: SessionRecord) -> HiddenIds:
     async def hidden() -> frozenset[str]:
-        found: frozenset[str] = await _to_thread(read)
-        return found
+        messages = await rebuilds.run(reader.chat_at, store, record.id, time.time())
+        return chatredact.hidden_ids(messages)
 
     return hidden
 

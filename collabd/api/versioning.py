@@ -161,7 +161,7 @@ async def get_diff(request: Request) -> Response:
     if end < start:
         raise ApiError(400, "bad_request", "?to= must not be before ?from=")
     try:
-        result = await source.run_io(diff.between, source.store, source.record.id, start, end)
+        result = await source.rebuild_io(diff.between, source.store, source.record.id, start, end)
     except reader.BeforeStart as exc:
         raise ApiError(422, "before_start", str(exc)) from None
     return Response(

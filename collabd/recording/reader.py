@@ -22,7 +22,7 @@ from typing import Any
 
 from pycrdt import Decoder, Doc
 
-from collabd import notebook
+from collabd import chat, notebook
 from collabd.recording.history import RunRecord, runs_from_events
 from collabd.store import LogEntry, Snapshot, Store
 from collabd.store.base import AWARENESS, EVENT, UPDATE, EntryInfo
@@ -147,6 +147,15 @@ def notebook_of(doc: Doc[Any]) -> notebook.NotebookJSON:
         from jupyter_ydoc import YNotebook
 
         return dict(YNotebook(doc).get())
+
+
+def chat_at(store: Store, room: str, t: float) -> list[chat.Message]:
+    """The chat as the recording has it at `t` (none before the recording starts)."""
+    try:
+        doc = doc_at(store, room, t).doc()
+    except BeforeStart:
+        return []
+    return chat.messages(doc)
 
 
 def notebook_at(store: Store, room: str, t: float) -> notebook.NotebookJSON:

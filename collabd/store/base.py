@@ -7,7 +7,7 @@ that the log is written in the order updates were accepted (and before they are 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 # Kinds of log entry. Only "update" entries make up the document; the others are the recording.
@@ -272,4 +272,9 @@ class Store(ABC):
         raise NotImplementedError
 
     def close(self) -> None:
+        return None
+
+    def reopener(self) -> Callable[[], Store] | None:
+        """A picklable way to open this same store in another process (`collabd.recording.
+        offload` reads there); None when there is none (a store held in memory)."""
         return None

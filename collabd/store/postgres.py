@@ -11,7 +11,8 @@ that need several statements open one explicitly.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, LiteralString
 
 import psycopg
@@ -102,6 +103,7 @@ class PostgresStore(Store):
         connect_timeout: float = 10.0,
     ) -> None:
         self.where = describe(url)
+        self._url = url
         self._migrate(url, connect_timeout)
         self._pool: ConnectionPool[psycopg.Connection[Row]] = ConnectionPool(
             url,
@@ -129,6 +131,10 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         self._pool.close()
+
+    def reopener(self) -> Callable[[], Store]:
+        # a pool of one: the other process reads one thing at a time
+        return functools.partial(PostgresStore, self._url, max_size=1)
 
     @property
     def pool(self) -> ConnectionPool[psycopg.Connection[Row]]:

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import sqlite3
 import stat
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from . import codec
@@ -160,6 +161,9 @@ class SQLiteStore(Store):
     def close(self) -> None:
         with self._locked():
             self._db.close()
+
+    def reopener(self) -> Callable[[], Store]:
+        return functools.partial(SQLiteStore, self.path)
 
     def add_session(self, record: SessionRecord) -> None:
         with self._locked():

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 
 from collabd.api.app import create_replay_app
@@ -65,3 +68,19 @@ def test_the_replay_app_serves_a_file_read_only(app: InProcHub, tmp_path: Path) 
         page = client.get(f"/s/{s['id']}/replay")
         assert page.status_code == 200, page.text  # the suite builds the client first
         assert client.get(f"/s/{s['id']}").status_code == 404  # no live page in a replay
+
+
+def test_the_hub_rebuilds_a_recorded_notebook_in_its_worker(app: InProcHub) -> None:
+    s = app.create_session("w.ipynb")
+    with app.peer(s) as editor:
+        editor.set_source(editor.cell_ids()[0], "rebuilt = 1")
+        editor.wait_for(lambda: "rebuilt = 1" in str(app.notebook(s)))
+    got = app.request("GET", f"/api/sessions/{s['id']}/recording/notebook", token=s["view_token"])
+    assert got.status_code == 200 and "rebuilt = 1" in got.json()["cells"][0]["source"]
+    worker = app.hub.rebuilds.pid  # its reads that rebuild a document run there
+    assert worker is not None and worker != os.getpid()
+    app.stop()  # the hub's stop ends its worker
+    with pytest.raises(ProcessLookupError):
+        for _ in range(300):
+            os.kill(worker, 0)
+            time.sleep(0.05)
