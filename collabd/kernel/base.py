@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 DEFAULT_KERNEL = "python3"
 
@@ -27,6 +27,16 @@ class KernelMessage:
     parent_id: str | None
     content: dict[str, Any]
     buffers: tuple[bytes, ...] = ()
+
+
+@runtime_checkable
+class SendsAtOnce(Protocol):
+    """A kernel that can send code without awaiting anything (a local one: a ZeroMQ send),
+    so that a run the idle kernel takes at once goes out with the request that asked for it."""
+
+    def execute_now(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
+        """`execute`, done before returning: the msg id."""
+        ...
 
 
 class Kernel(Protocol):

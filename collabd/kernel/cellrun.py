@@ -20,7 +20,7 @@ from pycrdt import Doc
 
 from collabd import metrics
 from collabd.kernel import docstate, inflight, outputs
-from collabd.kernel.base import Kernel, KernelMessage
+from collabd.kernel.base import Kernel, KernelMessage, SendsAtOnce
 from collabd.kernel.life import KernelDied, KernelLife
 from collabd.kernel.outputs import CellOutputs, Displays, Pending
 from collabd.kernel.queue import RunRequest, Status
@@ -83,6 +83,11 @@ class CellRun:
     finished: bool = False
     expressions: dict[str, str] | None = None  # user_expressions sent with the code
     expression_values: Any = None  # the execute_reply's user_expressions
+    # sent at once, with the request (`Runner.start_now`): the kernel it went to and the msg id
+    # (or why it could not be sent), before the worker took the run up
+    sent_to: Kernel | None = None
+    sent_id: str = ""
+    send_error: Exception | None = None
 
 
 class Runner:
@@ -99,26 +104,60 @@ class Runner:
         self.settings = view.live.settings
         self.displays = Displays()
         self.current: CellRun | None = None
+        self.sent: CellRun | None = None  # sent at once, for `run` to carry on
         self.widgets: WidgetPeer | None = None  # offered every message first
         self._task: asyncio.Task[None] | None = None
 
     def _widget_name(self, model_id: str) -> str | None:
         return self.widgets.models.describe(model_id) if self.widgets else None
 
+    def _new_run(self, request: RunRequest) -> CellRun:
+        out = CellOutputs(request.cell_id, self.settings.output_limit_bytes)
+        out.widget_name = self._widget_name
+        return CellRun(request, out)
+
+    def sends_at_once(self) -> SendsAtOnce | None:
+        """The kernel, if nothing runs, it is idle and it can send code without awaiting."""
+        kernel = self.life.kernel
+        if self.current is None and self.life.status == "idle" and isinstance(kernel, SendsAtOnce):
+            return kernel
+        return None
+
+    def start_now(self, request: RunRequest, sender: SendsAtOnce) -> None:
+        """Send the code of `request` (taken from the queue: running) through `sender` (the
+        kernel, as `sends_at_once` gave it) now, from the handler of the request that asked for
+        it, rather than once the worker wakes up; `run` then carries it on as any other."""
+        kernel = self.life.kernel
+        assert kernel is not None
+        run = self._new_run(request)
+        self.current = self.sent = run
+        self.life.touch()
+        self._prepare(run, kernel)
+        try:
+            run.sent_id = sender.execute_now(request.code, run.expressions or None)
+        except Exception as exc:  # said by the run, as a send the worker made would say it
+            run.send_error = exc
+        run.sent_to = kernel
+
     async def run(
         self, request: RunRequest, resume: inflight.InFlight | None = None
     ) -> KernelDied | None:
         """Carry out `request` to its end; say so if the kernel died meanwhile. With `resume`,
         the request is a run a previous hub sent to this (re-attached) kernel: its code is not
-        sent again, the rest of its messages are taken."""
-        out = CellOutputs(request.cell_id, self.settings.output_limit_bytes)
-        out.widget_name = self._widget_name
-        run = CellRun(request, out)
+        sent again, the rest of its messages are taken. A request sent by `start_now` is
+        carried on from there."""
+        run = self.sent if self.sent is not None and self.sent.request is request else None
+        self.sent = None
+        if run is None:
+            run = self._new_run(request)
         self.current = run
-        task = asyncio.create_task(self._execute(run, resume), name=f"run:{request.request_id}")
-        self._task = task
         try:
-            await asyncio.wait({task})
+            if not run.cancel_reason:  # else stopped before it was taken up: it only ends
+                task = asyncio.create_task(
+                    self._execute(run, resume), name=f"run:{request.request_id}"
+                )
+                self._task = task
+                await asyncio.wait({task})
         finally:
             self._task = self.current = None
         if not run.finished:  # cancelled before its first step: nothing marked it ended
@@ -127,8 +166,12 @@ class Runner:
         return run.died
 
     async def stop(self, reason: str) -> None:
-        """Cancel the running request, if any, and wait until it has ended."""
+        """Cancel the running request, if any, and wait until it has ended (one sent at once
+        and not yet taken up by the worker is ended, cancelled, when it is)."""
         task, run = self._task, self.current
+        if run is not None and run is self.sent:
+            run.cancel_reason = reason
+            return
         if task is None or run is None:
             return
         run.cancel_reason = reason
@@ -145,6 +188,9 @@ class Runner:
     async def _execute(self, run: CellRun, resume: inflight.InFlight | None = None) -> None:
         request, kernel = run.request, self.life.kernel
         self.life.touch()
+        if run.sent_to is not None and run.sent_to is not kernel:  # (every change stops runs)
+            self._finish(run, Status.CANCELLED, "the kernel changed as the run began", Pending(0))
+            return
         if kernel is None or find_cell(self.live.doc, request.cell_id) is None:
             why = "the cell was deleted before it ran" if kernel else "no kernel"
             self._finish(run, Status.CANCELLED, why, Pending(0))
@@ -152,7 +198,11 @@ class Runner:
         pending = Pending(self.settings.output_limit_bytes + 1)
         status, reason = Status.ERROR, ""
         try:
-            if resume is None:
+            if run.send_error is not None:
+                raise run.send_error
+            if run.sent_to is not None:
+                msg_id = run.sent_id
+            elif resume is None:
                 msg_id = await self._send(kernel, run)
             else:
                 msg_id, run.started, run.in_kernel = resume.msg_id, resume.started, True
@@ -173,14 +223,18 @@ class Runner:
         self._finish(run, status, reason, pending)
 
     async def _send(self, kernel: Kernel, run: CellRun) -> str:
+        self._prepare(run, kernel)
+        if run.expressions:
+            return await kernel.execute(run.request.code, user_expressions=run.expressions)
+        return await kernel.execute(run.request.code)
+
+    def _prepare(self, run: CellRun, kernel: Kernel) -> None:
+        """The `user_expressions` the tracker asks for with the code, if any."""
         if self.tracker is not None:
             try:
                 run.expressions = self.tracker.expressions(run.request, kernel)
             except Exception:  # tracking never stops a run
                 log.exception("room %s: tracking could not prepare a run", self.live.id)
-        if run.expressions:
-            return await kernel.execute(run.request.code, user_expressions=run.expressions)
-        return await kernel.execute(run.request.code)
 
     async def _expressions_after_error(self, kernel: Kernel, run: CellRun) -> None:
         """ipykernel evaluates user_expressions only after code that succeeded: after an error
@@ -374,6 +428,8 @@ class Runner:
                 outputs.add_error(doc, run.out, "KernelDied", self.life.death_text(run.died))
             elif status is Status.CANCELLED:
                 outputs.add_error(doc, run.out, "RunCancelled", reason)
+            elif reason:  # the hub failed it (the code could not be sent, say): the cell says so
+                outputs.add_error(doc, run.out, "HubError", reason)
             docstate.set_last_run(doc, request.cell_id, last_run)
             if run.input_prompt is not None:
                 docstate.set_input_request(doc, None)

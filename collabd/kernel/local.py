@@ -149,6 +149,9 @@ class JupyterKernel:
         return km
 
     async def execute(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
+        return self.execute_now(code, user_expressions)
+
+    def execute_now(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
         msg_id: str = self._client().execute(
             code, user_expressions=user_expressions or {}, allow_stdin=True, stop_on_error=False
         )

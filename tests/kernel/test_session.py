@@ -38,6 +38,9 @@ class FakeKernel:
         self.started += 1
 
     async def execute(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
+        return self._answer(code)
+
+    def _answer(self, code: str) -> str:
         self._count += 1
         msg_id = f"m{self._count}"
         for message in self.script(self, code):
@@ -68,6 +71,21 @@ class FakeKernel:
         return self.dead
 
 
+class FakeSendingKernel(FakeKernel):
+    """Can also send code without awaiting, as a local kernel does (`SendsAtOnce`)."""
+
+    def __init__(self, script: Script) -> None:
+        super().__init__(script)
+        self.sent_now: list[str] = []  # what went through execute_now
+        self.fail: Exception | None = None
+
+    def execute_now(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
+        if self.fail is not None:
+            raise self.fail
+        self.sent_now.append(code)
+        return self._answer(code)
+
+
 def msg(channel: str, msg_type: str, **content: Any) -> KernelMessage:
     return KernelMessage(channel, msg_type, None, content)
 
@@ -92,7 +110,10 @@ def script(kernel: FakeKernel, code: str) -> list[KernelMessage]:
 
 
 async def make_session(
-    tmp_path: Path, kernels: list[FakeKernel], **settings_: Any
+    tmp_path: Path,
+    kernels: list[FakeKernel],
+    kernel_type: type[FakeKernel] = FakeKernel,
+    **settings_: Any,
 ) -> tuple[LiveRoom, SessionKernel]:
     async def run_io(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
@@ -117,7 +138,7 @@ async def make_session(
     live.start()
 
     def factory(name: str, cwd: Path) -> FakeKernel:
-        kernel = FakeKernel(script)
+        kernel = kernel_type(script)
         kernels.append(kernel)
         return kernel
 
@@ -281,5 +302,79 @@ async def test_quick_cells_queued_behind_each_other_leave_the_kernel_idle(tmp_pa
     await wait_until(lambda: kernel_status(live) == "idle")
     await live.flush()
     assert kernel_status(live) == "idle" and notebook.state(live.doc).get("queue") == []
+    await session.close("done")
+    await live.close()
+
+
+def last_run(live: LiveRoom, cell_id: str) -> dict[str, Any]:
+    result: dict[str, Any] = cell(live, cell_id)["metadata"]["collabd"]["last_run"]
+    return result
+
+
+async def idle_session(tmp_path: Path) -> tuple[LiveRoom, SessionKernel, FakeSendingKernel]:
+    """A session whose kernel ran once and whose worker now waits for work."""
+    kernels: list[FakeKernel] = []
+    live, session = await make_session(tmp_path, kernels, FakeSendingKernel)
+    session.submit(["after"], {"name": "ann", "client_id": 1})  # starts the kernel: not at once
+    await wait_until(lambda: ended(live, "after") and session._idle_waiting())
+    kernel = kernels[0]
+    assert isinstance(kernel, FakeSendingKernel) and kernel.sent_now == []
+    return live, session, kernel
+
+
+async def test_a_run_the_idle_kernel_takes_goes_out_with_its_request(tmp_path: Path) -> None:
+    live, session, kernel = await idle_session(tmp_path)
+    before = last_run(live, "after")["ended"]
+    session.submit(["after"], {"name": "bob", "client_id": 2})
+    assert kernel.sent_now == ["after"]  # sent before submit returned, not by the worker later
+    await wait_until(lambda: ended(live, "after") and last_run(live, "after")["ended"] != before)
+    run = last_run(live, "after")
+    assert run["status"] == "ok" and run["by"]["name"] == "bob"
+    assert [o["text"] for o in cell(live, "after")["outputs"]] == ["after"]
+    await wait_until(lambda: kernel_status(live) == "idle" and len(session.queue) == 0)
+    session.submit(["after", "after"], {"name": "bob", "client_id": 2})  # a batch: by the worker
+    assert kernel.sent_now == ["after"]
+    await wait_until(lambda: len(session.queue) == 0 and ended(live, "after"))
+    await session.close("done")
+    await live.close()
+
+
+async def test_a_run_sent_at_once_and_restarted_before_the_worker_took_it_ends_cancelled(
+    tmp_path: Path,
+) -> None:
+    live, session, kernel = await idle_session(tmp_path)
+    before = last_run(live, "after")["ended"]
+    session.submit(["after"], {"name": "bob", "client_id": 2})
+    assert kernel.sent_now == ["after"]
+    await session.restart({"name": "cy"})  # no await in between: the worker has not woken yet
+    await wait_until(lambda: ended(live, "after") and last_run(live, "after")["ended"] != before)
+    assert last_run(live, "after")["status"] == "cancelled"
+    assert "cy restarted the kernel" in cell(live, "after")["outputs"][-1]["evalue"]
+    assert session.queue.running is None and len(session.queue) == 0
+    await wait_until(lambda: kernel_status(live) == "idle" and session._idle_waiting())
+    cancelled = last_run(live, "after")["ended"]
+    session.submit(["after"], {"name": "bob", "client_id": 2})  # the new kernel runs the next
+    await wait_until(lambda: ended(live, "after") and last_run(live, "after")["ended"] != cancelled)
+    assert last_run(live, "after")["status"] == "ok"
+    await session.close("done")
+    await live.close()
+
+
+async def test_a_run_that_could_not_be_sent_at_once_says_why_and_the_queue_goes_on(
+    tmp_path: Path,
+) -> None:
+    live, session, kernel = await idle_session(tmp_path)
+    before = last_run(live, "after")["ended"]
+    kernel.fail = ConnectionError("the kernel's socket is gone")
+    session.submit(["after"], {"name": "bob", "client_id": 2})
+    await wait_until(lambda: ended(live, "after") and last_run(live, "after")["ended"] != before)
+    assert last_run(live, "after")["status"] == "error"
+    assert "the kernel's socket is gone" in str(cell(live, "after")["outputs"])
+    kernel.fail = None
+    failed = last_run(live, "after")["ended"]
+    await wait_until(lambda: kernel_status(live) == "idle" and session._idle_waiting())
+    session.submit(["after"], {"name": "bob", "client_id": 2})
+    await wait_until(lambda: ended(live, "after") and last_run(live, "after")["ended"] != failed)
+    assert last_run(live, "after")["status"] == "ok" and kernel.sent_now == ["after"]
     await session.close("done")
     await live.close()
