@@ -138,9 +138,11 @@ class Retention(Extension):
             if live is not None:
                 await live.flush()
             # Off the I/O thread: history below the live end is never rewritten, and the store
-            # locks each query, so live writes go on between the steps.
+            # locks each query, so live writes go on between the steps. In the recording's
+            # worker process where there is one: a snapshot added or a trim rebuilds the
+            # document, which on a thread would hold every room up (`collabd.recording.offload`).
             results.append(
-                await asyncio.to_thread(
+                await self.hub.rebuilds.run(
                     maintain, self.hub.store, room, policy, settings.snapshot_every
                 )
             )
