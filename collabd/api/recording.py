@@ -32,6 +32,7 @@ from collabd.store import Store
 
 MAX_SEQ = 2**63 - 1  # SQLite's largest integer
 MAX_TIME = 253402300799.0  # 9999-12-31T23:59:59Z
+WINDOW_LIMIT = 20000  # entries in one player window at most (`?limit=` asks for fewer)
 
 
 async def source_of(request: Request) -> Source:
@@ -109,6 +110,9 @@ async def get_events(request: Request) -> Response:
         base = request.query_params.get("base", "state")
         if base not in ("state", "parts"):
             raise ApiError(400, "bad_request", "?base= must be state or parts")
+        limit = request.query_params.get("limit", str(WINDOW_LIMIT))
+        if not (limit.isdigit() and 1 <= int(limit) <= WINDOW_LIMIT):
+            raise ApiError(400, "bad_request", f"?limit= must be 1 to {WINDOW_LIMIT} entries")
         # the player's base=parts rebuilds nothing here; a base=state does
         run_io = source.rebuild_io if base == "state" and after is None else source.run_io
         try:
@@ -119,6 +123,7 @@ async def get_events(request: Request) -> Response:
                 start,
                 end,
                 after_seq=int(after) if after is not None else None,
+                limit=int(limit),
                 base_parts=base == "parts",
             )
         except reader.BeforeStart as exc:

@@ -127,6 +127,14 @@ async def test_playback_gives_what_participants_held(
         if entry["kind"] == "update":
             doc.apply_update(base64.b64decode(entry["update"]))
     assert notebook.to_json(doc) == moments[20][1]
+    # a window of at most 3 entries ends where the third one was logged, and says it was cut
+    status, cut = hub.api(
+        "GET",
+        f"/api/sessions/{sid}/recording/events?from={t0!r}&to={t1!r}&updates=1&limit=3",
+        token=view,
+    )
+    assert status == 200 and cut["truncated"] and cut["entries"] == window["entries"][:3]
+    assert cut["to"] == window["entries"][2]["ts"] < t1
     status, plain = hub.api(
         "GET", f"/api/sessions/{sid}/recording/events?from={t0!r}&to={t1!r}", token=view
     )

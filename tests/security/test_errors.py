@@ -57,6 +57,9 @@ def test_hostile_session_bodies_get_json_4xx(shared_hub: HubProcess, body: bytes
     [
         ("GET", "/recording/events?updates=1&after_seq=99999999999999999999", None),
         ("GET", "/recording/events?updates=1&base=rebuilt", None),
+        ("GET", "/recording/events?updates=1&limit=0", None),
+        ("GET", "/recording/events?updates=1&limit=20001", None),
+        ("GET", "/recording/events?updates=1&limit=-5", None),
         ("GET", "/recording/events?from=1e300", None),
         ("GET", "/recording/notebook?t=1e20&download=1", None),
         ("POST", "/fork", b'{"t": 1e20}'),
