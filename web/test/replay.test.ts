@@ -16,7 +16,7 @@ import {
   skipIdle,
   type RunInfo,
 } from '../src/replay/model'
-import { ReplayDoc, WINDOW_S } from '../src/replay/player'
+import { FAR_ENTRIES, ReplayDoc, WINDOW_S } from '../src/replay/player'
 import type { PlaybackWindow, RecordingApi, WindowEntry } from '../src/replay/source'
 
 const summary = { start: 100, end: 200, idle: [[110, 150]] as [number, number][] }
@@ -52,7 +52,7 @@ describe('playback clock', () => {
 })
 
 /** A recorded history: what the notebook's first cell said after each update, and when. */
-function history(parts = false): { entries: WindowEntry[]; sources: [number, string][]; api: RecordingApi; windows: string[] } {
+function history(parts = false, steps = 40): { entries: WindowEntry[]; sources: [number, string][]; api: RecordingApi; windows: string[] } {
   const nb = new YNotebook()
   const updates: Uint8Array[] = []
   nb.ydoc.on('update', (u: Uint8Array) => updates.push(u))
@@ -67,7 +67,7 @@ function history(parts = false): { entries: WindowEntry[]; sources: [number, str
   for (const u of updates.splice(0)) push('update', u)
   sources.push([t, ''])
   const other = new Awareness(new Y.Doc())
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < steps; i++) {
     t += i === 20 ? 300 : 1 // a gap longer than a fetch window
     const len = nb.cells[0].getSource().length
     nb.cells[0].updateSource(len, len, String(i % 10))
@@ -79,7 +79,7 @@ function history(parts = false): { entries: WindowEntry[]; sources: [number, str
   const windows: string[] = []
   const api = {
     sessionId: 'S',
-    async window(from: number, to: number, afterSeq?: number): Promise<PlaybackWindow> {
+    async window(from: number, to: number, afterSeq?: number, limit?: number): Promise<PlaybackWindow> {
       windows.push(afterSeq === undefined ? `base@${from}` : `after@${afterSeq}`)
       let base: PlaybackWindow['base'] = null
       let after = afterSeq ?? 0
@@ -95,6 +95,10 @@ function history(parts = false): { entries: WindowEntry[]; sources: [number, str
         base = { seq: after, state: b64(Y.encodeStateAsUpdate(doc)), updates, presence: [] }
       }
       const rest = entries.filter((e) => e.seq > after && e.ts <= to)
+      if (limit !== undefined && rest.length > limit) { // as the hub cuts a window
+        rest.length = limit
+        return { from, to: rest[limit - 1].ts, truncated: true, base, entries: rest }
+      }
       return { from, to, truncated: false, base, entries: rest }
     },
   } as unknown as RecordingApi
@@ -129,6 +133,34 @@ describe('replayed document', () => {
     expect(end - sources[0][0]).toBeGreaterThan(WINDOW_S)
     const states = doc.session.awareness.getStates()
     expect([...states.values()].map((s) => (s.user as { name: string }).name)).toEqual(['bob'])
+    doc.destroy()
+  })
+
+  it('applies what a seek covers in one transaction, and jumps far ahead from a new base', async () => {
+    const steps = FAR_ENTRIES // two entries a step (an update, a presence): twice FAR_ENTRIES
+    const { sources, api, windows } = history(true, steps)
+    const end = sources[sources.length - 1][0]
+    const doc = new ReplayDoc(api, end)
+    let rebuilt = 0
+    doc.rebuilt.on(() => rebuilt++)
+    await doc.seek(sources[0][0])
+    let updates = 0
+    const count = (): void => void updates++
+    doc.session.notebook.ydoc.on('update', count)
+    await doc.seek(sources[10][0]) // ten updates, one change for the notebook's observers
+    expect(sourceNow(doc)).toBe(sources[10][1])
+    expect(updates).toBe(1)
+    expect(rebuilt).toBe(1)
+    // across the 300 s gap and ~3,900 entries: not applied one by one but from a new base
+    await doc.seek(sources[steps - 5][0])
+    expect(sourceNow(doc)).toBe(sources[steps - 5][1])
+    expect(rebuilt).toBe(2)
+    expect(windows[windows.length - 1]).toBe(`base@${sources[steps - 5][0]}`)
+    const fetched = windows.length
+    await doc.seek(end) // near: the window held covers it
+    expect(sourceNow(doc)).toBe(sources[steps][1])
+    expect(rebuilt).toBe(2)
+    expect(windows.length).toBe(fetched)
     doc.destroy()
   })
 })

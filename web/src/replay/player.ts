@@ -1,8 +1,8 @@
 /**
  * The replayed document: a NotebookSession (the same model the live page uses) whose provider is
  * the recording instead of a websocket. Going forward applies the recorded Yjs updates and
- * awareness updates in order; going back (or far ahead) starts a new session from the hub's
- * state at that moment, since a Yjs document cannot un-apply an update. No DOM.
+ * awareness updates in order; going back (or far ahead: past FAR_ENTRIES entries) starts a new
+ * session from the hub's state at that moment, since a Yjs document cannot un-apply an update. No DOM.
  */
 import * as Y from 'yjs'
 import { type Awareness, applyAwarenessUpdate } from 'y-protocols/awareness'
@@ -14,6 +14,12 @@ import { fromBase64, type PlaybackWindow, type RecordingApi, type WindowEntry } 
 export const ORIGIN = 'replay'
 /** Recorded seconds fetched at a time. */
 export const WINDOW_S = 120
+/**
+ * Entries applied to the document shown to reach a moment, at most. Further on (a jump across a
+ * busy stretch), the hub's base at that moment (its snapshot and the updates after it, applied in
+ * one transaction) is quicker: its cost is the document's size, not the length of the jump.
+ */
+export const FAR_ENTRIES = 2000
 
 /** A provider that never connects: the document is fed from the recording. */
 export function recordingProvider(awareness: Awareness): ProviderLike {
@@ -77,10 +83,9 @@ export class ReplayDoc {
 
   private async seekNow(t: number): Promise<void> {
     const w = this.window
-    if (w && t >= w.from && t >= this.position) {
-      while (t > this.window!.to && this.window!.to < this.end) await this.extend(t)
+    if (w && t >= w.from && t >= this.position && (await this.reach(t)) && this.count(this.applied, t) <= FAR_ENTRIES) {
       this.applyUntil(t)
-    } else if (w && t >= w.from && t <= w.to) {
+    } else if (w && t >= w.from && t <= w.to && this.count(0, t) <= FAR_ENTRIES) {
       this.reset(w)
       this.applyUntil(t)
     } else {
@@ -111,14 +116,33 @@ export class ReplayDoc {
     return this.chain
   }
 
-  /** Fetch what follows the entries held, without a new base: the view carries on. */
-  private async extend(t: number): Promise<void> {
+  /**
+   * Hold the entries up to `t`, fetching what follows the window without a new base (the view
+   * carries on); false when more than FAR_ENTRIES lie between the held end and `t`.
+   */
+  private async reach(t: number): Promise<boolean> {
+    while (t > this.window!.to && this.window!.to < this.end) {
+      if (!(await this.extend(t))) return false
+    }
+    return true
+  }
+
+  private async extend(t: number): Promise<boolean> {
     const w = this.window!
-    const next = await this.api.window(w.to, Math.min(this.end, Math.max(t, w.to) + WINDOW_S), this.lastSeq)
+    const next = await this.api.window(w.to, Math.min(this.end, Math.max(t, w.to) + WINDOW_S), this.lastSeq, FAR_ENTRIES)
     const seen = new Set(w.entries.map((e) => e.seq))
     w.entries.push(...next.entries.filter((e) => !seen.has(e.seq)))
     w.to = next.to
     if (!next.entries.length && !next.truncated) w.to = Math.max(w.to, Math.min(this.end, t))
+    return !(next.truncated && next.to < t)
+  }
+
+  /** Held entries from index `from` logged at or before `t`. */
+  private count(from: number, t: number): number {
+    const entries = this.window!.entries
+    let n = 0
+    for (let i = from; i < entries.length && entries[i].ts <= t; i++) n++
+    return n
   }
 
   private reset(w: PlaybackWindow): void {
@@ -150,13 +174,21 @@ export class ReplayDoc {
   private applyUntil(t: number): void {
     const w = this.window!
     const doc = this.session.notebook.ydoc
-    while (this.applied < w.entries.length && w.entries[this.applied].ts <= t) {
-      const entry = w.entries[this.applied++]
-      this.lastSeq = Math.max(this.lastSeq, entry.seq)
-      if (entry.kind === 'update' && entry.update) Y.applyUpdate(doc, fromBase64(entry.update), ORIGIN)
-      else if (entry.kind === 'awareness' && entry.update) {
+    const later: WindowEntry[] = [] // presence and events: once the notebook holds the updates
+    // One transaction: the notebook's observers, and every editor, see the change once, however
+    // many updates a seek or a frame of playback covers.
+    Y.transact(doc, () => {
+      while (this.applied < w.entries.length && w.entries[this.applied].ts <= t) {
+        const entry = w.entries[this.applied++]
+        this.lastSeq = Math.max(this.lastSeq, entry.seq)
+        if (entry.kind === 'update' && entry.update) Y.applyUpdate(doc, fromBase64(entry.update), ORIGIN)
+        else later.push(entry)
+      }
+    }, ORIGIN)
+    for (const entry of later) {
+      if (entry.kind === 'awareness' && entry.update) {
         applyAwarenessUpdate(this.session.awareness, fromBase64(entry.update), ORIGIN)
-      } else this.passed.emit(entry)
+      } else if (entry.kind !== 'update') this.passed.emit(entry)
     }
   }
 

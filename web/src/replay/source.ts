@@ -55,9 +55,11 @@ export class RecordingApi {
    * document comes in parts (a snapshot and the updates after it): the hub then reads them and
    * rebuilds nothing, which for a large document would hold up every room it serves.
    */
-  async window(from: number, to: number, afterSeq?: number): Promise<PlaybackWindow> {
+  /** With `limit`, at most that many entries (`truncated` says some were left, `to` where they stop). */
+  async window(from: number, to: number, afterSeq?: number, limit?: number): Promise<PlaybackWindow> {
     const after = afterSeq === undefined ? '' : `&after_seq=${afterSeq}`
-    const path = `/recording/events?from=${from}&to=${to}&updates=1&base=parts${after}`
+    const most = limit === undefined ? '' : `&limit=${limit}`
+    const path = `/recording/events?from=${from}&to=${to}&updates=1&base=parts${after}${most}`
     return (await (await this.call('GET', path)).json()) as PlaybackWindow
   }
 
