@@ -151,13 +151,10 @@ class Runner:
         if run is None:
             run = self._new_run(request)
         self.current = run
+        task = asyncio.create_task(self._execute(run, resume), name=f"run:{request.request_id}")
+        self._task = task
         try:
-            if not run.cancel_reason:  # else stopped before it was taken up: it only ends
-                task = asyncio.create_task(
-                    self._execute(run, resume), name=f"run:{request.request_id}"
-                )
-                self._task = task
-                await asyncio.wait({task})
+            await asyncio.wait({task})
         finally:
             self._task = self.current = None
         if not run.finished:  # cancelled before its first step: nothing marked it ended
@@ -166,11 +163,12 @@ class Runner:
         return run.died
 
     async def stop(self, reason: str) -> None:
-        """Cancel the running request, if any, and wait until it has ended (one sent at once
-        and not yet taken up by the worker is ended, cancelled, when it is)."""
+        """Cancel the running request, if any, and wait until it has ended."""
         task, run = self._task, self.current
-        if run is not None and run is self.sent:
+        if run is not None and run is self.sent:  # sent at once, not yet taken up: ended here
+            self.sent = self.current = None
             run.cancel_reason = reason
+            self._finish(run, Status.CANCELLED, reason, Pending(0))
             return
         if task is None or run is None:
             return

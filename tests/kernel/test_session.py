@@ -378,3 +378,17 @@ async def test_a_run_that_could_not_be_sent_at_once_says_why_and_the_queue_goes_
     assert last_run(live, "after")["status"] == "ok" and kernel.sent_now == ["after"]
     await session.close("done")
     await live.close()
+
+
+async def test_a_run_sent_at_once_and_closed_before_the_worker_took_it_ends_cancelled(
+    tmp_path: Path,
+) -> None:
+    live, session, kernel = await idle_session(tmp_path)
+    before = last_run(live, "after")["ended"]
+    session.submit(["after"], {"name": "bob", "client_id": 2})
+    assert kernel.sent_now == ["after"]
+    await session.close("the session was closed")  # no await in between, as above
+    assert last_run(live, "after")["ended"] != before
+    assert last_run(live, "after")["status"] == "cancelled"
+    assert session.queue.running is None and len(session.queue) == 0
+    await live.close()
