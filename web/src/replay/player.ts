@@ -188,7 +188,7 @@ export class ReplayDoc {
     for (const entry of later) {
       if (entry.kind === 'awareness' && entry.update) {
         applyAwarenessUpdate(this.session.awareness, fromBase64(entry.update), ORIGIN)
-      } else if (entry.kind !== 'update') this.passed.emit(entry)
+      } else this.passed.emit(entry)
     }
   }
 

@@ -53,9 +53,9 @@ export class RecordingApi {
   /**
    * The document at `from` and what follows up to `to`; with `afterSeq`, only what follows. The
    * document comes in parts (a snapshot and the updates after it): the hub then reads them and
-   * rebuilds nothing, which for a large document would hold up every room it serves.
+   * rebuilds nothing, which for a large document would hold up every room it serves. With
+   * `limit`, at most that many entries (`truncated` says some were left, `to` where they stop).
    */
-  /** With `limit`, at most that many entries (`truncated` says some were left, `to` where they stop). */
   async window(from: number, to: number, afterSeq?: number, limit?: number): Promise<PlaybackWindow> {
     const after = afterSeq === undefined ? '' : `&after_seq=${afterSeq}`
     const most = limit === undefined ? '' : `&limit=${limit}`
