@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from collabd.recording import reader
-from collabd.recording.offload import Rebuilds
+from collabd.recording.offload import Rebuilds, WorkerGone
 from collabd.store import MemoryStore, PostgresStore, SessionRecord, SQLiteStore, Store
 from tests.recording.test_reader import ROOM, T0, Author
 from tests.store.conftest import pg_url  # noqa: F401  (a fixture: a new PostgreSQL database)
@@ -106,6 +106,20 @@ async def test_a_killed_worker_is_replaced_and_the_read_answered(sqlite: SQLiteS
         os.kill(second, signal.SIGKILL)
         await slow  # answered, by the new worker
         assert rebuilds.pid not in (None, first, second)
+    finally:
+        await rebuilds.close()
+
+
+async def test_a_read_that_kills_its_worker_says_so_and_the_next_one_is_answered(
+    sqlite: SQLiteStore,
+) -> None:
+    author = recorded(sqlite, edits=3)
+    rebuilds = Rebuilds(sqlite)
+    try:
+        with pytest.raises(WorkerGone, match="ended before it answered"):
+            await rebuilds.run(os._exit, 3)  # tried twice, in two workers: both end
+        ts, expected = author.history[-1]
+        assert await rebuilds.run(reader.notebook_at, sqlite, ROOM, ts) == expected
     finally:
         await rebuilds.close()
 
