@@ -311,6 +311,9 @@ def last_run(live: LiveRoom, cell_id: str) -> dict[str, Any]:
     return result
 
 
+BOB = {"name": "bob", "client_id": 2}
+
+
 async def idle_session(tmp_path: Path) -> tuple[LiveRoom, SessionKernel, FakeSendingKernel]:
     """A session whose kernel ran once and whose worker now waits for work."""
     kernels: list[FakeKernel] = []
@@ -322,17 +325,39 @@ async def idle_session(tmp_path: Path) -> tuple[LiveRoom, SessionKernel, FakeSen
     return live, session, kernel
 
 
-async def test_a_run_the_idle_kernel_takes_goes_out_with_its_request(tmp_path: Path) -> None:
+async def sent_at_once(tmp_path: Path) -> tuple[LiveRoom, SessionKernel, float]:
+    """An idle session and a run of its cell just sent at once, before `submit` returned (the
+    worker not yet woken); and when the run before it ended."""
     live, session, kernel = await idle_session(tmp_path)
     before = last_run(live, "after")["ended"]
-    session.submit(["after"], {"name": "bob", "client_id": 2})
-    assert kernel.sent_now == ["after"]  # sent before submit returned, not by the worker later
+    session.submit(["after"], BOB)
+    assert kernel.sent_now == ["after"]
+    return live, session, before
+
+
+async def ended_after(live: LiveRoom, before: float) -> dict[str, Any]:
+    """The cell's last run, once one ended after the run that ended at `before`."""
     await wait_until(lambda: ended(live, "after") and last_run(live, "after")["ended"] != before)
-    run = last_run(live, "after")
+    return last_run(live, "after")
+
+
+async def run_once_idle(live: LiveRoom, session: SessionKernel) -> dict[str, Any]:
+    """Once the worker waits again, one more run of the cell, as Bob: its last run, ended."""
+    await wait_until(lambda: kernel_status(live) == "idle" and session._idle_waiting())
+    before = last_run(live, "after")["ended"]
+    session.submit(["after"], BOB)
+    return await ended_after(live, before)
+
+
+async def test_a_run_the_idle_kernel_takes_goes_out_with_its_request(tmp_path: Path) -> None:
+    live, session, before = await sent_at_once(tmp_path)
+    kernel = session.kernel
+    assert isinstance(kernel, FakeSendingKernel)
+    run = await ended_after(live, before)
     assert run["status"] == "ok" and run["by"]["name"] == "bob"
     assert [o["text"] for o in cell(live, "after")["outputs"]] == ["after"]
     await wait_until(lambda: kernel_status(live) == "idle" and len(session.queue) == 0)
-    session.submit(["after", "after"], {"name": "bob", "client_id": 2})  # a batch: by the worker
+    session.submit(["after", "after"], BOB)  # a batch: sent by the worker
     assert kernel.sent_now == ["after"]
     await wait_until(lambda: len(session.queue) == 0 and ended(live, "after"))
     await session.close("done")
@@ -342,20 +367,12 @@ async def test_a_run_the_idle_kernel_takes_goes_out_with_its_request(tmp_path: P
 async def test_a_run_sent_at_once_and_restarted_before_the_worker_took_it_ends_cancelled(
     tmp_path: Path,
 ) -> None:
-    live, session, kernel = await idle_session(tmp_path)
-    before = last_run(live, "after")["ended"]
-    session.submit(["after"], {"name": "bob", "client_id": 2})
-    assert kernel.sent_now == ["after"]
+    live, session, before = await sent_at_once(tmp_path)
     await session.restart({"name": "cy"})  # no await in between: the worker has not woken yet
-    await wait_until(lambda: ended(live, "after") and last_run(live, "after")["ended"] != before)
-    assert last_run(live, "after")["status"] == "cancelled"
+    assert (await ended_after(live, before))["status"] == "cancelled"
     assert "cy restarted the kernel" in cell(live, "after")["outputs"][-1]["evalue"]
     assert session.queue.running is None and len(session.queue) == 0
-    await wait_until(lambda: kernel_status(live) == "idle" and session._idle_waiting())
-    cancelled = last_run(live, "after")["ended"]
-    session.submit(["after"], {"name": "bob", "client_id": 2})  # the new kernel runs the next
-    await wait_until(lambda: ended(live, "after") and last_run(live, "after")["ended"] != cancelled)
-    assert last_run(live, "after")["status"] == "ok"
+    assert (await run_once_idle(live, session))["status"] == "ok"  # on the new kernel
     await session.close("done")
     await live.close()
 
@@ -366,16 +383,12 @@ async def test_a_run_that_could_not_be_sent_at_once_says_why_and_the_queue_goes_
     live, session, kernel = await idle_session(tmp_path)
     before = last_run(live, "after")["ended"]
     kernel.fail = ConnectionError("the kernel's socket is gone")
-    session.submit(["after"], {"name": "bob", "client_id": 2})
-    await wait_until(lambda: ended(live, "after") and last_run(live, "after")["ended"] != before)
-    assert last_run(live, "after")["status"] == "error"
+    session.submit(["after"], BOB)
+    assert (await ended_after(live, before))["status"] == "error"
     assert "the kernel's socket is gone" in str(cell(live, "after")["outputs"])
     kernel.fail = None
-    failed = last_run(live, "after")["ended"]
-    await wait_until(lambda: kernel_status(live) == "idle" and session._idle_waiting())
-    session.submit(["after"], {"name": "bob", "client_id": 2})
-    await wait_until(lambda: ended(live, "after") and last_run(live, "after")["ended"] != failed)
-    assert last_run(live, "after")["status"] == "ok" and kernel.sent_now == ["after"]
+    assert (await run_once_idle(live, session))["status"] == "ok"
+    assert kernel.sent_now == ["after"]
     await session.close("done")
     await live.close()
 
@@ -383,10 +396,7 @@ async def test_a_run_that_could_not_be_sent_at_once_says_why_and_the_queue_goes_
 async def test_a_run_sent_at_once_and_closed_before_the_worker_took_it_ends_cancelled(
     tmp_path: Path,
 ) -> None:
-    live, session, kernel = await idle_session(tmp_path)
-    before = last_run(live, "after")["ended"]
-    session.submit(["after"], {"name": "bob", "client_id": 2})
-    assert kernel.sent_now == ["after"]
+    live, session, before = await sent_at_once(tmp_path)
     await session.close("the session was closed")  # no await in between, as above
     assert last_run(live, "after")["ended"] != before
     assert last_run(live, "after")["status"] == "cancelled"
