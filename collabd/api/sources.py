@@ -19,7 +19,7 @@ from collabd.api.access import hub_of, session_access, token_of
 from collabd.api.errors import ApiError
 from collabd.cluster.node import OwnedElsewhere
 from collabd.recording import reader
-from collabd.recording.offload import Rebuilds
+from collabd.recording.offload import Rebuilds, WorkerGone
 from collabd.store import SessionRecord, Store
 
 RunIO = Callable[..., Awaitable[Any]]
@@ -60,18 +60,32 @@ class LiveSources:
         hub = hub_of(request)
         rebuilds = hub.rebuilds
         rebuilds.warm()  # someone opened a recording: a seek or a diff is likely next
+        rebuild_io = answering(rebuilds)
         try:
             live = hub.loaded(record.id) or await hub.room(record)  # a new session is imported
         except OwnedElsewhere:  # its owner stores before it sends: the store has all it showed
             hidden = None
             if access is not auth.Access.ADMIN:
                 hidden = _hidden_in_store(rebuilds, hub.store, record)
-            return Source(hub.store, record, _to_thread, False, hidden, rebuilds.run)
+            return Source(hub.store, record, _to_thread, False, hidden, rebuild_io)
         await live.flush()  # what was shown to anyone is in the recording
         # Reads of history run on their own thread (the store locks each query), so a long
         # summary never holds up the one I/O thread that live edits are written through.
         hidden = None if access is auth.Access.ADMIN else _hidden_in_doc(live.doc)
-        return Source(hub.store, record, _to_thread, False, hidden, rebuilds.run)
+        return Source(hub.store, record, _to_thread, False, hidden, rebuild_io)
+
+
+def answering(rebuilds: Rebuilds) -> RunIO:
+    """`rebuilds.run`, with a worker that died twice on a read answered as 503: nothing of
+    anyone's was lost, and the next read starts another worker."""
+
+    async def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await rebuilds.run(fn, *args, **kwargs)
+        except WorkerGone as exc:
+            raise ApiError(503, "unavailable", f"{exc}; try again") from None
+
+    return run
 
 
 def _hidden_in_doc(doc: Any) -> HiddenIds:

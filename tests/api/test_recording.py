@@ -10,8 +10,12 @@ import pytest
 from starlette.testclient import TestClient
 
 from collabd.api.app import create_replay_app
+from collabd.api.errors import ApiError
+from collabd.api.sources import answering
 from collabd.api.web import FRAME_HEADERS
 from collabd.recording.file import open_recording
+from collabd.recording.offload import Rebuilds
+from collabd.store import SQLiteStore
 from tests.support.inproc import InProcHub
 
 READS = ["/recording", "/runs", "/recording/events", "/recording/notebook"]
@@ -84,3 +88,19 @@ def test_the_hub_rebuilds_a_recorded_notebook_in_its_worker(app: InProcHub) -> N
         for _ in range(300):
             os.kill(worker, 0)
             time.sleep(0.05)
+
+
+async def test_a_read_whose_worker_keeps_dying_is_a_503_and_the_next_is_answered(
+    tmp_path: Path,
+) -> None:
+    store = SQLiteStore(tmp_path / "collabd.db")
+    rebuilds = Rebuilds(store)
+    run = answering(rebuilds)
+    try:
+        with pytest.raises(ApiError) as refused:
+            await run(os._exit, 3)  # the read itself ends the worker, twice
+        assert refused.value.status == 503 and "try again" in refused.value.detail
+        assert await run(len, "next") == 4
+    finally:
+        await rebuilds.close()
+        store.close()
