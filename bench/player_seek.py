@@ -1,15 +1,16 @@
 """The player's seek as a person sees it: in Chromium, from asking for a moment to the page
 showing it, on a long recording.
 
-Writes a recording of `--updates` updates (`recording_bench.generate`, the `--pattern` given)
-into a new store, starts `collabd serve` on it, opens the replay page in headless Chromium
-(Debian's, driven by Playwright; never downloaded) and seeks it, through the page's own
-`window.collabd.replay.seek`, to moments in turn at the start, middle and end. Each such seek
-is *cold*: the moments are further apart than the window the player fetches, so each one asks the
-hub for a new window (`base=parts`: the snapshot and the updates after it), applies it to a new
-document and draws the notebook again. A *near* seek follows each (1 s of recorded time later:
-the updates in between applied to the document shown). Times are the page's own
-(`performance.now()`), to two animation frames after the seek resolved (the notebook drawn).
+Writes a recording of `--updates` updates (`recording_bench.generate`, the `--pattern` given,
+snapshots taken as the hub's defaults take them) into a new store, starts `collabd serve` on it,
+opens the replay page in headless Chromium (Debian's, driven by Playwright; never downloaded)
+and seeks it, through the page's own `window.collabd.replay.seek`, to moments in turn at the
+start, middle and end. Each such seek is *cold*: the moments are further apart than the window
+the player fetches, so each one asks the hub for a new window (`base=parts`: the snapshot and
+the updates after it), applies it to a new document and draws the notebook again. A *near* seek
+follows each (1 s of recorded time later: the updates in between applied to the document
+shown). Times are the page's own (`performance.now()`), to two animation frames after the seek
+resolved (the notebook drawn).
 
     .venv/bin/python bench/player_seek.py [--updates 200000] [--pattern random] [--rounds 3]
 """
@@ -32,6 +33,7 @@ from recording_bench import T0, generate
 from web_open import CHROMIUM_ARGS, free_port, wait_up
 
 from collabd import notebook
+from collabd.settings import Settings
 from collabd.store import SessionRecord, SQLiteStore
 
 TOKEN = "bench-" + "p" * 40
@@ -50,7 +52,7 @@ def recorded(data: Path, root: Path, updates: int, pattern: str) -> tuple[Sessio
     store = SQLiteStore(data / "collabd.sqlite3")
     record = SessionRecord("playerbench", "long.ipynb", "e" * 43, VIEW, T0)
     store.add_session(record)
-    end = generate(store, record.id, updates, 5000, pattern)
+    end = generate(store, record.id, updates, Settings().snapshot_every, pattern)
     store.close()
     (root / record.path).write_text(notebook.to_text(notebook.empty_notebook()))
     return record, end
