@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ from playwright.sync_api import sync_playwright
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from recording_bench import T0, generate
-from web_open import CHROMIUM_ARGS, free_port, wait_up
+from web_open import CHROMIUM_ARGS, serving
 
 from collabd import notebook
 from collabd.settings import Settings
@@ -70,36 +69,26 @@ def main() -> None:
         root.mkdir()
         data.mkdir(mode=0o700)
         record, end = recorded(data, root, args.updates, args.pattern)
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        cmd = [sys.executable, "-m", "collabd.cli", "serve", "--port", str(port),
-               "--root", str(root), "--data", str(data), "--token", TOKEN]  # fmt: skip
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         span = end - T0
         regions = {"start": T0 + 1, "middle": T0 + span * 0.5, "end": end - 1}
         times: dict[str, list[float]] = {f"{r} {k}": [] for r in regions for k in ("cold", "near")}
         drawn: dict[str, list[float]] = {k: [] for k in times}
-        try:
-            wait_up(base, proc)
-            with sync_playwright() as p:
-                browser = p.chromium.launch(
-                    executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS
-                )
-                page = browser.new_page(viewport={"width": 1280, "height": 800})
-                page.goto(f"{base}/s/{record.id}/replay#token={VIEW}")
-                page.wait_for_function(READY, timeout=300_000)
-                for i in range(args.rounds):
-                    for name, t in regions.items():
-                        t = min(end, t + i * 0.37)  # another moment each round, still cold
-                        for kind, moment in (("cold", t), ("near", min(end, t + 1))):
-                            sought, shown = page.evaluate(SEEK, moment)
-                            print(f"{name} {kind}: {sought:.0f} ms", file=sys.stderr)
-                            times[f"{name} {kind}"].append(sought)
-                            drawn[f"{name} {kind}"].append(shown)
-                browser.close()
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+        with serving(root, data, TOKEN) as base, sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS
+            )
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(f"{base}/s/{record.id}/replay#token={VIEW}")
+            page.wait_for_function(READY, timeout=300_000)
+            for i in range(args.rounds):
+                for name, t in regions.items():
+                    t = min(end, t + i * 0.37)  # another moment each round, still cold
+                    for kind, moment in (("cold", t), ("near", min(end, t + 1))):
+                        sought, shown = page.evaluate(SEEK, moment)
+                        print(f"{name} {kind}: {sought:.0f} ms", file=sys.stderr)
+                        times[f"{name} {kind}"].append(sought)
+                        drawn[f"{name} {kind}"].append(shown)
+            browser.close()
     print(f"player_seek: {args.pattern}, {args.updates:,} updates, {args.rounds} rounds")
     print(f"{'seek':14} {'p50 ms':>8} {'max ms':>8} {'drawn p50':>10} {'drawn max':>10}")
     for key, values in times.items():

@@ -12,6 +12,7 @@ load, sync with the hub and drawing the cells. Needs the web client built (`make
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import socket
 import subprocess
@@ -19,6 +20,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,23 @@ def wait_up(base: str, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit("the hub did not start")
 
 
+@contextlib.contextmanager
+def serving(root: Path, data: Path, token: str) -> Iterator[str]:
+    """`collabd serve` on a free loopback port, on `root` and `data`: its base URL, until the
+    block ends."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    cmd = [sys.executable, "-m", "collabd.cli", "serve", "--port", str(port),
+           "--root", str(root), "--data", str(data), "--token", token]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_up(base, proc)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 def open_once(browser: Browser, url: str) -> dict[str, float]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.add_init_script("try { localStorage.setItem('collabd.name', 'bench') } catch (e) {}")
@@ -102,13 +121,7 @@ def main() -> None:
             for i in range(args.cells)
         ]
         nbformat.write(nb, root / "big.ipynb")
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        cmd = [sys.executable, "-m", "collabd.cli", "serve", "--port", str(port),
-               "--root", str(root), "--data", str(data), "--token", TOKEN]  # fmt: skip
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_up(base, proc)
+        with serving(root, data, TOKEN) as base:
             url = request(base, "/api/sessions", {"path": "big.ipynb"})["edit_url"]
             with sync_playwright() as p:
                 browser = p.chromium.launch(
@@ -117,9 +130,6 @@ def main() -> None:
                 runs = [("cold", open_once(browser, url))]
                 runs += [(f"warm {i + 1}", open_once(browser, url)) for i in range(args.opens)]
                 browser.close()
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
     print(f"web_open: {args.cells} cells")
     head = ["editable ms", "page ms", "sync ms", "draw ms", "editors"]
     print(f"{'open':8} " + " ".join(f"{h:>12}" for h in head))

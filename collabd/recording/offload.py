@@ -105,18 +105,23 @@ class Rebuilds:
     async def _exchange(self, data: bytes) -> tuple[bool, Any]:
         async with self._lock:
             try:
-                for attempt in (1, 2):
-                    proc = await self._running()
-                    try:
-                        return await _ask(proc, data)
-                    except WorkerGone:
-                        self._proc = None
-                        if attempt == 2 or self._closed:
-                            raise
-                        log.warning("the recording reader process died; starting another")
-                raise AssertionError("unreachable")
+                try:
+                    return await self._ask_running(data)
+                except WorkerGone:
+                    if self._closed:
+                        raise
+                    log.warning("the recording reader process died; starting another")
+                return await self._ask_running(data)
             finally:
                 self._idle_soon()
+
+    async def _ask_running(self, data: bytes) -> tuple[bool, Any]:
+        proc = await self._running()
+        try:
+            return await _ask(proc, data)
+        except WorkerGone:
+            self._proc = None
+            raise
 
     async def _running(self) -> asyncio.subprocess.Process:
         if self._closed:
