@@ -30,6 +30,7 @@ from collabd.cluster.node import OwnedElsewhere
 from collabd.hub import Hub, SessionDeleted
 from collabd.settings import Settings
 from collabd.sync.limits import TokenBucket
+from collabd.sync.liveroom import LiveRoom
 from collabd.sync.room import Role
 from collabd.sync.wire import Close
 from collabd.sync.wspeer import RAW_SEND, WebSocketPeer
@@ -85,8 +86,11 @@ async def join(websocket: WebSocket) -> None:
     await websocket.accept()
     peer = WebSocketPeer(hub.next_peer_id(), websocket, settings.max_send_buffer_bytes)
     live.connect(peer, role, _joined(caller))
-    bucket = _bucket(settings)
     expiry = await _admitted(websocket, hub, record.id, caller, peer)
+    take = _Taker(live, peer, settings, _bucket(settings))
+    # frames read from now on go to the room in the read callback; the loop below takes what
+    # queued before (during the checks above), text frames, and the disconnect
+    peer.take_frames(take)
     try:
         while not peer.closed:
             try:
@@ -95,19 +99,39 @@ async def join(websocket: WebSocket) -> None:
                 break
             if message["type"] == "websocket.disconnect":
                 break
-            if (data := _acceptable(message, peer, settings, bucket)) is None:
-                continue  # refused: the peer is closed, which ends the loop
-            try:
-                live.receive(peer.id, data)
-            except Exception:  # a bug of ours: this peer goes, the room carries on
-                log.exception("session %s: peer %s: message not handled", record.id, peer.id)
-                peer.close(Close.UNAVAILABLE, "internal error handling your message")
-            del message, data  # not held while the next one is awaited (an idle peer's)
+            take(message)
+            del message  # not held while the next one is awaited (an idle peer's)
     finally:
+        peer.take_frames(None)  # the inbox no longer holds the room through `take`
         if expiry is not None:
             expiry.cancel()
         live.disconnect(peer.id)
         await peer.wait_closed()
+
+
+class _Taker:
+    """One participant's received messages into its room: checked (`_acceptable`), then
+    applied. Called by the endpoint's loop and by the connection's read callback
+    (`WebSocketPeer.take_frames`), so it never raises: a bug of ours closes this peer only."""
+
+    __slots__ = ("bucket", "live", "peer", "settings")
+
+    def __init__(
+        self, live: LiveRoom, peer: WebSocketPeer, settings: Settings, bucket: TokenBucket
+    ) -> None:
+        self.live, self.peer, self.settings, self.bucket = live, peer, settings, bucket
+
+    def __call__(self, message: Message) -> None:
+        peer = self.peer
+        if peer.closed:
+            return
+        if (data := _acceptable(message, peer, self.settings, self.bucket)) is None:
+            return  # refused: the peer is closed
+        try:
+            self.live.receive(peer.id, data)
+        except Exception:  # a bug of ours: this peer goes, the room carries on
+            log.exception("session %s: peer %s: message not handled", self.live.id, peer.id)
+            peer.close(Close.UNAVAILABLE, "internal error handling your message")
 
 
 def _close_for(exc: ApiError) -> int:

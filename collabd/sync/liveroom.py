@@ -238,10 +238,8 @@ class LiveRoom:
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            # one loop pass first: work that became ready with this wake-up (the code of a
-            # run on its way to the kernel, frames read in the same pass) goes ahead of the
-            # store thread, which would otherwise hold the GIL while that work waits
-            await asyncio.sleep(self.settings.merge_window_s)
+            if self.settings.merge_window_s:
+                await asyncio.sleep(self.settings.merge_window_s)
             was_failing = self.store_error is not None
             try:
                 await self._flush_once()
@@ -274,6 +272,10 @@ class LiveRoom:
                 # on the loop when the store can do it without waiting: no thread hops
                 seq = self._store.append_now(self.id, entries, fence=self.fence)
                 if seq is None:
+                    # one loop pass first: work that became ready with this wake-up (the code
+                    # of a run on its way to the kernel) goes ahead of the store thread, which
+                    # holds the GIL while that work would wait
+                    await asyncio.sleep(0)
                     seq = await self._run_io(self._store.append, self.id, entries, fence=self.fence)
                 self._last_seq = seq
                 metrics.STORE_WRITE_SECONDS.observe(time.perf_counter() - started)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -62,6 +63,17 @@ class WebSocketPeer:
         self._writer: asyncio.Task[None] | None = None
         self._closing: asyncio.Task[None] | None = None
         self.closed = False
+
+    def take_frames(self, taker: Callable[[Any], None] | None) -> bool:
+        """From now on, binary messages read while none is queued go to `taker(message)` at
+        once, in the read callback, instead of waiting in the queue for `receive()`; anything
+        else (a disconnect, text) is still queued. Returns whether this connection can (uvicorn's
+        websockets-sansio protocol with its inbox swapped); None stops it."""
+        inbox = self._direct.queue if self._direct is not None else None
+        if not isinstance(inbox, Inbox):
+            return False
+        inbox.take_frames(taker)
+        return True
 
     def send(self, data: bytes) -> None:
         if self.closed:
@@ -161,15 +173,29 @@ class Inbox:
     inbox says it is (`read_paused`) and pauses the transport for real only past the
     read-ahead bounds; uvicorn's resume, once the endpoint has emptied it, lifts that pause."""
 
-    __slots__ = ("_bytes", "_items", "_proto", "_waiter")
+    __slots__ = ("_bytes", "_items", "_proto", "_taker", "_waiter")
 
     def __init__(self, items: list[Any], proto: Any = None) -> None:
         self._items = items
         self._bytes = sum(_size(m) for m in items)
         self._proto = proto
         self._waiter: asyncio.Future[None] | None = None
+        self._taker: Callable[[Any], None] | None = None
+
+    def take_frames(self, taker: Callable[[Any], None] | None) -> None:
+        """Hand binary messages to `taker` as they are read (None: queue them again)."""
+        self._taker = taker
 
     def put_nowait(self, item: Any) -> None:
+        taker = self._taker
+        if taker is not None and not self._items and "bytes" in item:
+            # taken in the protocol's read callback, as the Node servers do: applied and on its
+            # way to the room's flush in the same loop pass that read it, not two passes later
+            # through the reader's task. Only with nothing queued ahead of it, so order holds.
+            if self._proto is not None:
+                self._proto.read_paused = True  # so uvicorn does not pause reading
+            taker(item)
+            return
         self._items.append(item)
         self._bytes += _size(item)
         proto = self._proto

@@ -70,3 +70,25 @@ async def test_gate_holds_a_sender_until_writable() -> None:
     assert await asyncio.wait_for(waiting, 5) is True
     gate.clear()
     assert not gate.is_set()
+
+
+async def test_a_taker_gets_binary_frames_as_they_are_read_behind_what_is_queued() -> None:
+    proto = _Proto()
+    inbox = Inbox([_frame(b"early")], proto)  # read while the participant was being admitted
+    taken: list[bytes] = []
+    inbox.take_frames(lambda message: taken.append(message["bytes"]))
+    inbox.put_nowait(_frame(b"behind"))  # something is queued: it waits its turn
+    assert taken == [] and inbox.qsize() == 2
+    assert (await inbox.get())["bytes"] == b"early"
+    assert (await inbox.get())["bytes"] == b"behind"
+    inbox.put_nowait(_frame(b"now"))  # nothing queued: taken in the read callback
+    assert taken == [b"now"] and inbox.empty()
+    assert proto.read_paused and proto.transport.pauses == 0  # uvicorn would pause otherwise
+    inbox.put_nowait({"type": "websocket.receive", "text": "hi"})  # not binary: the reader's
+    inbox.put_nowait({"type": "websocket.disconnect", "code": 1000})
+    assert taken == [b"now"] and inbox.qsize() == 2
+    inbox.take_frames(None)
+    await inbox.get()
+    await inbox.get()
+    inbox.put_nowait(_frame(b"later"))  # the taker is gone: queued again
+    assert taken == [b"now"] and inbox.qsize() == 1
