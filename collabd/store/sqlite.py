@@ -119,6 +119,9 @@ _LINK_COLUMNS = (
 
 
 _INSERT = "INSERT INTO log (room, ts, kind, origin, data) VALUES (?, ?, ?, ?, ?)"
+# a batch of up to this many entries is one multi-row INSERT: one statement, committed on its own
+# (a run's outputs and its event, a busy room's flush) instead of BEGIN, the rows, COMMIT
+MULTI_ROW_MAX = 64
 INLINE_RUN = 200  # inline appends (a few WAL pages each) before one goes by the I/O thread
 INLINE_SLOW_S = 0.01
 INLINE_PAUSE_S = 30.0
@@ -136,7 +139,10 @@ class SQLiteStore(Store):
         self._inline_left = 0  # appends `append_now` may make before one by `append`
         self._inline_paused_until = 0.0
         self._inline_mode = False  # the connection's pragmas as `append_now` leaves them
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        # room in the statement cache for every multi-row INSERT's size besides the queries
+        self._db = sqlite3.connect(
+            self.path, check_same_thread=False, isolation_level=None, cached_statements=256
+        )
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
@@ -246,11 +252,11 @@ class SQLiteStore(Store):
         self._inline_mode = inline
 
     def _append(self, room: str, entries: Sequence[NewEntry]) -> int:
-        rows = [(room, e.ts, e.kind, e.origin, e.data) for e in entries]
-        if len(rows) == 1:  # most flushes: one statement, its own transaction (autocommit)
-            cursor = self._db.execute(_INSERT, rows[0])
+        if 0 < len(entries) <= MULTI_ROW_MAX:  # most flushes: one statement, its own transaction
+            cursor = self._db.execute(_insert_rows(len(entries)), _flat(room, entries))
             assert cursor.lastrowid is not None
-            return cursor.lastrowid
+            return cursor.lastrowid  # the last row's: rows are inserted in order
+        rows = [(room, e.ts, e.kind, e.origin, e.data) for e in entries]
         with self._transaction():
             self._db.executemany(_INSERT, rows)
             last = self._db.execute("SELECT last_insert_rowid()").fetchone()[0]
@@ -504,6 +510,18 @@ class SQLiteStore(Store):
                 self._db.execute("PRAGMA secure_delete = OFF")
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return bool(found)
+
+
+@functools.lru_cache(maxsize=MULTI_ROW_MAX)
+def _insert_rows(n: int) -> str:
+    return _INSERT + ", (?, ?, ?, ?, ?)" * (n - 1)
+
+
+def _flat(room: str, entries: Sequence[NewEntry]) -> list[object]:
+    values: list[object] = []
+    for e in entries:
+        values += (room, e.ts, e.kind, e.origin, e.data)
+    return values
 
 
 def _snapshot(row: tuple[int, float, bytes, int] | None) -> Snapshot | None:
