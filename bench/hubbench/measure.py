@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -72,8 +74,7 @@ def measure_lecture(srv: Server, opt: Options) -> Json:
 
     def on_mark(name: str, _pid: int) -> None:
         if name.startswith("viewers-"):
-            time.sleep(0.5)  # let the server settle before reading its RSS
-            rss[name] = rss_bytes(srv.pid)
+            rss[name] = settled_rss(srv)
         else:
             cpu[name] = cpu_seconds(srv.pid)
 
@@ -123,14 +124,23 @@ def measure_sync(srv: Server, opt: Options) -> Json:
 IDLE_CPU_S = 10.0
 
 
+def settled_rss(srv: Server) -> int:
+    """The server's RSS once settled: the Node reference collects its garbage first (SIGUSR2,
+    `node_server.mjs`), or garbage of the phase before, freed between two readings, would count
+    against the connections (it made Node's per-connection figure negative)."""
+    if srv.name == "node":
+        os.kill(srv.pid, signal.SIGUSR2)
+    time.sleep(0.5)
+    return rss_bytes(srv.pid)
+
+
 def measure_idle(srv: Server, opt: Options) -> Json:
     url = srv.room_url(write_notebook(srv.root, "idle.ipynb", opt.edit_cells))
     rss: dict[str, int] = {}
     cpu: dict[str, float] = {}
 
     def on_mark(name: str, _pid: int) -> None:
-        time.sleep(0.5)  # let the server settle before reading its RSS
-        rss[name] = rss_bytes(srv.pid)
+        rss[name] = settled_rss(srv)
         # and its CPU while nothing happens (timers, keep-alives): with none, then all, connected
         started = cpu_seconds(srv.pid)
         time.sleep(IDLE_CPU_S)
