@@ -153,6 +153,15 @@ def test_append_returns_the_last_seq_and_seq_only_grows_in_a_room(store: Store) 
     assert found[2].seq == first and found[3].seq == second > first
 
 
+@pytest.mark.parametrize("size", [2, 64, 65, 300])  # SQLite: one multi-row INSERT up to 64
+def test_a_batch_keeps_its_order_and_returns_its_last_seq(store: Store, size: int) -> None:
+    store.append("r", [entry(0.5, b"before")])
+    last = store.append("r", [entry(1.0, b"%d" % i) for i in range(size)])
+    found = store.entries("r")[1:]
+    assert [e.data for e in found] == [b"%d" % i for i in range(size)]
+    assert seqs(found) == sorted(set(seqs(found))) and found[-1].seq == last
+
+
 def test_an_empty_append_writes_nothing(store: Store) -> None:
     store.append("r", [])
     assert store.entries("r", kinds=ALL) == [] and store.count("r", kinds=ALL) == 0
