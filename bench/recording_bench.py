@@ -6,10 +6,13 @@ costs the live edit path.
 
 1. Seek: a recording of N one-keystroke updates (pattern "typing" and/or "random", in 20 cells,
    a new cell now and then, 20 updates/s of recorded time) is written to a SQLite store as the
-   hub writes it (a snapshot wherever the hub's `SnapshotCadence` says). Times
-   `reader.notebook_at` (rebuild the document at t and read it as nbformat) at 5 moments of the
-   start, middle and end, cold and then 1 s later ("near", as a player scrubs), p50 and max;
-   optionally over HTTP through `collabd serve` on that store (GET /recording/notebook?t=).
+   hub writes it (a snapshot wherever the hub's `SnapshotCadence` says), by a child process:
+   the process that seeks holds none of the writer's heap, as the hub's reader process does
+   not. Times `reader.notebook_at` (rebuild the document at t and read it as nbformat) at 5
+   moments of the start, middle and end, cold and then 1 s later ("near", as a player scrubs),
+   p50 and max; optionally over HTTP through `collabd serve` on that store (GET
+   /recording/notebook?t=), cold (the moments backwards: a kept document never serves an
+   earlier one) and where the hub's reader keeps the document.
    With `--compare REF` the same runs on REF's collabd/ in a subprocess, alternating.
 2. Storage: bytes of log data and snapshots per update, and the SQLite file size per update.
 3. Overhead: two `collabd serve` processes, COLLABD_RECORD=1 and =0, run the same live workload

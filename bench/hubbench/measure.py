@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -125,11 +123,7 @@ IDLE_CPU_S = 10.0
 
 
 def settled_rss(srv: Server) -> int:
-    """The server's RSS once settled: the Node reference collects its garbage first (SIGUSR2,
-    `node_server.mjs`), or garbage of the phase before, freed between two readings, would count
-    against the connections (it made Node's per-connection figure negative)."""
-    if srv.name == "node":
-        os.kill(srv.pid, signal.SIGUSR2)
+    """The server's RSS, read once it has settled."""
     time.sleep(0.5)
     return rss_bytes(srv.pid)
 
@@ -168,43 +162,49 @@ def measure_fresh(srv: Server, opt: Options) -> Json:
 
 def run_target(name: str, opt: Options, log: Callable[[str], None]) -> Json:
     work = Path(tempfile.mkdtemp(prefix=f"bench-{name}-", dir=opt.workdir))
-    if name == "collabd":
-        # the idle phase needs more participants than collabd's default limit allows
-        env = {"COLLABD_MAX_PARTICIPANTS": str(max(200, opt.idle + 10)), **opt.collabd_env}
-        srv = start_collabd(work, opt.server_cpu, opt.collabd_args, env, opt.collabd_cmd)
-    elif name == "node":
-        srv = start_node(work, opt.server_cpu)
-    else:
-        srv = start_baseline(work, opt.server_cpu, opt.baseline_ws)
+
+    def start(where: Path) -> Server:
+        if name == "collabd":
+            # the idle phase needs more participants than collabd's default limit allows
+            env = {"COLLABD_MAX_PARTICIPANTS": str(max(200, opt.idle + 10)), **opt.collabd_env}
+            return start_collabd(where, opt.server_cpu, opt.collabd_args, env, opt.collabd_cmd)
+        if name == "node":
+            return start_node(where, opt.server_cpu)
+        return start_baseline(where, opt.server_cpu, opt.baseline_ws)
+
+    srv = start(work)
     out: Json = {"name": name, "pid": srv.pid}
-    phases: list[tuple[str, str, Callable[[], Json]]] = [
+    phases: list[tuple[str, str, Callable[[Server], Json]]] = [
         (
             f"edit{n}",
             f"{n} editors x {opt.rate}/s for {opt.duration} s",
-            partial(measure_edit, srv, opt, n),
+            partial(_edit_phase, opt=opt, n=n),
         )
         for n in opt.editors
     ]
     phases += [
-        ("sync", f"sync {opt.sync_cells} cells", partial(measure_sync, srv, opt)),
-        ("idle", f"{opt.idle} idle connections", partial(measure_idle, srv, opt)),
+        ("sync", f"sync {opt.sync_cells} cells", partial(measure_sync, opt=opt)),
+        ("idle", f"{opt.idle} idle connections", partial(measure_idle, opt=opt)),
         (
             "lecture",
             f"lecture: {opt.lecture_editors} editors, {opt.viewers} viewers",
-            partial(measure_lecture, srv, opt),
+            partial(measure_lecture, opt=opt),
         ),
         (
             "fresh",
             f"{opt.fresh} clients open a fresh room at once",
-            partial(measure_fresh, srv, opt),
+            partial(measure_fresh, opt=opt),
         ),
     ]
     phases = [ph for ph in phases if ph[0].rstrip("0123456789") in opt.phases]
     try:
-        for key, what, measure in phases:
+        for i, (key, what, measure) in enumerate(phases):
+            if key in FRESH_PROCESS and i > 0:
+                srv.stop()
+                srv = start(work / key)
             log(f"[{name}] {what}")
             try:
-                out[key] = measure()
+                out[key] = measure(srv)
             except Exception as exc:  # a failed phase still lets the others report
                 log(f"[{name}] {key} FAILED: {exc!r}")
                 out[key] = {"error": repr(exc)}
@@ -216,3 +216,13 @@ def run_target(name: str, opt: Options, log: Callable[[str], None]) -> Json:
         srv.stop()
         out["serverLog"] = str(srv.log)
     return out
+
+
+# Phases that read the server's RSS before and after their connections run on a server process
+# of their own: garbage of an earlier phase, freed in between, would count against the
+# connections (Node's V8 gives memory back late: its per-connection figure came out negative)
+FRESH_PROCESS = {"idle", "lecture"}
+
+
+def _edit_phase(srv: Server, *, opt: Options, n: int) -> Json:
+    return measure_edit(srv, opt, n)

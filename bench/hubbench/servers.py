@@ -60,7 +60,7 @@ def start_node(work: Path, cpu: int | None) -> Server:
     root.mkdir(parents=True, exist_ok=True)
     port = free_port()
     log = work / "server.log"
-    cmd = ["node", "--expose-gc", str(LOADGEN / "node_server.mjs"), str(port), str(root)]
+    cmd = ["node", str(LOADGEN / "node_server.mjs"), str(port), str(root)]
     proc = subprocess.Popen(pinned(cpu, cmd), stdout=log.open("wb"), stderr=subprocess.STDOUT)
     wait_port(port, proc)
     return Server("node", proc, port, root, lambda nb: f"ws://127.0.0.1:{port}/{nb}", log)

@@ -16,10 +16,6 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 const [port, root] = [Number(process.argv[2]), path.resolve(process.argv[3] || '.')]
-// SIGUSR2: a full garbage collection (run with --expose-gc), so that RSS read before and after
-// connections differ by what the connections hold, not by garbage of an earlier phase collected
-// in between (Python frees most of its garbage at once; V8 does not)
-process.on('SIGUSR2', () => { if (globalThis.gc) globalThis.gc() })
 const MSG_SYNC = 0
 const MSG_AWARENESS = 1
 
