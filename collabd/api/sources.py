@@ -66,7 +66,7 @@ class LiveSources:
         except OwnedElsewhere:  # its owner stores before it sends: the store has all it showed
             hidden = None
             if access is not auth.Access.ADMIN:
-                hidden = _hidden_in_store(rebuilds, hub.store, record)
+                hidden = _hidden_in_store(rebuild_io, hub.store, record)
             return Source(hub.store, record, _to_thread, False, hidden, rebuild_io)
         await live.flush()  # what was shown to anyone is in the recording
         # Reads of history run on their own thread (the store locks each query), so a long
@@ -95,9 +95,9 @@ def _hidden_in_doc(doc: Any) -> HiddenIds:
     return hidden
 
 
-def _hidden_in_store(rebuilds: Rebuilds, store: Store, record: SessionRecord) -> HiddenIds:
+def _hidden_in_store(rebuild_io: RunIO, store: Store, record: SessionRecord) -> HiddenIds:
     async def hidden() -> frozenset[str]:
-        messages = await rebuilds.run(reader.chat_at, store, record.id, time.time())
+        messages = await rebuild_io(reader.chat_at, store, record.id, time.time())
         return chatredact.hidden_ids(messages)
 
     return hidden
