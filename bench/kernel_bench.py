@@ -119,11 +119,10 @@ def ended_run(nb: NotebookClient, cell: str) -> dict[str, Any] | None:
 async def hub_run(nb: NotebookClient, cell: str, over: str) -> tuple[float, float]:
     """(participant's request to its document holding the result, the hub's started -> ended)."""
     before = (ended_run(nb, cell) or {}).get("ended")
+    # a tree from before runs were asked on the websocket: HTTP is all it has
+    asked = nb.run(cell, over=over) if "over" in inspect.signature(nb.run).parameters else None
     started = time.perf_counter()
-    if "over" in inspect.signature(nb.run).parameters:
-        await nb.run(cell, over=over)
-    else:  # a tree from before runs were asked on the websocket: HTTP is all it has
-        await nb.run(cell)
+    await (asked or nb.run(cell))
 
     def done() -> bool:
         run = ended_run(nb, cell)

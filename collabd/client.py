@@ -71,6 +71,7 @@ class NotebookClient(NotebookOps):
         self._applying_remote = False
         self._asked: dict[int, asyncio.Future[dict[str, Any]]] = {}  # requests awaiting answers
         self._last_request = 0
+        self._sending: set[asyncio.Task[None]] = set()  # frames queued to go out, in order
         self.doc.observe(self._on_local_change)
         self._http = HttpPool(self.base_url)  # keep-alive: a run's POST reuses a connection
 
@@ -204,7 +205,21 @@ class NotebookClient(NotebookOps):
     def _on_local_change(self, event: TransactionEvent) -> None:
         if self._applying_remote or self._ws is None:
             return
-        asyncio.get_running_loop().create_task(self._send(protocol.update(event.update)))
+        self._send_later(protocol.update(event.update))
+
+    def _send_later(self, data: bytes) -> None:
+        """Send `data` from a task of its own (a document observer cannot await); frames
+        queued so go out in the order they were queued."""
+        task = asyncio.get_running_loop().create_task(self._send(data))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _send_in_order(self, data: bytes) -> None:
+        """Send `data` after every frame queued before it: at once when none waits."""
+        if self._sending:
+            self._send_later(data)
+        else:
+            await self._send(data)
 
     async def _send(self, data: bytes) -> None:
         if self._ws is not None:
@@ -284,10 +299,7 @@ class NotebookClient(NotebookOps):
             return
         waiter = asyncio.get_running_loop().create_future()
         self._step2_waiters.append(waiter)
-        # a task, like the edits' sends: it goes out after them, in order
-        asyncio.get_running_loop().create_task(
-            self._send(protocol.sync_step1(self.doc.get_state()))
-        )
+        await self._send_in_order(protocol.sync_step1(self.doc.get_state()))  # after the edits
         async with asyncio.timeout(timeout):
             await waiter
 
@@ -301,9 +313,8 @@ class NotebookClient(NotebookOps):
         waiter: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._asked[rid] = waiter
         body = json.dumps({"id": rid, "op": op, **fields}).encode()
-        # a task, like the edits' sends: it goes out after them, in order
-        asyncio.get_running_loop().create_task(self._send(protocol.request(body)))
         try:
+            await self._send_in_order(protocol.request(body))  # after the edits
             async with asyncio.timeout(timeout):
                 answer = await waiter
         finally:
