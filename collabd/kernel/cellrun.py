@@ -1,9 +1,10 @@
 """Carrying out one run: send the code, take the kernel's messages, write them into the cell.
 
 A run sends the code captured when it was queued, then takes the messages for it until the
-kernel is idle again and has replied. Stream output is written at most every `stream_flush_s`
-(plus once when a message of another kind must keep its order), so a flood costs a few
-transactions per second; the run's start goes out with its first flush. input() shows its prompt
+kernel is idle again and has replied. A run's first output is written as soon as it arrives;
+after it, output is written at most every `stream_flush_s` (plus once when a message of another
+kind must keep its order), so a flood costs a few transactions per second; the run's start
+goes out with its first flush. input() shows its prompt
 in `state.input_request` until someone answers or `input_timeout_s` passes. A `RunTracker`
 (`collabd.tracking`) may add `user_expressions` to the request and fields to the `run` event.
 """
@@ -81,6 +82,7 @@ class CellRun:
     # cleared): busy, in flight and running would be written and undone in one update
     quick_begin: DocEdit | None = None
     finished: bool = False
+    output_shown: bool = False  # its first output was written
     expressions: dict[str, str] | None = None  # user_expressions sent with the code
     expression_values: Any = None  # the execute_reply's user_expressions
     # sent at once, with the request (`Runner.start_now`): the kernel it went to and the msg id
@@ -276,6 +278,8 @@ class Runner:
             elif message.parent_id == msg_id:
                 run.last_heard = now
                 await self._on_message(kernel, run, message, pending)
+                if not run.output_shown and pending and message.msg_type in outputs.OUTPUT_TYPES:
+                    self._show_first_output(run, pending)
             if run.input_deadline is not None and now >= run.input_deadline:
                 await self._input_timed_out(kernel, run, pending)
             if (pending or run.begin) and now - run.flushed_at >= self.settings.stream_flush_s:
@@ -383,6 +387,23 @@ class Runner:
         self.view.edit(*begin, write, *then)
         run.flushed_at = time.monotonic()
 
+    def _show_first_output(self, run: CellRun, pending: Pending) -> None:
+        """The run's first output goes out now, not with the next flush: people see it as soon
+        as the kernel has it, and the run's end, when it comes, is a smaller update. When
+        nothing shows the kernel busy yet, only the outputs' clearing goes with it; the rest of
+        the start (busy, in flight, the cell running) follows with the next flush, or not at
+        all if the run ends before."""
+        run.output_shown = True
+        flushed_at, clear = run.flushed_at, run.quick_begin
+        if clear is not None and clear in run.begin:
+            rest = tuple(edit for edit in run.begin if edit is not clear)
+            run.begin = (clear,)
+            self._flush(run, pending)
+            run.begin, run.quick_begin = rest, _written
+        else:
+            self._flush(run, pending)
+        run.flushed_at = flushed_at  # the cadence of later flushes stays the run's own
+
     def _begin(self, run: CellRun, kernel: Kernel, msg_id: str, *, resumed: bool) -> None:
         """The run's start (outputs cleared, cell and kernel busy) goes out with its first
         flush, at most `stream_flush_s` later: a quick cell costs one update, not two. A kernel
@@ -390,19 +411,21 @@ class Runner:
         it had and says that some may be missing."""
         cell_id = run.request.cell_id
 
-        def edit(doc: Doc[Any]) -> None:
+        def start_outputs(doc: Doc[Any]) -> None:
             if resumed:
                 gap = {"name": "stderr", "text": inflight.GAP_NOTE}
                 outputs.apply(doc, "stream", gap, run.out, self.displays)
             else:
                 outputs.clear(doc, run.out, self.displays)
+
+        def running(doc: Doc[Any]) -> None:
             inflight.record(doc, kernel, msg_id, run.request, run.started)
             self.view.show_queue(doc, [cell_id])
 
         was_idle = self.life.status == "idle"  # else the document shows busy already
-        run.begin = (self.life.status_edit("busy"), edit)
+        run.begin = (self.life.status_edit("busy"), start_outputs, running)
         if was_idle and not resumed:
-            run.quick_begin = lambda doc: outputs.clear(doc, run.out, self.displays)
+            run.quick_begin = start_outputs
         run.flushed_at = time.monotonic()
 
     def _finish(self, run: CellRun, status: Status, reason: str, pending: Pending) -> None:
@@ -441,7 +464,8 @@ class Runner:
             if run.begin and run.quick_begin is not None:
                 # begun and ended within one flush (a quick cell): nobody saw it start, so
                 # the kernel's busy and idle, the run in flight and the cell running are not
-                # written at all; the update carries its outputs and its end, a third the size
+                # written at all; the update carries its outputs (but a first one already
+                # written) and its end, a third the size
                 run.begin = (run.quick_begin,)
             else:
                 edits.append(idle)
@@ -467,3 +491,7 @@ class Runner:
         except Exception:  # tracking never stops a run
             log.exception("room %s: tracking could not record a run", self.live.id)
             return {}
+
+
+def _written(doc: Doc[Any]) -> None:
+    """What is left of a quick run's start once its first output was written: nothing."""

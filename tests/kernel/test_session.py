@@ -90,6 +90,10 @@ def msg(channel: str, msg_type: str, **content: Any) -> KernelMessage:
     return KernelMessage(channel, msg_type, None, content)
 
 
+def stdout(text: str) -> KernelMessage:
+    return msg("iopub", "stream", name="stdout", text=text)
+
+
 def done(count: int) -> list[KernelMessage]:
     return [
         msg("iopub", "status", execution_state="idle"),
@@ -104,6 +108,8 @@ def script(kernel: FakeKernel, code: str) -> list[KernelMessage]:
     if code == "die":
         kernel.dead = 1
         return []
+    if code == "hold":  # its first output, then nothing until the test sends the rest
+        return [msg("iopub", "execute_input", execution_count=4), stdout("first")]
     if code == "noidle":  # the idle status lost on the way (ZMQ drops past its buffers)
         return [msg("iopub", "stream", name="stdout", text="x"), done(3)[1]]
     return [msg("iopub", "stream", name="stdout", text=code), *done(2)]
@@ -129,7 +135,7 @@ async def make_session(
             "outputs": [],
             "execution_count": None,
         }
-        for c in ("flood", "die", "noidle", "after")
+        for c in ("flood", "die", "noidle", "after", "hold")
     ]
     notebook.load_into(doc, nb)
     flush = settings_.pop("stream_flush_s", 0.1)
@@ -291,6 +297,38 @@ async def test_a_cell_that_ends_within_one_flush_writes_only_its_outputs_and_end
     assert "kernel" not in changed and "kernel_choice" not in changed
     assert [o["text"] for o in cell(live, "after")["outputs"]] == ["after"]
     assert kernel_status(live) == "idle"
+    await session.close("done")
+    await live.close()
+
+
+async def test_a_runs_first_output_is_written_at_once_and_its_start_only_if_it_lasts(
+    tmp_path: Path,
+) -> None:
+    kernels: list[FakeKernel] = []
+    live, session = await make_session(tmp_path, kernels, stream_flush_s=60.0)
+    session.submit(["after"], {"name": "ann", "client_id": 1})  # starts the kernel
+    await wait_until(lambda: ended(live, "after") and session._idle_waiting())
+    await live.flush()
+    changed: list[str] = []
+    shared = notebook.state(live.doc)
+    sub = shared.observe(lambda event: changed.extend(event.keys))
+    session.submit(["hold"], {"name": "ann", "client_id": 1})
+    # long before the flush interval: the output is in the document while the run goes on
+    await wait_until(lambda: [o.get("text") for o in cell(live, "hold")["outputs"]] == ["first"])
+    assert session.queue.running is not None and not ended(live, "hold")
+    assert cell(live, "hold")["execution_count"] == 4
+    kernel, msg_id = kernels[0], f"m{kernels[0]._count}"
+    for message in [stdout("second"), *done(4)]:
+        kernel.inbox.put_nowait(
+            KernelMessage(message.channel, message.msg_type, msg_id, message.content)
+        )
+    await wait_until(lambda: ended(live, "hold"))
+    await live.flush()
+    shared.unobserve(sub)
+    assert "".join(o["text"] for o in cell(live, "hold")["outputs"]) == "firstsecond"
+    # ended within the interval: its start (busy, in flight, running) was never written
+    assert "kernel" not in changed and "kernel_choice" not in changed
+    assert kernel_status(live) == "idle" and last_run(live, "hold")["status"] == "ok"
     await session.close("done")
     await live.close()
 
