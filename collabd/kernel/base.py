@@ -29,12 +29,36 @@ class KernelMessage:
     buffers: tuple[bytes, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class RunExtras:
+    """What goes with a run's code: the protocol's `user_expressions` (evaluated after the
+    code; the values come in the execute_reply) and the request's `metadata`."""
+
+    user_expressions: dict[str, str] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+NO_EXTRAS = RunExtras()
+
+
+def execute_content(code: str, extras: RunExtras = NO_EXTRAS) -> dict[str, Any]:
+    """A run's `execute_request` content: stdin allowed, errors do not abort later requests."""
+    return {
+        "code": code,
+        "silent": False,
+        "store_history": True,
+        "user_expressions": extras.user_expressions or {},
+        "allow_stdin": True,
+        "stop_on_error": False,
+    }
+
+
 @runtime_checkable
 class SendsAtOnce(Protocol):
     """A kernel that can send code without awaiting anything (a local one: a ZeroMQ send),
     so that a run the idle kernel takes at once goes out with the request that asked for it."""
 
-    def execute_now(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
+    def execute_now(self, code: str, extras: RunExtras = NO_EXTRAS) -> str:
         """`execute`, done before returning: the msg id."""
         ...
 
@@ -44,10 +68,9 @@ class Kernel(Protocol):
 
     async def start(self) -> None: ...
 
-    async def execute(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
-        """Send code (stdin allowed, errors do not abort later requests) with the protocol's
-        `user_expressions` (evaluated after the code; the values come in the execute_reply);
-        return the msg id."""
+    async def execute(self, code: str, extras: RunExtras = NO_EXTRAS) -> str:
+        """Send code (stdin allowed, errors do not abort later requests) with `extras`; return
+        the msg id."""
         ...
 
     async def receive(self, timeout: float) -> KernelMessage | None:

@@ -6,7 +6,8 @@ after it, output is written at most every `stream_flush_s` (plus once when a mes
 kind must keep its order), so a flood costs a few transactions per second; the run's start
 goes out with its first flush. input() shows its prompt
 in `state.input_request` until someone answers or `input_timeout_s` passes. A `RunTracker`
-(`collabd.tracking`) may add `user_expressions` to the request and fields to the `run` event.
+(`collabd.tracking`) may add `user_expressions` and metadata to the request and fields to the
+`run` event.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pycrdt import Doc
 
 from collabd import metrics
 from collabd.kernel import docstate, inflight, outputs
-from collabd.kernel.base import Kernel, KernelMessage, SendsAtOnce
+from collabd.kernel.base import NO_EXTRAS, Kernel, KernelMessage, RunExtras, SendsAtOnce
 from collabd.kernel.life import KernelDied, KernelLife
 from collabd.kernel.outputs import CellOutputs, Displays, Pending
 from collabd.kernel.queue import RunRequest, Status
@@ -41,21 +42,22 @@ RETRY_EXPRESSIONS_S = 5.0  # after an error, the silent request for user_express
 class RunTracker(Protocol):
     """What is read from the kernel with each run, and what of it goes into the `run` event."""
 
-    def expressions(self, request: RunRequest, kernel: Kernel) -> dict[str, str] | None:
-        """The `user_expressions` to send with the request's code (None: nothing)."""
+    def expressions(self, request: RunRequest, kernel: Kernel) -> RunExtras | None:
+        """What to send with the request's code (None: nothing)."""
         ...
 
     def finished(
         self,
         request: RunRequest,
         status: str,
-        user_expressions: Any,
+        reply: dict[str, Any] | None,
         *,
         started: float,
         batch_open: bool,
     ) -> dict[str, Any]:
-        """The run ended (the kernel's answer to the expressions, or None): the fields to add to
-        its `run` event. `batch_open`: more of the request's batch is still queued."""
+        """The run ended (the content of its `execute_reply`, or of the request that asked for
+        the expressions again after an error; None if there is none): the fields to add to its
+        `run` event. `batch_open`: more of the request's batch is still queued."""
         ...
 
 
@@ -83,8 +85,8 @@ class CellRun:
     quick_begin: DocEdit | None = None
     finished: bool = False
     output_shown: bool = False  # its first output was written
-    expressions: dict[str, str] | None = None  # user_expressions sent with the code
-    expression_values: Any = None  # the execute_reply's user_expressions
+    extras: RunExtras = NO_EXTRAS  # sent with the code
+    reply: dict[str, Any] | None = None  # the execute_reply's content
     # sent at once, with the request (`Runner.start_now`): the kernel it went to and the msg id
     # (or why it could not be sent), before the worker took the run up
     sent_to: Kernel | None = None
@@ -136,7 +138,7 @@ class Runner:
         self.life.touch()
         self._prepare(run, kernel)
         try:
-            run.sent_id = sender.execute_now(request.code, run.expressions or None)
+            run.sent_id = sender.execute_now(request.code, run.extras)
         except Exception as exc:  # said by the run, as a send the worker made would say it
             run.send_error = exc
         run.sent_to = kernel
@@ -209,7 +211,7 @@ class Runner:
             # after sending: the kernel works while the hub writes and stores
             self._begin(run, kernel, msg_id, resumed=resume is not None)
             status = await self._collect(kernel, run, msg_id, pending)
-            if status is Status.ERROR and run.replied and run.expressions:
+            if status is Status.ERROR and run.replied and run.extras.user_expressions:
                 await self._expressions_after_error(kernel, run)
         except KernelDied as died:
             run.died = died
@@ -224,15 +226,13 @@ class Runner:
 
     async def _send(self, kernel: Kernel, run: CellRun) -> str:
         self._prepare(run, kernel)
-        if run.expressions:
-            return await kernel.execute(run.request.code, user_expressions=run.expressions)
-        return await kernel.execute(run.request.code)
+        return await kernel.execute(run.request.code, run.extras)
 
     def _prepare(self, run: CellRun, kernel: Kernel) -> None:
-        """The `user_expressions` the tracker asks for with the code, if any."""
+        """What the tracker asks for with the code, if anything."""
         if self.tracker is not None:
             try:
-                run.expressions = self.tracker.expressions(run.request, kernel)
+                run.extras = self.tracker.expressions(run.request, kernel) or NO_EXTRAS
             except Exception:  # tracking never stops a run
                 log.exception("room %s: tracking could not prepare a run", self.live.id)
 
@@ -240,13 +240,13 @@ class Runner:
         """ipykernel evaluates user_expressions only after code that succeeded: after an error
         (an interrupted training loop, say) ask once more with an empty, silent request, still
         holding the kernel (nothing is shown, the execution count does not move)."""
-        if run.expression_values:
+        if (run.reply or {}).get("user_expressions"):
             return
         content = {
             "code": "",
             "silent": True,
             "store_history": False,
-            "user_expressions": run.expressions,
+            "user_expressions": run.extras.user_expressions,
             "allow_stdin": False,
             "stop_on_error": False,
         }
@@ -255,7 +255,7 @@ class Runner:
         except Exception as exc:
             log.info("room %s: no user_expressions after an error: %r", self.live.id, exc)
             return
-        run.expression_values = reply.get("user_expressions")
+        run.reply = reply
 
     # the kernel's messages
 
@@ -294,7 +294,7 @@ class Runner:
             run.replied = True
             run.failed = run.failed or content.get("status") != "ok"
             run.execution_count = content.get("execution_count", run.execution_count)
-            run.expression_values = content.get("user_expressions")
+            run.reply = content
         elif message.channel == "stdin" and kind == "input_request":
             self._flush(run, pending)
             self._ask_input(run, content)
@@ -483,7 +483,7 @@ class Runner:
             return {}
         batch = run.request.batch_id
         batch_open = batch is not None and any(r.batch_id == batch for r in self.queue.planned())
-        values = None if run.died is not None else run.expression_values
+        values = None if run.died is not None else run.reply
         try:
             return self.tracker.finished(
                 run.request, str(status), values, started=run.started, batch_open=batch_open

@@ -21,7 +21,14 @@ from typing import Any
 
 from pycrdt import Doc
 
-from collabd.kernel.base import Kernel, KernelFactory, KernelMessage, KernelStartError
+from collabd.kernel.base import (
+    NO_EXTRAS,
+    Kernel,
+    KernelFactory,
+    KernelMessage,
+    KernelStartError,
+    RunExtras,
+)
 from collabd.kernel.gateway import GRACE_S, GatewayKernel
 from collabd.kernel.hosts import LOCAL, KernelHost
 from collabd.kernel.inflight import RUNNING_KEY
@@ -96,7 +103,7 @@ class UnavailableKernel:
     async def start(self) -> None:
         raise KernelStartError(self.reason)
 
-    async def execute(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
+    async def execute(self, code: str, extras: RunExtras = NO_EXTRAS) -> str:
         raise RuntimeError(self.reason)
 
     async def receive(self, timeout: float) -> KernelMessage | None:

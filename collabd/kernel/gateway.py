@@ -34,7 +34,14 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
 from collabd.kernel import wsframes
-from collabd.kernel.base import Inbox, KernelMessage, KernelStartError
+from collabd.kernel.base import (
+    NO_EXTRAS,
+    Inbox,
+    KernelMessage,
+    KernelStartError,
+    RunExtras,
+    execute_content,
+)
 from collabd.kernel.hosts import KernelHost, kernel_start_body, redact
 
 log = logging.getLogger("collabd.kernel.gateway")
@@ -280,16 +287,9 @@ class GatewayKernel:
 
     # the Kernel protocol
 
-    async def execute(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
-        content = {
-            "code": code,
-            "silent": False,
-            "store_history": True,
-            "user_expressions": user_expressions or {},
-            "allow_stdin": True,
-            "stop_on_error": False,
-        }
-        return self._send("shell", "execute_request", content)
+    async def execute(self, code: str, extras: RunExtras = NO_EXTRAS) -> str:
+        content = execute_content(code, extras)
+        return self._send("shell", "execute_request", content, metadata=extras.metadata)
 
     async def request(
         self, msg_type: str, content: dict[str, Any], timeout: float

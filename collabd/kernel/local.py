@@ -21,7 +21,14 @@ import zmq
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 
-from collabd.kernel.base import Inbox, KernelMessage, KernelStartError
+from collabd.kernel.base import (
+    NO_EXTRAS,
+    Inbox,
+    KernelMessage,
+    KernelStartError,
+    RunExtras,
+    execute_content,
+)
 from collabd.kernel.confine import CONNECTION_FILE, SOCKET_PREFIX, Confinement
 from collabd.kernel.iopubhwm import unlimited_iopub
 
@@ -148,14 +155,16 @@ class JupyterKernel:
             km.transport_encryption = "auto"  # TCP: CurveZMQ when the kernelspec supports it
         return km
 
-    async def execute(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
-        return self.execute_now(code, user_expressions)
+    async def execute(self, code: str, extras: RunExtras = NO_EXTRAS) -> str:
+        return self.execute_now(code, extras)
 
-    def execute_now(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
-        msg_id: str = self._client().execute(
-            code, user_expressions=user_expressions or {}, allow_stdin=True, stop_on_error=False
-        )
-        return msg_id
+    def execute_now(self, code: str, extras: RunExtras = NO_EXTRAS) -> str:
+        # the message made here, not by the client's `execute`, which has no metadata
+        kc = self._client()
+        content = execute_content(code, extras)
+        msg = kc.session.msg("execute_request", content, metadata=extras.metadata)
+        kc.shell_channel.send(msg)
+        return str(msg["header"]["msg_id"])
 
     async def request(
         self, msg_type: str, content: dict[str, Any], timeout: float

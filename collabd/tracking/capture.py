@@ -1,7 +1,7 @@
 """Reading metrics and parameter values in the kernel, through the Jupyter protocol (pure).
 
-The hub sends one entry in the run's own `execute_request` `user_expressions`: the kernel
-evaluates it after the code, in the user's namespace, and returns its value in the
+The first run in a kernel carries one entry in its `execute_request` `user_expressions`: the
+kernel evaluates it after the code, in the user's namespace, and returns its value in the
 `execute_reply` — nothing is printed, no output appears, nothing is added to the namespace and
 the execution count does not move. (ipykernel evaluates user expressions only after code that
 succeeded; after an error the hub may send the same entry once with an empty, silent
@@ -11,10 +11,19 @@ The expression runs a small function defined in a module of its own (`exec` of i
 into a fresh module, kept in `sys.modules` under a name with the source's hash so a kernel
 compiles it once; its imports and names never reach the user's namespace); the function catches
 everything and then answers `"{}"`. It returns JSON text:
-`{"metrics": {name: float}, "params": {name: value}}` — the metrics being the user's globals
-whose names match the session's patterns and whose values are numeric scalars (int, float,
-numpy scalars, 0-d numpy/torch/jax arrays; never bool; finite only), and the params the current
-values of the declared parameters as plain JSON.
+`{"metrics": {name: float}, "params": {name: value}, "hook": bool}` — the metrics being the
+user's globals whose names match the session's patterns and whose values are numeric scalars
+(int, float, numpy scalars, 0-d numpy/torch/jax arrays; never bool; finite only), and the
+params the current values of the declared parameters as plain JSON.
+
+In an IPython kernel the module also registers a `post_run_cell` hook (`"hook": true`). From
+then on a run carries no user expression: what to capture goes in the request's `metadata`
+(`ask`), the hook captures right after the code (after an error too) and puts the JSON in the
+reply's `payload`, as `{"source": "collabd_tracking", "data": ...}`; frontends ignore payload
+sources they do not know. A user expression costs the kernel its compilation and IPython's
+display formatting on every run (~0.5 ms, `bench/README.md`); the hook costs the capture only.
+A kernel that is not IPython keeps answering the expression, then without the module's source
+once the module is there (`installed`).
 """
 
 from __future__ import annotations
@@ -95,10 +104,45 @@ def capture(g, exact, suffixes, prefixes, pattern, names):
                     params[k] = plain(g[k])
                 except Exception:
                     params[k] = "<" + type(g[k]).__name__ + ">"
-        return json.dumps({"metrics": metrics, "params": params})
+        return json.dumps({"metrics": metrics, "params": params, "hook": HOOKED})
     except Exception:
         return "{}"
-""".replace("MAX_METRICS", str(MAX_METRICS))
+
+
+def _collabd_capture_hook(result):
+    # after every cell; captures only for a request whose metadata asks (the hub's runs)
+    try:
+        ip = get_ipython()
+        parent = getattr(ip, "parent_header", None) or {}
+        ask = (parent.get("metadata") or {}).get("KEY")
+        if isinstance(ask, dict):
+            text = capture(ip.user_ns, ask.get("exact") or (), tuple(ask.get("suffixes") or ()),
+                           tuple(ask.get("prefixes") or ()), ask.get("pattern") or "",
+                           ask.get("names") or ())
+            ip.payload_manager.write_payload({"source": "KEY", "data": text})
+    except Exception:
+        pass
+
+
+def _hook_in():
+    global get_ipython
+    try:
+        from IPython import get_ipython
+        ip = get_ipython()
+        if ip is None or not hasattr(ip, "payload_manager"):
+            return False
+        callbacks = ip.events.callbacks["post_run_cell"]
+        # one hook, this version's: an earlier copy (another hub version's) goes
+        callbacks[:] = [c for c in callbacks
+                        if getattr(c, "__name__", "") != "_collabd_capture_hook"]
+        ip.events.register("post_run_cell", _collabd_capture_hook)
+        return True
+    except Exception:
+        return False
+
+
+HOOKED = _hook_in()
+""".replace("MAX_METRICS", str(MAX_METRICS)).replace('"KEY"', repr(KEY))
 
 
 MODULE = "_collabd_capture_" + hashlib.sha256(SOURCE.encode()).hexdigest()[:12]
@@ -108,27 +152,53 @@ _MODULE_EXPR = (
     f"__import__('sys').modules.__setitem__({MODULE!r}, m), m)[2])"
     f"(__import__('types').ModuleType({MODULE!r})))"
 )
+# the module once a capture in this kernel worked: the kernel compiles every expression it is
+# sent, and compiling SOURCE with each run costs it ~0.3 ms (`bench/README.md`)
+_INSTALLED_EXPR = f"__import__('sys').modules[{MODULE!r}]"
 
 
-def expression(metric_patterns: Sequence[str], param_names: Sequence[str]) -> str:
+def expression(
+    metric_patterns: Sequence[str], param_names: Sequence[str], *, installed: bool = False
+) -> str:
     """The user expression that captures the metrics whose names match `metric_patterns` (see
-    `collabd.tracking.patterns`) and the values of `param_names`."""
+    `collabd.tracking.patterns`) and the values of `param_names`. `installed`: the kernel has
+    the capture's module already (a capture in it worked), so the expression does not carry
+    its source; without the module it fails, and the kernel answers an error for it."""
     names = [n for n in param_names if n.isidentifier()]
     exact, suffixes, prefixes, rest = patterns.split(metric_patterns)
+    module = _INSTALLED_EXPR if installed else _MODULE_EXPR
     return (
-        f"{_MODULE_EXPR}.capture(globals(), {sorted(exact)!r}, {suffixes!r}, {prefixes!r}, "
+        f"{module}.capture(globals(), {sorted(exact)!r}, {suffixes!r}, {prefixes!r}, "
         f"{rest!r}, {names!r})"
     )
 
 
-def user_expressions(metric_patterns: Sequence[str], param_names: Sequence[str]) -> dict[str, str]:
-    return {KEY: expression(metric_patterns, param_names)}
+def ask(metric_patterns: Sequence[str], param_names: Sequence[str]) -> dict[str, Any]:
+    """The request metadata that has the hook capture the same as `expression` would."""
+    exact, suffixes, prefixes, rest = patterns.split(metric_patterns)
+    names = [n for n in param_names if n.isidentifier()]
+    return {
+        KEY: {
+            "exact": sorted(exact),
+            "suffixes": list(suffixes),
+            "prefixes": list(prefixes),
+            "pattern": rest,
+            "names": names,
+        }
+    }
+
+
+def user_expressions(
+    metric_patterns: Sequence[str], param_names: Sequence[str], *, installed: bool = False
+) -> dict[str, str]:
+    return {KEY: expression(metric_patterns, param_names, installed=installed)}
 
 
 @dataclass(frozen=True, slots=True)
 class Captured:
     metrics: dict[str, float] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    hooked: bool = False  # the kernel's module has its hook in: the next runs `ask` it
 
 
 def parse_reply(user_expressions: Any) -> Captured | None:
@@ -145,8 +215,31 @@ def parse_reply(user_expressions: Any) -> Captured | None:
         return None
     try:
         raw = ast.literal_eval(text)  # the repr of the str the expression returned
-        value = json.loads(raw) if isinstance(raw, str) else None
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return None
+    return _parsed(raw) if isinstance(raw, str) else None
+
+
+def from_reply(reply: Any) -> Captured | None:
+    """What the kernel answered in an `execute_reply`'s content: the hook's payload (the last,
+    should a cell have run cells itself), else the user expression's value; None if neither."""
+    if not isinstance(reply, dict):
+        return None
+    payload = reply.get("payload")
+    ours = [
+        p["data"]
+        for p in (payload if isinstance(payload, list) else ())
+        if isinstance(p, dict) and p.get("source") == KEY and isinstance(p.get("data"), str)
+    ]
+    if ours:
+        return _parsed(ours[-1])
+    return parse_reply(reply.get("user_expressions"))
+
+
+def _parsed(text: str) -> Captured | None:
+    try:
+        value = json.loads(text)
+    except (ValueError, TypeError, RecursionError):
         return None
     if not isinstance(value, dict):
         return None
@@ -165,7 +258,8 @@ def parse_reply(user_expressions: Any) -> Captured | None:
         for k, v in (params_in.items() if isinstance(params_in, dict) else ())
         if isinstance(k, str) and k.isidentifier()
     }
-    return Captured(dict(list(metrics.items())[:MAX_METRICS]), params)
+    hooked = value.get("hook") is True
+    return Captured(dict(list(metrics.items())[:MAX_METRICS]), params, hooked)
 
 
 def silent_request(user_expressions: dict[str, str]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """One session's tracking around each run (the `RunTracker` of `collabd.kernel.cellrun`).
 
 Before a run: the notebook's tracking settings and its `parameters` cell are read from the
-document, and the capture expression goes with the code as `user_expressions`. After it: the
+document, and what to capture goes with the code: as `user_expressions` until the kernel has
+the capture's hook in, then as the request's metadata (`collabd.tracking.capture`). After it: the
 metrics the run set — those its code binds (when it succeeded) and those whose value changed
 since the previous run on this kernel — and, when the run is tracked, the parameters in effect
 (the kernel's current values, else the literals written in the cell) are added to the `run`
@@ -23,7 +24,7 @@ from pycrdt import Array, Doc, Map, Subscription, Text
 
 from collabd import notebook
 from collabd.disk import ipynb
-from collabd.kernel.base import Kernel
+from collabd.kernel.base import Kernel, RunExtras
 from collabd.kernel.queue import RunRequest
 from collabd.tracking import capture, params, patterns
 from collabd.tracking.experiments import overall_status
@@ -181,15 +182,18 @@ class Tracker:
         self._submit = submit
         self._kernel: Kernel | None = None
         self._baseline: dict[str, float] = {}  # metric values after the previous run
+        # how this kernel is asked (`capture`): "full" (the expression with the module's
+        # source), "installed" (the module is there) or "hook" (the request's metadata)
+        self._ask_by = "full"
         self._plans: dict[str, _Plan] = {}
         self._batches: dict[str, _Batch] = {}
         self._declared = DeclaredCache(live.doc)
 
     # the RunTracker protocol
 
-    def expressions(self, request: RunRequest, kernel: Kernel) -> dict[str, str] | None:
+    def expressions(self, request: RunRequest, kernel: Kernel) -> RunExtras | None:
         if kernel is not self._kernel:  # a new kernel: a new namespace
-            self._kernel, self._baseline = kernel, {}
+            self._kernel, self._baseline, self._ask_by = kernel, {}, "full"
         doc = self.live.doc
         if not self._enabled or not is_python(doc):
             return None
@@ -200,13 +204,17 @@ class Tracker:
         if not settings.metrics and not declared:
             return None
         self._plans[request.request_id] = _Plan(declared)
-        return capture.user_expressions(settings.metrics, declared.names)
+        if self._ask_by == "hook":
+            return RunExtras(metadata=capture.ask(settings.metrics, declared.names))
+        installed = self._ask_by == "installed"
+        ask = capture.user_expressions(settings.metrics, declared.names, installed=installed)
+        return RunExtras(user_expressions=ask)
 
     def finished(
         self,
         request: RunRequest,
         status: str,
-        user_expressions: Any,
+        reply: dict[str, Any] | None,
         *,
         started: float,
         batch_open: bool,
@@ -214,7 +222,15 @@ class Tracker:
         plan = self._plans.pop(request.request_id, None)
         fields: dict[str, Any] = {}
         if plan is not None:
-            fields = self._fields(request, status, plan, capture.parse_reply(user_expressions))
+            captured = capture.from_reply(reply)
+            # after a capture that did not work (the code failed before ipykernel evaluated
+            # the expression, someone removed the module or the hook) the next run sends the
+            # module's source again, which puts both back
+            if captured is None:
+                self._ask_by = "full"
+            else:
+                self._ask_by = "hook" if captured.hooked else "installed"
+            fields = self._fields(request, status, plan, captured)
         if self._submit is not None:
             self._to_mlflow(request, status, fields, started, batch_open)
         return fields

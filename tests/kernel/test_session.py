@@ -13,7 +13,7 @@ from pycrdt import Doc
 
 from collabd import notebook
 from collabd.kernel import cellrun
-from collabd.kernel.base import KernelMessage
+from collabd.kernel.base import NO_EXTRAS, KernelMessage, RunExtras
 from collabd.kernel.execution import SessionKernel
 from collabd.kernel.queue import RunRequest
 from collabd.settings import Settings
@@ -37,7 +37,7 @@ class FakeKernel:
     async def start(self) -> None:
         self.started += 1
 
-    async def execute(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
+    async def execute(self, code: str, extras: RunExtras = NO_EXTRAS) -> str:
         return self._answer(code)
 
     def _answer(self, code: str) -> str:
@@ -79,7 +79,7 @@ class FakeSendingKernel(FakeKernel):
         self.sent_now: list[str] = []  # what went through execute_now
         self.fail: Exception | None = None
 
-    def execute_now(self, code: str, user_expressions: dict[str, str] | None = None) -> str:
+    def execute_now(self, code: str, extras: RunExtras = NO_EXTRAS) -> str:
         if self.fail is not None:
             raise self.fail
         self.sent_now.append(code)

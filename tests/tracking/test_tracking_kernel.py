@@ -203,3 +203,45 @@ async def test_a_failed_run_keeps_the_metrics_it_set_before_the_error(khub: HubP
         assert e["params"]["lr"] == 0.1
         assert "diverged" in gus.output_text(bad)
         assert gus.cell(bad)["execution_count"] == 2
+
+
+async def test_after_the_first_run_the_hook_captures_with_no_expression_to_evaluate(
+    khub: HubProcess,
+) -> None:
+    probe = (
+        "p = get_ipython().parent_header\n"
+        "print(sorted(p['content']['user_expressions']), sorted(p['metadata']))"
+    )
+    s, (_, first, looked) = new_notebook(khub, "hooked", "accuracy = 0.5", probe)
+    async with NotebookClient.from_link(s["edit_url"], name="ida") as ida:
+        await run_cells(ida, first, looked)
+        # the first run installed the hook with its expression; the next asks in its metadata
+        assert ida.output_text(looked) == "[] ['collabd_tracking']\n"
+        status, runs = khub.api("GET", f"/api/sessions/{s['id']}/runs", token=s["view_token"])
+        assert status == 200 and runs[0]["metrics"] == {"accuracy": 0.5}
+
+
+async def test_metrics_are_captured_again_after_the_hook_or_the_module_is_removed(
+    khub: HubProcess,
+) -> None:
+    remove_module = (
+        "import sys\n"
+        "for k in [k for k in sys.modules if k.startswith('_collabd_capture_')]:\n"
+        "    del sys.modules[k]\n"
+        "accuracy = 0.6"
+    )
+    remove_hook = "get_ipython().events.callbacks['post_run_cell'].clear()\naccuracy = 0.7"
+    hooks = "print(len(get_ipython().events.callbacks['post_run_cell']))"
+    s, (_, first, gone, unhooked, after, count) = new_notebook(
+        khub, "removed", "accuracy = 0.5", remove_module, remove_hook, "loss = 0.1", hooks
+    )
+    async with NotebookClient.from_link(s["edit_url"], name="hal") as hal:
+        await run_cells(hal, first, gone, unhooked, after, after, count)
+        status, runs = khub.api("GET", f"/api/sessions/{s['id']}/runs", token=s["view_token"])
+        assert status == 200
+        assert [r["cell_id"] for r in runs] == [first, gone, unhooked, after, after, count]
+        assert [r["metrics"] for r in runs[:2]] == [{"accuracy": 0.5}, {"accuracy": 0.6}]
+        # the run that removed the hook is not captured; the next one puts it back
+        assert runs[3]["metrics"] == {"accuracy": 0.7, "loss": 0.1}
+        assert runs[4]["metrics"] == {"loss": 0.1}  # bound by the code: claimed again
+        assert hal.output_text(count) == "1\n"  # one hook, however often it was put back

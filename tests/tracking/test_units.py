@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+import sys
 from typing import Any
 
 import pytest
@@ -124,6 +125,56 @@ def test_the_capture_expression_reads_scalars_and_touches_nothing() -> None:
     assert got is not None
     assert got.metrics == {"accuracy": 0.9, "loss": 3.0, "val_acc": 0.5}
     assert got.params == {"lr": 0.1, "name": "m", "sizes": [1, 2], "model": "<object>"}
+
+
+def test_once_installed_the_expression_is_short_and_answers_the_same() -> None:
+    sys.modules.pop(capture.MODULE, None)
+    namespace: dict[str, Any] = {"accuracy": 0.9, "lr": 0.1}
+    short = capture.expression(patterns.DEFAULT_METRICS, ["lr"], installed=True)
+    full = capture.expression(patterns.DEFAULT_METRICS, ["lr"])
+    assert capture.SOURCE not in short and len(short) < len(full) // 5
+    try:
+        with pytest.raises(KeyError):  # no module yet: the kernel would answer an error
+            evaluate(short, namespace)
+        first = capture.parse_reply(evaluate(full, namespace))  # installs the module
+        again = capture.parse_reply(evaluate(short, namespace))
+        assert first is not None and again == first
+        assert again.metrics == {"accuracy": 0.9} and again.params == {"lr": 0.1}
+    finally:
+        sys.modules.pop(capture.MODULE, None)
+
+
+def test_a_reply_is_read_from_the_hooks_payload_first_else_from_the_expression() -> None:
+    def payload(metrics: dict[str, float]) -> dict[str, Any]:
+        text = json.dumps({"metrics": metrics, "params": {}, "hook": True})
+        return {"source": capture.KEY, "data": text}
+
+    expressed = {capture.KEY: {"status": "ok", "data": {"text/plain": repr('{"metrics": {}}')}}}
+    other = {"source": "set_next_input", "text": "x"}
+    reply = {"payload": [other, payload({"loss": 1.0}), payload({"loss": 2.0})]}
+    got = capture.from_reply({**reply, "user_expressions": expressed})
+    assert got is not None and got.metrics == {"loss": 2.0} and got.hooked  # the outer cell's
+    from_expression = capture.from_reply({"payload": [other], "user_expressions": expressed})
+    assert from_expression == capture.Captured({}, {}, hooked=False)
+    assert capture.from_reply({"payload": [], "user_expressions": {}}) is None
+    assert capture.from_reply(None) is None
+    bad = {"payload": [{"source": capture.KEY, "data": "not json"}]}
+    assert capture.from_reply(bad) is None
+
+
+def test_the_ask_in_metadata_names_what_the_expression_would_capture() -> None:
+    asked = capture.ask(["loss", "*_acc", "val_*"], ["lr", "not a name"])[capture.KEY]
+    namespace: dict[str, Any] = {"loss": 1.0, "top_acc": 0.5, "val_f": 2.0, "lr": 0.1}
+    exec(capture.SOURCE, module := {"__name__": "m"})
+    text = module["capture"](
+        namespace, asked["exact"], tuple(asked["suffixes"]), tuple(asked["prefixes"]),
+        asked["pattern"], asked["names"],
+    )  # fmt: skip
+    expr = capture.expression(["loss", "*_acc", "val_*"], ["lr", "not a name"])
+    assert capture.parse_reply(evaluate(expr, dict(namespace))) == capture.Captured(
+        {"loss": 1.0, "top_acc": 0.5, "val_f": 2.0}, {"lr": 0.1}
+    )
+    assert json.loads(text)["metrics"] == {"loss": 1.0, "top_acc": 0.5, "val_f": 2.0}
 
 
 def test_the_capture_expression_never_raises() -> None:
