@@ -10,6 +10,7 @@ the kernel knows. IPython's `%magics` and `!shell` lines are skipped.
 from __future__ import annotations
 
 import ast
+import functools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -138,7 +139,8 @@ def plain(value: Any, depth: int = 0) -> Any:
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
 
 
-def bound_names(code: str) -> set[str]:
+@functools.lru_cache(maxsize=32)  # a cell is often run again as it is
+def bound_names(code: str) -> frozenset[str]:
     """The global names a cell's code binds: assignments, loops, imports, `with … as`, `def`,
     `class`, and names a function declares `global`. Assignments inside functions, classes,
     lambdas and comprehensions are their own."""
@@ -149,7 +151,7 @@ def bound_names(code: str) -> set[str]:
             )
         )
     except SyntaxError:
-        return set()
+        return frozenset()
     found: set[str] = set()
     scoped = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
     comprehensions = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
@@ -170,4 +172,4 @@ def bound_names(code: str) -> set[str]:
             visit(child, inner)
 
     visit(tree, True)
-    return found
+    return frozenset(found)

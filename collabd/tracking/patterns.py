@@ -10,6 +10,7 @@ keys mean the defaults.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -63,6 +64,13 @@ def split(
 ) -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...], str]:
     """The patterns as the kernel checks them quickly, all lower case: exact names, `*suffix`
     and `prefix*` ones (a string test each), and a regex for the rest ("" if none)."""
+    return _split(tuple(patterns))
+
+
+@functools.lru_cache(maxsize=16)  # the same few sets of patterns, split before every run
+def _split(
+    patterns: tuple[str, ...],
+) -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...], str]:
     exact: set[str] = set()
     suffixes: list[str] = []
     prefixes: list[str] = []

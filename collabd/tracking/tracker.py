@@ -143,9 +143,10 @@ def is_python(doc: Doc[Any]) -> bool:
     metadata = metadata_of(doc)
     for key, field_ in (("language_info", "name"), ("kernelspec", "language")):
         value = metadata.get(key) if metadata is not None else None
-        value = value.to_py() if isinstance(value, Map) else value
-        if isinstance(value, dict) and isinstance(value.get(field_), str):
-            return str(value[field_]).lower() == "python"
+        # the one field, not the whole map converted (this is read before every run)
+        name = value.get(field_) if isinstance(value, (Map, dict)) else None
+        if isinstance(name, str):
+            return name.lower() == "python"
     return True
 
 
@@ -244,7 +245,7 @@ class Tracker:
     ) -> dict[str, Any]:
         metrics: dict[str, float] = {}
         if captured is not None:
-            bound = params.bound_names(request.code) if status == "ok" else set()
+            bound = params.bound_names(request.code) if status == "ok" else frozenset()
             metrics = {
                 k: v
                 for k, v in captured.metrics.items()
