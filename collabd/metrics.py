@@ -23,6 +23,18 @@ UPDATES_IN = Counter(
     ["origin"],
     registry=REGISTRY,
 )
+_UPDATES_IN_BY: dict[str, Any] = {}  # label -> its child: `labels()` takes a lock each call
+
+
+def update_in(origin: str) -> None:
+    """Count one update received from `origin` (`peer:3` counts as `peer`)."""
+    kind = origin.partition(":")[0]
+    child = _UPDATES_IN_BY.get(kind)
+    if child is None:
+        child = _UPDATES_IN_BY.setdefault(kind, UPDATES_IN.labels(kind))
+    child.inc()
+
+
 FRAMES_OUT = Counter(
     "collabd_frames_out", "Frames sent to peers (one per receiver)", registry=REGISTRY
 )

@@ -332,7 +332,7 @@ class LiveRoom:
         for action in batch:
             if isinstance(action, Publish):
                 entries.append(NewEntry(now, UPDATE, action.origin, action.update))
-                metrics.UPDATES_IN.labels(action.origin.partition(":")[0]).inc()
+                metrics.update_in(action.origin)
             elif isinstance(action, Relay) and self.settings.record:
                 entry = self._record_presence(action.origin, action.awareness_update, now)
                 if entry is not None:
