@@ -275,3 +275,28 @@ async def test_the_gateway_kernel_works_in_the_notebooks_folder(
             await ann.run(where)
             await wait_finished(ann, where)
             assert ann.output_text(where) == f"{expected.resolve()}\n"
+
+
+async def test_metrics_are_tracked_on_the_gateway_through_its_hook(
+    ghub: HubProcess, gateway: GatewayProcess
+) -> None:
+    # the capture's request metadata and the hook's payload cross the gateway's websocket
+    s = ghub.create_session("tracked.ipynb")
+    async with NotebookClient.from_link(s["edit_url"], name="kim") as kim:
+        await select(kim, "gpu", by="kim")
+        await wait_kernel(kim, "gpu")
+        probe = (
+            "p = get_ipython().parent_header\n"
+            "print(sorted(p['content']['user_expressions']), sorted(p['metadata']))"
+        )
+        first, second, looked = await new_cells(
+            kim, "accuracy = 0.5", "accuracy = 0.75\nraise ValueError('stop')", probe
+        )
+        for cell in (first, second, looked):
+            await kim.run(cell)
+            await wait_finished(kim, cell)
+        assert kim.output_text(looked) == "[] ['collabd_tracking']\n"
+    found = runs(ghub, s)
+    assert found[first]["host"] == "gpu" and found[first]["metrics"] == {"accuracy": 0.5}
+    # the failed run is captured by the hook, with no second request
+    assert found[second]["status"] == "error" and found[second]["metrics"] == {"accuracy": 0.75}
