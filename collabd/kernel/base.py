@@ -53,6 +53,19 @@ def execute_content(code: str, extras: RunExtras = NO_EXTRAS) -> dict[str, Any]:
     }
 
 
+def silent_content(user_expressions: dict[str, str] | None) -> dict[str, Any]:
+    """An empty, silent `execute_request` that only evaluates `user_expressions`: nothing is
+    shown and the execution count does not move."""
+    return {
+        "code": "",
+        "silent": True,
+        "store_history": False,
+        "user_expressions": user_expressions or {},
+        "allow_stdin": False,
+        "stop_on_error": False,
+    }
+
+
 @runtime_checkable
 class SendsAtOnce(Protocol):
     """A kernel that can send code without awaiting anything (a local one: a ZeroMQ send),

@@ -22,7 +22,14 @@ from pycrdt import Doc
 
 from collabd import metrics
 from collabd.kernel import docstate, inflight, outputs
-from collabd.kernel.base import NO_EXTRAS, Kernel, KernelMessage, RunExtras, SendsAtOnce
+from collabd.kernel.base import (
+    NO_EXTRAS,
+    Kernel,
+    KernelMessage,
+    RunExtras,
+    SendsAtOnce,
+    silent_content,
+)
 from collabd.kernel.life import KernelDied, KernelLife
 from collabd.kernel.outputs import CellOutputs, Displays, Pending
 from collabd.kernel.queue import RunRequest, Status
@@ -242,14 +249,7 @@ class Runner:
         holding the kernel (nothing is shown, the execution count does not move)."""
         if (run.reply or {}).get("user_expressions"):
             return
-        content = {
-            "code": "",
-            "silent": True,
-            "store_history": False,
-            "user_expressions": run.extras.user_expressions,
-            "allow_stdin": False,
-            "stop_on_error": False,
-        }
+        content = silent_content(run.extras.user_expressions)
         try:
             reply = await kernel.request("execute_request", content, RETRY_EXPRESSIONS_S)
         except Exception as exc:

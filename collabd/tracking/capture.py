@@ -164,28 +164,25 @@ def expression(
     `collabd.tracking.patterns`) and the values of `param_names`. `installed`: the kernel has
     the capture's module already (a capture in it worked), so the expression does not carry
     its source; without the module it fails, and the kernel answers an error for it."""
-    names = [n for n in param_names if n.isidentifier()]
-    exact, suffixes, prefixes, rest = patterns.split(metric_patterns)
     module = _INSTALLED_EXPR if installed else _MODULE_EXPR
-    return (
-        f"{module}.capture(globals(), {sorted(exact)!r}, {suffixes!r}, {prefixes!r}, "
-        f"{rest!r}, {names!r})"
-    )
+    arguments = ", ".join(map(repr, _arguments(metric_patterns, param_names)))
+    return f"{module}.capture(globals(), {arguments})"
 
 
 def ask(metric_patterns: Sequence[str], param_names: Sequence[str]) -> dict[str, Any]:
     """The request metadata that has the hook capture the same as `expression` would."""
+    return {KEY: dict(zip(_ASKED, _arguments(metric_patterns, param_names), strict=True))}
+
+
+_ASKED = ("exact", "suffixes", "prefixes", "pattern", "names")  # as the hook reads them
+
+
+def _arguments(
+    metric_patterns: Sequence[str], param_names: Sequence[str]
+) -> tuple[list[str], tuple[str, ...], tuple[str, ...], str, list[str]]:
+    """`capture`'s arguments after the namespace, the same in the expression and the ask."""
     exact, suffixes, prefixes, rest = patterns.split(metric_patterns)
-    names = [n for n in param_names if n.isidentifier()]
-    return {
-        KEY: {
-            "exact": sorted(exact),
-            "suffixes": list(suffixes),
-            "prefixes": list(prefixes),
-            "pattern": rest,
-            "names": names,
-        }
-    }
+    return sorted(exact), suffixes, prefixes, rest, [n for n in param_names if n.isidentifier()]
 
 
 def user_expressions(
@@ -260,15 +257,3 @@ def _parsed(text: str) -> Captured | None:
     }
     hooked = value.get("hook") is True
     return Captured(dict(list(metrics.items())[:MAX_METRICS]), params, hooked)
-
-
-def silent_request(user_expressions: dict[str, str]) -> dict[str, Any]:
-    """An empty, silent `execute_request` that evaluates `user_expressions` (after an error)."""
-    return {
-        "code": "",
-        "silent": True,
-        "store_history": False,
-        "user_expressions": user_expressions,
-        "allow_stdin": False,
-        "stop_on_error": False,
-    }
