@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pycrdt import Doc, merge_updates
@@ -43,6 +44,18 @@ from collabd.sync.wire import Close as CloseCode
 log = logging.getLogger("collabd.sync.room")
 
 RunIO = Callable[..., Awaitable[Any]]
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What one flush stores and then sends, as taken from the outbox."""
+
+    actions: list[Action]
+    entries: list[NewEntry]  # appended: the events, then the actions' updates and presence
+    updates: int
+    nbytes: int
+    since: float  # when its oldest action arrived
+    snapshot: bytes | None  # the state after it, when a snapshot is due with it
 
 
 class RoomObserver(Protocol):
@@ -86,6 +99,8 @@ class LiveRoom:
         self._wakeup = asyncio.Event()
         self._flush_lock = asyncio.Lock()  # batches are stored and sent one after another
         self._flusher: asyncio.Task[None] | None = None
+        self._soon: asyncio.Handle | None = None  # a flush in the loop's next pass (`_wake`)
+        self._carried: _Batch | None = None  # taken but not stored yet: the flush task's first
         self._last_seq = last_seq
         self._cadence = SnapshotCadence(
             settings.snapshot_every,
@@ -227,11 +242,52 @@ class LiveRoom:
             self._wake()
 
     def _wake(self) -> None:
-        self._wakeup.set()
+        if self._soon is not None:
+            return  # the flush already scheduled takes this too
+        if self._flusher is not None and not self.closed and not self.settings.merge_window_s:
+            # the loop's next pass, after every frame this one read: a plain callback, not
+            # the flush task's Event, lock and coroutines (~30 µs of each edit's way, cold)
+            self._soon = asyncio.get_running_loop().call_soon(self._flush_soon)
+        else:
+            self._wakeup.set()
+
+    def _flush_soon(self) -> None:
+        self._soon = None
+        if not self._flush_inline():
+            self._wakeup.set()
+
+    def _flush_inline(self) -> bool:
+        """Store and send what is pending in this callback, when the store can append at
+        once. False leaves it to the flush task: a flush under way, a snapshot due with this
+        batch, a store that is busy or failing (a batch already taken is handed over as
+        `_carried`, never taken twice)."""
+        if self._flush_lock.locked() or self._carried is not None or self.store_error:
+            return False
+        if self.fenced_out or not (self._outbox or self._events):
+            return True
+        batch = self._take()
+        if batch.snapshot is not None:
+            self._carried = batch
+            return False
+        if batch.entries:
+            started = time.perf_counter()
+            try:
+                seq = self._store.append_now(self.id, batch.entries, fence=self.fence)
+            except Fenced:
+                self.lose_ownership()
+                return True
+            except Exception:  # the flush task tries again, and reports what fails
+                seq = None
+            if seq is None:
+                self._carried = batch
+                return False
+            self._stored(seq, started)
+        self._sent(batch)
+        return True
 
     async def flush(self) -> None:
         """Store and send everything pending now."""
-        while self._outbox or self._events:
+        while self._outbox or self._events or self._carried is not None:
             await self._flush_once()
 
     async def _flush_forever(self) -> None:
@@ -243,6 +299,8 @@ class LiveRoom:
             was_failing = self.store_error is not None
             try:
                 await self._flush_once()
+                if self._outbox or self._events:  # came while this flush waited for the store
+                    self._wakeup.set()
             except Exception as exc:
                 if not was_failing:  # once per outage, not every retry
                     log.exception("room %s: flush failed (%s); retrying", self.id, exc)
@@ -256,45 +314,57 @@ class LiveRoom:
         async with self._flush_lock:
             await self._flush_batch()
 
-    async def _flush_batch(self) -> None:
-        batch, self._outbox = self._outbox, []
+    def _take(self) -> _Batch:
+        actions, self._outbox = self._outbox, []
         events, self._events = self._events, []
-        since = self._outbox_since
-        entries = events + self._entries_for(batch)
-        snapshot_state = None
-        published = [a.update for a in batch if isinstance(a, Publish)]
+        published = [a.update for a in actions if isinstance(a, Publish)]
         updates, nbytes = len(published), sum(map(len, published))
-        if self._cadence.due(updates, nbytes):
-            snapshot_state = self.doc.get_update()  # exactly the state after this batch
-        if entries:
+        # exactly the state after this batch: every update in the outbox is applied, no other
+        snapshot = self.doc.get_update() if self._cadence.due(updates, nbytes) else None
+        entries = events + self._entries_for(actions)
+        return _Batch(actions, entries, updates, nbytes, self._outbox_since, snapshot)
+
+    async def _flush_batch(self) -> None:
+        batch, self._carried = self._carried, None
+        if batch is None:
+            batch = self._take()
+        if batch.entries:
             try:
                 started = time.perf_counter()
                 # on the loop when the store can do it without waiting: no thread hops
-                seq = self._store.append_now(self.id, entries, fence=self.fence)
+                seq = self._store.append_now(self.id, batch.entries, fence=self.fence)
                 if seq is None:
                     # one loop pass first: work that became ready with this wake-up (the code
                     # of a run on its way to the kernel) goes ahead of the store thread, which
                     # holds the GIL while that work would wait
                     await asyncio.sleep(0)
-                    seq = await self._run_io(self._store.append, self.id, entries, fence=self.fence)
-                self._last_seq = seq
-                metrics.STORE_WRITE_SECONDS.observe(time.perf_counter() - started)
+                    seq = await self._run_io(
+                        self._store.append, self.id, batch.entries, fence=self.fence
+                    )
+                self._stored(seq, started)
             except Fenced:
                 self.lose_ownership()
                 return
             except BaseException as exc:
-                self._outbox[:0] = batch  # keep order; nothing was sent
-                self._events[:0] = events
+                self._carried = batch  # tried again first, as taken; nothing was sent
                 if isinstance(exc, Exception):  # the hub tells newcomers and /api/health
                     self.store_error = str(exc) or type(exc).__name__
                 raise
             self.store_error = None
-        self._cadence.logged(updates, nbytes)
-        self._send(batch)
-        if updates:
-            metrics.FANOUT_SECONDS.observe(time.perf_counter() - since)
-        if snapshot_state is not None:
-            await self._snapshot(snapshot_state)
+        self._sent(batch)
+        if batch.snapshot is not None:
+            await self._snapshot(batch.snapshot)
+
+    def _stored(self, seq: int, started: float) -> None:
+        self._last_seq = seq
+        metrics.STORE_WRITE_SECONDS.observe(time.perf_counter() - started)
+
+    def _sent(self, batch: _Batch) -> None:
+        """Send a batch that is stored."""
+        self._cadence.logged(batch.updates, batch.nbytes)
+        self._send(batch.actions)
+        if batch.updates:
+            metrics.FANOUT_SECONDS.observe(time.perf_counter() - batch.since)
 
     async def _snapshot(self, state: bytes) -> None:
         """Snapshots only speed up loading and seeking: a failed one is logged, not fatal."""
@@ -321,6 +391,7 @@ class LiveRoom:
         self.fenced_out = True
         self._outbox.clear()
         self._events.clear()
+        self._carried = None
         for peer in list(self._peers.values()):
             peer.close(CloseCode.MOVED, "the session moved to another hub: reconnecting")
         if self.on_fenced is not None:

@@ -97,6 +97,8 @@ async def test_disk_full_shows_in_health_newcomers_and_the_log(
             assert newcomer.close_code == 1011
             assert "disk is full" in (newcomer.close_reason or "")
             assert any("database or disk is full" in r.getMessage() for r in caplog.records)
+            ada.insert_cell(1, "print('and this, after it')")  # waits behind the first
+            await asyncio.sleep(0.2)
 
             store.failing = False  # space freed: the pending edit is written, joins work again
             for _ in range(100):
@@ -105,4 +107,8 @@ async def test_disk_full_shows_in_health_newcomers_and_the_log(
                 await asyncio.sleep(0.05)
             assert (await health(http))[0] == 200
             async with NotebookClient(base, s["id"], s["view_token"], name="late") as late:
-                assert "print('kept for later')" in [c["source"] for c in late.cells()]
+                sources = [c["source"] for c in late.cells()]
+                assert sources[:2] == ["print('kept for later')", "print('and this, after it')"]
+        # each edit was appended once, in the order it was made
+        logged = [e.data for e in store.entries(s["id"])]
+        assert len(logged) == len(set(logged))
