@@ -299,8 +299,6 @@ class LiveRoom:
             was_failing = self.store_error is not None
             try:
                 await self._flush_once()
-                if self._outbox or self._events:  # came while this flush waited for the store
-                    self._wakeup.set()
             except Exception as exc:
                 if not was_failing:  # once per outage, not every retry
                     log.exception("room %s: flush failed (%s); retrying", self.id, exc)
