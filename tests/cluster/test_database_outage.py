@@ -46,8 +46,10 @@ async def online(c: NotebookClient) -> None:
 
 
 async def test_a_database_outage_shows_in_health_loses_nothing_and_resumes(
-    cluster_factory: Any, pg_proxy: tuple[TcpProxy, str]
+    pg_proxy: tuple[TcpProxy, str], cluster_factory: Any
 ) -> None:
+    # pg_proxy first: fixtures are torn down in reverse, so the hubs stop while their database
+    # is still reachable (a hub stopping without one waits out its 30 s hand-over limit)
     proxy, url = pg_proxy
     cluster: Cluster = cluster_factory(2, env={"COLLABD_DATABASE_URL": url})
     session = cluster.hubs[0].create_session("outage.ipynb")
