@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.hubproc import HubFactory, HubProcess, new_hub
+from tests.support.hubproc import HubFactory, HubProcess, new_hub, stop_all
 from tests.support.inproc import AppFactory, InProcHub
 
 
@@ -49,8 +49,7 @@ def hub_factory(tmp_path: Path) -> Iterator[HubFactory]:
         return hub.start()
 
     yield make
-    for hub in started:
-        hub.stop()
+    stop_all(started)
     for hub in started:
         hub.check_log()
 

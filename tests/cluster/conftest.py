@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.store.conftest import pg_url  # noqa: F401  (a fixture, used by `cluster`)
-from tests.support.hubproc import HubProcess
+from tests.support.hubproc import HubProcess, start_all, stop_all
 
 REDIS_URL = os.environ.get("COLLABD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 LEASE_TTL_S = 2.0
@@ -68,9 +68,8 @@ def cluster_factory(pg_url: str, tmp_path: Path) -> Iterator[Callable[..., Clust
                 },
             )
             started.append(hub)
-            hubs.append(hub.start())
-        return Cluster(hubs)
+            hubs.append(hub)
+        return Cluster(start_all(hubs))
 
     yield make
-    for hub in started:
-        hub.stop()
+    stop_all(started)

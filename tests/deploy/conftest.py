@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.store.conftest import pg_url  # noqa: F401  (a fixture, used by `topology`)
-from tests.support.hubproc import TOKEN, HubProcess, free_port
+from tests.support.hubproc import TOKEN, HubProcess, free_port, start_all, stop_all
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
@@ -190,9 +190,9 @@ def topology(pg_url: str, tmp_path: Path) -> Iterator[Callable[[], Topology]]:  
                     },
                 )
             )
-        for hub in hubs:
+        for hub in hubs[-3:]:
             hub.data.mkdir()
-            hub.start()
+        start_all(hubs[-3:])
         balancer = Balancer(HAPROXY_CFG, hubs, port=lb_port)
         balancers.append(balancer)
         balancer.start(tmp_path)
@@ -204,5 +204,4 @@ def topology(pg_url: str, tmp_path: Path) -> Iterator[Callable[[], Topology]]:  
     yield make
     for balancer in balancers:
         balancer.stop()
-    for hub in hubs:
-        hub.stop()
+    stop_all(hubs)

@@ -61,12 +61,20 @@ class HubProcess:
         ]  # fmt: skip
 
     def start(self) -> HubProcess:
+        self.launch()
+        return self.wait_started()
+
+    def launch(self) -> None:
+        """Starts the process without waiting for it to answer (`wait_started` waits)."""
         self.log_path = self.data.parent / f"hub-{self.port}-{time.time_ns()}.log"
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(
                 self.command(), stdout=log, stderr=subprocess.STDOUT, env=env
             )
+
+    def wait_started(self) -> HubProcess:
+        assert self.proc is not None
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -87,13 +95,20 @@ class HubProcess:
         self.proc.wait(timeout=30)
 
     def stop(self) -> None:
+        stop_all([self])
+
+    def ask_to_stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+
+    def wait_stopped(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
     def check_log(self) -> None:
         """What a hub must never log, whatever the test was about."""
@@ -161,3 +176,18 @@ def start_replay(file: Path, workdir: Path) -> ReplayProcess:
     replay.data.mkdir(parents=True, exist_ok=True)
     replay.start()
     return replay
+
+
+def start_all(hubs: list[HubProcess]) -> list[HubProcess]:
+    """Starts hubs side by side (each spends a second or more importing before it answers)."""
+    for hub in hubs:
+        hub.launch()
+    return [hub.wait_started() for hub in hubs]
+
+
+def stop_all(hubs: list[HubProcess]) -> None:
+    """Stops hubs side by side: each hands its sessions over, then exits."""
+    for hub in hubs:
+        hub.ask_to_stop()
+    for hub in hubs:
+        hub.wait_stopped()
