@@ -19,7 +19,15 @@ from typing import Any
 
 import nbformat
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
 
 from tests.support.hubproc import HubProcess
 
@@ -60,14 +68,42 @@ def web_build() -> None:
     subprocess.run([npm, "run", "build"], cwd=WEB, check=True)
 
 
-@pytest.fixture
-def browser() -> Iterator[Browser]:
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+        yield p
+
+
+class _Chromium:
+    """One Chromium per test worker: starting Playwright's driver and a browser took ~2.5 s a
+    test here. Tests are kept apart by their own browser contexts (cookies, storage, pages)."""
+
+    def __init__(self, playwright: Playwright) -> None:
+        self.playwright = playwright
+        self.current: Browser | None = None
+
+    def get(self) -> Browser:
+        if self.current is None or not self.current.is_connected():  # a test crashed it
+            self.current = self.playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+        return self.current
+
+
+@pytest.fixture(scope="session")
+def chromium(playwright: Playwright) -> Iterator[_Chromium]:
+    chromium = _Chromium(playwright)
+    yield chromium
+    if chromium.current is not None:
+        chromium.current.close()
+
+
+@pytest.fixture
+def browser(chromium: _Chromium) -> Iterator[Browser]:
+    b = chromium.get()
+    yield b
+    for context in b.contexts:  # whatever a test left open is not seen by the next one
+        context.close()
 
 
 def code(source: str, **kw: Any) -> Any:
