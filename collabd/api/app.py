@@ -39,6 +39,7 @@ from collabd.api import (
 )
 from collabd.api.errors import HANDLERS, ApiError
 from collabd.api.sources import LiveSources, ReplaySources
+from collabd.background import bounded
 from collabd.chatguard import ChatGuardExtension
 from collabd.cluster.node import Cluster, OwnedElsewhere
 from collabd.disk.disksync import DiskSync
@@ -53,6 +54,11 @@ from collabd.signin import SignIn
 from collabd.stateguard import StateGuardExtension
 from collabd.store import Store, open_store
 from collabd.store.postgres import PostgresStore
+
+# The hub's own stop, once its sessions are handed over (`serving.py`): slower than this, it
+# logs what it waits for; at the limit it gives up, so a hung stop never needs a kill -9.
+STOP_REPORT_S = 5.0
+STOP_LIMIT_S = 15.0
 
 
 def build_hub(settings: Settings, store: Store | None = None) -> Hub:
@@ -132,7 +138,7 @@ def create_app(settings: Settings, hub: Hub | None = None) -> Starlette:
         try:
             yield
         finally:
-            await live.stop()
+            await bounded(live.stop(), "stopping the hub", STOP_REPORT_S, STOP_LIMIT_S)
 
     routes = live_routes()
     if settings.prefix:  # behind JupyterHub (/services/collabd) or a proxy's path
