@@ -19,7 +19,7 @@ serve: install web  ## install and start the hub on its embedded defaults (SQLit
 
 test: install web browser deploy-tools enterprise-gateway sandbox  ## install everything and run the whole suite (lint, types, web unit, pytest)
 	$(MAKE) --no-print-directory -j2 lint web-test  # mypy on one core, vitest on the other
-	$(VENV)/bin/pytest -p no:cacheprovider -n $(JOBS) $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -p no:cacheprovider -n $(JOBS) --dist worksteal $(PYTEST_ARGS)
 
 lint: install  ## ruff and mypy
 	$(VENV)/bin/ruff check collabd tests bench
