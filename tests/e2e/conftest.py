@@ -68,14 +68,16 @@ def web_build() -> None:
     subprocess.run([npm, "run", "build"], cwd=WEB, check=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
+    # A module at most: Playwright's sync API marks its event loop as running in this thread
+    # for as long as it is open, and the asyncio tests that follow on this worker would fail.
     with sync_playwright() as p:
         yield p
 
 
 class _Chromium:
-    """One Chromium per test worker: starting Playwright's driver and a browser took ~2.5 s a
+    """One Chromium per test module: starting Playwright's driver and a browser took ~2.5 s a
     test here. Tests are kept apart by their own browser contexts (cookies, storage, pages)."""
 
     def __init__(self, playwright: Playwright) -> None:
@@ -90,7 +92,7 @@ class _Chromium:
         return self.current
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(playwright: Playwright) -> Iterator[_Chromium]:
     chromium = _Chromium(playwright)
     yield chromium
