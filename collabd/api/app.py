@@ -53,7 +53,6 @@ from collabd.settings import Settings
 from collabd.signin import SignIn
 from collabd.stateguard import StateGuardExtension
 from collabd.store import Store, open_store
-from collabd.store.postgres import PostgresStore
 
 # The hub's own stop, once its sessions are handed over (`serving.py`): slower than this, it
 # logs what it waits for; at the limit it gives up, so a hung stop never needs a kill -9.
@@ -74,6 +73,8 @@ def build_hub(settings: Settings, store: Store | None = None) -> Hub:
 def _cluster(settings: Settings, store: Store) -> Cluster | None:
     if not settings.redis_url:
         return None
+    from collabd.store.postgres import PostgresStore
+
     if not isinstance(store, PostgresStore):
         raise ValueError(
             "a cluster (--redis-url) needs the shared PostgreSQL store (--database-url)"

@@ -10,14 +10,17 @@ id it saw instead of silently missing what was sent meanwhile.
 from __future__ import annotations
 
 import time
-from typing import Any
-
-import redis.asyncio as aioredis
-from redis.typing import EncodableT, FieldT
+from typing import TYPE_CHECKING, Any
 
 Fields = dict[bytes, bytes]
 
-OutFields = dict[FieldT, EncodableT]
+if TYPE_CHECKING:  # redis takes ~0.25 s to import: a hub outside a cluster never does
+    import redis.asyncio as aioredis
+    from redis.typing import EncodableT, FieldT
+
+    OutFields = dict[FieldT, EncodableT]
+else:
+    OutFields = dict
 STREAM_MAXLEN = 10_000  # entries kept per stream (approximately): catch-up room for a slow reader
 
 
@@ -41,6 +44,8 @@ def node_key(node: str) -> str:
 class Bus:
     def __init__(self, url: str) -> None:
         self.url = url
+        import redis.asyncio as aioredis
+
         self._redis: aioredis.Redis = aioredis.from_url(url, socket_connect_timeout=5)
 
     async def close(self) -> None:

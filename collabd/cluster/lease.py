@@ -11,10 +11,11 @@ need not agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-from psycopg_pool import ConnectionPool
+if TYPE_CHECKING:  # the driver is imported by the store a cluster needs, not by every hub
+    import psycopg
+    from psycopg_pool import ConnectionPool
 
 _NOW = "extract(epoch from clock_timestamp())"
 

@@ -16,7 +16,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -25,8 +25,10 @@ from collabd.cluster.bus import Bus, room_stream
 from collabd.cluster.edge import Edge
 from collabd.cluster.lease import Lease, Leases
 from collabd.cluster.owner import Outbox, OwnerRelay
-from collabd.store.postgres import PostgresStore
 from collabd.sync.liveroom import LiveRoom
+
+if TYPE_CHECKING:
+    from collabd.store.postgres import PostgresStore
 
 log = logging.getLogger("collabd.cluster")
 
