@@ -31,6 +31,8 @@ import { mountChat } from './chatMount'
 import { sanitizeHtml } from './markdown'
 import { enableWidgets } from './widgetOutputs'
 import { failureWords } from '../model/wording'
+import { changed } from '../model/ychanged'
+import type { Transaction } from 'yjs'
 import './styles.css'
 
 function kernelspecName(metadata: unknown): string {
@@ -134,7 +136,7 @@ export async function mountNotebook(
     toc.update(headings(session.notebook.cells.map((c) => ({ id: c.id, type: c.cell_type, source: c.cell_type === 'markdown' ? c.getSource() : '' }))))
     find.refresh()
   }, 300)
-  session.notebook.ydoc.on('update', refreshToc)
+  session.notebook.ydoc.on('afterTransaction', (tr: Transaction) => { if (changed(tr)) refreshToc() })
   // Offline (or not yet connected), nothing can run: the run buttons say so.
   const showOnline = (): void => {
     const offline = session.connection.status !== 'connected'
