@@ -12,7 +12,10 @@ costs the live edit path.
    moments of the start, middle and end, cold and then 1 s later ("near", as a player scrubs),
    p50 and max; optionally over HTTP through `collabd serve` on that store (GET
    /recording/notebook?t=), cold (the moments backwards: a kept document never serves an
-   earlier one) and where the hub's reader keeps the document.
+   earlier one) and where the hub's reader keeps the document. With `--browser`, the player's
+   own seek too: the replay page in Debian's Chromium, `window.collabd.replay.seek(t)` timed in
+   the page up to the next frame after the view is drawn (the window's HTTP read, Yjs applying
+   the snapshot and the updates after it, the cells drawn), cold and near as above.
    With `--compare REF` the same runs on REF's collabd/ in a subprocess, alternating.
 2. Storage: bytes of log data and snapshots per update, and the SQLite file size per update.
 3. Overhead: two `collabd serve` processes, COLLABD_RECORD=1 and =0, run the same live workload
@@ -238,7 +241,9 @@ def _generate_elsewhere(db: Path, n: int, every: int, pattern: str) -> tuple[flo
     return float(made["end"]), float(made["generate_s"])
 
 
-def seek_bench(n: int, every: int, workdir: Path, pattern: str, http: bool) -> dict[str, Any]:
+def seek_bench(
+    n: int, every: int, workdir: Path, pattern: str, http: bool, browser: bool = False
+) -> dict[str, Any]:
     """Storage per update, and seeks: at each region (start, middle, end) 5 moments spread over
     2 % of the recording, each sought cold (no rebuilt document kept) and then 1 s of recorded
     time later (a player scrubbing: "near"), twice over; p50 and max of each."""
@@ -287,7 +292,7 @@ def seek_bench(n: int, every: int, workdir: Path, pattern: str, http: bool) -> d
         result[f"seek_{name}_replayed_max"] = max(replayed)
     store.close()
     if http:
-        result.update(_seek_http(workdir, record, moments))
+        result.update(_seek_http(workdir, record, moments, browser))
     return result
 
 
@@ -320,7 +325,7 @@ def _file_bytes(db: Path) -> int:
 
 
 def _seek_http(
-    workdir: Path, record: SessionRecord, moments: dict[str, list[float]]
+    workdir: Path, record: SessionRecord, moments: dict[str, list[float]], browser: bool = False
 ) -> dict[str, Any]:
     """Through the hub: a seek where its reader keeps a document (as a player scrubs), cold seeks
     (backwards over the region's moments: a kept document never serves an earlier moment), and
@@ -354,8 +359,46 @@ def _seek_http(
             chat = f"/api/sessions/{record.id}/recording/chat?t={t!r}"
             took, stalled = _while_probed(hub, lambda c=chat: hub.get(c, record.view_token))
             result[f"chat_{name}_ms"], result[f"chat_{name}_stall_ms"] = took, stalled
+        if browser:
+            result.update(_seek_player(hub, record, moments))
     finally:
         hub.stop()
+    return result
+
+
+_PLAYER_SEEK = """async (t) => {
+  const started = performance.now()
+  await window.collabd.replay.seek(t)
+  await new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)))
+  return performance.now() - started
+}"""
+
+
+def _seek_player(
+    hub: Hub, record: SessionRecord, moments: dict[str, list[float]]
+) -> dict[str, Any]:
+    """The player's seek in a real browser: each region's moments backwards (cold: the player
+    keeps no document for an earlier moment), each followed by one 1 s later (near)."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("COLLABD_CHROMIUM", "/usr/bin/chromium")
+    result: dict[str, Any] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(f"{hub.base}/s/{record.id}/replay#token={record.view_token}")
+        page.wait_for_selector("body[data-ready=true]", timeout=300_000)
+        for name, region in moments.items():
+            cold, near = [], []
+            for t in region[::-1]:
+                cold.append(page.evaluate(_PLAYER_SEEK, t))
+                near.append(page.evaluate(_PLAYER_SEEK, t + 1))
+            for label, times in (("cold", cold), ("near", near)):
+                result[f"player_{name}_{label}_p50_ms"] = statistics.median(times)
+                result[f"player_{name}_{label}_max_ms"] = max(times)
+        browser.close()
     return result
 
 
@@ -611,6 +654,9 @@ def main() -> None:
     parser.add_argument("--compare", metavar="REF", help="also run the seek part on REF's code")
     parser.add_argument("--rounds", type=int, default=1, help="seek runs per code version")
     parser.add_argument("--http", action="store_true", help="seeks over HTTP too (no --compare)")
+    parser.add_argument(
+        "--browser", action="store_true", help="with --http: the player's seek in Chromium"
+    )
     parser.add_argument("--no-live", action="store_true", help="only the seek and storage part")
     parser.add_argument("--seek-json", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--generate-into", type=Path, help=argparse.SUPPRESS)
@@ -668,7 +714,12 @@ def main() -> None:
                     )
                 if args.http and tree is None:
                     seek = seek_bench(
-                        args.updates, every, workdir / f"seek-{pattern}", pattern, True
+                        args.updates,
+                        every,
+                        workdir / f"seek-{pattern}",
+                        pattern,
+                        True,
+                        args.browser,
                     )
                     seek["storage_over_log"] = (
                         seek["bytes_per_update_log_and_snapshots"]
@@ -698,6 +749,16 @@ def main() -> None:
                         f"  chat at {name}: {took:.1f} ms, "
                         f"the hub's slowest /api/health meanwhile {stall:.1f} ms"
                     )
+                    if args.browser:
+                        cold, near = (
+                            (last[f"player_{name}_{k}_p50_ms"], last[f"player_{name}_{k}_max_ms"])
+                            for k in ("cold", "near")
+                        )
+                        print(
+                            f"  player seek {name} (Chromium, to the next frame): cold p50"
+                            f" {cold[0]:.1f} ms, max {cold[1]:.1f}; near p50 {near[0]:.1f},"
+                            f" max {near[1]:.1f}"
+                        )
         if not args.no_live:
             rows = asyncio.run(overhead_bench(workdir, args.live_s, args.editors))
             report["live"] = rows
