@@ -41,7 +41,7 @@ check-python:
 $(STAMP): pyproject.toml | check-python
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --no-compile -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -49,7 +49,7 @@ install: $(STAMP)
 $(EG_STAMP): | check-python
 	test -x $(EG_VENV)/bin/python || python3 -m venv $(EG_VENV)
 	$(EG_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(EG_VENV)/bin/python -m pip install --quiet 'jupyter_enterprise_gateway>=3.2,<4' 'ipykernel>=6.29'
+	$(EG_VENV)/bin/python -m pip install --quiet --no-compile 'jupyter_enterprise_gateway>=3.2,<4' 'ipykernel>=6.29'
 	touch $(EG_STAMP)
 
 enterprise-gateway: $(EG_STAMP)  ## Jupyter Enterprise Gateway (local kernels) for the kernel host tests
