@@ -83,7 +83,8 @@ class Rebuilds:
                 await self._running()
                 self._idle_soon()
         except Exception:  # the read that needs it will start it again and say why
-            log.exception("starting the recording reader process failed")
+            if not self._closed:
+                log.exception("starting the recording reader process failed")
         finally:
             self._warming = None
 
@@ -128,7 +129,12 @@ class Rebuilds:
             raise WorkerGone("the hub is stopping")
         proc = self._proc
         if proc is None or proc.returncode is not None:
-            proc = self._proc = await self._start()
+            proc = await self._start()
+            if self._closed:  # the hub stopped while it started: it must not outlive the hub
+                _end(proc)
+                await proc.wait()
+                raise WorkerGone("the hub is stopping")
+            self._proc = proc
         return proc
 
     async def _start(self) -> asyncio.subprocess.Process:

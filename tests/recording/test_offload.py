@@ -10,6 +10,7 @@ import signal
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from collabd.recording import reader
@@ -164,6 +165,27 @@ async def test_warm_starts_the_worker_before_the_first_read(sqlite: SQLiteStore)
         assert warmed is not None and await rebuilds.run(os.getpid) == warmed
     finally:
         await rebuilds.close()
+
+
+def workers() -> list[psutil.Process]:
+    return [
+        p
+        for p in psutil.Process().children()
+        if "collabd.recording.offload" in " ".join(p.cmdline()) and p.status() != "zombie"
+    ]
+
+
+async def test_a_worker_still_starting_when_the_hub_stops_does_not_outlive_it(
+    sqlite: SQLiteStore,
+) -> None:
+    rebuilds = Rebuilds(sqlite)
+    rebuilds.warm()
+    await asyncio.sleep(0)  # the warm-up is starting its process
+    await rebuilds.close()
+    deadline = time.monotonic() + 15
+    while workers() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert workers() == [] and rebuilds.pid is None
 
 
 async def test_after_close_reads_run_on_a_thread(sqlite: SQLiteStore) -> None:
