@@ -10,8 +10,9 @@ ROOT ?= .
 PORT ?= 8765
 HOST ?= 127.0.0.1
 # pytest-xdist workers for `make test`: the suite waits on kernels and browsers more than it computes
-# (CI used 64 % of two cores with two workers; three: the suite in 692 s against 800 s)
-JOBS ?= 3
+# (three were tried: 692 s for the suite once, 975 s in the next fresh-clone CI, against 800 s with
+# two; too noisy a gain for the risk of timeouts on two cores)
+JOBS ?= 2
 
 .PHONY: serve test test-fast install web debs browser deploy-tools enterprise-gateway sandbox lint web-test check-python bench clean
 
