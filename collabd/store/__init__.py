@@ -5,7 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .base import GrantRecord, LinkRecord, LogEntry, NewEntry, SessionRecord, Snapshot, Store
+from .base import (
+    GrantRecord,
+    LinkRecord,
+    LogEntry,
+    NewEntry,
+    SeekBlock,
+    SessionRecord,
+    Snapshot,
+    Store,
+)
 from .memory import MemoryStore
 from .sqlite import SQLiteStore
 
@@ -20,6 +29,7 @@ __all__ = [
     "NewEntry",
     "PostgresStore",
     "SQLiteStore",
+    "SeekBlock",
     "SessionRecord",
     "Snapshot",
     "Store",

@@ -110,6 +110,19 @@ class Snapshot:
     size: int = field(default=0, compare=False)
 
 
+@dataclass(frozen=True, slots=True)
+class SeekBlock:
+    """Derived data for fast seeks (`collabd.recording.seekindex`): the notebook's content as of
+    log entry `seq` and each update's effect on it up to `end_seq`. It can be dropped and built
+    again from the log at any time; `data` is opaque to the store (already compressed)."""
+
+    seq: int  # the checkpoint is as of this log seq (0: before the room's first entry)
+    ts: float  # the time of that entry
+    end_seq: int  # the last update the block covers (>= seq)
+    end_ts: float
+    data: bytes
+
+
 LINK_ROLES = ("edit", "view")
 GRANT_ROLES = ("owner", "edit", "view")
 GRANT_KINDS = ("user", "group")
@@ -215,7 +228,30 @@ class Store(ABC):
 
     def trim(self, room: str, start: Snapshot) -> int:
         """Make `start` the beginning of the room's history, in one transaction: store it, drop the
-        log entries up to its seq and the snapshots before it. Returns how many entries went."""
+        log entries up to its seq and the snapshots and seek blocks before it. Returns how many
+        entries went."""
+        raise NotImplementedError
+
+    # the seek index: derived data, so no fence (any hub may write it) and not in storage_bytes
+
+    def add_seek_block(self, room: str, block: SeekBlock) -> None:
+        """Store a seek block, replacing the room's block at the same seq."""
+        raise NotImplementedError
+
+    def seek_block(self, room: str, *, until_ts: float) -> SeekBlock | None:
+        """The block with the greatest seq among those with ts <= `until_ts`."""
+        raise NotImplementedError
+
+    def seek_index_end(self, room: str) -> tuple[int, float] | None:
+        """(end_seq, end_ts) of the block with the greatest end_seq; None: the room has none."""
+        raise NotImplementedError
+
+    def seek_index_bytes(self, room: str) -> int:
+        """Bytes of data the room's seek blocks hold."""
+        raise NotImplementedError
+
+    def drop_seek_index(self, room: str) -> int:
+        """Delete the room's seek blocks; returns how many there were."""
         raise NotImplementedError
 
     # links (not abstract: other backends work until they add them)
@@ -267,8 +303,8 @@ class Store(ABC):
         raise NotImplementedError
 
     def delete_session(self, session_id: str) -> bool:
-        """Remove the session and its whole history (log, snapshots, links, grants) in one
-        transaction; False if there was no such session."""
+        """Remove the session and its whole history (log, snapshots, seek index, links, grants)
+        in one transaction; False if there was no such session."""
         raise NotImplementedError
 
     def close(self) -> None:

@@ -13,6 +13,7 @@ from .base import (
     LinkRecord,
     LogEntry,
     NewEntry,
+    SeekBlock,
     SessionRecord,
     Snapshot,
     Store,
@@ -27,6 +28,7 @@ class MemoryStore(Store):
         self._sessions: dict[str, SessionRecord] = {}
         self._log: dict[str, list[LogEntry]] = {}
         self._snapshots: dict[str, list[Snapshot]] = {}
+        self._seek_index: dict[str, list[SeekBlock]] = {}
         self._links: dict[str, LinkRecord] = {}
         self._grants: dict[tuple[str, str, str], GrantRecord] = {}
         self._seq = 0
@@ -127,7 +129,35 @@ class MemoryStore(Store):
             snaps = [s for s in self._snapshots.get(room, []) if s.seq > start.seq]
             start = Snapshot(start.seq, start.ts, start.state, len(start.state))
             self._snapshots[room] = [start, *snaps]
+            blocks = [b for b in self._seek_index.get(room, []) if b.seq >= start.seq]
+            self._seek_index[room] = blocks
             return len(log) - len(kept)
+
+    # the seek index
+
+    def add_seek_block(self, room: str, block: SeekBlock) -> None:
+        with self._lock:
+            kept = [b for b in self._seek_index.get(room, []) if b.seq != block.seq]
+            self._seek_index[room] = [*kept, block]
+
+    def seek_block(self, room: str, *, until_ts: float) -> SeekBlock | None:
+        with self._lock:
+            found = [b for b in self._seek_index.get(room, []) if b.ts <= until_ts]
+        return max(found, key=lambda b: b.seq, default=None)
+
+    def seek_index_end(self, room: str) -> tuple[int, float] | None:
+        with self._lock:
+            blocks = list(self._seek_index.get(room, []))
+        last = max(blocks, key=lambda b: (b.end_seq, b.seq), default=None)
+        return None if last is None else (last.end_seq, last.end_ts)
+
+    def seek_index_bytes(self, room: str) -> int:
+        with self._lock:
+            return sum(len(b.data) for b in self._seek_index.get(room, []))
+
+    def drop_seek_index(self, room: str) -> int:
+        with self._lock:
+            return len(self._seek_index.pop(room, []))
 
     # links
 
@@ -204,6 +234,7 @@ class MemoryStore(Store):
             found = self._sessions.pop(session_id, None) is not None
             self._log.pop(session_id, None)
             self._snapshots.pop(session_id, None)
+            self._seek_index.pop(session_id, None)
             for link_id in [k for k, v in self._links.items() if v.session_id == session_id]:
                 del self._links[link_id]
             for key in [k for k in self._grants if k[0] == session_id]:

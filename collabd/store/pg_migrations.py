@@ -103,6 +103,19 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE sessions ADD COLUMN IF NOT EXISTS edit_gen INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE sessions ADD COLUMN IF NOT EXISTS view_gen INTEGER NOT NULL DEFAULT 0;
     """,
+    # 7: the seek index (`SeekBlock`): derived data, built again from the log when dropped.
+    # `data` is compressed already.
+    """
+    CREATE TABLE IF NOT EXISTS seek_index (
+        room TEXT NOT NULL,
+        seq BIGINT NOT NULL,
+        ts DOUBLE PRECISION NOT NULL,
+        end_seq BIGINT NOT NULL,
+        end_ts DOUBLE PRECISION NOT NULL,
+        data BYTEA NOT NULL,
+        PRIMARY KEY (room, seq)
+    );
+    """,
 )
 
 _VERSION_TABLE = """

@@ -28,6 +28,7 @@ from .base import (
     LinkRecord,
     LogEntry,
     NewEntry,
+    SeekBlock,
     SessionRecord,
     Snapshot,
     Store,
@@ -87,6 +88,13 @@ _UPSERT_SNAPSHOT = (
     " RETURNING 1"
 )
 _SNAPSHOT_COLUMNS = "SELECT seq, ts, state, codec FROM snapshots"
+_UPSERT_SEEK_BLOCK = (
+    "INSERT INTO seek_index (room, seq, ts, end_seq, end_ts, data)"
+    " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (room, seq) DO UPDATE"
+    " SET ts = EXCLUDED.ts, end_seq = EXCLUDED.end_seq, end_ts = EXCLUDED.end_ts,"
+    " data = EXCLUDED.data"
+)
+_SEEK_COLUMNS = "SELECT seq, ts, end_seq, end_ts, data FROM seek_index"
 
 
 class StoreUnavailable(RuntimeError):
@@ -318,6 +326,51 @@ class PostgresStore(Store):
                 "DELETE FROM log WHERE room = %s AND seq <= %s", (room, start.seq)
             ).rowcount
             conn.execute("DELETE FROM snapshots WHERE room = %s AND seq < %s", (room, start.seq))
+            conn.execute("DELETE FROM seek_index WHERE room = %s AND seq < %s", (room, start.seq))
+        return int(gone)
+
+    # the seek index
+
+    def add_seek_block(self, room: str, block: SeekBlock) -> None:
+        self._execute(
+            _UPSERT_SEEK_BLOCK,
+            (
+                room,
+                block.seq,
+                float(block.ts),
+                block.end_seq,
+                float(block.end_ts),
+                bytes(block.data),
+            ),
+        )
+
+    def seek_block(self, room: str, *, until_ts: float) -> SeekBlock | None:
+        row = self._one(
+            _SEEK_COLUMNS + " WHERE room = %s AND ts <= %s ORDER BY seq DESC LIMIT 1",
+            (room, float(until_ts)),
+        )
+        if row is None:
+            return None
+        seq, ts, end_seq, end_ts, data = row
+        return SeekBlock(int(seq), float(ts), int(end_seq), float(end_ts), bytes(data))
+
+    def seek_index_end(self, room: str) -> tuple[int, float] | None:
+        row = self._one(
+            "SELECT end_seq, end_ts FROM seek_index WHERE room = %s"
+            " ORDER BY end_seq DESC, seq DESC LIMIT 1",
+            (room,),
+        )
+        return (int(row[0]), float(row[1])) if row else None
+
+    def seek_index_bytes(self, room: str) -> int:
+        row = self._one(
+            "SELECT coalesce(sum(octet_length(data)), 0) FROM seek_index WHERE room = %s", (room,)
+        )
+        return int(row[0]) if row else 0
+
+    def drop_seek_index(self, room: str) -> int:
+        with self._pool.connection() as conn:
+            gone = conn.execute("DELETE FROM seek_index WHERE room = %s", (room,)).rowcount
         return int(gone)
 
     # links
@@ -411,6 +464,7 @@ class PostgresStore(Store):
             for statement in (
                 "DELETE FROM log WHERE room = %s",
                 "DELETE FROM snapshots WHERE room = %s",
+                "DELETE FROM seek_index WHERE room = %s",
                 "DELETE FROM rooms WHERE room = %s",
                 "DELETE FROM leases WHERE room = %s",
                 "DELETE FROM links WHERE session_id = %s",

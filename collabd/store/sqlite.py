@@ -33,6 +33,7 @@ from .base import (
     LinkRecord,
     LogEntry,
     NewEntry,
+    SeekBlock,
     SessionRecord,
     Snapshot,
     Store,
@@ -68,6 +69,15 @@ CREATE TABLE IF NOT EXISTS snapshots (
     ts REAL NOT NULL,
     state BLOB NOT NULL,
     codec INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (room, seq)
+);
+CREATE TABLE IF NOT EXISTS seek_index (
+    room TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    ts REAL NOT NULL,
+    end_seq INTEGER NOT NULL,
+    end_ts REAL NOT NULL,
+    data BLOB NOT NULL,
     PRIMARY KEY (room, seq)
 );
 CREATE TABLE IF NOT EXISTS links (
@@ -109,6 +119,16 @@ _SESSION_COLUMNS = (
 _SNAPSHOT_COLUMNS = "SELECT seq, ts, state, codec FROM snapshots"
 _INSERT_SNAPSHOT = (
     "INSERT OR REPLACE INTO snapshots (room, seq, ts, state, codec) VALUES (?, ?, ?, ?, ?)"
+)
+
+# The seek index (`SeekBlock`) came later than the other tables: older files get it from SCHEMA
+# (CREATE ... IF NOT EXISTS) when they are opened.
+# `seek_block` walks the room's primary key from its newest seq back to the first block at or
+# before the time (data last: a row's ts is read without its blob); a room has few blocks.
+_SEEK_COLUMNS = "SELECT seq, ts, end_seq, end_ts, data FROM seek_index"
+_INSERT_SEEK_BLOCK = (
+    "INSERT OR REPLACE INTO seek_index (room, seq, ts, end_seq, end_ts, data)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
 )
 
 _GRANT_COLUMNS = "SELECT session_id, kind, name, role, created, created_by FROM grants"
@@ -390,6 +410,45 @@ class SQLiteStore(Store):
                 "DELETE FROM log WHERE room = ? AND seq <= ?", (room, start.seq)
             ).rowcount
             self._db.execute("DELETE FROM snapshots WHERE room = ? AND seq < ?", (room, start.seq))
+            self._db.execute("DELETE FROM seek_index WHERE room = ? AND seq < ?", (room, start.seq))
+        return int(gone)
+
+    # the seek index
+
+    def add_seek_block(self, room: str, block: SeekBlock) -> None:
+        with self._locked():
+            self._db.execute(
+                _INSERT_SEEK_BLOCK,
+                (room, block.seq, block.ts, block.end_seq, block.end_ts, block.data),
+            )
+
+    def seek_block(self, room: str, *, until_ts: float) -> SeekBlock | None:
+        with self._locked():
+            row = self._db.execute(
+                _SEEK_COLUMNS + " WHERE room = ? AND ts <= ? ORDER BY seq DESC LIMIT 1",
+                (room, until_ts),
+            ).fetchone()
+        return _seek_block(row)
+
+    def seek_index_end(self, room: str) -> tuple[int, float] | None:
+        with self._locked():
+            row = self._db.execute(
+                "SELECT end_seq, end_ts FROM seek_index WHERE room = ?"
+                " ORDER BY end_seq DESC, seq DESC LIMIT 1",
+                (room,),
+            ).fetchone()
+        return (int(row[0]), float(row[1])) if row else None
+
+    def seek_index_bytes(self, room: str) -> int:
+        with self._locked():
+            total = self._db.execute(
+                "SELECT coalesce(sum(length(data)), 0) FROM seek_index WHERE room = ?", (room,)
+            ).fetchone()[0]
+        return int(total)
+
+    def drop_seek_index(self, room: str) -> int:
+        with self._locked():
+            gone = self._db.execute("DELETE FROM seek_index WHERE room = ?", (room,)).rowcount
         return int(gone)
 
     # links
@@ -504,6 +563,7 @@ class SQLiteStore(Store):
                     ).rowcount
                     self._db.execute("DELETE FROM log WHERE room = ?", (session_id,))
                     self._db.execute("DELETE FROM snapshots WHERE room = ?", (session_id,))
+                    self._db.execute("DELETE FROM seek_index WHERE room = ?", (session_id,))
                     self._db.execute("DELETE FROM links WHERE session_id = ?", (session_id,))
                     self._db.execute("DELETE FROM grants WHERE session_id = ?", (session_id,))
             finally:
@@ -529,6 +589,13 @@ def _snapshot(row: tuple[int, float, bytes, int] | None) -> Snapshot | None:
         return None
     seq, ts, stored, how = row
     return Snapshot(seq, ts, codec.unpack(how, stored), len(stored))
+
+
+def _seek_block(row: tuple[int, float, int, float, bytes] | None) -> SeekBlock | None:
+    if row is None:
+        return None
+    seq, ts, end_seq, end_ts, data = row
+    return SeekBlock(int(seq), float(ts), int(end_seq), float(end_ts), bytes(data))
 
 
 def _private_dir(folder: Path) -> None:

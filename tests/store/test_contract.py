@@ -4,6 +4,8 @@ atomic trim, PostgreSQL's migrations and multi-writer safety) follow at the end.
 
 from __future__ import annotations
 
+import math
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -15,10 +17,19 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from collabd.store import MemoryStore, NewEntry, SessionRecord, Snapshot, SQLiteStore, Store
+from collabd.store import (
+    MemoryStore,
+    NewEntry,
+    SeekBlock,
+    SessionRecord,
+    Snapshot,
+    SQLiteStore,
+    Store,
+)
 from collabd.store.base import EntryInfo, LogEntry
 from collabd.store.pg_migrations import MIGRATIONS, SchemaTooNew, migrate
 from collabd.store.postgres import PostgresStore
+from collabd.store.sqlite import SCHEMA
 
 ALL = ("update", "awareness", "event")
 # What a refused duplicate raises, by backend: the stores pass their database's error through.
@@ -329,6 +340,117 @@ def test_trim_of_a_room_without_entries_stores_the_snapshot(store: Store) -> Non
     assert store.latest_snapshot("r") == Snapshot(3, 1.0, b"s")
 
 
+# the seek index: derived data, kept apart from the log and snapshots
+
+
+def block(seq: int, ts: float, end_seq: int, end_ts: float, data: bytes = b"") -> SeekBlock:
+    return SeekBlock(seq, ts, end_seq, end_ts, data or b"block-%d" % seq)
+
+
+def test_seek_blocks_round_trip_exactly_and_replace_one_at_the_same_seq(store: Store) -> None:
+    ts = 1730000000.1234567  # needs all of a double's precision
+    every_byte = bytes(range(256)) * 4096  # 1 MiB, every byte value
+    kept = SeekBlock(0, ts, 2**40, ts + 1e-6, every_byte)
+    store.add_seek_block("r", kept)
+    found = store.seek_block("r", until_ts=ts)
+    assert found == kept
+    assert found is not None and type(found.ts) is float and type(found.end_seq) is int
+    assert type(found.data) is bytes and type(found.end_ts) is float
+
+    store.add_seek_block("r", SeekBlock(0, ts, 2**40 + 5, ts + 2.0, b"new"))
+    assert store.seek_block("r", until_ts=math.inf) == SeekBlock(0, ts, 2**40 + 5, ts + 2.0, b"new")
+    assert store.seek_index_end("r") == (2**40 + 5, ts + 2.0)
+    assert store.seek_index_bytes("r") == 3  # replaced, not added
+
+
+def test_seek_block_is_the_newest_at_or_before_a_time(store: Store) -> None:
+    store.add_seek_block("r", block(40, 30.0, 60, 39.0))
+    store.add_seek_block("r", block(0, 10.0, 20, 19.0))  # out of order: seq decides
+    store.add_seek_block("r", block(20, 19.0, 40, 30.0))
+    store.add_seek_block("other", block(100, 5.0, 200, 50.0))
+
+    assert store.seek_block("r", until_ts=9.9) is None
+    assert store.seek_block("r", until_ts=10.0) == block(0, 10.0, 20, 19.0)  # its ts included
+    assert store.seek_block("r", until_ts=18.9) == block(0, 10.0, 20, 19.0)
+    assert store.seek_block("r", until_ts=19.0) == block(20, 19.0, 40, 30.0)
+    assert store.seek_block("r", until_ts=35.0) == block(40, 30.0, 60, 39.0)
+    assert store.seek_block("r", until_ts=math.inf) == block(40, 30.0, 60, 39.0)
+    assert store.seek_block("other", until_ts=6.0) == block(100, 5.0, 200, 50.0)
+    assert store.seek_block("nope", until_ts=math.inf) is None
+
+
+def test_seek_index_end_is_the_greatest_end(store: Store) -> None:
+    assert store.seek_index_end("r") is None
+    store.add_seek_block("r", block(20, 19.0, 35, 25.5))
+    store.add_seek_block("r", block(0, 10.0, 20, 19.0))
+    assert store.seek_index_end("r") == (35, 25.5)
+    store.add_seek_block("other", block(0, 1.0, 900, 90.0))
+    assert store.seek_index_end("r") == (35, 25.5)
+    store.add_seek_block("r", block(20, 19.0, 48, 31.25))  # the block under way, extended
+    assert store.seek_index_end("r") == (48, 31.25)
+
+
+def test_seek_index_bytes_count_blocks_and_not_storage_bytes(store: Store) -> None:
+    store.append("r", [entry(1.0, b"abcd")])
+    store.add_snapshot("r", Snapshot(1, 1.0, b"12345"))
+    assert store.seek_index_bytes("r") == 0
+    before = store.storage_bytes("r")
+    store.add_seek_block("r", block(0, 1.0, 1, 1.0, b"x" * 1000))
+    store.add_seek_block("r", block(1, 1.0, 1, 1.0, b"y" * 24))
+    store.add_seek_block("other", block(0, 1.0, 1, 1.0, b"z" * 7))
+    assert store.seek_index_bytes("r") == 1024 and store.seek_index_bytes("other") == 7
+    assert store.storage_bytes("r") == before == 4 + 5
+
+
+def test_drop_seek_index_drops_only_that_rooms_blocks(store: Store) -> None:
+    for room in ("r", "other"):
+        store.add_seek_block(room, block(0, 1.0, 10, 2.0))
+        store.add_seek_block(room, block(10, 2.0, 20, 3.0))
+    store.append("r", [entry(1.0)])
+    store.add_snapshot("r", Snapshot(1, 1.0, b"s"))
+
+    assert store.drop_seek_index("r") == 2
+
+    assert store.seek_block("r", until_ts=math.inf) is None and store.seek_index_end("r") is None
+    assert store.seek_index_bytes("r") == 0
+    assert store.seek_index_end("other") == (20, 3.0)
+    assert store.count("r") == 1 and store.latest_snapshot("r") == Snapshot(1, 1.0, b"s")
+    assert store.drop_seek_index("r") == 0
+    # built again from scratch
+    store.add_seek_block("r", block(0, 1.0, 1, 1.0))
+    assert store.seek_index_end("r") == (1, 1.0)
+
+
+def test_trim_drops_the_seek_blocks_before_the_new_start(store: Store) -> None:
+    store.append("r", [entry(float(t)) for t in range(1, 9)])
+    every = store.entries("r")
+    starts = [0, every[2].seq, every[5].seq]  # blocks as of seq 0 and two checkpoints
+    ends = [every[2].seq, every[5].seq, every[7].seq]
+    for n, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        store.add_seek_block("r", block(start, float(n * 3), end, float(n * 3 + 3)))
+    store.add_seek_block("other", block(0, 0.0, 5, 5.0))
+
+    store.trim("r", Snapshot(every[2].seq, 3.0, b"start"))  # a block starts at the cut: kept
+    assert store.seek_block("r", until_ts=2.0) is None
+    assert store.seek_block("r", until_ts=3.0) == block(every[2].seq, 3.0, every[5].seq, 6.0)
+    assert store.seek_index_bytes("r") == len(b"block-%d" % starts[1] + b"block-%d" % starts[2])
+
+    store.trim("r", Snapshot(every[6].seq, 7.0, b"later"))  # between two blocks' starts
+    assert store.seek_block("r", until_ts=math.inf) is None and store.seek_index_end("r") is None
+    assert store.seek_index_end("other") == (5, 5.0)
+
+
+def test_deleting_a_session_drops_its_seek_index(store: Store) -> None:
+    for one in ("s1", "s2"):
+        store.add_session(SessionRecord(one, f"{one}.ipynb", "", "", 1.0))
+        store.append(one, [entry(1.0)])
+        store.add_seek_block(one, block(0, 1.0, 1, 1.0))
+    assert store.delete_session("s1")
+    assert store.seek_block("s1", until_ts=math.inf) is None and store.seek_index_bytes("s1") == 0
+    assert store.seek_index_end("s1") is None
+    assert store.seek_block("s2", until_ts=math.inf) == block(0, 1.0, 1, 1.0)
+
+
 def test_an_unknown_room_or_session_reads_as_nothing(store: Store) -> None:
     store.append("known", [entry(1.0)])
     store.add_snapshot("known", Snapshot(1, 1.0, b"s"))
@@ -339,6 +461,9 @@ def test_an_unknown_room_or_session_reads_as_nothing(store: Store) -> None:
     assert store.snapshot_index("nope") == [] and store.entry_index("nope", kinds=ALL) == []
     assert store.first_by_origin("nope", kind="update") == []
     assert store.storage_bytes("nope") == 0
+    assert store.seek_block("nope", until_ts=math.inf) is None
+    assert store.seek_index_end("nope") is None and store.seek_index_bytes("nope") == 0
+    assert store.drop_seek_index("nope") == 0
 
 
 def test_concurrent_appends_get_unique_contiguous_seqs(store: Store) -> None:
@@ -381,12 +506,16 @@ def test_everything_survives_closing_and_reopening(durable: Backend) -> None:
     first.add_session(record)
     before = first.append("r", [entry(1.0, b"a"), entry(2.0, b"b", kind="event")])
     first.add_snapshot("r", Snapshot(before, 2.0, b"snap"))
+    kept = SeekBlock(0, 1.0, before, 2.0, b"\x28\xb5\x2f\xfd" + bytes(range(256)))
+    first.add_seek_block("r", kept)
     first.close()
 
     again = durable.open()
     assert again.get_session("id1") == record
     assert [e.data for e in again.entries("r", kinds=ALL)] == [b"a", b"b"]
     assert again.latest_snapshot("r") == Snapshot(before, 2.0, b"snap")
+    assert again.seek_block("r", until_ts=math.inf) == kept
+    assert again.seek_index_end("r") == (before, 2.0)
     after = again.append("r", [entry(3.0, b"c")])
     assert after > before
     assert [e.data for e in again.entries("r", after_seq=before)] == [b"c"]
@@ -399,11 +528,37 @@ def test_sqlite_file_is_private(tmp_path: Path) -> None:
     assert path.stat().st_mode & 0o077 == 0  # it holds the session tokens
 
 
+def test_a_sqlite_file_without_the_seek_index_gets_it_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    old_schema, found = re.subn(
+        r"CREATE TABLE IF NOT EXISTS seek_index \(.*?\);\n", "", SCHEMA, flags=re.DOTALL
+    )
+    assert found == 1
+    with closing(sqlite3.connect(path)) as db:  # a file made before the seek index
+        db.executescript(old_schema)
+        db.execute(
+            "INSERT INTO log (room, ts, kind, origin, data) VALUES ('r', 1.0, 'update', 'p', x'61')"
+        )
+        db.commit()
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+        assert "seek_index" not in tables and "log" in tables
+    store = SQLiteStore(path)
+    try:
+        assert store.seek_block("r", until_ts=math.inf) is None
+        assert [e.data for e in store.entries("r")] == [b"a"]
+        store.add_seek_block("r", SeekBlock(0, 1.0, 1, 1.0, b"index"))
+        assert store.seek_block("r", until_ts=1.0) == SeekBlock(0, 1.0, 1, 1.0, b"index")
+        assert store.seek_index_end("r") == (1, 1.0) and store.seek_index_bytes("r") == 5
+    finally:
+        store.close()
+
+
 def test_trim_is_all_or_nothing(durable: Backend) -> None:
     store = durable.open()
     store.append("r", [entry(float(t)) for t in range(1, 5)])
     every = store.entries("r")
     store.add_snapshot("r", Snapshot(every[0].seq, 1.0, b"first"))
+    store.add_seek_block("r", block(0, 0.5, every[1].seq, 2.0))
     # Trim's last step (dropping the older snapshots) fails: its earlier steps must not stay.
     if durable.kind == "sqlite":
         durable.raw_sql(
@@ -421,6 +576,7 @@ def test_trim_is_all_or_nothing(durable: Backend) -> None:
         store.trim("r", Snapshot(every[2].seq, 3.0, b"start"))
     assert store.entries("r") == every
     assert store.snapshot_index("r") == [(every[0].seq, 1.0)]
+    assert store.seek_block("r", until_ts=math.inf) == block(0, 0.5, every[1].seq, 2.0)
 
 
 # PostgreSQL: seq per room, several writers, migrations
