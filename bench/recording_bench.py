@@ -222,13 +222,29 @@ def _generate_into(db: Path, n: int, every: int, pattern: str) -> dict[str, floa
         store.add_session(_BENCH_SESSION)
         started = time.perf_counter()
         end = generate(store, _BENCH_SESSION.id, n, every, pattern)
-        return {"end": end, "generate_s": time.perf_counter() - started}
+        made = {"end": end, "generate_s": time.perf_counter() - started}
+        made.update(_build_index(store))
+        return made
     finally:
         store.close()
 
 
-def _generate_elsewhere(db: Path, n: int, every: int, pattern: str) -> tuple[float, float]:
-    """`generate` in a child process; returns (the last update's time, seconds it took). The
+def _build_index(store: SQLiteStore) -> dict[str, float]:
+    """The seek index, built as the hub's recording worker builds it (in steps, after the
+    recording here rather than along it), where the code has one."""
+    try:
+        from collabd.recording import seekindex
+    except ImportError:
+        return {}
+    started, steps = time.perf_counter(), 1
+    while seekindex.extend(store, _BENCH_SESSION.id):
+        steps += 1
+    return {"index_s": time.perf_counter() - started, "index_steps": steps}
+
+
+def _generate_elsewhere(db: Path, n: int, every: int, pattern: str) -> dict[str, float]:
+    """`generate` (and the seek index) in a child process; returns the last update's time
+    (`end`) and the seconds each took (`generate_s`, `index_s`). The
     process that seeks then holds none of the writer's objects, as the hub's reader process
     does not: in the writer's own process the same snapshot applies ~1.6x slower (its heap,
     after building 200,000 updates)."""
@@ -237,8 +253,8 @@ def _generate_elsewhere(db: Path, n: int, every: int, pattern: str) -> tuple[flo
         "--updates", str(n), "--snapshot-every", str(every),
     ]  # fmt: skip
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=900).stdout
-    made = json.loads(out.splitlines()[-1])
-    return float(made["end"]), float(made["generate_s"])
+    made: dict[str, float] = json.loads(out.splitlines()[-1])
+    return made
 
 
 def seek_bench(
@@ -249,7 +265,8 @@ def seek_bench(
     time later (a player scrubbing: "near"), twice over; p50 and max of each."""
     db = workdir / "data" / "collabd.sqlite3"
     record = _BENCH_SESSION
-    end, gen_s = _generate_elsewhere(db, n, every, pattern)
+    made = _generate_elsewhere(db, n, every, pattern)
+    end, gen_s = made["end"], made["generate_s"]
     store = SQLiteStore(db)
     updates = store.count(record.id)
     final = store.latest_snapshot(record.id)
@@ -264,6 +281,11 @@ def seek_bench(
         "bytes_per_update_log_and_snapshots": store.storage_bytes(record.id) / updates,
         "bytes_per_update_log_only": log_bytes / updates,
     }
+    if "index_s" in made:
+        index_bytes = store.seek_index_bytes(record.id)  # type: ignore[attr-defined]
+        result["index_us_per_update"] = made["index_s"] * 1e6 / updates
+        result["index_bytes_per_update"] = index_bytes / updates
+        result["index_over_log"] = index_bytes / log_bytes
     store.close()
     result["sqlite_file_bytes_per_update"] = _file_bytes(db) / updates
     store = SQLiteStore(db)
@@ -566,6 +588,9 @@ SEEK_ROWS = (
         ("SQLite file B/update", "sqlite_file_bytes_per_update", "{:.1f}"),
         ("storage / log data", "storage_over_log", "{:.2f}"),
         ("ref: apply final state (ms)", "ref_apply_final_ms", "{:.1f}"),
+        ("seek index: build µs/update", "index_us_per_update", "{:.1f}"),
+        ("seek index B/update", "index_bytes_per_update", "{:.1f}"),
+        ("seek index / log data", "index_over_log", "{:.2f}"),
     ]
     + [
         (f"seek {region} {label} {stat} (ms)", f"seek_{region}_{label}_{stat}_ms", "{:.1f}")

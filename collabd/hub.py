@@ -21,6 +21,7 @@ from collabd.cluster.node import Cluster
 from collabd.disk import ipynb, justopened
 from collabd.extension import Extension, Hooks, RoomLoad
 from collabd.iothread import IOThread
+from collabd.recording.indexing import Indexing
 from collabd.recording.offload import Rebuilds
 from collabd.settings import Settings
 from collabd.store import SessionRecord, Store
@@ -67,6 +68,7 @@ class Hub:
         self._peer_ids = itertools.count(1)
         self._io = IOThread("collabd-store")
         self.rebuilds = Rebuilds(store)  # recording reads that rebuild a document
+        self.indexing = Indexing(store, self.rebuilds)  # recordings' seek indexes, built there
         self._rooms: dict[str, LiveRoom] = {}
         self._sessions: dict[str, SessionRecord] = {}
         self._deleted: set[str] = set()  # sessions deleted by this hub: never looked up again
@@ -106,6 +108,7 @@ class Hub:
             if self.cluster is not None:
                 await self.cluster.stop()
         finally:
+            await self.indexing.close()
             await self.rebuilds.close()
             await self.run_io(self.store.close)
             self._io.shutdown()
@@ -296,6 +299,7 @@ class Hub:
             snapshot_bytes=snapshot.size if snapshot else 0,
             fence=token,
         )
+        live.on_snapshot = lambda room: self.indexing.request(room.id)
         live.start()
         try:
             if not updates:
@@ -330,6 +334,8 @@ class Hub:
                 await live.flush()
                 await self.cluster.detach(live)
             await live.close()
+        if not self.stopping and session_id not in self._deleted:
+            self.indexing.request(session_id)  # the session's last stretch, now it rests
         log.info("room %s unloaded", session_id)
 
     async def _unload_idle_forever(self) -> None:

@@ -67,8 +67,14 @@ def fill(ynb: YNotebook, nb: NotebookJSON) -> None:
 def to_json(doc: Doc[Any]) -> NotebookJSON:
     """The document as an nbformat 4 dict; raises nbformat.ValidationError if it is not valid."""
     # deduplicate=True would rename cells inside the shared document behind everyone's back
-    nb = nbformat.from_dict(YNotebook(doc).get(deduplicate=False))
-    widgetstate.into_metadata(doc, nb.metadata)
+    return finish(YNotebook(doc).get(deduplicate=False), widgetstate.entries(doc))
+
+
+def finish(raw: dict[str, Any], widgets: dict[str, widgetstate.Entry]) -> NotebookJSON:
+    """`to_json` of a notebook as the YNotebook schema reads it (`raw`) and the document's widget
+    models: what a seek index that keeps the content without the CRDT needs as well."""
+    nb = nbformat.from_dict(raw)
+    widgetstate.into_metadata_of(widgets, nb.metadata)
     _unique_ids(nb.cells)
     for cell in nb.cells:
         if cell.cell_type == "code":

@@ -81,7 +81,12 @@ def into_metadata(doc: Doc[Any], metadata: dict[str, Any]) -> None:
     """Put the session's widgets into a notebook's metadata. A session that never had widgets
     of its own leaves `metadata.widgets` as the file had it (a notebook saved by JupyterLab
     keeps its widgets until this session makes some: `supersede_file_state`)."""
-    saved = saved_state(entries(doc))
+    into_metadata_of(entries(doc), metadata)
+
+
+def into_metadata_of(models: dict[str, Entry], metadata: dict[str, Any]) -> None:
+    """`into_metadata` of the models a document holds (`entries`)."""
+    saved = saved_state(models)
     if saved is not None:
         metadata["widgets"] = saved
 

@@ -60,6 +60,7 @@ class LiveSources:
         hub = hub_of(request)
         rebuilds = hub.rebuilds
         rebuilds.warm()  # someone opened a recording: a seek or a diff is likely next
+        hub.indexing.request(record.id)  # and seeks are fast where its index reaches
         rebuild_io = answering(rebuilds)
         try:
             live = hub.loaded(record.id) or await hub.room(record)  # a new session is imported

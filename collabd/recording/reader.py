@@ -23,6 +23,7 @@ from typing import Any
 from pycrdt import Decoder, Doc
 
 from collabd import chat, notebook
+from collabd.recording import seekindex
 from collabd.recording.history import RunRecord, runs_from_events
 from collabd.store import LogEntry, Snapshot, Store
 from collabd.store.base import AWARENESS, EVENT, UPDATE, EntryInfo
@@ -159,11 +160,15 @@ def chat_at(store: Store, room: str, t: float) -> list[chat.Message]:
 
 
 def notebook_at(store: Store, room: str, t: float) -> notebook.NotebookJSON:
-    """The notebook as it was at time `t`. A document rebuilt for a seek is kept (`SEEKS`), so
-    a seek a little later than one before applies only the updates in between."""
+    """The notebook as it was at time `t`: from the seek index where it reaches, else rebuilt
+    from a snapshot. A document rebuilt for a seek is kept (`SEEKS`), so a seek a little later
+    than one before applies only the updates in between."""
     start = start_of(store, room)
     if start is None or t < start:
         raise BeforeStart(f"t={t} is before the recording starts")
+    indexed = seekindex.notebook_at(store, room, t)
+    if indexed is not None:
+        return indexed
     snaps = store.snapshot_index(room)
     # the snapshot a cold seek would start from: newest taken at or before t
     floor = max((seq for seq, ts in snaps if ts <= t), default=0)
@@ -383,6 +388,18 @@ def summary(store: Store, room: str) -> dict[str, Any]:
         "counts": _counts(store, room, index, run_list),
         "activity": {"buckets": ACTIVITY_BUCKETS, "bucket_s": width, "kernel": kernel},
         "idle": _idle(index, start, end),
+        "seek_index": _seek_index(store, room),
+    }
+
+
+def _seek_index(store: Store, room: str) -> dict[str, Any]:
+    """How far the seek index (`seekindex`) reaches: derived data, not in the counts."""
+    end = store.seek_index_end(room)
+    behind = store.count(room, after_seq=end[0] if end else 0)  # updates not indexed yet
+    return {
+        "until": end[1] if end else None,
+        "behind": behind,
+        "bytes": store.seek_index_bytes(room),
     }
 
 

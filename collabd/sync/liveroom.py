@@ -118,6 +118,7 @@ class LiveRoom:
         self.fence = fence  # this hub's lease token, in a cluster: every write carries it
         self.fenced_out = False  # another hub owns the room now: nothing more is written
         self.on_fenced: Callable[[LiveRoom], None] | None = None
+        self.on_snapshot: Callable[[LiveRoom], None] | None = None  # one is stored
         self.loaded_tail = since_snapshot  # log entries replayed on top of the snapshot at load
         self.store_error: str | None = None  # why the last append failed, while it keeps failing
         self.idle_since: float | None = time.monotonic()
@@ -378,6 +379,8 @@ class LiveRoom:
             log.exception("room %s: snapshot at seq %s failed", self.id, snapshot.seq)
             return
         self._cadence.taken(stored if isinstance(stored, int) else len(state))
+        if self.on_snapshot is not None:
+            self.on_snapshot(self)
 
     def lose_ownership(self) -> None:
         """Another hub took the room over: what was not stored is not sent (its senders still

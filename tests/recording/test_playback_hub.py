@@ -90,6 +90,18 @@ def _same(served: dict[str, Any], held: dict[str, Any]) -> bool:
     return bool(nbformat.reads(json.dumps(served), 4) == nbformat.reads(json.dumps(held), 4))
 
 
+async def _indexed(hub: HubProcess, sid: str, token: str) -> dict[str, Any]:
+    """The summary's `seek_index` once it reaches the recording's last update."""
+    for _ in range(300):
+        status, summary = hub.api("GET", f"/api/sessions/{sid}/recording", token=token)
+        assert status == 200
+        if summary["seek_index"]["behind"] == 0:
+            index: dict[str, Any] = summary["seek_index"]
+            return index
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the seek index stays behind: {summary['seek_index']}")
+
+
 def _check_playback(api: Any, sid: str, token: str, moments: list[Moment]) -> None:
     for t, held in moments:
         status, nb = api("GET", f"/api/sessions/{sid}/recording/notebook?t={t!r}", token=token)
@@ -104,6 +116,11 @@ async def test_playback_gives_what_participants_held(
     hub = hub_factory(env={"COLLABD_SNAPSHOT_EVERY": "15"})
     s, moments = await _session_with_history(hub, rounds=30, seed=7)
     sid, view = s["id"], s["view_token"]
+    _check_playback(hub.api, sid, view, moments)
+    # opening the recording (and each snapshot) has the hub's worker index it: then every
+    # moment comes from the seek index, and is the same
+    index = await _indexed(hub, sid, view)
+    assert index["bytes"] > 0 and index["until"] >= moments[-2][0]
     _check_playback(hub.api, sid, view, moments)
 
     status, summary = hub.api("GET", f"/api/sessions/{sid}/recording", token=view)
