@@ -40,8 +40,8 @@ class Author:
     """Makes random edits to a notebook and logs each one as a hub would, remembering what the
     notebook was after each."""
 
-    def __init__(self, store: Store, seed: int) -> None:
-        self.store, self.rng = store, random.Random(seed)
+    def __init__(self, store: Store, seed: int, room: str = ROOM) -> None:
+        self.store, self.rng, self.room = store, random.Random(seed), room
         self.doc: Doc[Any] = Doc()
         self.nb = YNotebook(self.doc)
         self.pending: list[bytes] = []
@@ -58,13 +58,13 @@ class Author:
         self.t += self.rng.choice([0.1, 0.3, 1.0, 7.0])
         entries = [NewEntry(self.t, UPDATE, origin, u) for u in self.pending]
         self.pending.clear()
-        self.store.append(ROOM, entries)
+        self.store.append(self.room, entries)
         self.history.append((self.t, notebook.to_json(self.doc)))
 
     def event(self, kind: str, data: dict[str, Any]) -> None:
         self.t += 0.05
         payload = json.dumps({"type": kind, **data}).encode()
-        self.store.append(ROOM, [NewEntry(self.t, EVENT, kind, payload)])
+        self.store.append(self.room, [NewEntry(self.t, EVENT, kind, payload)])
 
     def edit(self) -> None:
         cells = self.nb.ycells
