@@ -70,6 +70,24 @@ async def _notebook_at(source: Source, t: float) -> notebook.NotebookJSON:
     return nb
 
 
+async def _indexed_notebook(source: Source, t: float, as_update: bool) -> Response:
+    """The notebook at `t` only where the seek index reaches it (a player's first sight of a
+    moment, in milliseconds: read on a thread, as the index costs what the notebook's content
+    costs), as nbformat JSON or (`as_update`) a Yjs update of a document holding just that;
+    404 `not_indexed` elsewhere, where a player loads the recorded document instead."""
+    read = reader.indexed_state_at if as_update else reader.indexed_notebook_at
+    try:
+        found = await source.run_io(read, source.store, source.record.id, t)
+    except reader.BeforeStart as exc:
+        raise ApiError(422, "before_start", str(exc)) from None
+    if found is None:
+        raise ApiError(404, "not_indexed", "the seek index does not reach this moment yet")
+    headers = {"Cache-Control": "no-store"}
+    if isinstance(found, bytes):
+        return Response(found, media_type="application/octet-stream", headers=headers)
+    return JSONResponse(found, headers=headers)
+
+
 def moment_name(path: str, t: float) -> str:
     """`dir/name.ipynb` at t -> `name-at-HHMMSS.ipynb` (UTC)."""
     stem = path.rsplit("/", 1)[-1].removesuffix(".ipynb")
@@ -90,6 +108,8 @@ async def get_summary(request: Request) -> Response:
 async def get_notebook(request: Request) -> Response:
     source = await source_of(request)
     t = _time(request, "t", time.time())
+    if request.query_params.get("indexed"):
+        return await _indexed_notebook(source, t, request.query_params.get("format") == "yjs")
     nb = await _notebook_at(source, t)
     headers = {"Cache-Control": "no-store"}
     if request.query_params.get("download"):

@@ -159,6 +159,26 @@ def chat_at(store: Store, room: str, t: float) -> list[chat.Message]:
     return chat.messages(doc)
 
 
+def indexed_notebook_at(store: Store, room: str, t: float) -> notebook.NotebookJSON | None:
+    """The notebook at `t` from the seek index alone (None where it does not reach)."""
+    start = start_of(store, room)
+    if start is None or t < start:
+        raise BeforeStart(f"t={t} is before the recording starts")
+    return seekindex.notebook_at(store, room, t)
+
+
+def indexed_state_at(store: Store, room: str, t: float) -> bytes | None:
+    """`indexed_notebook_at` as one Yjs update of a new document holding that notebook and
+    nothing of its history (~9 ms and ~150 KB for 200 cells where the recorded document is 3.7
+    MB): what a player shows at once while the recorded document loads."""
+    nb = indexed_notebook_at(store, room, t)
+    if nb is None:
+        return None
+    doc: Doc[Any] = Doc()
+    notebook.load_into(doc, nb)
+    return doc.get_update()
+
+
 def notebook_at(store: Store, room: str, t: float) -> notebook.NotebookJSON:
     """The notebook as it was at time `t`: from the seek index where it reaches, else rebuilt
     from a snapshot. A document rebuilt for a seek is kept (`SEEKS`), so a seek a little later

@@ -64,6 +64,15 @@ def test_the_replay_app_serves_a_file_read_only(app: InProcHub, tmp_path: Path) 
         assert wrong.status_code == 401
         fork = client.post(f"/api/sessions/{s['id']}/fork", json={"t": 1}, headers=auth)
         assert fork.status_code == 403
+        # a file carries no seek index: a player asking for it is told so, and loads the
+        # recorded document instead
+        end = summary.json()["end"]
+        quick = client.get(
+            f"/api/sessions/{s['id']}/recording/notebook?t={end}&indexed=1", headers=auth
+        )
+        assert quick.status_code == 404 and quick.json()["error"] == "not_indexed"
+        whole = client.get(f"/api/sessions/{s['id']}/recording/notebook?t={end}", headers=auth)
+        assert whole.status_code == 200 and "shown = 1" in str(whole.json()["cells"])
         created = client.post("/api/sessions", json={"path": "x.ipynb"}, headers=auth)
         assert created.status_code == 404  # no session API in a replay
         frame = client.get("/frame")

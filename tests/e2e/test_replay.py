@@ -317,6 +317,44 @@ def test_backward_seeks_release_the_old_views(notebook_session: Any, join: Any, 
     viewer.assert_no_page_errors()
 
 
+def test_a_far_seek_shows_the_indexed_notebook_then_the_recording(
+    notebook_session: Any, join: Any, hub: Any
+) -> None:
+    """Where the hub's seek index reaches, a seek back shows the notebook it gives at once (one
+    small JSON read, not the recorded document's whole history), then the recorded document
+    takes its place, and playing on from there works as ever."""
+    session = notebook_session(["a = 1", "b = 2"], name="preview.ipynb")
+    sid, view = session["id"], session["view_token"]
+    _play(_edits(session["edit_url"], "Ada", ["\nx = 1", "\ny = 2", "\nz = 3"]))
+
+    def indexed() -> dict[str, Any] | None:  # opening the recording has the hub index it
+        status, summary = hub.api("GET", f"/api/sessions/{sid}/recording", token=view)
+        done = status == 200 and summary["seek_index"]["behind"] == 0
+        return summary if done else None
+
+    summary = wait_until(indexed, "the seek index to reach the end")
+    start, end = summary["start"], summary["end"]
+    # opened at the end: the window it loads starts there, so going back is a far seek
+    viewer: Participant = join(f"{hub.base}/s/{sid}/replay#token={view}&t={end!r}", None)
+    page = viewer.page
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "indexed=1" in r.url else None)
+    expect(_cells(page).nth(0)).to_contain_text("z = 3")
+    _seek(page, start)  # backwards: a new document
+    expect(_cells(page)).to_have_count(2)
+    expect(_cells(page).nth(0)).not_to_contain_text("x = 1")
+    assert any(f"t={start}" in url for url in asked), asked
+    page.wait_for_function("() => !window.collabd.replay.previewing")
+    expect(_cells(page).nth(0)).not_to_contain_text("x = 1")
+    page.evaluate("(t) => window.collabd.replay.seek(t)", end)  # forwards from the recording
+    expect(_cells(page).nth(0)).to_contain_text("z = 3")
+    status, body = hub.api(
+        "GET", f"/api/sessions/{sid}/recording/notebook?t={start - 3600}&indexed=1", token=view
+    )
+    assert status == 422 and body["error"] == "before_start"
+    viewer.assert_no_page_errors()
+
+
 def test_open_page_follows_the_live_session(notebook_session: Any, join: Any, hub: Any) -> None:
     session = notebook_session(["a = 1"], name="live.ipynb")
     _play(_edits(session["edit_url"], "Ada", ["\nb = 2"]))

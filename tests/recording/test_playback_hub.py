@@ -122,6 +122,17 @@ async def test_playback_gives_what_participants_held(
     index = await _indexed(hub, sid, view)
     assert index["bytes"] > 0 and index["until"] >= moments[-2][0]
     _check_playback(hub.api, sid, view, moments)
+    for t, held in moments[::4]:  # what a player shows first after a far seek
+        status, nb = hub.api(
+            "GET", f"/api/sessions/{sid}/recording/notebook?t={t!r}&indexed=1", token=view
+        )
+        assert status == 200 and _same(nb, held), (t, nb)
+        status, update, _ = hub.get(
+            f"/api/sessions/{sid}/recording/notebook?t={t!r}&indexed=1&format=yjs", view
+        )
+        doc: Doc[Any] = Doc()
+        doc.apply_update(update)
+        assert status == 200 and _same(notebook.to_json(doc), held)
 
     status, summary = hub.api("GET", f"/api/sessions/{sid}/recording", token=view)
     assert status == 200

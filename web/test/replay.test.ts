@@ -165,6 +165,95 @@ describe('replayed document', () => {
   })
 })
 
+/** The notebook at `t` as the hub gives it from its seek index: a new document with it alone. */
+function contentAt(entries: WindowEntry[], t: number): Uint8Array {
+  const nb = new YNotebook()
+  for (const e of entries) {
+    if (e.ts <= t && e.kind === 'update') Y.applyUpdate(nb.ydoc, Buffer.from(e.update!, 'base64'))
+  }
+  const fresh = new YNotebook()
+  fresh.fromJSON({ ...nb.toJSON(), metadata: {} })
+  return Y.encodeStateAsUpdate(fresh.ydoc)
+}
+
+describe('a far seek where the hub has a seek index', () => {
+  /** The history's api, with the notebook from the index, and windows that arrive when let. */
+  function indexed(): { api: RecordingApi; sources: [number, string][]; arrive: () => Promise<void>; asked: number[] } {
+    const { entries, sources, api } = history(true)
+    const held: (() => void)[] = []
+    const asked: number[] = []
+    const slow = {
+      sessionId: 'S',
+      contentAt: async (t: number) => { asked.push(t); return contentAt(entries, t) },
+      window: async (...args: Parameters<RecordingApi['window']>) => {
+        await new Promise<void>((resolve) => held.push(resolve))
+        return api.window(...args)
+      },
+    } as unknown as RecordingApi
+    const arrive = async (): Promise<void> => {
+      for (let i = 0; i < 5; i++) {
+        held.splice(0).forEach((go) => go())
+        await new Promise((r) => setTimeout(r, 0))
+      }
+    }
+    return { api: slow, sources, arrive, asked }
+  }
+
+  it('shows the notebook at once, then the recorded document, and plays on with presence', async () => {
+    const { api, sources, arrive } = indexed()
+    const doc = new ReplayDoc(api, sources[sources.length - 1][0])
+    let rebuilt = 0
+    doc.rebuilt.on(() => rebuilt++)
+    await doc.seek(sources[30][0]) // resolves with the window still on its way
+    expect(doc.previewing).toBe(true)
+    expect(sourceNow(doc)).toBe(sources[30][1])
+    expect(doc.session.awareness.getStates().size).toBe(0)
+    expect(rebuilt).toBe(1)
+    await arrive()
+    await doc.seek(doc.shown) // after the document took the preview's place
+    expect(doc.previewing).toBe(false)
+    expect(rebuilt).toBe(2)
+    expect(sourceNow(doc)).toBe(sources[30][1])
+    await doc.seek(sources[31][0]) // and plays on from it
+    expect(sourceNow(doc)).toBe(sources[31][1])
+    expect(rebuilt).toBe(2)
+    const names = [...doc.session.awareness.getStates().values()].map((s) => (s.user as { name: string }).name)
+    expect(names).toEqual(['bob'])
+    doc.destroy()
+  })
+
+  it('goes on from a preview once the document is there, and back from it at once', async () => {
+    const { api, sources, arrive, asked } = indexed()
+    const doc = new ReplayDoc(api, sources[sources.length - 1][0])
+    await doc.seek(sources[30][0])
+    const going = doc.seek(sources[32][0]) // playing on: waits for the document
+    await arrive()
+    await going
+    expect(doc.previewing).toBe(false)
+    expect(sourceNow(doc)).toBe(sources[32][1])
+    await doc.seek(sources[2][0]) // far back: a new preview
+    expect(doc.previewing).toBe(true)
+    expect(sourceNow(doc)).toBe(sources[2][1])
+    await doc.seek(sources[1][0]) // and further back before its document came: another one
+    expect(sourceNow(doc)).toBe(sources[1][1])
+    await arrive() // the first preview's document does not replace the second preview
+    await doc.seek(doc.shown)
+    expect(sourceNow(doc)).toBe(sources[1][1])
+    expect(asked).toEqual([sources[30][0], sources[2][0], sources[1][0]])
+    doc.destroy()
+  })
+
+  it('loads the document as before where the hub has no index there', async () => {
+    const { sources, api } = history(true)
+    const none = { sessionId: 'S', contentAt: async () => null, window: api.window } as unknown as RecordingApi
+    const doc = new ReplayDoc(none, sources[sources.length - 1][0])
+    await doc.seek(sources[30][0])
+    expect(doc.previewing).toBe(false)
+    expect(sourceNow(doc)).toBe(sources[30][1])
+    doc.destroy()
+  })
+})
+
 describe('run labels', () => {
   it('name the run by its code', () => {
     const run = { cell_id: 'abcdef123', code: '\nscore = fit(model, data, epochs=10, lr=0.001)\n', by: { name: 'Ada', client_id: 1 }, status: 'ok', execution_count: 3 } as unknown as RunInfo

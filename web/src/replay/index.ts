@@ -287,6 +287,8 @@ export async function mountReplay(root: HTMLElement, route: ReplayRoute): Promis
     replay: {
       seek, get summary() { return summary }, play: () => setPlaying(true), pause: () => setPlaying(false),
       get clock() { return clock },
+      /** A far seek shows the hub's indexed notebook while the recorded document loads. */
+      get previewing() { return doc.previewing },
     },
   }
   await seek(route.at ? route.at.t : summary.start)

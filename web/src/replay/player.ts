@@ -2,7 +2,13 @@
  * The replayed document: a NotebookSession (the same model the live page uses) whose provider is
  * the recording instead of a websocket. Going forward applies the recorded Yjs updates and
  * awareness updates in order; going back (or far ahead: past FAR_ENTRIES entries) starts a new
- * session from the hub's state at that moment, since a Yjs document cannot un-apply an update. No DOM.
+ * session from the hub's state at that moment, since a Yjs document cannot un-apply an update.
+ *
+ * That state is the recorded document (a snapshot and the updates after it), whose size is the
+ * whole history's: ~1 s for Yjs to apply 3.7 MB. Where the hub's seek index reaches the moment, a
+ * far seek first shows the notebook as the hub reads it there (a document holding just that, in
+ * milliseconds: ~150 KB), a preview, and puts the recorded document in its place once it has
+ * loaded, unless another seek came first; going on from a preview (playing) waits for it. No DOM.
  */
 import * as Y from 'yjs'
 import { type Awareness, applyAwarenessUpdate } from 'y-protocols/awareness'
@@ -61,6 +67,9 @@ export class ReplayDoc {
   private position = -Infinity
   private lastSeq = 0
   private chain: Promise<void> = Promise.resolve()
+  /** A preview is shown (`t`), its recorded document on the way. */
+  private loading: { t: number; window: Promise<PlaybackWindow> } | null = null
+  private seeks = 0
 
   constructor(
     private readonly api: RecordingApi,
@@ -81,7 +90,15 @@ export class ReplayDoc {
     return this.chain
   }
 
+  /** Whether a preview is shown (the recorded document for it still loading). */
+  get previewing(): boolean {
+    return this.loading !== null
+  }
+
   private async seekNow(t: number): Promise<void> {
+    const seek = ++this.seeks
+    if (this.loading && t >= this.loading.t) await this.settle() // going on: from the document
+    this.loading = null // going back: the preview's document is not needed
     const w = this.window
     if (w && t >= w.from && t >= this.position && (await this.reach(t)) && this.count(this.applied, t) <= FAR_ENTRIES) {
       this.applyUntil(t)
@@ -89,11 +106,54 @@ export class ReplayDoc {
       this.reset(w)
       this.applyUntil(t)
     } else {
-      const fresh = await this.api.window(t, Math.min(this.end, t + WINDOW_S))
-      this.reset(fresh)
-      this.applyUntil(t)
+      const window = (): Promise<PlaybackWindow> => this.api.window(t, Math.min(this.end, t + WINDOW_S))
+      const content = this.api.contentAt ? await this.api.contentAt(t) : null
+      if (content) {
+        this.preview(content)
+        // asked for once the preview is up: its megabytes, parsed on this thread, would hold it up
+        const fresh = window()
+        fresh.catch(() => undefined) // a failure shows when the document is needed
+        this.loading = { t, window: fresh }
+        // once loaded, the document takes the preview's place, unless another seek came first
+        void fresh.then(() => {
+          this.chain = this.chain
+            .then(() => (seek === this.seeks ? this.settle() : undefined))
+            .catch((e: unknown) => console.error('replay: loading the document failed', e))
+        }, () => undefined)
+      } else {
+        this.reset(await window())
+        this.applyUntil(t)
+      }
     }
     this.position = t
+  }
+
+  /** Show a document of the notebook alone (no history: it cannot take recorded updates). */
+  private preview(content: Uint8Array): void {
+    this.window = null
+    this.applied = 0
+    this.session.destroy()
+    this.session = replaySession(this.api.sessionId)
+    Y.applyUpdate(this.session.notebook.ydoc, content, ORIGIN)
+    this.loading = null
+    this.rebuilt.emit(this.session)
+  }
+
+  /** Put the recorded document in the preview's place. */
+  private async settle(): Promise<void> {
+    const loading = this.loading
+    if (!loading) return
+    let w: PlaybackWindow
+    try {
+      w = await loading.window
+    } catch (e) {
+      if (this.loading === loading) this.loading = null // the next seek fetches it again
+      throw e
+    }
+    if (this.loading !== loading) return
+    this.loading = null
+    this.reset(w)
+    this.applyUntil(loading.t)
   }
 
   /**

@@ -69,6 +69,20 @@ export class RecordingApi {
     return (found.events ?? []).reduce((most, e) => Math.max(most, e.seq), 0)
   }
 
+  /**
+   * The notebook at `t` where the hub's seek index reaches it, else null: a Yjs update of a new
+   * document holding that notebook and none of its history (~150 KB where the recorded document
+   * is 3.7 MB), a quick first sight of a far moment while the recorded document loads.
+   */
+  async contentAt(t: number): Promise<Uint8Array | null> {
+    try {
+      const found = await this.call('GET', `/recording/notebook?t=${t}&indexed=1&format=yjs`)
+      return new Uint8Array(await found.arrayBuffer())
+    } catch {
+      return null // not indexed yet, or an older hub: the recorded document alone then
+    }
+  }
+
   async notebookAt(t: number): Promise<Blob> {
     return (await this.call('GET', `/recording/notebook?t=${t}&download=1`)).blob()
   }
