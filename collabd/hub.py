@@ -299,7 +299,7 @@ class Hub:
             snapshot_bytes=snapshot.size if snapshot else 0,
             fence=token,
         )
-        live.on_snapshot = lambda room: self.indexing.request(room.id)
+        live.on_snapshot = self._snapshot_stored
         live.start()
         try:
             if not updates:
@@ -319,6 +319,13 @@ class Hub:
             await live.close()
             raise
         return live
+
+    def _snapshot_stored(self, live: LiveRoom) -> None:
+        # While someone reads recordings (the worker runs), keep the room's seek index up to
+        # date; else a live session costs nothing more, and its index is built when it unloads
+        # or when its recording is opened.
+        if self.rebuilds.pid is not None:
+            self.indexing.request(live.id)
 
     async def _unload(self, session_id: str) -> None:
         live = self._rooms.pop(session_id, None)

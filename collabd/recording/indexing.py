@@ -1,8 +1,9 @@
 """When the hub builds its rooms' seek indexes (`collabd.recording.seekindex`).
 
-A room asks for its index to be carried on when it stores a snapshot (every few thousand
-updates), when it is unloaded (the tail of a finished session) and when someone opens its
-recording. The work runs in the recording worker process (`Rebuilds`), a bounded step
+A room asks for its index to be carried on when someone opens its recording, when it is
+unloaded (a finished session) and, while the worker runs anyway (someone reads recordings), when
+it stores a snapshot (every few thousand updates): a live session nobody replays costs nothing
+more while it runs. The work runs in the recording worker process (`Rebuilds`), a bounded step
 (`seekindex.EXTEND_STEP` updates) at a time and one room after another, so a seek or a diff
 someone waits for gets the worker between two steps. A store that cannot be opened in another
 process (the memory store) is not indexed: building there would hold the hub's GIL, and seeks

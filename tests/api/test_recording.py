@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -16,7 +17,7 @@ from collabd.api.web import FRAME_HEADERS
 from collabd.recording.file import open_recording
 from collabd.recording.offload import Rebuilds
 from collabd.store import SQLiteStore
-from tests.support.inproc import InProcHub
+from tests.support.inproc import AppFactory, InProcHub
 
 READS = ["/recording", "/runs", "/recording/events", "/recording/notebook"]
 
@@ -113,3 +114,42 @@ async def test_a_read_whose_worker_keeps_dying_is_a_503_and_the_next_is_answered
     finally:
         await rebuilds.close()
         store.close()
+
+
+def test_a_live_session_nobody_replays_starts_no_worker_until_opened(
+    app_factory: AppFactory,
+) -> None:
+    """Snapshots alone do not start the recording worker (a live session costs nothing more
+    while it runs); opening the recording starts it and indexes the room to its end, and from
+    then on each snapshot keeps the index up to date."""
+    app = app_factory(snapshot_every=5)
+    s = app.create_session("live.ipynb")
+    store = app.hub.store
+    with app.peer(s) as editor:
+        cell = editor.cell_ids()[0]
+        for i in range(12):  # a snapshot every 5 updates
+            editor.set_source(cell, f"x = {i}")
+        editor.wait_for(lambda: "x = 11" in str(app.notebook(s)))
+        assert len(store.snapshot_index(s["id"])) >= 2
+        assert app.hub.rebuilds.pid is None and store.seek_index_end(s["id"]) is None
+
+        summary = app.request("GET", f"/api/sessions/{s['id']}/recording", token=s["view_token"])
+        assert summary.status_code == 200
+        wait = time.monotonic() + 30
+        while _behind(store, s["id"]) and time.monotonic() < wait:
+            time.sleep(0.05)
+        assert _behind(store, s["id"]) == 0 and app.hub.rebuilds.pid is not None
+
+        before = store.seek_index_end(s["id"])
+        for i in range(12, 24):  # the worker runs: snapshots carry the index on
+            editor.set_source(cell, f"x = {i}")
+        editor.wait_for(lambda: "x = 23" in str(app.notebook(s)))
+        wait = time.monotonic() + 30
+        while store.seek_index_end(s["id"]) == before and time.monotonic() < wait:
+            time.sleep(0.05)
+        assert store.seek_index_end(s["id"]) != before
+
+
+def _behind(store: Any, room: str) -> int:
+    end = store.seek_index_end(room)
+    return int(store.count(room, after_seq=end[0] if end else 0))
