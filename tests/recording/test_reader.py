@@ -7,7 +7,6 @@ import asyncio
 import base64
 import json
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,21 +18,13 @@ from collabd import notebook
 from collabd.recording import diff, history, reader, retention
 from collabd.recording.file import NotARecording, export, open_recording
 from collabd.settings import Settings
-from collabd.store import MemoryStore, NewEntry, SessionRecord, Snapshot, SQLiteStore, Store
+from collabd.store import MemoryStore, NewEntry, Snapshot, Store
 from collabd.store.base import AWARENESS, EVENT, UPDATE
 from collabd.sync.liveroom import LiveRoom
 from collabd.sync.room import Relay
 
 ROOM = "r1"
 T0 = 1_700_000_000.0
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s: Store = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "s.db")
-    s.add_session(SessionRecord(ROOM, "dir/nb.ipynb", "e" * 10, "v" * 10, T0))
-    yield s
-    s.close()
 
 
 class Author:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,20 +15,10 @@ from pycrdt import Doc, TransactionEvent
 
 from collabd import notebook
 from collabd.recording import reader, retention, seekindex
-from collabd.store import MemoryStore, NewEntry, SeekBlock, SessionRecord, SQLiteStore, Store
+from collabd.store import MemoryStore, NewEntry, SeekBlock, SessionRecord, Store
 from collabd.store.base import UPDATE
+from tests.recording.test_reader import ROOM, T0
 from tests.support.nbedits import random_edit
-
-ROOM = "r1"
-T0 = 1_700_000_000.0
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s: Store = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "s.db")
-    s.add_session(SessionRecord(ROOM, "dir/nb.ipynb", "e" * 10, "v" * 10, T0))
-    yield s
-    s.close()
 
 
 @pytest.fixture(autouse=True)
