@@ -155,7 +155,7 @@ def extend(store: Store, room: str, *, step: int = EXTEND_STEP) -> bool:
         if len(page) < _PAGE:
             break
         after = page[-1].seq
-    if builder.count:
+    if done and builder.count:
         store.add_seek_block(room, builder.block())  # the block under way, as far as it goes
     _WARM.put(store, room, builder)
     return more
