@@ -147,8 +147,18 @@ def extend(store: Store, room: str, *, step: int = EXTEND_STEP) -> bool:
             if done >= step:
                 more = True
                 break
-            builder.add(entry)
             done += 1
+            try:
+                builder.add(entry)
+            except mirror.Unsupported as exc:
+                # the document is right, its change has no operations: the block ends before
+                # this update and a new one starts after it, from the document itself
+                log.warning("room %s: update %d indexed by a checkpoint (%s)", room, entry.seq, exc)
+                if builder.count:
+                    store.add_seek_block(room, builder.block())
+                builder.seq, builder.ts = entry.seq, entry.ts
+                builder.next_block()
+                continue
             if builder.full:
                 store.add_seek_block(room, builder.block())
                 builder.next_block()

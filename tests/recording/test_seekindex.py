@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from jupyter_ydoc import YNotebook
-from pycrdt import Doc, TransactionEvent
+from pycrdt import Array, Doc, TransactionEvent
 
 from collabd import notebook
 from collabd.recording import reader, retention, seekindex
@@ -193,3 +193,31 @@ def _trim_before(store: Store, t: float) -> None:
     """Retention by age, as if it ran one second after `t` with a one-second limit."""
     result = retention.trim(store, ROOM, retention.Policy(max_age_s=1.0), now=t + 1.0)
     assert result["dropped"] > 0
+
+
+def test_a_change_operations_cannot_express_starts_a_new_checkpoint(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Formatted text (no notebook client writes it, but a client may) has no operation here:
+    the index takes a checkpoint after it and goes on, and every moment stays right."""
+    history = _record(store, 60, seed=8)
+    doc = reader.doc_at(store, ROOM, history[-1][0]).doc()
+    before = doc.get_state()
+    source = doc.get("cells", type=Array)[0]["source"]
+    source.insert(0, "bold", attrs={"bold": True})
+    t = history[-1][0] + 1.0
+    store.append(ROOM, [NewEntry(t, UPDATE, "peer:3", doc.get_update(before))])
+    later = _record_more(store, [(t, notebook.to_json(doc))])
+    with caplog.at_level(logging.WARNING, logger="collabd.recording"):
+        _build(store)
+    assert "indexed by a checkpoint" in caplog.text
+    assert store.seek_index_end(ROOM) == (
+        store.entries(ROOM, kinds=(UPDATE,))[-1].seq,
+        later[-1][0],
+    )
+    for ts, expected in [
+        *history[::5],
+        (t, notebook.to_json(reader.doc_at(store, ROOM, t).doc())),
+        *later,
+    ]:
+        assert seekindex.notebook_at(store, ROOM, ts + 0.01) == expected
