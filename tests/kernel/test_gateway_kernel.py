@@ -30,6 +30,7 @@ from tests.support.kernel import (
     queue_cells,
     running_hub,
     wait_finished,
+    wait_next_finished,
 )
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
@@ -228,9 +229,9 @@ async def test_switching_local_gateway_local_mid_session(
         event = viewer.state()["last_event"]
         assert event["kind"] == "kernel_switched" and "ann" in event["detail"]
         assert "python3 on gpu" in event["detail"]
+        before = last_run(ann, where)
         await ann.run(where)
-        await ann.wait_for(lambda: ann.output_text(where) != f"{local_pid}\n", WAIT)
-        await wait_finished(ann, where)
+        await wait_next_finished(ann, where, before)
         assert int(ann.output_text(where)) in gateway.kernel_pids()
         on_gateway = viewer.state()["kernel_choice"]["kernel_id"]
         assert on_gateway in gateway.kernel_ids()
@@ -239,10 +240,9 @@ async def test_switching_local_gateway_local_mid_session(
         await wait_kernel(viewer, "local")
         assert viewer.state()["kernel_choice"] == {"host": "local", "spec": "python3"}
         assert on_gateway not in gateway.kernel_ids()  # the gateway's kernel was shut down
-        pid_before = ann.output_text(where)
+        before = last_run(ann, where)
         await ann.run(where)
-        await ann.wait_for(lambda: ann.output_text(where) not in ("", pid_before), WAIT)
-        await wait_finished(ann, where)
+        await wait_next_finished(ann, where, before)
         assert int(ann.output_text(where)) not in gateway.kernel_pids()
     status, every = ghub.api("GET", f"/api/sessions/{s['id']}/runs", token=s["view_token"])
     assert [r["host"] for r in every if r["cell_id"] == where] == ["local", "gpu", "local"]

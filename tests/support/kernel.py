@@ -68,6 +68,20 @@ async def wait_finished(nb: NotebookClient, cell_id: str, timeout: float = WAIT)
     return result
 
 
+async def wait_next_finished(
+    nb: NotebookClient, cell_id: str, before: dict[str, Any] | None, timeout: float = WAIT
+) -> dict[str, Any]:
+    """`wait_finished` for a run after `before` (the cell's last run when it was asked for): a
+    quick run's first output can arrive while the cell still shows the previous run, ended."""
+
+    def done() -> dict[str, Any] | None:
+        run = finished(nb, cell_id)
+        return run if run is not None and run != before else None
+
+    result: dict[str, Any] = await nb.wait_for(done, timeout)
+    return result
+
+
 def queue_cells(nb: NotebookClient) -> list[tuple[str, str]]:
     return [(q["cell_id"], q["state"]) for q in nb.state().get("queue") or []]
 
