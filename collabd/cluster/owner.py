@@ -23,6 +23,7 @@ from collabd.sync.wire import Close
 log = logging.getLogger("collabd.cluster")
 READ_BLOCK_MS = 1000
 NODE_CHECK_S = 5.0  # how often the hubs of remote participants are checked for being alive
+STOP_WRITE_S = 5.0  # for the writes under way when the hub stops (the closes of a hand-over)
 
 
 class Outbox:
@@ -31,7 +32,8 @@ class Outbox:
     def __init__(self, bus: Bus) -> None:
         self._bus = bus
         self._pending: dict[str, list[dict[str, Any]]] = {}
-        self._queue: asyncio.Queue[tuple[str, list[OutFields]]] = asyncio.Queue()
+        # None: stop once what came before it is written
+        self._queue: asyncio.Queue[tuple[str, list[OutFields]] | None] = asyncio.Queue()
         self._scheduled = False
         self._writer: asyncio.Task[None] | None = None
         self.on_failed: Callable[[str], None] = lambda node: None  # frames to `node` were lost
@@ -40,12 +42,31 @@ class Outbox:
         self._writer = asyncio.create_task(self._write_forever(), name="cluster-outbox")
 
     async def stop(self) -> None:
+        """Write what is pending, including a batch the writer has already taken (the closes
+        that send other hubs' participants elsewhere), for up to STOP_WRITE_S."""
         self._flush()
-        if self._writer is not None:
-            while not self._queue.empty() and not self._writer.done():
-                await asyncio.sleep(0.01)
-            self._writer.cancel()
-            await asyncio.gather(self._writer, return_exceptions=True)
+        writer = self._writer
+        if writer is None or writer.done():
+            return
+        self._queue.put_nowait(None)
+        try:
+            await asyncio.wait_for(asyncio.shield(writer), STOP_WRITE_S)
+        except TimeoutError:
+            left = sum(len(item[1]) for item in self._drain())
+            log.warning(
+                "relay writes still under way after %.0f s; %d more not sent", STOP_WRITE_S, left
+            )
+        finally:
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+
+    def _drain(self) -> list[tuple[str, list[OutFields]]]:
+        items = []
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is not None:
+                items.append(item)
+        return items
 
     def send(self, node: str, room: str, peer: int, data: bytes) -> None:
         entries = self._pending.setdefault(node, [])
@@ -74,7 +95,10 @@ class Outbox:
 
     async def _write_forever(self) -> None:
         while True:
-            node, entries = await self._queue.get()
+            item = await self._queue.get()
+            if item is None:
+                return
+            node, entries = item
             try:
                 await self._bus.add_many(node_stream(node), entries)
             except Exception:
