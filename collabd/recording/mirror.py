@@ -43,7 +43,8 @@ ROOTS: tuple[tuple[str, type[Array[Any]] | type[Map[Any]]], ...] = (
 
 
 class Unsupported(ValueError):
-    """An event this module cannot express (e.g. an embed in a text): the index stops there."""
+    """An event this module cannot express (e.g. formatted text): the index takes a new
+    checkpoint after that update."""
 
 
 def roots_of(doc: Doc[Any]) -> Roots:

@@ -183,10 +183,7 @@ def notebook_at(store: Store, room: str, t: float) -> notebook.NotebookJSON:
     """The notebook as it was at time `t`: from the seek index where it reaches, else rebuilt
     from a snapshot. A document rebuilt for a seek is kept (`SEEKS`), so a seek a little later
     than one before applies only the updates in between."""
-    start = start_of(store, room)
-    if start is None or t < start:
-        raise BeforeStart(f"t={t} is before the recording starts")
-    indexed = seekindex.notebook_at(store, room, t)
+    indexed = indexed_notebook_at(store, room, t)
     if indexed is not None:
         return indexed
     snaps = store.snapshot_index(room)

@@ -59,8 +59,9 @@ def decode(data: bytes) -> tuple[mirror.Roots, list[list[Any]]]:
         block = json.loads(zstandard.ZstdDecompressor().decompress(data))
     except (zstandard.ZstdError, ValueError) as exc:
         raise BadBlock(f"a seek block does not read: {exc}") from None
-    if not isinstance(block, dict) or block.get("v") != FORMAT:
-        raise BadBlock(f"a seek block of format {block.get('v')!r}: written by a newer collabd?")
+    version = block.get("v") if isinstance(block, dict) else None
+    if version != FORMAT:
+        raise BadBlock(f"a seek block of format {version!r}: written by a newer collabd?")
     return block["roots"], block["updates"]
 
 
@@ -183,21 +184,22 @@ def _resume(store: Store, room: str) -> _Builder | None:
     from collabd.recording.reader import doc_at_seq  # the reader seeks by this module
 
     doc = doc_at_seq(store, room, end[0]).doc()
-    builder = _Builder(end[0], end[1], doc, mirror.Recorder(doc), end[0], end[1], "")
-    builder.next_block()
+    recorder = mirror.Recorder(doc)
     if last.end_seq == end[0]:
         try:  # carry on with the last block if it has room
             roots, updates = decode(last.data)
         except BadBlock:
-            return builder
-        ongoing = _Builder(
-            end[0], end[1], doc, builder.recorder, last.seq, last.ts, mirror.dumps(roots)
-        )
-        ongoing.updates = updates
-        ongoing.ops_bytes = sum(len(mirror.dumps(u[2])) for u in updates)
-        ongoing.count = len(updates)  # those without operations are not counted: no matter
-        if not ongoing.full:
-            return ongoing
+            pass
+        else:
+            ongoing = _Builder(
+                end[0], end[1], doc, recorder, last.seq, last.ts, mirror.dumps(roots), updates
+            )
+            ongoing.ops_bytes = sum(len(mirror.dumps(u[2])) for u in updates)
+            ongoing.count = len(updates)  # those without operations are not counted: no matter
+            if not ongoing.full:
+                return ongoing
+    builder = _Builder(end[0], end[1], doc, recorder, end[0], end[1], "")
+    builder.next_block()
     return builder
 
 

@@ -131,12 +131,16 @@ export class ReplayDoc {
   /** Show a document of the notebook alone (no history: it cannot take recorded updates). */
   private preview(content: Uint8Array): void {
     this.window = null
+    Y.applyUpdate(this.newSession().notebook.ydoc, content, ORIGIN)
+    this.rebuilt.emit(this.session)
+  }
+
+  /** A new session in the old one's place (the view is rebuilt on it once it is filled). */
+  private newSession(): NotebookSession {
     this.applied = 0
     this.session.destroy()
     this.session = replaySession(this.api.sessionId)
-    Y.applyUpdate(this.session.notebook.ydoc, content, ORIGIN)
-    this.loading = null
-    this.rebuilt.emit(this.session)
+    return this.session
   }
 
   /** Put the recorded document in the preview's place. */
@@ -207,9 +211,7 @@ export class ReplayDoc {
 
   private reset(w: PlaybackWindow): void {
     this.window = w
-    this.applied = 0
-    this.session.destroy()
-    this.session = replaySession(this.api.sessionId)
+    this.newSession()
     const base = w.base
     if (base) {
       const doc = this.session.notebook.ydoc
