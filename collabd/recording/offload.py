@@ -91,6 +91,8 @@ class Rebuilds:
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if not self.in_process:
             return await asyncio.to_thread(fn, *args, **kwargs)
+        if self._store.unpersisted():  # the worker reads the file: it must hold them
+            await asyncio.to_thread(self._store.persist)
         sent = tuple(_TheStore() if a is self._store else a for a in args)
         data = pickle.dumps((fn, sent, kwargs))
         # A reader that goes away (a closed tab) leaves the exchange to finish: the answer must

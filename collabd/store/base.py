@@ -307,6 +307,15 @@ class Store(ABC):
         in one transaction; False if there was no such session."""
         raise NotImplementedError
 
+    def persist(self) -> None:
+        """Make every append so far readable from another process (`reopener`): a store that
+        keeps some pending for a moment (SQLite's pending-appends file) moves them now."""
+        return None
+
+    def unpersisted(self) -> bool:
+        """Some appends are not yet readable from another process (`persist`)."""
+        return False
+
     def close(self) -> None:
         return None
 

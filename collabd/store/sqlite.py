@@ -9,6 +9,14 @@ the connection, never waits for another process's write (it leaves the append to
 thread instead), never checkpoints (the I/O thread's appends do: one in every `INLINE_RUN` goes
 there), and once one takes longer than `INLINE_SLOW_S` (a disk that cannot keep up), the hub's
 appends all go through its I/O thread for `INLINE_PAUSE_S`.
+
+The store that holds the data directory's pending-appends file (`journal`: the hub's) does
+better on the loop: `append_now` writes the entries there, numbered, in one `write`, and its
+mover thread puts them into the log table `MOVE_AFTER_S` later, a batch per transaction. Every
+other call on this store moves what is pending first, so it reads what was appended; a reader in
+another process sees the log up to `MOVE_AFTER_S` behind, unless `persist` was called (the
+recording reader's process: `collabd.recording.offload`). The sequence numbers it hands out are
+reserved in `sqlite_sequence`, so another process's appends never take one of them.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
-from . import codec
+from . import codec, journal
 from .base import (
     UPDATE,
     EntryInfo,
@@ -63,6 +71,10 @@ CREATE TABLE IF NOT EXISTS log (
 );
 CREATE INDEX IF NOT EXISTS log_room_seq ON log (room, seq);
 CREATE INDEX IF NOT EXISTS log_room_ts ON log (room, ts);
+CREATE TABLE IF NOT EXISTS log_moved (
+    id INTEGER PRIMARY KEY CHECK (id = 0),
+    seq INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS snapshots (
     room TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -145,6 +157,13 @@ MULTI_ROW_MAX = 64
 INLINE_RUN = 200  # inline appends (a few WAL pages each) before one goes by the I/O thread
 INLINE_SLOW_S = 0.01
 INLINE_PAUSE_S = 30.0
+# the pending-appends file: its mover's delay (a batch per transaction), the sequence numbers
+# reserved at a time, and the size past which appends wait for a move that empties it
+MOVE_AFTER_S = 0.1
+RESERVE = 100_000
+JOURNAL_MAX = 8 << 20
+_INSERT_SEQ = "INSERT INTO log (seq, room, ts, kind, origin, data) VALUES (?, ?, ?, ?, ?, ?)"
+_MOVED = "INSERT OR REPLACE INTO log_moved (id, seq) VALUES (0, ?)"
 
 
 class SQLiteStore(Store):
@@ -183,9 +202,38 @@ class SQLiteStore(Store):
             sidecar = self.path.with_name(self.path.name + extra)
             if sidecar.exists():
                 sidecar.chmod(0o600)
+        # the pending appends (see the module's text): the file, the entries written there and
+        # not yet moved as (first seq, room, entries), the next seq and the last one reserved
+        self._jlock = threading.Lock()
+        self._pending: list[tuple[int, str, Sequence[NewEntry]]] = []
+        self._next_seq = 0
+        self._reserved = 0
+        self._move_wanted = threading.Event()
+        self._parked = True  # the mover (none yet) waits for `_move_wanted`
+        self._mover: threading.Thread | None = None
+        self._closing = False
+        self._stopping = threading.Event()
+        self._journal = journal.Journal.claim(self.path.with_name(self.path.name + "-pending"))
+        if self._journal is not None:
+            try:
+                self._recover()
+            except BaseException:
+                self._journal.close(remove=False)
+                self._db.close()
+                raise
 
     def close(self) -> None:
+        self._closing = True
+        self._stopping.set()
+        if self._mover is not None:
+            self._move_wanted.set()
+            self._mover.join()
         with self._locked():
+            if self._journal is not None:
+                with self._jlock:
+                    self._release_reserve()
+                    self._journal.close(remove=True)
+                    self._journal = None
             self._db.close()
 
     def reopener(self) -> Callable[[], Store]:
@@ -225,6 +273,9 @@ class SQLiteStore(Store):
         return SessionRecord(*row) if row else None
 
     def append(self, room: str, entries: Sequence[NewEntry], *, fence: int | None = None) -> int:
+        if self._journal is not None and entries:
+            with self._locked(), self._jlock:  # `_locked` moved what was pending
+                return self._append_numbered(room, entries)
         with self._locked():
             seq = self._append(room, entries)  # its commit checkpoints the WAL when due
         self._inline_left = INLINE_RUN
@@ -233,6 +284,8 @@ class SQLiteStore(Store):
     def append_now(
         self, room: str, entries: Sequence[NewEntry], *, fence: int | None = None
     ) -> int | None:
+        if self._journal is not None:
+            return self._append_pending(room, entries)
         if self._inline_left <= 0 or time.monotonic() < self._inline_paused_until:
             return None
         if not self._lock.acquire(blocking=False):  # a read or a write on another thread
@@ -263,7 +316,183 @@ class SQLiteStore(Store):
         with self._lock:
             if self._inline_mode:
                 self._set_inline_mode(False)
+            if self._pending or (self._journal is not None and self._journal.size):
+                with self._jlock:
+                    self._move_pending()
             yield
+
+    # the pending appends
+
+    def persist(self) -> None:
+        with self._locked():
+            pass
+
+    def unpersisted(self) -> bool:
+        return bool(self._pending)
+
+    def _append_pending(self, room: str, entries: Sequence[NewEntry]) -> int | None:
+        """Write `entries` to the pending file, numbered; None when that must wait (a move that
+        holds the file, no reserved numbers left, a file that is due to be emptied)."""
+        if not entries or not self._jlock.acquire(blocking=False):
+            return None
+        try:
+            assert self._journal is not None
+            first, n = self._next_seq, len(entries)
+            if first + n - 1 > self._reserved or self._journal.size > JOURNAL_MAX:
+                return None
+            self._journal.write(journal.encode(first, room, entries))
+            self._next_seq = first + n
+            wake, self._parked = self._parked, False
+            self._pending.append((first, room, entries))
+        finally:
+            self._jlock.release()
+        if wake:
+            self._want_move()
+        return first + n - 1
+
+    def _want_move(self) -> None:
+        if self._mover is None and not self._closing:
+            self._mover = threading.Thread(
+                target=self._move_forever, name="collabd-store-mover", daemon=True
+            )
+            self._mover.start()
+        self._move_wanted.set()
+
+    def _move_forever(self) -> None:
+        """The mover: every `MOVE_AFTER_S` while appends come, the pending ones into the log; it
+        parks when a turn finds none, and the next append wakes it (the only one that pays
+        for a wake-up). The file stays locked for appends only while it is emptied, when no
+        append came meanwhile or it grew past half `JOURNAL_MAX`."""
+        while not self._closing:
+            self._move_wanted.wait()
+            self._stopping.wait(MOVE_AFTER_S)
+            try:
+                with self._lock:
+                    if self._inline_mode:
+                        self._set_inline_mode(False)
+                    self._move_soon()
+            except Exception as exc:  # the entries stay pending, and in the file
+                if not self._closing:
+                    log.warning("moving appends into the log failed (%s); retrying", exc)
+                    self._stopping.wait(1.0)
+
+    def _move_soon(self) -> None:
+        assert self._journal is not None
+        if self._journal.size > JOURNAL_MAX // 2:
+            with self._jlock:
+                self._move_pending()
+            return
+        with self._jlock:
+            batch, self._pending = self._pending, []
+            size = self._journal.size
+            if not batch:  # a turn with none: park until the next append
+                self._move_wanted.clear()
+                self._parked = True
+        try:
+            self._insert_numbered(batch)
+        except BaseException:
+            with self._jlock:
+                self._pending[:0] = batch
+            raise
+        with self._jlock:
+            if self._journal.size == size:  # else the next move empties it
+                self._journal.clear()
+            self._top_up()
+
+    def _move_pending(self) -> None:
+        """Every pending entry into the log, and the file emptied (`_lock`, `_jlock` held)."""
+        assert self._journal is not None
+        batch, self._pending = self._pending, []
+        try:
+            self._insert_numbered(batch)
+        except BaseException:
+            self._pending[:0] = batch
+            raise
+        self._journal.clear()
+        self._top_up()
+
+    def _top_up(self) -> None:
+        """More numbers reserved once half of them are used (`_lock`, `_jlock` held)."""
+        if self._reserved - self._next_seq < RESERVE // 2:
+            with self._transaction():
+                self._reserve()
+
+    def _insert_numbered(self, batch: Sequence[tuple[int, str, Sequence[NewEntry]]]) -> None:
+        if not batch:
+            return
+        rows = [
+            (first + i, room, e.ts, e.kind, e.origin, e.data)
+            for first, room, entries in batch
+            for i, e in enumerate(entries)
+        ]
+        with self._transaction():
+            self._db.executemany(_INSERT_SEQ, rows)
+            self._db.execute(_MOVED, (rows[-1][0],))
+
+    def _append_numbered(self, room: str, entries: Sequence[NewEntry]) -> int:
+        """The I/O thread's append while this store holds the file: straight into the log,
+        numbered as the pending ones are (`_lock`, `_jlock` held)."""
+        self._move_pending()  # one that came after `_locked` moved them goes first
+        first, n = self._next_seq, len(entries)
+        if first + n - 1 > self._reserved:
+            with self._transaction():
+                self._reserve(n)
+            first = self._next_seq
+        self._insert_numbered([(first, room, entries)])
+        self._next_seq = first + n
+        return first + n - 1
+
+    def _reserve(self, at_least: int = 0) -> None:
+        """Reserve the next `RESERVE` numbers (or `at_least`) in `sqlite_sequence`, above any
+        another process took meanwhile (in the caller's transaction)."""
+        row = self._db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'log'").fetchone()
+        taken = int(row[0]) if row else 0
+        if taken > self._reserved and taken >= self._next_seq:  # others appended after ours
+            self._next_seq = taken + 1
+        self._reserved = self._next_seq + max(RESERVE, at_least) - 1
+        if row is None:
+            self._db.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES ('log', ?)", (self._reserved,)
+            )
+        else:
+            self._db.execute(
+                "UPDATE sqlite_sequence SET seq = ? WHERE name = 'log'", (self._reserved,)
+            )
+
+    def _release_reserve(self) -> None:
+        """At a clean close, the numbers not used go back (unless another process took some
+        after them), so the log has no gap."""
+        self._db.execute(
+            "UPDATE sqlite_sequence SET seq = ? WHERE name = 'log' AND seq = ?",
+            (self._next_seq - 1, self._reserved),
+        )
+
+    def _recover(self) -> None:
+        """Move what a holder of the file that died left in it, then reserve numbers."""
+        assert self._journal is not None
+        records = self._journal.read()
+        with self._lock, self._jlock, self._transaction():
+            row = self._db.execute("SELECT seq FROM log_moved WHERE id = 0").fetchone()
+            moved = int(row[0]) if row else 0
+            todo = [r for r in records if r.seq > moved]
+            self._db.executemany(
+                "INSERT OR IGNORE INTO log (seq, room, ts, kind, origin, data)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (r.seq, r.room, r.entry.ts, r.entry.kind, r.entry.origin, r.entry.data)
+                    for r in todo
+                ],
+            )
+            if todo:
+                self._db.execute(_MOVED, (todo[-1].seq,))
+                log.warning(
+                    "%s: %d appends the last hub wrote were not yet in the log: moved there",
+                    self.path,
+                    len(todo),
+                )
+            self._next_seq = max([moved, *(r.seq for r in records)]) + 1
+            self._reserve()
+        self._journal.clear()
 
     def _set_inline_mode(self, inline: bool) -> None:
         """Inline: no checkpoint (it syncs the disk) and no wait for another process's write."""
@@ -552,7 +781,7 @@ class SQLiteStore(Store):
         return SessionRecord(*row) if row else None
 
     def delete_session(self, session_id: str) -> bool:
-        with self._locked():
+        with self._locked():  # the pending file emptied, as the WAL is below
             # Deleted pages are zeroed, and the WAL is emptied after, so the history (and the
             # session's tokens) do not linger in the file's free pages.
             self._db.execute("PRAGMA secure_delete = ON")

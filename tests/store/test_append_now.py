@@ -1,7 +1,8 @@
 """SQLite's append on the caller's thread (`append_now`): only when it cannot wait on anything.
 
 The hub calls it on its event loop; whatever it refuses goes to the I/O thread (`append`). A real
-SQLite file in WAL mode throughout.
+SQLite file in WAL mode throughout. These are the appends of a store that does not hold the
+pending-appends file (another process holds it: `test_pending.py` has the holder's).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 
 from collabd.store import MemoryStore, NewEntry, SQLiteStore
 from collabd.store import sqlite as sqlite_store
+from collabd.store.journal import Journal
 from collabd.store.base import UPDATE
 
 ROOM = "r1"
@@ -26,11 +28,27 @@ def entry(i: int, size: int = 8) -> NewEntry:
     return NewEntry(1_700_000_000.0 + i, UPDATE, "peer:1", bytes([i % 256]) * size)
 
 
+def without_pending_file(db: Path) -> Journal:
+    """The pending-appends file held, as by another process's store."""
+    held = Journal.claim(db.with_name(db.name + "-pending"))
+    assert held is not None
+    return held
+
+
+@pytest.fixture(autouse=True)
+def no_slow_pause(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An append slowed by a loaded machine (tests in parallel) does not pause the inline ones
+    here; the test of that pause sets its own limit."""
+    monkeypatch.setattr(sqlite_store, "INLINE_SLOW_S", 60.0)
+
+
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    held = without_pending_file(tmp_path / "s.db")
     s = SQLiteStore(tmp_path / "s.db")
     yield s
     s.close()
+    held.close(remove=True)
 
 
 def test_inline_appends_are_the_log_in_order_with_their_seqs(store: SQLiteStore) -> None:
@@ -129,6 +147,7 @@ def test_a_slow_append_sends_the_next_ones_to_the_io_thread(
 def test_inline_appends_never_checkpoint_and_the_io_threads_do(tmp_path: Path) -> None:
     """A checkpoint copies the WAL into the database file and syncs it: never on the loop."""
     db = tmp_path / "s.db"
+    held = without_pending_file(db)
     store = SQLiteStore(db)
     try:
         store.append(ROOM, [entry(0)])
@@ -142,6 +161,7 @@ def test_inline_appends_never_checkpoint_and_the_io_threads_do(tmp_path: Path) -
         assert len(store.entries(ROOM, limit=1000)) == sqlite_store.INLINE_RUN + 1
     finally:
         store.close()
+        held.close(remove=True)
 
 
 def test_a_store_that_cannot_promise_it_never_appends_inline() -> None:
