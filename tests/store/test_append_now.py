@@ -18,8 +18,8 @@ import pytest
 
 from collabd.store import MemoryStore, NewEntry, SQLiteStore
 from collabd.store import sqlite as sqlite_store
-from collabd.store.journal import Journal
 from collabd.store.base import UPDATE
+from collabd.store.journal import Journal
 
 ROOM = "r1"
 
