@@ -426,7 +426,11 @@ class SQLiteStore(Store):
             for i, e in enumerate(entries)
         ]
         with self._transaction():
-            self._db.executemany(_INSERT_SEQ, rows)
+            # multi-row statements, not executemany: each statement gives the GIL back once,
+            # where executemany does for every row, and the hub's loop waits to take it again
+            for at in range(0, len(rows), MULTI_ROW_MAX):
+                part = rows[at : at + MULTI_ROW_MAX]
+                self._db.execute(_insert_seq_rows(len(part)), [v for row in part for v in row])
             self._db.execute(_MOVED, (rows[-1][0],))
 
     def _append_numbered(self, room: str, entries: Sequence[NewEntry]) -> int:
@@ -804,6 +808,11 @@ class SQLiteStore(Store):
 @functools.lru_cache(maxsize=MULTI_ROW_MAX)
 def _insert_rows(n: int) -> str:
     return _INSERT + ", (?, ?, ?, ?, ?)" * (n - 1)
+
+
+@functools.lru_cache(maxsize=MULTI_ROW_MAX)
+def _insert_seq_rows(n: int) -> str:
+    return _INSERT_SEQ + ", (?, ?, ?, ?, ?, ?)" * (n - 1)
 
 
 def _flat(room: str, entries: Sequence[NewEntry]) -> list[object]:
