@@ -38,7 +38,7 @@ from collabd.api import (
     ws,
 )
 from collabd.api.errors import HANDLERS, ApiError
-from collabd.api.sources import LiveSources, ReplaySources
+from collabd.api.sources import LiveSources, ReplaySources, answering
 from collabd.background import bounded
 from collabd.chatguard import ChatGuardExtension
 from collabd.cluster.node import Cluster, OwnedElsewhere
@@ -48,6 +48,8 @@ from collabd.hub import Hub, SessionDeleted
 from collabd.kernel.execution import Execution
 from collabd.logformat import RequestIds
 from collabd.recording.file import Recording
+from collabd.recording.indexing import Indexing
+from collabd.recording.offload import Rebuilds
 from collabd.recording.retention import Retention
 from collabd.settings import Settings
 from collabd.signin import SignIn
@@ -166,15 +168,23 @@ async def _deleted(request: Request, exc: Exception) -> Response:
 
 
 def create_replay_app(file: Recording, token: str) -> Starlette:
+    # as a hub's: reads that rebuild a document in a worker process, which also builds the
+    # seek index (a file carries none) in the private working copy, so far seeks are quick
+    rebuilds = Rebuilds(file.store)
+    indexing = Indexing(file.store, rebuilds)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        indexing.request(file.session.id)
         try:
             yield
         finally:
+            await indexing.close()
+            await rebuilds.close()
             file.close()
 
     app = Starlette(routes=replay_routes(), lifespan=lifespan, exception_handlers=HANDLERS)
-    app.state.recordings = ReplaySources(file.store, file.session, token)
+    app.state.recordings = ReplaySources(file.store, file.session, token, answering(rebuilds))
     fields: dict[str, Any] = {"replay": True}
     app.state.health = lambda: fields
     return app

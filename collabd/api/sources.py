@@ -111,13 +111,14 @@ class ReplaySources:
     store: Store
     session: SessionRecord
     token: str
+    rebuild_io: RunIO = _to_thread
 
     async def source(self, request: Request) -> Source:
         if not auth.same(token_of(request), self.token):  # first: ids cannot be probed
             raise ApiError(401, "unauthorized", "the token is not valid for this recording")
         if request.path_params["session_id"] != self.session.id:
             raise ApiError(404, "not_found", "no such session")
-        return Source(self.store, self.session, _to_thread, True)
+        return Source(self.store, self.session, _to_thread, True, rebuild_io=self.rebuild_io)
 
 
 def sources_of(request: Request) -> RecordingSources:

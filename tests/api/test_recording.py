@@ -65,15 +65,31 @@ def test_the_replay_app_serves_a_file_read_only(app: InProcHub, tmp_path: Path) 
         assert wrong.status_code == 401
         fork = client.post(f"/api/sessions/{s['id']}/fork", json={"t": 1}, headers=auth)
         assert fork.status_code == 403
-        # a file carries no seek index: a player asking for it is told so, and loads the
-        # recorded document instead
+        # a file carries no seek index: the replay builds it in its working copy, and until
+        # it reaches a moment a player asking for it is told so (and loads the recorded
+        # document instead)
         end = summary.json()["end"]
-        quick = client.get(
-            f"/api/sessions/{s['id']}/recording/notebook?t={end}&indexed=1", headers=auth
-        )
-        assert quick.status_code == 404 and quick.json()["error"] == "not_indexed"
+        first = summary.json()["seek_index"]
+        assert first["behind"] > 0 or first["until"] is not None
+
+        def quick() -> Any:
+            return client.get(
+                f"/api/sessions/{s['id']}/recording/notebook?t={end}&indexed=1", headers=auth
+            )
+
+        answer = quick()
+        assert answer.status_code == 200 or answer.json()["error"] == "not_indexed"
+        deadline = time.monotonic() + 60
+        while answer.status_code != 200:
+            assert time.monotonic() < deadline, "the replay never indexed its working copy"
+            time.sleep(0.1)
+            answer = quick()
+        assert "shown = 1" in str(answer.json()["cells"])
+        again = client.get(f"/api/sessions/{s['id']}/recording", headers=auth).json()
+        assert again["seek_index"]["behind"] == 0 and again["seek_index"]["bytes"] > 0
         whole = client.get(f"/api/sessions/{s['id']}/recording/notebook?t={end}", headers=auth)
         assert whole.status_code == 200 and "shown = 1" in str(whole.json()["cells"])
+        assert file.read_bytes() == export.content  # the file itself is never written
         created = client.post("/api/sessions", json={"path": "x.ipynb"}, headers=auth)
         assert created.status_code == 404  # no session API in a replay
         frame = client.get("/frame")
