@@ -258,3 +258,25 @@ def test_numbers_run_on_past_a_reserve(db: Path, monkeypatch: pytest.MonkeyPatch
     assert seqs == sorted(set(seqs))
     assert [e.data[0] for e in store.entries(ROOM)] == list(range(30))
     store.close()
+
+
+def test_a_store_from_before_the_file_goes_on_after_its_last_seq(db: Path) -> None:
+    """A data folder of an older version: its log numbered by AUTOINCREMENT, no `log_moved`."""
+    old = sqlite3.connect(db, isolation_level=None)
+    old.execute(
+        "CREATE TABLE log (seq INTEGER PRIMARY KEY AUTOINCREMENT, room TEXT NOT NULL,"
+        " ts REAL NOT NULL, kind TEXT NOT NULL, origin TEXT NOT NULL, data BLOB NOT NULL)"
+    )
+    for i in range(3):
+        old.execute(
+            "INSERT INTO log (room, ts, kind, origin, data) VALUES (?, ?, 'update', 'p', ?)",
+            (ROOM, float(i), bytes([i])),
+        )
+    old.execute("DELETE FROM log WHERE seq = 3")  # its newest entry gone: 3 is still used up
+    old.close()
+    store = SQLiteStore(db)
+    try:
+        assert store.append_now(ROOM, [entry(7)]) == 4
+        assert [(e.seq, e.data[0]) for e in store.entries(ROOM)] == [(1, 0), (2, 1), (4, 7)]
+    finally:
+        store.close()
