@@ -211,8 +211,7 @@ class SQLiteStore(Store):
         self._move_wanted = threading.Event()
         self._parked = True  # the mover (none yet) waits for `_move_wanted`
         self._mover: threading.Thread | None = None
-        self._closing = False
-        self._stopping = threading.Event()
+        self._stopping = threading.Event()  # set by `close`
         self._journal = journal.Journal.claim(self.path.with_name(self.path.name + "-pending"))
         if self._journal is not None:
             try:
@@ -223,7 +222,6 @@ class SQLiteStore(Store):
                 raise
 
     def close(self) -> None:
-        self._closing = True
         self._stopping.set()
         if self._mover is not None:
             self._move_wanted.set()
@@ -351,7 +349,7 @@ class SQLiteStore(Store):
         return first + n - 1
 
     def _want_move(self) -> None:
-        if self._mover is None and not self._closing:
+        if self._mover is None and not self._stopping.is_set():
             self._mover = threading.Thread(
                 target=self._move_forever, name="collabd-store-mover", daemon=True
             )
@@ -363,16 +361,14 @@ class SQLiteStore(Store):
         parks when a turn finds none, and the next append wakes it (the only one that pays
         for a wake-up). The file stays locked for appends only while it is emptied, when no
         append came meanwhile or it grew past half `JOURNAL_MAX`."""
-        while not self._closing:
+        while not self._stopping.is_set():
             self._move_wanted.wait()
             self._stopping.wait(MOVE_AFTER_S)
             try:
-                with self._lock:
-                    if self._inline_mode:
-                        self._set_inline_mode(False)
+                with self._lock:  # never in inline mode: this store's appends go to the file
                     self._move_soon()
             except Exception as exc:  # the entries stay pending, and in the file
-                if not self._closing:
+                if not self._stopping.is_set():
                     log.warning("moving appends into the log failed (%s); retrying", exc)
                     self._stopping.wait(1.0)
 
@@ -475,27 +471,20 @@ class SQLiteStore(Store):
         """Move what a holder of the file that died left in it, then reserve numbers."""
         assert self._journal is not None
         records = self._journal.read()
-        with self._lock, self._jlock, self._transaction():
+        with self._lock, self._jlock:
             row = self._db.execute("SELECT seq FROM log_moved WHERE id = 0").fetchone()
             moved = int(row[0]) if row else 0
             todo = [r for r in records if r.seq > moved]
-            self._db.executemany(
-                "INSERT OR IGNORE INTO log (seq, room, ts, kind, origin, data)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (r.seq, r.room, r.entry.ts, r.entry.kind, r.entry.origin, r.entry.data)
-                    for r in todo
-                ],
-            )
+            self._insert_numbered([(r.seq, r.room, [r.entry]) for r in todo])
             if todo:
-                self._db.execute(_MOVED, (todo[-1].seq,))
                 log.warning(
                     "%s: %d appends the last hub wrote were not yet in the log: moved there",
                     self.path,
                     len(todo),
                 )
             self._next_seq = max([moved, *(r.seq for r in records)]) + 1
-            self._reserve()
+            with self._transaction():
+                self._reserve()
         self._journal.clear()
 
     def _set_inline_mode(self, inline: bool) -> None:
