@@ -9,10 +9,11 @@ WEB_STAMP := collabd/static/index.html
 ROOT ?= .
 PORT ?= 8765
 HOST ?= 127.0.0.1
-# pytest-xdist workers for `make test`: the suite waits on kernels and browsers more than it computes
-# (three were tried: 692 s for the suite once, 975 s in the next fresh-clone CI, against 800 s with
-# two; too noisy a gain for the risk of timeouts on two cores)
-JOBS ?= 2
+# pytest-xdist workers for `make test`: the suite waits on kernels, browsers and hub processes more
+# than it computes (~45 % of two cores with two workers). Four, on two cores: 245 s against 338 s,
+# and 332 s against 442 s with two busy loops beside it; 805 passed in every run, also with three
+# busy loops (the slowest test 36 s, its timeout 120 s)
+JOBS ?= 4
 
 .PHONY: serve test test-fast install web debs browser deploy-tools enterprise-gateway sandbox lint web-test check-python bench clean
 
