@@ -162,7 +162,10 @@ class Hub:
                     raise
                 return OpenedSession(self._reveal(raced), False, new_file)
             record = self._reveal(record)
-            self._just_opened.put(record.id, stamp, opened)  # for the room's first load
+            # for the room's first load: the reading, and its import made while the page loads
+            update = asyncio.ensure_future(asyncio.to_thread(ipynb.import_update, opened))
+            update.add_done_callback(_retrieved)  # a failed one is redone (and raises) at load
+            self._just_opened.put(record.id, stamp, opened, update)
         log.info("session %s created for %s", record.id, rel)
         if self.settings.kernel_start_with_session:
             await self.room(record)
@@ -279,6 +282,11 @@ class Hub:
         return live
 
     async def _build(self, record: SessionRecord, token: int | None) -> LiveRoom:
+        kept = self._just_opened.take(record.id)
+        if kept is not None and kept.update is not None:
+            # its thread takes the GIL in turns with this one: each read below would wait on
+            # it (up to the 5 ms switch interval), so it is let finish first
+            await asyncio.wait([kept.update])
         snapshot = await self.run_io(self.store.latest_snapshot, record.id)
         after = snapshot.seq if snapshot else 0
         tail = await self.run_io(self.store.entries, record.id, after_seq=after)
@@ -303,9 +311,12 @@ class Hub:
         live.start()
         try:
             if not updates:
-                kept = self._just_opened.take(record.id)
                 opened = await self.run_io(_read_notebook, self.notebook_path(record), kept)
-                live.change("import", lambda d: ipynb.import_into(d, opened))
+                update = await _made_ahead(kept, opened)
+                if update is not None:  # one update made while the page loaded
+                    live.change("import", lambda d: d.apply_update(update))
+                else:
+                    live.change("import", lambda d: ipynb.import_into(d, opened))
                 if opened.repairs:
                     live.record_event("notebook_repaired", {"repairs": opened.repairs})
                 await live.flush()
@@ -373,9 +384,7 @@ def _ensure_notebook_file(full: Path) -> tuple[bool, justopened.Stamp | None, ip
     return True, justopened.stamp_of(full), _read_notebook(full)
 
 
-def _read_notebook(
-    full: Path, kept: tuple[justopened.Stamp, ipynb.Opened] | None = None
-) -> ipynb.Opened:
+def _read_notebook(full: Path, kept: justopened.Kept | None = None) -> ipynb.Opened:
     """The file opened as Jupyter opens it (repairs said), or why it cannot be; `kept`: what
     creating the session read, used if the file is unchanged since."""
     if (opened := justopened.still(full, kept)) is not None:
@@ -386,3 +395,21 @@ def _read_notebook(
         return ipynb.Opened(notebook.empty_notebook(), ipynb.FileFormat(), [])
     except (ipynb.Unreadable, UnicodeDecodeError, OSError) as exc:
         raise NotANotebook(f"{full.name} cannot be opened: {exc}") from exc
+
+
+async def _made_ahead(kept: justopened.Kept | None, opened: ipynb.Opened) -> bytes | None:
+    """The import made when the session was created, if it is of the file the load opened."""
+    if kept is None or kept.update is None or kept.opened is not opened:
+        return None
+    try:
+        return await kept.update
+    except Exception:
+        log.exception("the import made ahead failed; importing the notebook now")
+        return None
+
+
+def _retrieved(update: asyncio.Future[bytes]) -> None:
+    # an import made ahead and never loaded (the session joined on another hub) must not leave
+    # "exception was never retrieved" behind
+    if not update.cancelled():
+        update.exception()

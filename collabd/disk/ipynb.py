@@ -323,6 +323,14 @@ def ids_of(cells: Iterable[NotebookJSON]) -> list[str]:
     return [str(c.get("id")) for c in cells]
 
 
+def import_update(opened: Opened) -> bytes:
+    """`import_into` a new document, as the one update that holds it: made ahead of a room's
+    first load, off the event loop, for the load to apply (~10x quicker than the import)."""
+    doc: Doc[Any] = Doc()
+    import_into(doc, opened)
+    return doc.get_update()
+
+
 def import_into(doc: Doc[Any], opened: Opened) -> None:
     """Fill an empty document with a file just opened; what was repaired is told to everyone
     in `state.last_event` (`notebook_repaired`). One transaction: one update to store and send."""

@@ -3,10 +3,16 @@ file is unchanged (sans I/O but for real files)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 from pathlib import Path
+from typing import Any
 
 import nbformat
+import pytest
+from pycrdt import Doc, Map
 
+from collabd import notebook
 from collabd.disk import ipynb, justopened
 from tests.support.inproc import InProcHub
 
@@ -32,9 +38,9 @@ def test_a_changed_file_is_read_again(tmp_path: Path) -> None:
     path = tmp_path / "nb.ipynb"
     stamp, first = opened(path, "a = 1")
     opened(path, "a = 1000")  # edited after the session was created
-    assert justopened.still(path, (stamp, first)) is None  # type: ignore[arg-type]
+    assert justopened.still(path, justopened.Kept(stamp, first)) is None  # type: ignore[arg-type]
     path.unlink()
-    assert justopened.still(path, (stamp, first)) is None  # type: ignore[arg-type]
+    assert justopened.still(path, justopened.Kept(stamp, first)) is None  # type: ignore[arg-type]
 
 
 def test_only_the_newest_few_are_kept(tmp_path: Path) -> None:
@@ -68,3 +74,70 @@ def test_a_reading_is_kept_a_short_while_and_not_for_a_large_file(tmp_path: Path
     kept = justopened.JustOpened()
     kept.put("huge", stamp._replace(size=justopened.MAX_BYTES + 1), first)
     assert len(kept) == 0
+
+
+def test_the_import_made_ahead_is_the_import(tmp_path: Path) -> None:
+    """Applied to a room's document, the update made when the session was created holds what
+    importing the file there would: cells, metadata, the file's format and what was repaired."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title\nprose"),
+        nbformat.v4.new_code_cell("x = 1\nprint(x)"),
+        nbformat.v4.new_code_cell("y = 2"),
+    ]
+    nb.cells[2].id = nb.cells[1].id  # a duplicate id: repaired, and said so
+    text = json.dumps(nb, indent=2)
+    opened = ipynb.read(text)
+    assert opened.repairs
+
+    imported: Doc[Any] = Doc()
+    ipynb.import_into(imported, opened)
+    applied: Doc[Any] = Doc()
+    applied.apply_update(ipynb.import_update(opened))
+
+    assert notebook.to_json(applied) == notebook.to_json(imported)
+    assert applied.get("meta", type=Map).to_py() == imported.get("meta", type=Map).to_py()
+    said = [notebook.state(d).get("last_event") for d in (applied, imported)]
+    assert said[0]["detail"] == said[1]["detail"] and "id used before" in said[0]["detail"]
+
+
+def test_the_first_load_applies_the_import_made_when_the_session_was_created(
+    app: InProcHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = app.root / "nb.ipynb"
+    opened(path, "print('as created')")
+    on_loop: list[bool] = []
+    real = ipynb.import_into
+
+    def import_into(doc: Doc[Any], opened: ipynb.Opened) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            on_loop.append(False)
+        else:
+            on_loop.append(True)
+        real(doc, opened)
+
+    monkeypatch.setattr(ipynb, "import_into", import_into)
+    s = app.create_session("nb.ipynb")
+    with app.peer(s) as c:
+        assert [c.source(cell) for cell in c.cell_ids()] == ["print('as created')"]
+    # once, made in a thread while the page loaded: not again on the event loop at the join
+    assert on_loop == [False]
+
+
+def test_an_import_made_ahead_that_failed_is_made_at_the_load(
+    app: InProcHub, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = app.root / "nb.ipynb"
+    opened(path, "print('still opens')")
+
+    def import_update(opened: ipynb.Opened) -> bytes:
+        raise RuntimeError("out of memory, say")
+
+    monkeypatch.setattr(ipynb, "import_update", import_update)
+    s = app.create_session("nb.ipynb")
+    with app.peer(s) as c:
+        assert [c.source(cell) for cell in c.cell_ids()] == ["print('still opens')"]
+    assert "the import made ahead failed" in caplog.text
