@@ -61,7 +61,7 @@ web/node_modules/.package-lock.json: web/package-lock.json
 	@command -v npm >/dev/null || { echo "Node.js 20+ and npm are needed for the web client"; exit 1; }
 	cd web && npm ci --no-audit --no-fund
 
-$(WEB_STAMP): web/node_modules/.package-lock.json $(shell find web/src web/public web/index.html web/vite.config.ts -type f 2>/dev/null)
+$(WEB_STAMP): web/node_modules/.package-lock.json $(shell find web/src web/public web/plugins web/index.html web/vite.config.ts -type f 2>/dev/null)
 	cd web && npm run build
 
 web: $(WEB_STAMP)

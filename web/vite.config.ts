@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
+import { precompress } from './plugins/precompress.ts'
 
 // The hub serves index.html at /s/{id} and /s/{id}/replay and the assets under /static/, all
 // under its prefix when it has one (a JupyterHub service): assets are built relative (`./`) and
@@ -8,6 +9,7 @@ const hub = process.env.COLLABD_URL ?? 'http://127.0.0.1:8765'
 
 export default defineConfig({
   base: './',
+  plugins: [precompress()],
   resolve: {
     // The widget manager's default HTML cleaner is replaced (src/widgets/manager.ts): leave its
     // parser out of the bundle.

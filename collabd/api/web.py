@@ -8,7 +8,8 @@ from pathlib import Path
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+
+from collabd.api.assets import BuiltAssets
 
 STATIC = Path(__file__).parent.parent / "static"
 
@@ -79,5 +80,5 @@ live_pages = [Route("/", page), Route("/s/{session_id}", page)]
 replay_pages = [Route("/s/{session_id}/replay", page)]
 assets = [
     Route("/frame", frame),
-    Mount("/static", app=StaticFiles(directory=STATIC, check_dir=False), name="static"),
+    Mount("/static", app=BuiltAssets(directory=STATIC, check_dir=False), name="static"),
 ]
