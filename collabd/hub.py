@@ -286,11 +286,7 @@ class Hub:
         return live
 
     async def _build(self, record: SessionRecord, token: int | None) -> LiveRoom:
-        kept = self._just_opened.take(record.id)
-        if kept is not None and kept.update is not None:
-            # its thread takes the GIL in turns with this one: each read below would wait on
-            # it (up to the 5 ms switch interval), so it is let finish first
-            await asyncio.wait([kept.update])
+        kept = self._just_opened.take(record.id)  # once, used or not: a later load reads the file
         snapshot = await self.run_io(self.store.latest_snapshot, record.id)
         after = snapshot.seq if snapshot else 0
         tail = await self.run_io(self.store.entries, record.id, after_seq=after)
