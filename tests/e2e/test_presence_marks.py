@@ -70,3 +70,58 @@ def test_presence_marks(notebook_session: Any, join: Any) -> None:
     )
     for who in (ada, ben, cy):
         who.assert_no_page_errors()
+
+
+# What changes a cell: its DOM (a MutationObserver), and its inline style, whose writes restyle
+# it even when the value stays the same (and so make no mutation record).
+WATCH_CELLS = """() => {
+  window.touchedCells = new Set()
+  const owners = new WeakMap()
+  for (const c of document.querySelectorAll('.cells > .cell')) owners.set(c.style, c.dataset.cellId)
+  const setProperty = CSSStyleDeclaration.prototype.setProperty
+  CSSStyleDeclaration.prototype.setProperty = function (...args) {
+    if (owners.has(this)) window.touchedCells.add(owners.get(this))
+    return setProperty.apply(this, args)
+  }
+  new MutationObserver((records) => {
+    for (const r of records) {
+      const el = r.target.nodeType === 1 ? r.target : r.target.parentElement
+      const cell = el && el.closest('.cell')
+      if (cell) window.touchedCells.add(cell.dataset.cellId)
+    }
+  }).observe(document.querySelector('.cells'), {
+    attributes: true, childList: true, characterData: true, subtree: true,
+  })
+}"""
+
+
+def test_a_cursor_moving_in_one_cell_leaves_the_other_cells_alone(
+    notebook_session: Any, join: Any
+) -> None:
+    """Every presence change reaches every cell of the page; one that touched each cell anyway
+    had the browser restyle the whole notebook at every remote keystroke."""
+    session = notebook_session([f"x{i} = {i}" for i in range(30)])
+    ada = join(session["edit_url"], "Ada")
+    ben = join(session["edit_url"], "Ben")
+    ada.type_at_end(1, "  # a")
+    wait_until(lambda: ben.source(1) == "x1 = 1  # a", "Ada's text at Ben")
+    ids = ben.page.eval_on_selector_all(".cells > .cell", "cs => cs.map(c => c.dataset.cellId)")
+    ben.page.evaluate(WATCH_CELLS)
+    ben.page.evaluate(
+        "() => { window.presenceChanges = 0;"
+        " window.collabd.session.awareness.on('change', () => window.presenceChanges++) }"
+    )
+    for _ in range(5):  # Ada's cursor moves (typing at the end would keep its position)
+        ada.page.keyboard.press("ArrowLeft")
+        ada.page.wait_for_timeout(80)
+    ada.page.keyboard.type("b")
+    wait_until(lambda: ben.source(1) == "x1 = 1b  # a", "Ada's typing at Ben")
+    wait_until(
+        lambda: ben.page.evaluate("() => window.presenceChanges") >= 5,
+        "Ada's cursor moves seen at Ben",
+    )
+    touched = set(ben.page.evaluate("() => [...window.touchedCells]"))
+    assert ids[1] in touched  # the watch works: the cell Ada types in changed
+    assert touched == {ids[1]}, f"cells touched besides Ada's: {sorted(touched - {ids[1]})}"
+    for who in (ada, ben):
+        who.assert_no_page_errors()

@@ -59,6 +59,8 @@ export class CellView {
   private editor: EditorView | null = null
   private destroyed = false
   private materialized = false
+  /** Who was last shown here (names and colours), to leave the DOM alone when that is unchanged. */
+  private presenceKey = ''
   private editing = false
   private outputsDirty = true
   private readonly outputsState: OutputsState = { expanded: null }
@@ -158,12 +160,27 @@ export class CellView {
     this.editorHost.replaceChildren(pre)
   }
 
-  /** Called when the cell comes near the viewport. */
-  materialize(): void {
+  /**
+   * Called when the cell comes near the viewport. With `later`, the editor is built out of the
+   * page and what puts it there is added to `later`, for the caller to run once every cell of
+   * the batch has its editor: CodeMirror reads `document.fonts.ready` as it builds one, which
+   * has Chromium bring the page's style up to date, ~8 ms each in a long notebook when the
+   * editor before was just put in.
+   */
+  materialize(later?: (() => void)[]): void {
     if (this.materialized) return
     this.materialized = true
-    if (this.cellType !== 'markdown' || this.editing) this.ensureEditor()
-    this.refresh()
+    const wanted = this.cellType !== 'markdown' || this.editing
+    if (!later) {
+      if (wanted) this.ensureEditor()
+      this.refresh()
+      return
+    }
+    const editor = wanted && !this.editor ? this.buildEditor(null) : null
+    later.push(() => {
+      if (editor && this.editor === editor) this.editorHost.replaceChildren(editor.dom)
+      this.refresh()
+    })
   }
 
   /**
@@ -182,7 +199,12 @@ export class CellView {
   private ensureEditor(): EditorView {
     if (this.editor) return this.editor
     this.editorHost.replaceChildren()
-    this.editor = createEditor(this.editorHost, this.model.ysource, this.ctx.awareness, {
+    return this.buildEditor(this.editorHost)
+  }
+
+  /** This cell's editor, in `parent` (null: not in the page yet). */
+  private buildEditor(parent: HTMLElement | null): EditorView {
+    this.editor = createEditor(parent, this.model.ysource, this.ctx.awareness, {
       language: this.cellType === 'code' ? 'python' : 'plain',
       readOnly: this.ctx.readOnly,
       keys: this.ctx.editorKeys(this.id),
@@ -257,6 +279,11 @@ export class CellView {
   }
 
   setPresence(people: Participant[]): void {
+    // Every presence change (anyone's cursor moving) comes to every cell: one that touched its
+    // style anyway would have Chromium restyle the whole notebook each time (~70 ms at 1,000 cells).
+    const key = people.map((p) => `${p.user.name}\u0000${p.user.color}`).join('\u0001')
+    if (key === this.presenceKey) return
+    this.presenceKey = key
     this.presence.replaceChildren(
       ...people.map((p) =>
         h('span', { class: 'presence-chip', style: `--user:${p.user.color}`, title: `${p.user.name} is here` }, p.user.name),

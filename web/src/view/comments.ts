@@ -154,8 +154,12 @@ export function comments(options: CommentsOptions): Comments {
       }
       badge.classList.toggle('empty', !c)
       badge.classList.toggle('has-open', !!c && c.open > 0)
-      badge.title = !c ? 'Comment on this cell' : `${c.threads} thread${c.threads === 1 ? '' : 's'} (${c.resolved} resolved) — open`
-      badge.setAttribute('aria-label', badge.title)
+      const title = !c ? 'Comment on this cell' : `${c.threads} thread${c.threads === 1 ? '' : 's'} (${c.resolved} resolved) — open`
+      if (badge.title !== title) {
+        // set only when it changes: an attribute set has Chromium look at the element's style again
+        badge.title = title
+        badge.setAttribute('aria-label', title)
+      }
       if (openCell === id && box.parentElement !== cell) cell.append(box)
     }
   }

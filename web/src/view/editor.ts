@@ -150,9 +150,10 @@ export function cellEditor(ytext: Y.Text, awareness: Awareness, options: CellEdi
   ]
 }
 
-export function createEditor(parent: HTMLElement, ytext: Y.Text, awareness: Awareness, options: CellEditorOptions): EditorView {
+/** A cell's editor in `parent`; with null, the caller puts `view.dom` in the page. */
+export function createEditor(parent: HTMLElement | null, ytext: Y.Text, awareness: Awareness, options: CellEditorOptions): EditorView {
   return new EditorView({
-    parent,
+    parent: parent ?? undefined,
     state: EditorState.create({ doc: ytext.toString(), extensions: cellEditor(ytext, awareness, options) }),
   })
 }

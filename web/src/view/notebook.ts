@@ -129,11 +129,13 @@ export class NotebookView implements CellContext {
     // Editors exist only for cells near the viewport: a 500-cell notebook opens at once and
     // scrolls with a bounded number of live editors.
     this.lazy = new IntersectionObserver((entries) => {
+      const later: (() => void)[] = [] // the editors built first, then put in the page together
       for (const entry of entries) {
         const view = this.byId.get((entry.target as HTMLElement).dataset.cellId ?? '')
-        if (entry.isIntersecting) view?.materialize()
+        if (entry.isIntersecting) view?.materialize(later)
         else view?.release()
       }
+      for (const put of later) put()
     }, { rootMargin: '800px 0px' })
     options.session.notebook.changed.connect(this.onCellsChanged)
     options.session.ystate.observe(this.onStateChanged)
