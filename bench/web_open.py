@@ -113,6 +113,22 @@ def visit(page: Page, url: str) -> dict[str, float]:
     }
 
 
+@contextlib.contextmanager
+def big_notebook_served(cells: int) -> Iterator[str]:
+    """A hub serving a new notebook of `cells` small code cells: its session's edit link."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root, data = Path(tmp) / "root", Path(tmp) / "data"
+        root.mkdir()
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [
+            nbformat.v4.new_code_cell(f"# cell {i}\nx{i} = {i} * 2\nprint(x{i})")
+            for i in range(cells)
+        ]
+        nbformat.write(nb, root / "big.ipynb")
+        with serving(root, data, TOKEN) as base:
+            yield request(base, "/api/sessions", {"path": "big.ipynb"})["edit_url"]
+
+
 def open_once(
     browser: Browser, url: str, network: tuple[float, float] | None
 ) -> list[dict[str, float]]:
@@ -154,28 +170,17 @@ def main() -> None:
     if args.network:
         mbit, rtt_ms = args.network.split(",")
         network = float(mbit), float(rtt_ms)
-    with tempfile.TemporaryDirectory() as tmp:
-        root, data = Path(tmp) / "root", Path(tmp) / "data"
-        root.mkdir()
-        nb = nbformat.v4.new_notebook()
-        nb.cells = [
-            nbformat.v4.new_code_cell(f"# cell {i}\nx{i} = {i} * 2\nprint(x{i})")
-            for i in range(args.cells)
-        ]
-        nbformat.write(nb, root / "big.ipynb")
-        with serving(root, data, TOKEN) as base:
-            url = request(base, "/api/sessions", {"path": "big.ipynb"})["edit_url"]
-            with sync_playwright() as p:
-                browser = p.chromium.launch(
-                    executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS
-                )
-                runs: list[tuple[str, dict[str, float]]] = []
-                for i in range(args.opens + 1):
-                    name = "cold" if i == 0 else f"warm {i}"
-                    visits = open_once(browser, url, network)
-                    runs.append((name, visits[0]))
-                    runs += [(f"{name}, again", v) for v in visits[1:]]
-                browser.close()
+    with big_notebook_served(args.cells) as url, sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS
+        )
+        runs: list[tuple[str, dict[str, float]]] = []
+        for i in range(args.opens + 1):
+            name = "cold" if i == 0 else f"warm {i}"
+            visits = open_once(browser, url, network)
+            runs.append((name, visits[0]))
+            runs += [(f"{name}, again", v) for v in visits[1:]]
+        browser.close()
     print(f"web_open: {args.cells} cells")
     if network is not None:
         print(f"network: {network[0]:g} Mbit/s, {network[1]:g} ms round trips")

@@ -12,12 +12,9 @@ web client built (`make web`).
 from __future__ import annotations
 
 import argparse
-import tempfile
-from pathlib import Path
 
-import nbformat
 from playwright.sync_api import Page, sync_playwright
-from web_open import CHROMIUM_ARGS, READY, TOKEN, request, serving
+from web_open import CHROMIUM_ARGS, READY, big_notebook_served
 
 METRICS = ("RecalcStyleDuration", "RecalcStyleCount", "LayoutDuration", "LayoutCount")
 
@@ -39,39 +36,28 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=40)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        root, data = Path(tmp) / "root", Path(tmp) / "data"
-        root.mkdir()
-        nb = nbformat.v4.new_notebook()
-        nb.cells = [
-            nbformat.v4.new_code_cell(f"# cell {i}\nx{i} = {i} * 2\nprint(x{i})")
-            for i in range(args.cells)
-        ]
-        nbformat.write(nb, root / "big.ipynb")
-        with serving(root, data, TOKEN) as base:
-            url = request(base, "/api/sessions", {"path": "big.ipynb"})["edit_url"]
-            with sync_playwright() as p:
-                browser = p.chromium.launch(
-                    executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS
-                )
-                ada, ben = opened(browser, url, "Ada"), opened(browser, url, "Ben")
-                cdp = ben.context.new_cdp_session(ben)
-                cdp.send("Performance.enable")
-                ada.locator(".cells > .cell").nth(1).locator(".cell-editor").click()
-                ada.keyboard.press("Control+End")
-                ben.wait_for_timeout(1000)
+    with big_notebook_served(args.cells) as url, sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=args.chromium, headless=True, args=CHROMIUM_ARGS
+        )
+        ada, ben = opened(browser, url, "Ada"), opened(browser, url, "Ben")
+        cdp = ben.context.new_cdp_session(ben)
+        cdp.send("Performance.enable")
+        ada.locator(".cells > .cell").nth(1).locator(".cell-editor").click()
+        ada.keyboard.press("Control+End")
+        ben.wait_for_timeout(1000)
 
-                def metrics() -> dict[str, float]:
-                    got = cdp.send("Performance.getMetrics")["metrics"]
-                    return {m["name"]: float(m["value"]) for m in got if m["name"] in METRICS}
+        def metrics() -> dict[str, float]:
+            got = cdp.send("Performance.getMetrics")["metrics"]
+            return {m["name"]: float(m["value"]) for m in got if m["name"] in METRICS}
 
-                before = metrics()
-                for i in range(args.moves):
-                    ada.keyboard.press("ArrowLeft" if i % 2 == 0 else "ArrowRight")
-                    ada.wait_for_timeout(100)
-                ben.wait_for_timeout(500)
-                after = metrics()
-                browser.close()
+        before = metrics()
+        for i in range(args.moves):
+            ada.keyboard.press("ArrowLeft" if i % 2 == 0 else "ArrowRight")
+            ada.wait_for_timeout(100)
+        ben.wait_for_timeout(500)
+        after = metrics()
+        browser.close()
     print(f"web_presence: {args.cells} cells, {args.moves} cursor moves by another participant")
     for name in METRICS:
         delta = after[name] - before[name]
