@@ -426,7 +426,8 @@ class SQLiteStore(Store):
             # where executemany does for every row, and the hub's loop waits to take it again
             for at in range(0, len(rows), MULTI_ROW_MAX):
                 part = rows[at : at + MULTI_ROW_MAX]
-                self._db.execute(_insert_seq_rows(len(part)), [v for row in part for v in row])
+                values = [v for row in part for v in row]
+                self._db.execute(_multi_row(_INSERT_SEQ, len(part)), values)
             self._db.execute(_MOVED, (rows[-1][0],))
 
     def _append_numbered(self, room: str, entries: Sequence[NewEntry]) -> int:
@@ -495,7 +496,7 @@ class SQLiteStore(Store):
 
     def _append(self, room: str, entries: Sequence[NewEntry]) -> int:
         if 0 < len(entries) <= MULTI_ROW_MAX:  # most flushes: one statement, its own transaction
-            cursor = self._db.execute(_insert_rows(len(entries)), _flat(room, entries))
+            cursor = self._db.execute(_multi_row(_INSERT, len(entries)), _flat(room, entries))
             assert cursor.lastrowid is not None
             return cursor.lastrowid  # the last row's: rows are inserted in order
         rows = [(room, e.ts, e.kind, e.origin, e.data) for e in entries]
@@ -794,14 +795,11 @@ class SQLiteStore(Store):
         return bool(found)
 
 
-@functools.lru_cache(maxsize=MULTI_ROW_MAX)
-def _insert_rows(n: int) -> str:
-    return _INSERT + ", (?, ?, ?, ?, ?)" * (n - 1)
-
-
-@functools.lru_cache(maxsize=MULTI_ROW_MAX)
-def _insert_seq_rows(n: int) -> str:
-    return _INSERT_SEQ + ", (?, ?, ?, ?, ?, ?)" * (n - 1)
+@functools.lru_cache(maxsize=2 * MULTI_ROW_MAX)
+def _multi_row(insert: str, n: int) -> str:
+    """`insert` (one row's `INSERT … VALUES (?, …)`) for `n` rows in one statement."""
+    row = insert[insert.index(" VALUES ") + len(" VALUES ") :]
+    return insert + f", {row}" * (n - 1)
 
 
 def _flat(room: str, entries: Sequence[NewEntry]) -> list[object]:
