@@ -12,14 +12,14 @@ import pytest
 from collabd.client import NotebookClient
 from tests.support.hubproc import HubFactory, HubProcess
 from tests.support.kernel import WAIT, finished, kernel_status, last_run, new_cells
+from tests.support.procs import children_running
 
 pytestmark = pytest.mark.kernel
 
 
 def kernel_pids(hub: HubProcess) -> set[int]:
     assert hub.proc is not None
-    children = psutil.Process(hub.proc.pid).children(recursive=True)
-    return {p.pid for p in children if "ipykernel" in " ".join(p.cmdline())}
+    return {p.pid for p in children_running(hub.proc.pid, "ipykernel")}
 
 
 def gone(pid: int) -> bool:

@@ -18,6 +18,7 @@ from collabd.recording.offload import Rebuilds, WorkerGone
 from collabd.store import MemoryStore, PostgresStore, SessionRecord, SQLiteStore, Store
 from tests.recording.test_reader import ROOM, T0, Author
 from tests.store.conftest import pg_url  # noqa: F401  (a fixture: a new PostgreSQL database)
+from tests.support.procs import children_running
 
 
 def recorded(store: Store, edits: int = 40) -> Author:
@@ -168,11 +169,7 @@ async def test_warm_starts_the_worker_before_the_first_read(sqlite: SQLiteStore)
 
 
 def workers() -> list[psutil.Process]:
-    return [
-        p
-        for p in psutil.Process().children()
-        if "collabd.recording.offload" in " ".join(p.cmdline()) and p.status() != "zombie"
-    ]
+    return children_running(os.getpid(), "collabd.recording.offload", recursive=False)
 
 
 async def test_a_worker_still_starting_when_the_hub_stops_does_not_outlive_it(

@@ -20,6 +20,7 @@ import pytest
 from collabd.client import NotebookClient
 from tests.support.hubproc import HubProcess, new_hub
 from tests.support.kernel import WAIT, kernel_status, new_cells, wait_finished
+from tests.support.procs import children_running
 
 pytestmark = [pytest.mark.kernel]
 
@@ -110,9 +111,8 @@ def only_the_fork_pipe(hub: HubProcess, report: dict[str, Any]) -> None:
 
 def kernel_processes(hub: HubProcess) -> list[psutil.Process]:
     assert hub.proc is not None
-    children = psutil.Process(hub.proc.pid).children(recursive=True)
     # `python -c <collabd.kernel.iopubhwm.PRELUDE>`, which starts ipykernel's kernel app
-    return [p for p in children if "ipykernel import kernelapp" in " ".join(p.cmdline())]
+    return children_running(hub.proc.pid, "ipykernel import kernelapp")
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,7 @@ from typing import Any
 import psutil
 
 from collabd.client import NotebookClient
+from tests.support.procs import children_running
 
 from .hubproc import free_port
 from .kernel import WAIT
@@ -117,8 +118,7 @@ class GatewayProcess:
 
     def kernel_pids(self) -> set[int]:
         assert self.proc is not None
-        children = psutil.Process(self.proc.pid).children(recursive=True)
-        return {p.pid for p in children if "ipykernel" in " ".join(p.cmdline())}
+        return {p.pid for p in children_running(self.proc.pid, "ipykernel")}
 
     def kill9(self) -> None:
         """The gateway dies at once; its kernels are killed too (as a crashed machine's)."""
