@@ -30,7 +30,7 @@ from collabd.kernel.base import (
     execute_content,
 )
 from collabd.kernel.confine import CONNECTION_FILE, SOCKET_PREFIX, Confinement
-from collabd.kernel.iopubhwm import unlimited_iopub
+from collabd.kernel.prelude import with_prelude
 
 log = logging.getLogger("collabd.kernel.local")
 
@@ -74,7 +74,7 @@ class _ConfinedManager(AsyncKernelManager):
     kernel_cwd = Path()
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        cmd = unlimited_iopub(super().format_kernel_cmd(extra_arguments))
+        cmd = with_prelude(super().format_kernel_cmd(extra_arguments))
         if self.sockets is not None:  # the connection file is written by now
             self.confinement.hand_over(self.sockets)
         return self.confinement.command(cmd, self.kernel_cwd, self.sockets)

@@ -111,7 +111,7 @@ def only_the_fork_pipe(hub: HubProcess, report: dict[str, Any]) -> None:
 
 def kernel_processes(hub: HubProcess) -> list[psutil.Process]:
     assert hub.proc is not None
-    # `python -c <collabd.kernel.iopubhwm.PRELUDE>`, which starts ipykernel's kernel app
+    # `python -c <collabd.kernel.prelude.PRELUDE>`, which starts ipykernel's kernel app
     return children_running(hub.proc.pid, "ipykernel import kernelapp")
 
 
