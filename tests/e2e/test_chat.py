@@ -264,3 +264,49 @@ def test_editors_cannot_forge_and_hidden_stays_hidden_in_playback(
     time.sleep(0.3)
     viewer.screenshot("chat-playback-hidden")
     viewer.assert_no_page_errors()
+
+
+def chat_gap(page: Page) -> float:
+    """How far the chat list is from its end (0: scrolled to the last message)."""
+    return float(page.locator(".chat-panel .chat-list").evaluate(
+        "l => l.scrollHeight - l.scrollTop - l.clientHeight"
+    ))  # fmt: skip
+
+
+def two_frames(page: Page) -> None:
+    """Wait until what the page does after its next laid-out frame has been done."""
+    page.evaluate(
+        "() => new Promise(r => requestAnimationFrame(() => setTimeout(() =>"
+        " requestAnimationFrame(() => setTimeout(r)))))"
+    )
+
+
+def test_the_chat_list_follows_new_messages_only_for_a_reader_at_its_end(
+    notebook_session: Any, join: Any
+) -> None:
+    session = notebook_session(["a = 1"], name="chatscroll.ipynb")
+    ann: Participant = join(session["edit_url"], "Ann")
+    bob: Participant = join(session["edit_url"], "Bob")
+    vic: Participant = join(session["view_url"], "Vic")
+    # more than the list shows, so it scrolls; each typed and sent while the one before may
+    # still be on its way (none is lost)
+    for i in range(8):
+        say(ann, f"message {i}: " + "a few words to fill the line " * 3)
+    expect(chat_rows(vic.page)).to_have_count(8)
+    wait_until(lambda: chat_gap(vic.page) < 2, "the list at its end")  # a reader there stays
+
+    vic.page.locator(".chat-panel .chat-list").evaluate("l => { l.scrollTop = 0 }")
+    two_frames(vic.page)
+    say(bob, "a new message while Vic reads the first ones")
+    expect(chat_rows(vic.page)).to_have_count(9)
+    two_frames(vic.page)
+    assert vic.page.locator(".chat-panel .chat-list").evaluate("l => l.scrollTop") == 0
+
+    vic.page.locator(".chat-panel .chat-list").evaluate("l => { l.scrollTop = l.scrollHeight }")
+    two_frames(vic.page)
+    say(bob, "and one when Vic is back at the end")
+    expect(chat_rows(vic.page)).to_have_count(10)
+    wait_until(lambda: chat_gap(vic.page) < 2, "the list back at its end")
+    assert chat_gap(vic.page) < 2 and vic.page.locator(".chat-panel .chat-list").evaluate(
+        "l => l.scrollHeight > l.clientHeight"
+    )

@@ -6,10 +6,7 @@
  */
 import { type ChatMessage, commentCounts, type Draft, type Thread, threads } from '../model/chat'
 import { composer, messageRow, type MessageRowOptions } from './chatPanel'
-import { frameScheduler, h } from './dom'
-
-/** A speech bubble (no emoji font needed). */
-const BUBBLE = '<svg viewBox="0 0 16 16" width="12" height="12" aria-hidden="true"><path fill="currentColor" d="M2 2h12a1 1 0 0 1 1 1v8a1 1 0 0 1-1 1H7l-3.5 3v-3H2a1 1 0 0 1-1-1V3a1 1 0 0 1 1-1z"/></svg>'
+import { h } from './dom'
 
 export interface CommentsOptions {
   /** The cells' list (their direct parent): new cell elements (a cell moved by someone comes back as a new one) get their badge. */
@@ -148,10 +145,8 @@ export function comments(options: CommentsOptions): Comments {
       }
       const c = counts.get(id)
       const text = !c ? '+' : c.open ? String(c.open) : `✓ ${c.resolved}`
-      if (badge.textContent !== text) {
-        badge.innerHTML = BUBBLE
-        badge.append(h('span', { class: 'cell-comment-count' }, text))
-      }
+      // one element per cell, its bubble drawn by the style sheet: every cell has a badge
+      if (badge.textContent !== text) badge.textContent = text
       badge.classList.toggle('empty', !c)
       badge.classList.toggle('has-open', !!c && c.open > 0)
       const title = !c ? 'Comment on this cell' : `${c.threads} thread${c.threads === 1 ? '' : 's'} (${c.resolved} resolved) — open`
@@ -179,7 +174,9 @@ export function comments(options: CommentsOptions): Comments {
     drawBox()
     drawList()
   }
-  new MutationObserver(frameScheduler(() => badges())).observe(options.cellsRoot, { childList: true })
+  // At once (a microtask after the cells went in), not at the next frame: the badges are then
+  // in the page's first layout instead of laying the whole notebook out a second time.
+  new MutationObserver(() => badges()).observe(options.cellsRoot, { childList: true })
 
   return {
     panel,
