@@ -288,10 +288,9 @@ def test_the_chat_list_follows_new_messages_only_for_a_reader_at_its_end(
     ann: Participant = join(session["edit_url"], "Ann")
     bob: Participant = join(session["edit_url"], "Bob")
     vic: Participant = join(session["view_url"], "Vic")
-    # more than the list shows, so it scrolls; each typed and sent while the one before may
-    # still be on its way (none is lost)
-    for i in range(8):
+    for i in range(8):  # more than the list shows: it scrolls
         say(ann, f"message {i}: " + "a few words to fill the line " * 3)
+        expect(ann.page.locator(".chat-panel textarea")).to_have_value("")  # sent
     expect(chat_rows(vic.page)).to_have_count(8)
     wait_until(lambda: chat_gap(vic.page) < 2, "the list at its end")  # a reader there stays
 
@@ -310,3 +309,34 @@ def test_the_chat_list_follows_new_messages_only_for_a_reader_at_its_end(
     assert chat_gap(vic.page) < 2 and vic.page.locator(".chat-panel .chat-list").evaluate(
         "l => l.scrollHeight > l.clientHeight"
     )
+
+
+def test_a_message_sent_while_the_one_before_is_on_its_way_is_sent_after_it(
+    notebook_session: Any, join: Any
+) -> None:
+    """The second message is typed and sent while the first is still on its way to the hub:
+    the first's answer must not wipe it from the box, and it goes once the first is in."""
+    session = notebook_session(["a = 1"], name="chatqueue.ipynb")
+    vic: Participant = join(session["view_url"], "Vic")  # a viewer's message is a POST
+    held: list[Any] = []
+    vic.page.route("**/chat", lambda route: held.append(route))
+
+    def on_its_way() -> Any:
+        for _ in range(300):  # the page's events (the route) are handled while it waits
+            if held:
+                return held.pop()
+            vic.page.wait_for_timeout(100)
+        raise AssertionError("no message went out")
+
+    say(vic, "first")
+    first = on_its_way()
+    say(vic, "second")  # typed and sent while the first is held
+    vic.page.wait_for_timeout(300)
+    assert held == []  # one at a time, in order
+    first.continue_()
+    second = on_its_way()
+    second.continue_()
+    expect(chat_rows(vic.page)).to_have_count(2)
+    expect(chat_rows(vic.page).nth(0)).to_contain_text("first")
+    expect(chat_rows(vic.page).nth(1)).to_contain_text("second")
+    expect(vic.page.locator(".chat-panel textarea")).to_have_value("")
