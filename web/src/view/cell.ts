@@ -3,10 +3,10 @@
  * CodeMirror editor and rendered markdown are created only when the cell comes near the
  * viewport (`materialize`) or the participant starts editing it.
  */
-import type { YCellType } from '@jupyter/ydoc'
+import type { YCellType, YCodeCell } from '@jupyter/ydoc'
 import { EditorView } from '@codemirror/view'
 import type { Awareness } from 'y-protocols/awareness'
-import type * as Y from 'yjs'
+import * as Y from 'yjs'
 import type { CellType } from '../model/notebookOps'
 import {
   type CellRunStatus,
@@ -317,11 +317,19 @@ export class CellView {
     this.refreshRunStatus()
     if (this.outputsDirty && this.model.cell_type === 'code') {
       this.outputsDirty = false
-      const outputs = (this.model.toJSON().outputs as unknown[] | undefined) ?? []
+      // the outputs alone: the whole cell's JSON copies its source and metadata as well, for
+      // each of a long notebook's cells as the page opens
+      const outputs = (this.model as YCodeCell).getOutputs() as unknown[]
       renderOutputs(this.outputs, outputs.map((o) => this.inWords(o)), this.outputsState)
       this.outputCount = outputs.length
     }
     this.markEarlierOutputs()
+  }
+
+  /** The hub's record of the last run, read from its own metadata key (not a copy of all of it). */
+  private lastRun(): ReturnType<typeof readLastRun> {
+    const value = (this.model.ymodel.get('metadata') as Y.Map<unknown> | undefined)?.get('collabd')
+    return readLastRun({ collabd: value instanceof Y.AbstractType ? value.toJSON() : value })
   }
 
   /** The hub's own messages in a cell (a cancelled run's reason) name cells by number. */
@@ -335,7 +343,7 @@ export class CellView {
   /** Outputs kept from an earlier run (this one was cancelled before it started) say so. */
   private markEarlierOutputs(): void {
     const earlier = this.model.cell_type === 'code' &&
-      outputsFromEarlierRun(readLastRun(this.model.getMetadata()), this.outputCount)
+      outputsFromEarlierRun(this.lastRun(), this.outputCount)
     this.outputs.classList.toggle('from-earlier-run', earlier)
     this.outputs.dataset.note = earlier ? 'Output from an earlier run (this run was cancelled)' : ''
   }
@@ -370,7 +378,7 @@ export class CellView {
     this.prompt.textContent =
       run.state === 'running' ? '[*]:' : run.state === 'queued' ? '[…]:' : `[${count ?? ' '}]:`
     this.el.dataset.executionState = run.state
-    const lastRun = readLastRun(this.model.getMetadata())
+    const lastRun = this.lastRun()
     const parts = [describeRunStatus(run), lastRun && run.state === 'idle' ? describeLastRun(lastRun) : '']
     const text = parts.filter(Boolean).join(' — ')
     this.status.textContent = text
