@@ -24,7 +24,7 @@ from collabd.background import spawn
 from collabd.cluster.bus import Bus, room_stream
 from collabd.cluster.edge import Edge
 from collabd.cluster.lease import Lease, Leases
-from collabd.cluster.owner import Outbox, OwnerRelay
+from collabd.cluster.owner import Outbox, OwnerRelay, Receivers
 from collabd.sync.liveroom import LiveRoom
 
 if TYPE_CHECKING:
@@ -136,9 +136,10 @@ class Cluster:
             except Exception:
                 log.exception("room %s: releasing its lease failed (it will expire)", live.id)
 
-    def _lost_frames_to(self, node: str) -> None:
-        for owned in self._owned.values():
-            owned.relay.drop_node(node)
+    def _lost_frames_to(self, node: str, receivers: Receivers) -> None:
+        for room, remotes in receivers.items():
+            if (owned := self._owned.get(room)) is not None:
+                owned.relay.drop_receivers(node, remotes)
 
     async def _keep(self, live: LiveRoom, token: int) -> None:
         renewed = time.monotonic()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from collabd import metrics
@@ -33,10 +34,11 @@ class Outbox:
         self._bus = bus
         self._pending: dict[str, list[dict[str, Any]]] = {}
         # None: stop once what came before it is written
-        self._queue: asyncio.Queue[tuple[str, list[OutFields]] | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Batch | None] = asyncio.Queue()
         self._scheduled = False
         self._writer: asyncio.Task[None] | None = None
-        self.on_failed: Callable[[str], None] = lambda node: None  # frames to `node` were lost
+        # what was sent to these participants of `node` ({room: their ids there}) was lost
+        self.on_failed: Callable[[str, Receivers], None] = lambda node, receivers: None
 
     def start(self) -> None:
         self._writer = asyncio.create_task(self._write_forever(), name="cluster-outbox")
@@ -52,7 +54,7 @@ class Outbox:
         try:
             await asyncio.wait_for(asyncio.shield(writer), STOP_WRITE_S)
         except TimeoutError:
-            left = sum(len(item[1]) for item in self._drain())
+            left = sum(len(batch.entries) for batch in self._drain())
             log.warning(
                 "relay writes still under way after %.0f s; %d more not sent", STOP_WRITE_S, left
             )
@@ -60,7 +62,7 @@ class Outbox:
             writer.cancel()
             await asyncio.gather(writer, return_exceptions=True)
 
-    def _drain(self) -> list[tuple[str, list[OutFields]]]:
+    def _drain(self) -> list[_Batch]:
         items = []
         while not self._queue.empty():
             item = self._queue.get_nowait()
@@ -91,19 +93,35 @@ class Outbox:
         self._scheduled = False
         pending, self._pending = self._pending, {}
         for node, entries in pending.items():
-            self._queue.put_nowait((node, [_encode_out(e) for e in entries]))
+            receivers: Receivers = {}
+            for entry in entries:
+                receivers.setdefault(entry["room"], set()).update(entry["peers"])
+            self._queue.put_nowait(_Batch(node, [_encode_out(e) for e in entries], receivers))
 
     async def _write_forever(self) -> None:
         while True:
             item = await self._queue.get()
             if item is None:
                 return
-            node, entries = item
             try:
-                await self._bus.add_many(node_stream(node), entries)
+                await self._bus.add_many(node_stream(item.node), item.entries)
             except Exception:
-                log.exception("relay to hub %s failed: %d entries lost", node, len(entries))
-                self.on_failed(node)
+                log.exception(
+                    "relay to hub %s failed: %d entries lost", item.node, len(item.entries)
+                )
+                self.on_failed(item.node, item.receivers)
+
+
+Receivers = dict[str, set[int]]  # room -> the ids (on their own hub) of participants there
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """What one write sends to one hub's stream, and whom it was for."""
+
+    node: str
+    entries: list[OutFields]
+    receivers: Receivers
 
 
 def _encode_out(entry: dict[str, Any]) -> OutFields:
@@ -223,9 +241,20 @@ class OwnerRelay:
                 self.drop_node(node)
 
     def drop_node(self, node: str) -> None:
-        """That hub's participants leave (it is gone, or what was sent to it was lost: they
-        rejoin and resync through Yjs when their hub reconnects them)."""
-        for key in [k for k in self._peers if k[0] == node]:
+        """That hub's participants leave: it is gone, or stopped saying it lives."""
+        self._drop([k for k in self._peers if k[0] == node], "its hub stopped answering")
+
+    def drop_receivers(self, node: str, remotes: set[int]) -> None:
+        """Those participants of `node` leave: what was sent to them was lost. Only they: a
+        participant who joined since (after a Redis restart, say) has missed nothing."""
+        self._drop([(node, r) for r in remotes if (node, r) in self._peers], "frames were lost")
+
+    def _drop(self, keys: list[tuple[str, int]], why: str) -> None:
+        """The participants leave the room and are told to reconnect (and resync through Yjs),
+        through their hub if it still reads its stream: one left connected there, taken out of
+        the room without a word, would never hear of the notebook again."""
+        reason = f"the relay between hubs failed ({why}): reconnecting"
+        for key in keys:
             peer = self._peers.pop(key)
-            peer.closed = True
+            peer.close(Close.UNAVAILABLE, reason)
             self.live.disconnect(peer.id)
