@@ -69,7 +69,7 @@ class Cluster:
         self.edge = Edge(self.bus, self.node, self.owner, check_every_s=lease_ttl_s / 3)
         self._owned: dict[str, _Owned] = {}
         self._stream_at: dict[str, bytes] = {}  # a claimed room's inbound stream end at the claim
-        self._heartbeat: asyncio.Task[None] | None = None
+        self._checks: list[asyncio.Task[None]] = []  # the heartbeat, and PostgreSQL's ping
         self.http = httpx.AsyncClient(timeout=60.0)  # requests forwarded to other hubs
         self.redis_error: str | None = None
         self.database_error: str | None = None
@@ -78,13 +78,16 @@ class Cluster:
         await self.bus.heartbeat(self.node, int(self.ttl * 1000))
         self.outbox.start()
         await self.edge.start()
-        self._heartbeat = asyncio.create_task(self._beat_forever(), name="cluster-heartbeat")
+        self._checks = [
+            asyncio.create_task(self._beat_forever(), name="cluster-heartbeat"),
+            asyncio.create_task(self._ping_database_forever(), name="cluster-database-ping"),
+        ]
         log.info("cluster node %s (%s), leases of %.1f s", self.node, self.node_url, self.ttl)
 
     async def stop(self) -> None:
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
-            await asyncio.gather(self._heartbeat, return_exceptions=True)
+        for task in self._checks:
+            task.cancel()
+        await asyncio.gather(*self._checks, return_exceptions=True)
         await self.edge.stop()
         await self.outbox.stop()
         await self.bus.close()
@@ -159,7 +162,9 @@ class Cluster:
                 live.lose_ownership()
 
     async def _beat_forever(self) -> None:
-        """Tell the others this hub lives, and find out whether Redis and PostgreSQL answer."""
+        """Tell the others this hub lives (and find out whether Redis answers). A loop of its
+        own: a PostgreSQL that is slow to answer must not let the heartbeat lapse, or owners
+        elsewhere take this hub for dead and send its participants away."""
         while True:
             await asyncio.sleep(self.ttl / 3)
             try:
@@ -168,6 +173,11 @@ class Cluster:
             except Exception as exc:
                 self.redis_error = str(exc) or repr(exc)
                 log.warning("cluster heartbeat to Redis failed: %s", exc)
+
+    async def _ping_database_forever(self) -> None:
+        """Find out whether PostgreSQL answers (for /api/health)."""
+        while True:
+            await asyncio.sleep(self.ttl / 3)
             try:
                 await asyncio.to_thread(self.leases.ping)
                 self.database_error = None

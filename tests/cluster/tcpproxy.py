@@ -1,5 +1,7 @@
 """A TCP proxy for fault injection: `cut()` drops every connection and refuses new ones until
-`restore()` (a database or broker that went away and came back, as its clients see it)."""
+`restore()` (a database or broker that went away and came back, as its clients see it);
+`hang()` keeps every connection open and carries nothing until `restore()` (one that stopped
+answering: a network partition, a server stuck on a lock)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ class TcpProxy:
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._up = True
+        self._flowing = threading.Event()  # cleared while hung
+        self._flowing.set()
         self._stopped = False
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -26,9 +30,13 @@ class TcpProxy:
                 _close(sock)
             self._open.clear()
 
+    def hang(self) -> None:
+        self._flowing.clear()
+
     def restore(self) -> None:
         with self._lock:
             self._up = True
+        self._flowing.set()
 
     def stop(self) -> None:
         self._stopped = True
@@ -57,6 +65,7 @@ class TcpProxy:
     def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         try:
             while data := source.recv(65536):
+                self._flowing.wait()  # held while hung, then carried on in order
                 sink.sendall(data)
         except OSError:
             pass

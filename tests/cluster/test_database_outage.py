@@ -1,4 +1,5 @@
-"""PostgreSQL refusing connections for a while, under a cluster of two hubs (through a proxy)."""
+"""PostgreSQL refusing connections for a while, under a cluster of two hubs (through a proxy);
+and PostgreSQL that stops answering, which must not stop a hub telling the others it lives."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import redis
 
 from collabd.client import NotebookClient
-from tests.cluster.conftest import Cluster, health
+from collabd.cluster.bus import node_key
+from tests.cluster.conftest import LEASE_TTL_S, REDIS_URL, Cluster, health
 from tests.cluster.tcpproxy import TcpProxy
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
@@ -89,3 +92,24 @@ async def test_a_database_outage_shows_in_health_loses_nothing_and_resumes(
     finally:
         await ann.close()
         await bob.close()
+
+
+async def test_a_database_that_stops_answering_does_not_stop_the_heartbeat(
+    pg_proxy: tuple[TcpProxy, str], cluster_factory: Any
+) -> None:
+    """Other hubs take a hub whose heartbeat lapsed for dead and send its participants away; a
+    PostgreSQL that hangs (its ping waits) must not make the heartbeat lapse."""
+    proxy, url = pg_proxy
+    cluster: Cluster = cluster_factory(1, env={"COLLABD_DATABASE_URL": url})
+    node = health(cluster.hubs[0])[1]["node"]
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        proxy.hang()
+        await until(lambda: health(cluster.hubs[0])[0] == 503, "health says the database hangs")
+        deadline = time.monotonic() + 3 * LEASE_TTL_S  # longer than a heartbeat lives
+        while time.monotonic() < deadline:
+            assert client.exists(node_key(node)), "the heartbeat lapsed"
+            await asyncio.sleep(0.1)
+    finally:
+        proxy.restore()
+        client.close()
