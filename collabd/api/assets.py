@@ -75,8 +75,9 @@ class BuiltAssets(StaticFiles):
             except OSError:
                 continue
             variants = True
-            if coding is None and name in wanted:
+            if name in wanted:  # the first the browser takes, in our order: no more to look at
                 path, stat, coding = base + suffix, found, name
+                break
         # the type of the file itself, not of its compressed copy
         media_type = guess_type(base)[0] or "text/plain"
         response = FileResponse(path, status_code, stat_result=stat, media_type=media_type)

@@ -27,6 +27,18 @@ NODE_CHECK_S = 5.0  # how often the hubs of remote participants are checked for 
 STOP_WRITE_S = 5.0  # for the writes under way when the hub stops (the closes of a hand-over)
 
 
+Receivers = dict[str, set[int]]  # room -> the ids (on their own hub) of participants there
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """What one write sends to one hub's stream, and whom it was for."""
+
+    node: str
+    entries: list[OutFields]
+    receivers: Receivers
+
+
 class Outbox:
     """Frames and closes for participants on other hubs, written in order by one task."""
 
@@ -110,18 +122,6 @@ class Outbox:
                     "relay to hub %s failed: %d entries lost", item.node, len(item.entries)
                 )
                 self.on_failed(item.node, item.receivers)
-
-
-Receivers = dict[str, set[int]]  # room -> the ids (on their own hub) of participants there
-
-
-@dataclass(frozen=True, slots=True)
-class _Batch:
-    """What one write sends to one hub's stream, and whom it was for."""
-
-    node: str
-    entries: list[OutFields]
-    receivers: Receivers
 
 
 def _encode_out(entry: dict[str, Any]) -> OutFields:
